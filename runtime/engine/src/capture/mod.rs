@@ -1,0 +1,122 @@
+//! Packet sources: pcap/pcapng trace files and live interfaces (libpcap
+//! through the `pcap` crate), with an optional BPF capture filter.
+//!
+//! A [`Packet`] borrows the source's buffer: nothing is copied per packet.
+
+/// Link-layer header types (`DLT_*` / `LINKTYPE_*` numbers as libpcap reports them).
+pub mod dlt {
+    /// BSD loopback: 4-byte host-order address family.
+    pub const NULL: i32 = 0;
+    /// Ethernet.
+    pub const EN10MB: i32 = 1;
+    /// PPP.
+    pub const PPP: i32 = 9;
+    /// FDDI.
+    pub const FDDI: i32 = 10;
+    /// Raw IP (libpcap's DLT_RAW on most systems).
+    pub const RAW: i32 = 12;
+    /// Raw IP (OpenBSD numbering).
+    pub const RAW_14: i32 = 14;
+    /// PPP in HDLC-like framing.
+    pub const PPP_SERIAL: i32 = 50;
+    /// 802.11 without radio header.
+    pub const IEEE802_11: i32 = 105;
+    /// OpenBSD loopback: 4-byte network-order address family.
+    pub const LOOP: i32 = 108;
+    /// Linux cooked capture v1.
+    pub const LINUX_SLL: i32 = 113;
+    /// 802.11 with Prism header.
+    pub const PRISM: i32 = 119;
+    /// 802.11 with radiotap header.
+    pub const IEEE802_11_RADIO: i32 = 127;
+    /// Raw IPv4 (LINKTYPE_IPV4).
+    pub const IPV4: i32 = 228;
+    /// Raw IPv6 (LINKTYPE_IPV6).
+    pub const IPV6: i32 = 229;
+    /// Linux netfilter NFLOG.
+    pub const NFLOG: i32 = 239;
+    /// Linux cooked capture v2.
+    pub const LINUX_SLL2: i32 = 276;
+    /// LINKTYPE_RAW as written into pcap files.
+    pub const LINKTYPE_RAW: i32 = 101;
+}
+
+/// One captured packet, borrowed from the source.
+#[derive(Clone, Copy, Debug)]
+pub struct Packet<'a> {
+    /// Capture time in seconds since the epoch.
+    pub ts: f64,
+    /// Length on the wire.
+    pub wire_len: u32,
+    /// Link-layer type of `data` (a [`dlt`] value).
+    pub link_type: i32,
+    /// The captured bytes (possibly shorter than `wire_len`).
+    pub data: &'a [u8],
+}
+
+/// Why a source stopped or could not start. Each renders as one line.
+#[derive(Debug)]
+pub enum CaptureError {
+    /// The file could not be opened or is not a pcap/pcapng trace.
+    Open {
+        /// The path or interface.
+        source: String,
+        /// What libpcap said.
+        reason: String,
+    },
+    /// The trace ends inside a record.
+    Truncated {
+        /// The path.
+        source: String,
+        /// Packets read before the damage.
+        packets: u64,
+        /// Byte offset of the damaged record, when known.
+        offset: Option<u64>,
+        /// What libpcap said.
+        reason: String,
+    },
+    /// The BPF filter does not compile.
+    Filter {
+        /// The filter text.
+        filter: String,
+        /// What libpcap said.
+        reason: String,
+    },
+    /// Any other read error.
+    Read {
+        /// The path or interface.
+        source: String,
+        /// What libpcap said.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for CaptureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaptureError::Open { source, reason } => write!(f, "cannot read {source}: {reason}"),
+            CaptureError::Truncated { source, packets, offset, reason } => {
+                write!(f, "{source}: trace truncated after {packets} packets")?;
+                if let Some(o) = offset {
+                    write!(f, " (record at byte offset {o})")?;
+                }
+                write!(f, ": {reason}")
+            }
+            CaptureError::Filter { filter, reason } => write!(f, "bad capture filter '{filter}': {reason}"),
+            CaptureError::Read { source, reason } => write!(f, "{source}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for CaptureError {}
+
+/// A source of packets: a trace file or a live interface.
+pub trait PacketSource {
+    /// The next packet, `Ok(None)` at the end of a trace, or an error.
+    /// Live sources return `Ok(None)` after [`PacketSource::stop`] too.
+    fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError>;
+    /// A name for messages (path or interface).
+    fn name(&self) -> &str;
+    /// Whether this source is live (network time may follow the wall clock).
+    fn is_live(&self) -> bool;
+}

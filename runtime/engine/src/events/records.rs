@@ -1,0 +1,154 @@
+//! The engine's own form of the values events carry. The sandbox converts
+//! these into the WIT records (generated from `wit/`) only when an event is
+//! dispatched to a handler that takes it.
+
+use std::net::IpAddr;
+
+/// Transport of a port (`port` in Zeek: number + transport).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// ICMP and ICMPv6.
+    Icmp,
+    /// Anything else (ports are 0).
+    Unknown,
+}
+
+impl Transport {
+    /// Transport of an IP protocol number.
+    pub fn of_proto(proto: u8) -> Transport {
+        match proto {
+            6 => Transport::Tcp,
+            17 => Transport::Udp,
+            1 | 58 => Transport::Icmp,
+            _ => Transport::Unknown,
+        }
+    }
+    /// Zeek's name (`tcp`, `udp`, `icmp`, `unknown_transport` for conn.log proto).
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+            Transport::Icmp => "icmp",
+            Transport::Unknown => "unknown_transport",
+        }
+    }
+}
+
+/// `conn_id`: the connection's tuple, originator first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConnId {
+    /// Originator address.
+    pub orig_h: IpAddr,
+    /// Originator port (ICMP: type).
+    pub orig_p: u16,
+    /// Responder address.
+    pub resp_h: IpAddr,
+    /// Responder port (ICMP: counterpart type or code).
+    pub resp_p: u16,
+    /// Transport of both ports.
+    pub transport: Transport,
+    /// IP protocol number (`ip_proto`).
+    pub proto: u8,
+}
+
+/// `endpoint`: one side's state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Logical bytes sent (CONNECTIONS.md §5).
+    pub size: u64,
+    /// TCP endpoint state 0..6, or 0/1 for UDP/ICMP.
+    pub state: u8,
+    /// Packets counted.
+    pub num_pkts: u64,
+    /// Sum of IP lengths.
+    pub num_bytes_ip: u64,
+    /// Current IPv6 flow label.
+    pub flow_label: u32,
+    /// Link-layer address of the first packet.
+    pub l2_addr: Option<[u8; 6]>,
+}
+
+/// `Tunnel::Type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TunnelType {
+    /// No tunnel.
+    None,
+    /// IP-in-IP.
+    Ip,
+    /// AYIYA.
+    Ayiya,
+    /// Teredo.
+    Teredo,
+    /// SOCKS (script-registered).
+    Socks,
+    /// GTPv1-U.
+    Gtpv1,
+    /// HTTP CONNECT (script-registered).
+    Http,
+    /// GRE.
+    Gre,
+    /// VXLAN.
+    Vxlan,
+    /// Geneve.
+    Geneve,
+}
+
+impl TunnelType {
+    /// Zeek's enum name as logged (`Tunnel::VXLAN`).
+    pub fn zeek_name(self) -> &'static str {
+        match self {
+            TunnelType::None => "Tunnel::NONE",
+            TunnelType::Ip => "Tunnel::IP",
+            TunnelType::Ayiya => "Tunnel::AYIYA",
+            TunnelType::Teredo => "Tunnel::TEREDO",
+            TunnelType::Socks => "Tunnel::SOCKS",
+            TunnelType::Gtpv1 => "Tunnel::GTPv1",
+            TunnelType::Http => "Tunnel::HTTP",
+            TunnelType::Gre => "Tunnel::GRE",
+            TunnelType::Vxlan => "Tunnel::VXLAN",
+            TunnelType::Geneve => "Tunnel::GENEVE",
+        }
+    }
+}
+
+/// `Tunnel::EncapsulatingConn`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncapConn {
+    /// The outer tuple.
+    pub cid: ConnId,
+    /// Kind of tunnel.
+    pub tunnel_type: TunnelType,
+    /// UID of the tunnel (the outer connection's for UDP tunnels).
+    pub uid: String,
+}
+
+/// `connection`: a snapshot of a connection at the time of an event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Connection {
+    /// The tuple.
+    pub id: ConnId,
+    /// Originator side.
+    pub orig: Endpoint,
+    /// Responder side.
+    pub resp: Endpoint,
+    /// Time of the creating packet.
+    pub start_time: f64,
+    /// Last time minus start time.
+    pub duration: f64,
+    /// Confirmed analyzer names.
+    pub service: Vec<String>,
+    /// History letters.
+    pub history: String,
+    /// `C...` UID.
+    pub uid: String,
+    /// Encapsulation stack at creation (outermost first), if tunnelled.
+    pub tunnel: Option<Vec<EncapConn>>,
+    /// Outer VLAN id of the creating packet.
+    pub vlan: Option<i64>,
+    /// Inner VLAN id of the creating packet.
+    pub inner_vlan: Option<i64>,
+}

@@ -1,0 +1,1 @@
+//! Log streams and their writers: Zeek TSV (default) and JSON lines.

@@ -1,0 +1,1 @@
+//! The sandbox host: handler components under wasmtime with fuel, memory and rate limits.
