@@ -1,3 +1,485 @@
 //! Connections as Zeek keys, ages and describes them: the connection table,
 //! originator/responder roles, TCP endpoint states, history, sizes, timers
 //! on network time, and UIDs (CONNECTIONS.md §1–8).
+
+pub mod conn;
+pub mod key;
+pub mod tcp;
+pub mod timers;
+pub mod uid;
+
+use crate::config::{Config, PortProto};
+use crate::decode::{checksum, IpHdr, L2Info, L4};
+use crate::events::{EncapConn, Event, EventKind, EventQueue, TunnelType};
+use conn::{Conn, ProtoState};
+use key::{icmp_ports, ConnKey};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use timers::{TimerKind, TimerQueue};
+
+/// Weird sampling: the first 25 of a name pass, then 1 in 1000 (`Weird::sampling_*`).
+pub fn weird_permitted(count: u64) -> bool {
+    count <= 25 || count % 1000 == 0
+}
+
+/// One packet as the session layer sees it.
+pub struct PacketInfo<'a, 'b> {
+    /// Packet timestamp.
+    pub ts: f64,
+    /// IP header.
+    pub ip: &'b IpHdr<'a>,
+    /// Transport view.
+    pub l4: &'b L4<'a>,
+    /// Link facts of the (outermost) frame.
+    pub l2: &'b L2Info,
+    /// Encapsulation stack, outermost first.
+    pub encap: &'b [EncapConn],
+}
+
+/// The connection table with its timers.
+pub struct Sessions {
+    cfg: Config,
+    table: HashMap<ConnKey, u32>,
+    slots: Vec<Option<Conn>>,
+    free: Vec<u32>,
+    timers: TimerQueue,
+    uids: uid::UidGen,
+    next_timer_gen: u32,
+    tunnel_uids: HashMap<(IpAddr, IpAddr, TunnelType), String>,
+}
+
+impl Sessions {
+    /// An empty table.
+    pub fn new(cfg: Config) -> Sessions {
+        let uids = uid::UidGen::new(cfg.uid_seed);
+        Sessions {
+            cfg,
+            table: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            timers: TimerQueue::default(),
+            uids,
+            next_timer_gen: 1,
+            tunnel_uids: HashMap::new(),
+        }
+    }
+
+    /// Number of tracked connections.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether no connection is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// The connection in `slot`, if any.
+    pub fn conn(&self, slot: u32) -> Option<&Conn> {
+        self.slots.get(slot as usize).and_then(|c| c.as_ref())
+    }
+
+    /// The UID of an IP-in-IP or GRE tunnel between `a` and `b` (either order), made on first use.
+    pub fn tunnel_uid(&mut self, a: IpAddr, b: IpAddr, kind: TunnelType) -> String {
+        let k = if a <= b { (a, b, kind) } else { (b, a, kind) };
+        if let Some(u) = self.tunnel_uids.get(&k) {
+            return u.clone();
+        }
+        let u = self.uids.next('C');
+        self.tunnel_uids.insert(k, u.clone());
+        u
+    }
+
+    fn lsp(&self, port: u16, proto: u8) -> bool {
+        self.cfg.likely_server_ports.contains(&PortProto { port, proto })
+    }
+
+    /// Runs the timers due at or before `now`, at most `max_timer_expires` of them.
+    pub fn advance(&mut self, now: f64, q: &mut EventQueue) {
+        let max = self.cfg.max_timer_expires;
+        let mut n = 0;
+        while max == 0 || n < max {
+            let Some(tm) = self.timers.pop_due(now) else { break };
+            n += 1;
+            self.fire(tm, now, q);
+        }
+    }
+
+    fn fire(&mut self, tm: timers::Timer, t: f64, q: &mut EventQueue) {
+        let Some(c) = self.slots.get(tm.slot as usize).and_then(|c| c.as_ref()) else { return };
+        if c.timer_gen != tm.generation {
+            return;
+        }
+        match tm.kind {
+            TimerKind::Inactivity => {
+                if c.inactivity_timeout <= 0.0 {
+                    return;
+                }
+                if c.last_time + c.inactivity_timeout <= t {
+                    self.timeout_and_remove(tm.slot, q);
+                } else {
+                    let due = c.last_time + c.inactivity_timeout;
+                    self.timers.add(due, tm.slot, tm.generation, TimerKind::Inactivity);
+                }
+            }
+            TimerKind::TcpExpire => match tcp::expire_check(c, t, &self.cfg) {
+                tcp::ExpireDecision::Remove => self.timeout_and_remove(tm.slot, q),
+                tcp::ExpireDecision::Reschedule => {
+                    self.timers.add(t + self.cfg.tcp_session_timer, tm.slot, tm.generation, TimerKind::TcpExpire)
+                }
+            },
+            TimerKind::TcpAttempt => {
+                if c.is_active && tcp::attempt_failed(c) {
+                    self.remove(tm.slot, q);
+                }
+            }
+            TimerKind::ConnDelete => {
+                if c.is_active {
+                    self.timeout_and_remove(tm.slot, q);
+                } else {
+                    self.remove(tm.slot, q);
+                }
+            }
+            TimerKind::TcpDelete => self.remove(tm.slot, q),
+            TimerKind::StatusUpdate => {
+                if q.wants(EventKind::ConnectionStatusUpdate) {
+                    q.push(Event::ConnectionStatusUpdate(Box::new(c.snapshot())));
+                }
+                let iv = self.cfg.connection_status_update_interval;
+                if iv > 0.0 {
+                    self.timers.add(t + iv, tm.slot, tm.generation, TimerKind::StatusUpdate);
+                }
+            }
+        }
+    }
+
+    fn timeout_and_remove(&mut self, slot: u32, q: &mut EventQueue) {
+        if q.wants(EventKind::ConnectionTimeout) {
+            if let Some(c) = self.conn(slot) {
+                q.push(Event::ConnectionTimeout(Box::new(c.snapshot())));
+            }
+        }
+        self.remove(slot, q);
+    }
+
+    /// Removes a connection, raising `connection_state_remove`.
+    pub fn remove(&mut self, slot: u32, q: &mut EventQueue) {
+        let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.take()) else { return };
+        if q.wants(EventKind::ConnectionStateRemove) {
+            q.push(Event::ConnectionStateRemove(Box::new(c.snapshot())));
+        }
+        self.table.remove(&c.key);
+        self.free.push(slot);
+    }
+
+    /// End of input: unanswered SYNs are settled, then every remaining
+    /// connection is removed, oldest first.
+    pub fn finish(&mut self, q: &mut EventQueue) {
+        let mut live: Vec<u32> =
+            self.slots.iter().enumerate().filter_map(|(i, c)| c.as_ref().map(|_| i as u32)).collect();
+        live.sort_by(|a, b| {
+            let (ca, cb) = (self.conn(*a).unwrap(), self.conn(*b).unwrap());
+            ca.start_time.total_cmp(&cb.start_time).then(a.cmp(b))
+        });
+        for slot in live {
+            self.remove(slot, q);
+        }
+        self.timers = TimerQueue::default();
+    }
+
+    fn insert(&mut self, c: Conn) -> u32 {
+        let key = c.key;
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(c);
+                s
+            }
+            None => {
+                self.slots.push(Some(c));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.table.insert(key, slot);
+        slot
+    }
+
+    fn fresh_timer_gen(&mut self) -> u32 {
+        self.next_timer_gen = self.next_timer_gen.wrapping_add(1).max(1);
+        self.next_timer_gen
+    }
+
+    fn conn_weird(&mut self, slot: u32, name: &'static str, addl: String, source: &'static str, q: &mut EventQueue) {
+        let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
+        c.did_weird = true;
+        let count = match c.weird_counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, k)) => {
+                *k += 1;
+                *k
+            }
+            None => {
+                c.weird_counts.push((name, 1));
+                1
+            }
+        };
+        if q.wants(EventKind::ConnWeird) && weird_permitted(count) {
+            q.push(Event::ConnWeird { name: name.to_string(), c: Box::new(c.snapshot()), addl, source: source.to_string() });
+        }
+    }
+
+    /// Processes one IP packet that has a transport header. Returns the
+    /// slot of its connection.
+    pub fn process(&mut self, p: &PacketInfo<'_, '_>, q: &mut EventQueue) -> Option<u32> {
+        let ip = p.ip;
+        let (sport, dport, one_way) = match p.l4 {
+            L4::Tcp(s) => (s.sport, s.dport, false),
+            L4::Udp(u) => (u.sport, u.dport, false),
+            L4::Icmp(m) => icmp_ports(m.v6, m.itype, m.icode),
+            L4::Other(_) => (0, 0, false),
+        };
+        let src = (ip.src, sport);
+        let dst = (ip.dst, dport);
+        let key = ConnKey::new(src, dst, ip.proto, one_way);
+
+        let slot = match self.table.get(&key).copied() {
+            Some(slot) => {
+                let reuse = match p.l4 {
+                    L4::Tcp(seg) => tcp::is_reuse(self.conn(slot).unwrap(), seg, p.ts, &self.cfg),
+                    _ => None,
+                };
+                match reuse {
+                    Some(weird) => {
+                        if let Some(w) = weird {
+                            self.conn_weird(slot, w, String::new(), "TCP", q);
+                        }
+                        if q.wants(EventKind::ConnectionReused) {
+                            q.push(Event::ConnectionReused(Box::new(self.conn(slot).unwrap().snapshot())));
+                        }
+                        self.remove(slot, q);
+                        self.create(key, src, dst, p, q)
+                    }
+                    None => {
+                        self.check_encapsulation(slot, p.encap, q);
+                        slot
+                    }
+                }
+            }
+            None => self.create(key, src, dst, p, q),
+        };
+
+        let is_orig = self.conn(slot).unwrap().is_orig(src);
+        self.check_flow_label(slot, is_orig, ip.flow_label, q);
+
+        let checksums = !self.cfg.ignore_checksums;
+        let t = p.ts;
+        match p.l4 {
+            L4::Tcp(seg) => {
+                if checksums && !checksum::l4_checksum_ok(ip) {
+                    self.conn_weird(slot, "bad_TCP_checksum", String::new(), "TCP", q);
+                    tcp::checksum_error(self.slots[slot as usize].as_mut().unwrap(), is_orig);
+                    return Some(slot);
+                }
+                let mut fx = tcp::Effects::default();
+                let c = self.slots[slot as usize].as_mut().unwrap();
+                let before = c.is_orig(src);
+                tcp::process(c, is_orig, seg, t, &self.cfg, &mut fx);
+                // A flip inside processing changes which side sent the packet.
+                let now_orig = if c.is_orig(src) == before { is_orig } else { !is_orig };
+                count_packet(c, now_orig, ip);
+                self.apply(slot, fx, q);
+            }
+            L4::Udp(u) => {
+                let c = self.slots[slot as usize].as_mut().unwrap();
+                if checksums && !udp_checksum_ok(ip, u) {
+                    if c.side(is_orig).chk.hit() {
+                        c.add_history_dir(is_orig, 'C');
+                    }
+                    self.conn_weird(slot, "bad_UDP_checksum", String::new(), "UDP", q);
+                    return Some(slot);
+                }
+                let len = ip.payload_len as i64;
+                let ulen = u.ulen as i64;
+                c.last_time = t;
+                c.check_history_dir(is_orig, conn::hist::DATA_PKT, 'D');
+                let side = c.side(is_orig);
+                let add = ulen - 8;
+                side.payload_len = if side.payload_len < 0 { add } else { side.payload_len + add };
+                count_packet(c, is_orig, ip);
+                if ulen != len {
+                    self.conn_weird(slot, "UDP_datagram_length_mismatch", format!("{ulen} != {len}"), "UDP", q);
+                }
+            }
+            L4::Icmp(_) => {
+                if checksums && !checksum::l4_checksum_ok(ip) {
+                    self.conn_weird(slot, "bad_ICMP_checksum", String::new(), "ICMP", q);
+                    return Some(slot);
+                }
+                let c = self.slots[slot as usize].as_mut().unwrap();
+                c.last_time = t;
+                let side = c.side(is_orig);
+                let add = ip.payload_len as i64 - 8;
+                side.payload_len = if side.payload_len < 0 { add } else { side.payload_len + add };
+                count_packet(c, is_orig, ip);
+            }
+            L4::Other(_) => {
+                let c = self.slots[slot as usize].as_mut().unwrap();
+                c.last_time = t;
+                count_packet(c, is_orig, ip);
+            }
+        }
+        Some(slot)
+    }
+
+    fn apply(&mut self, slot: u32, fx: tcp::Effects, q: &mut EventQueue) {
+        for w in fx.weirds {
+            self.conn_weird(slot, w, String::new(), "TCP", q);
+        }
+        if fx.cancel_timers {
+            let g = self.fresh_timer_gen();
+            self.slots[slot as usize].as_mut().unwrap().timer_gen = g;
+        }
+        let c = self.slots[slot as usize].as_mut().unwrap();
+        let generation = c.timer_gen;
+        if let Some(to) = fx.inactivity {
+            if to != c.inactivity_timeout && !fx.cancel_timers {
+                c.inactivity_timeout = to;
+                if to > 0.0 {
+                    let due = c.last_time + to;
+                    self.timers.add(due, slot, generation, TimerKind::Inactivity);
+                }
+            }
+        }
+        for (due, kind) in fx.timers {
+            self.timers.add(due, slot, generation, kind);
+        }
+    }
+
+    fn create(&mut self, key: ConnKey, src: (IpAddr, u16), dst: (IpAddr, u16), p: &PacketInfo<'_, '_>, q: &mut EventQueue) -> u32 {
+        let ip = p.ip;
+        let flip = match p.l4 {
+            L4::Tcp(seg) => {
+                let syn = seg.flags & 0x02 != 0;
+                let ack = seg.flags & 0x10 != 0;
+                if syn && !ack {
+                    false
+                } else if self.lsp(src.1, 6) {
+                    if self.lsp(dst.1, 6) {
+                        !(syn && ack) && src.1 < dst.1
+                    } else {
+                        true
+                    }
+                } else {
+                    false
+                }
+            }
+            L4::Udp(_) => self.lsp(src.1, 17) && !self.lsp(dst.1, 17),
+            _ => false,
+        } && ip.dst != IpAddr::V4(Ipv4Addr::BROADCAST);
+
+        let uid = self.uids.next('C');
+        let mut c = Conn::new(key, src, dst, ip.proto, uid, p.ts, p.l2, p.encap, ip.flow_label);
+        if flip {
+            c.flip_roles();
+        }
+        let timeout = match ip.proto {
+            6 | 17 => self.cfg.udp_inactivity_timeout,
+            1 | 58 => self.cfg.icmp_inactivity_timeout,
+            _ => self.cfg.unknown_ip_inactivity_timeout,
+        };
+        c.inactivity_timeout = timeout;
+        c.timer_gen = self.fresh_timer_gen();
+        let generation = c.timer_gen;
+        let t = p.ts;
+        let is_tcp = matches!(c.state, ProtoState::Tcp(_));
+        let slot = self.insert(c);
+        if timeout > 0.0 {
+            self.timers.add(t + timeout, slot, generation, TimerKind::Inactivity);
+        }
+        if is_tcp {
+            self.timers.add(t + self.cfg.tcp_syn_timeout, slot, generation, TimerKind::TcpExpire);
+        }
+        let iv = self.cfg.connection_status_update_interval;
+        if iv > 0.0 && matches!(ip.proto, 6 | 17) {
+            self.timers.add(t + iv, slot, generation, TimerKind::StatusUpdate);
+        }
+        if q.wants(EventKind::NewConnection) {
+            q.push(Event::NewConnection(Box::new(self.conn(slot).unwrap().snapshot())));
+        }
+        slot
+    }
+
+    fn check_flow_label(&mut self, slot: u32, is_orig: bool, label: u32, q: &mut EventQueue) {
+        let c = self.slots[slot as usize].as_mut().unwrap();
+        let seen = if is_orig { c.orig_label_seen } else { c.resp_label_seen };
+        let old = c.side(is_orig).flow_label;
+        if old != label {
+            c.side(is_orig).flow_label = label;
+            if seen && q.wants(EventKind::ConnectionFlowLabelChanged) {
+                let snap = c.snapshot();
+                q.push(Event::ConnectionFlowLabelChanged { c: Box::new(snap), is_orig, old_label: old, new_label: label });
+            }
+        }
+        if is_orig {
+            c.orig_label_seen = true;
+        } else {
+            c.resp_label_seen = true;
+        }
+    }
+
+    fn check_encapsulation(&mut self, slot: u32, encap: &[EncapConn], q: &mut EventQueue) {
+        let c = self.slots[slot as usize].as_mut().unwrap();
+        if encap_equal(&c.cur_encap, encap) {
+            return;
+        }
+        c.cur_encap = encap.to_vec();
+        c.tunnel_changes += 1;
+        if c.tunnel_changes > 5 {
+            if c.tunnel_changes == 6 {
+                c.history.push('X');
+                self.conn_weird(slot, "tunnel_max_changes_per_connection_exceeded", String::new(), "", q);
+            }
+            return;
+        }
+        if q.wants(EventKind::TunnelChanged) {
+            let c = self.conn(slot).unwrap();
+            q.push(Event::TunnelChanged { c: Box::new(c.snapshot()), e: encap.to_vec() });
+        }
+    }
+}
+
+/// Counts a valid packet for the ConnSize figures.
+fn count_packet(c: &mut Conn, is_orig: bool, ip: &IpHdr<'_>) {
+    let s = c.side(is_orig);
+    s.pkts += 1;
+    s.ip_bytes += ip.total_len as u64;
+}
+
+/// UDP checksum rule: IPv4 checksum 0 means none; VXLAN on 4789 may send 0.
+fn udp_checksum_ok(ip: &IpHdr<'_>, u: &crate::decode::UdpDgram<'_>) -> bool {
+    let sum = ip.payload.get(6..8).map(|b| u16::from_be_bytes([b[0], b[1]])).unwrap_or(0);
+    if sum == 0 && (ip.version == 4 || u.dport == 4789) {
+        return true;
+    }
+    checksum::l4_checksum_ok(ip)
+}
+
+/// Zeek's encapsulation equality: IP and GRE tunnels ignore endpoint order.
+fn encap_equal(a: &[EncapConn], b: &[EncapConn]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            if x.tunnel_type != y.tunnel_type || x.uid != y.uid || x.cid.proto != y.cid.proto {
+                return false;
+            }
+            match x.tunnel_type {
+                TunnelType::Ip | TunnelType::Gre => {
+                    (x.cid.orig_h == y.cid.orig_h && x.cid.resp_h == y.cid.resp_h)
+                        || (x.cid.orig_h == y.cid.resp_h && x.cid.resp_h == y.cid.orig_h)
+                }
+                TunnelType::Vxlan => {
+                    x.cid.resp_p == y.cid.resp_p
+                        && ((x.cid.orig_h == y.cid.orig_h && x.cid.resp_h == y.cid.resp_h)
+                            || (x.cid.orig_h == y.cid.resp_h && x.cid.resp_h == y.cid.orig_h))
+                }
+                _ => x.cid == y.cid,
+            }
+        })
+}

@@ -1,0 +1,759 @@
+//! TCP endpoint state, history letters, sizes from sequence numbers and the
+//! state machine, following Zeek's `TCPSessionAdapter` and `TCP_Endpoint`
+//! (CONNECTIONS.md §3–6).
+
+use super::conn::{hist, Conn, ProtoState, Scaled};
+use super::timers::TimerKind;
+use crate::config::Config;
+use crate::decode::TcpSeg;
+
+/// A jump in sequence space beyond which SYN/RST numbers are not trusted.
+const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
+
+/// TCP endpoint states (Zeek's `TCP_ENDPOINT_*` numbering).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(u8)]
+pub enum EndpointState {
+    /// Nothing seen.
+    #[default]
+    Inactive = 0,
+    /// SYN sent.
+    SynSent = 1,
+    /// SYN+ACK sent by the originator.
+    SynAckSent = 2,
+    /// Data without a handshake.
+    Partial = 3,
+    /// Handshake done.
+    Established = 4,
+    /// FIN sent.
+    Closed = 5,
+    /// RST sent.
+    Reset = 6,
+}
+
+impl EndpointState {
+    fn is_handshake(self) -> bool {
+        matches!(self, EndpointState::Inactive | EndpointState::SynSent | EndpointState::SynAckSent)
+    }
+}
+
+/// One side of a TCP connection.
+#[derive(Clone, Debug, Default)]
+pub struct TcpEndpoint {
+    /// Current state.
+    pub state: EndpointState,
+    /// Previous state.
+    pub prev_state: EndpointState,
+    start_seq: u32,
+    last_seq: u32,
+    ack_seq: u32,
+    seq_wraps: u32,
+    ack_wraps: u32,
+    /// Whether this side's close was processed.
+    pub did_close: bool,
+    fin_cnt: u32,
+    rst_cnt: u32,
+    fin_seq: u64,
+    hist_last_syn: u64,
+    hist_last_fin: u64,
+    hist_last_rst: u64,
+    window: u32,
+    window_scale: u32,
+    window_seq: u32,
+    window_ack_seq: u32,
+    rxmit: Scaled,
+    win0: Scaled,
+    /// Time of this side's latest packet.
+    pub last_time: f64,
+}
+
+fn seq_delta(a: u32, b: u32) -> i32 {
+    a.wrapping_sub(b) as i32
+}
+
+impl TcpEndpoint {
+    fn init_seqs(&mut self, start: u32, last: u32) {
+        self.start_seq = start;
+        self.ack_seq = start;
+        self.last_seq = last;
+    }
+
+    fn update_ack_seq(&mut self, seq: u32) {
+        if seq < self.ack_seq {
+            self.ack_wraps += 1;
+        }
+        self.ack_seq = seq;
+    }
+
+    fn update_last_seq(&mut self, seq: u32) {
+        if seq < self.last_seq {
+            self.seq_wraps += 1;
+        }
+        self.last_seq = seq;
+    }
+
+    fn no_data_acked(&self) -> bool {
+        let ack = ((self.ack_wraps as u64) << 32) | self.ack_seq as u64;
+        let start = self.start_seq as u64;
+        ack == start || ack == start + 1
+    }
+
+    /// Sequence number relative to the start (`get_relative_seq`); the flag
+    /// says it lies before the start.
+    fn relative_seq(&self, cur: u32, last: u32, mut wraps: u32) -> (u64, bool) {
+        let delta = seq_delta(cur, last);
+        if delta < 0 {
+            if wraps > 0 && cur > last {
+                wraps -= 1;
+            }
+        } else if delta > 0 && cur < last {
+            wraps += 1;
+        }
+        if wraps == 0 {
+            let d = seq_delta(cur, self.start_seq);
+            return (d as i64 as u64, d < 0);
+        }
+        let full = ((wraps as u64) << 32) | cur as u64;
+        (full.wrapping_sub(self.start_seq as u64), false)
+    }
+
+    /// Logical bytes sent (`TCP_Endpoint::Size`); `peer` is the other side.
+    pub fn size(&self, peer: &TcpEndpoint) -> u64 {
+        if self.prev_state == EndpointState::SynSent
+            && self.state == EndpointState::Reset
+            && peer.state == EndpointState::Inactive
+            && !self.no_data_acked()
+        {
+            return 0;
+        }
+        let last = ((self.seq_wraps as u64) << 32) | self.last_seq as u64;
+        let ack = ((self.ack_wraps as u64) << 32) | self.ack_seq as u64;
+        let top = last.max(ack);
+        let mut size = top.wrapping_sub(self.start_seq as u64);
+        if size != 0 {
+            size -= 1;
+        }
+        if self.fin_cnt > 0 && size != 0 {
+            size -= 1;
+        }
+        size
+    }
+
+    fn is_active(&self) -> bool {
+        self.state != EndpointState::Inactive && !self.did_close
+    }
+}
+
+/// Both endpoints of a TCP connection.
+#[derive(Clone, Debug, Default)]
+pub struct TcpState {
+    /// Originator side.
+    pub orig: TcpEndpoint,
+    /// Responder side.
+    pub resp: TcpEndpoint,
+    is_partial: bool,
+}
+
+impl TcpState {
+    fn ep(&mut self, is_orig: bool) -> (&mut TcpEndpoint, &mut TcpEndpoint) {
+        if is_orig {
+            (&mut self.orig, &mut self.resp)
+        } else {
+            (&mut self.resp, &mut self.orig)
+        }
+    }
+
+    /// Whether either side has closed (`IsClosed`).
+    fn is_closed(&self) -> bool {
+        self.orig.did_close || self.resp.did_close
+    }
+}
+
+/// TCP flag bits.
+#[derive(Clone, Copy, Debug)]
+pub struct Flags(pub u8);
+
+impl Flags {
+    /// FIN.
+    pub fn fin(self) -> bool {
+        self.0 & 0x01 != 0
+    }
+    /// SYN.
+    pub fn syn(self) -> bool {
+        self.0 & 0x02 != 0
+    }
+    /// RST.
+    pub fn rst(self) -> bool {
+        self.0 & 0x04 != 0
+    }
+    /// ACK.
+    pub fn ack(self) -> bool {
+        self.0 & 0x10 != 0
+    }
+    /// URG.
+    pub fn urg(self) -> bool {
+        self.0 & 0x20 != 0
+    }
+}
+
+/// What processing a segment asks of the session table.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// Conn weirds, in order.
+    pub weirds: Vec<&'static str>,
+    /// Timers to schedule.
+    pub timers: Vec<(f64, TimerKind)>,
+    /// Cancel every pending timer of the connection first.
+    pub cancel_timers: bool,
+    /// A new inactivity timeout.
+    pub inactivity: Option<f64>,
+}
+
+fn tcp(c: &mut Conn) -> &mut TcpState {
+    match &mut c.state {
+        ProtoState::Tcp(t) => t,
+        ProtoState::Datagram => unreachable!("TCP processing of a non-TCP connection"),
+    }
+}
+
+/// Window-scale option of a SYN (`-1` when absent), clamped to 14.
+fn window_scale_option(opts: &[u8], weirds: &mut Vec<&'static str>, did_weird: bool) -> i64 {
+    let mut i = 0;
+    while i < opts.len() {
+        match opts[i] {
+            0 => break,
+            1 => i += 1,
+            kind => {
+                let Some(&len) = opts.get(i + 1) else { break };
+                let len = len as usize;
+                if len < 2 || i + len > opts.len() {
+                    break;
+                }
+                if kind == 3 && len == 3 {
+                    let s = opts[i + 2] as i64;
+                    if s > 14 {
+                        if !did_weird {
+                            weirds.push("TCP_scale_range");
+                        }
+                        return 14;
+                    }
+                    return s;
+                }
+                i += len;
+            }
+        }
+    }
+    -1
+}
+
+/// Whether a segment on an existing connection starts a new one (`IsReuse`).
+/// Returns the weird to raise with it.
+pub fn is_reuse(c: &Conn, seg: &TcpSeg<'_>, t: f64, cfg: &Config) -> Option<Option<&'static str>> {
+    let ProtoState::Tcp(st) = &c.state else { return None };
+    let flags = Flags(seg.flags);
+    if !flags.syn() {
+        return None;
+    }
+    let mut conn_orig = &st.orig;
+    if flags.ack() {
+        if st.orig.state != EndpointState::Inactive {
+            return None;
+        }
+        conn_orig = &st.resp;
+    }
+    if !st.is_closed() {
+        if seg.seq == conn_orig.start_seq {
+            return None;
+        }
+        if !flags.ack()
+            && conn_orig.state == EndpointState::SynAckSent
+            && st.resp.state == EndpointState::Inactive
+            && seg.seq == st.resp.start_seq
+        {
+            return None;
+        }
+        if conn_orig.state == EndpointState::SynSent {
+            return Some(Some("SYN_seq_jump"));
+        }
+        return Some(Some("active_connection_reuse"));
+    }
+    let no_reset = st.orig.state != EndpointState::Reset && st.resp.state != EndpointState::Reset;
+    if (st.orig.is_active() || st.resp.is_active()) && no_reset {
+        Some(Some("active_connection_reuse"))
+    } else if t - c.last_time < cfg.tcp_connection_linger && no_reset {
+        Some(Some("premature_connection_reuse"))
+    } else {
+        Some(None)
+    }
+}
+
+/// Processes one checksum-valid segment from `is_orig`'s side.
+pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, t: f64, cfg: &Config, fx: &mut Effects) {
+    let flags = Flags(seg.flags);
+    let len = seg.len;
+
+    // A connection that began with a SYN+ACK is flipped by the next pure
+    // ACK or data packet from either side.
+    if c.history == "H" && !flags.syn() && !flags.fin() && !flags.rst() && (len > 0 || flags.ack()) {
+        c.flip_roles();
+        c.history = String::from("^h");
+        is_orig = !is_orig;
+    }
+
+    let base_seq = seg.seq;
+    let ack_seq = seg.ack;
+    let seq_len = len + flags.syn() as u32 + flags.fin() as u32;
+    let seq_one_past = base_seq.wrapping_add(seq_len);
+
+    let did_weird = c.did_weird;
+    init_endpoint(tcp(c).ep(is_orig).0, flags, base_seq, seq_one_past, t, fx);
+
+    let (rel_seq, underflow) = {
+        let (ep, _) = tcp(c).ep(is_orig);
+        ep.relative_seq(base_seq, ep.last_seq, ep.seq_wraps)
+    };
+    if underflow && !flags.rst() {
+        fx.weirds.push("TCP_seq_underflow_or_misorder");
+    }
+
+    update_history(c, is_orig, flags, rel_seq, len);
+    update_window(c, is_orig, seg.win as u32, base_seq, ack_seq, flags);
+
+    {
+        let st = tcp(c);
+        let both_closed = st.orig.did_close && st.resp.did_close;
+        if !both_closed {
+            c.last_time = t;
+        }
+    }
+
+    if flags.syn() {
+        if flags.rst() {
+            fx.weirds.push("TCP_christmas");
+        }
+        if flags.urg() {
+            fx.weirds.push("baroque_SYN");
+        }
+        if len > 0 {
+            fx.weirds.push("SYN_with_data");
+        }
+        let scale = window_scale_option(seg.options, &mut fx.weirds, did_weird);
+        let (ep, peer) = tcp(c).ep(is_orig);
+        if scale < 0 {
+            ep.window_scale = 0;
+            if flags.ack() {
+                peer.window_scale = 0;
+            }
+        } else {
+            ep.window_scale = scale as u32;
+            ep.window_seq = base_seq;
+            ep.window_ack_seq = ack_seq;
+            peer.window_seq = ack_seq;
+            peer.window_ack_seq = base_seq;
+        }
+    }
+
+    {
+        let (ep, _) = tcp(c).ep(is_orig);
+        if flags.fin() {
+            ep.fin_cnt += 1;
+            if ep.fin_cnt >= 1000 && t < ep.last_time + 1.0 {
+                fx.weirds.push("FIN_storm");
+            }
+            ep.fin_seq = rel_seq + seq_len as u64;
+        }
+        if flags.rst() {
+            ep.rst_cnt += 1;
+            if ep.rst_cnt >= 1000 && t < ep.last_time + 1.0 {
+                fx.weirds.push("RST_storm");
+            }
+        }
+    }
+
+    if flags.ack() {
+        let (ep, peer) = tcp(c).ep(is_orig);
+        if peer.state == EndpointState::Inactive {
+            if !flags.syn()
+                && !flags.fin()
+                && !flags.rst()
+                && matches!(ep.state, EndpointState::SynSent | EndpointState::SynAckSent | EndpointState::Established)
+                && !did_weird
+            {
+                fx.weirds.push("possible_split_routing");
+            }
+            let s = ack_seq.wrapping_sub(1);
+            peer.init_seqs(s, s);
+        } else {
+            let (_, underflow) = peer.relative_seq(ack_seq, peer.ack_seq, peer.ack_wraps);
+            if underflow {
+                fx.weirds.push("TCP_ack_underflow_or_misorder");
+            } else if !flags.rst() {
+                let delta = seq_delta(ack_seq, peer.ack_seq);
+                let broken = ack_seq == 0 && delta > TOO_LARGE_SEQ_DELTA;
+                if !broken && delta > 0 {
+                    peer.update_ack_seq(ack_seq);
+                }
+            }
+        }
+    }
+
+    let delta_last = {
+        let (ep, _) = tcp(c).ep(is_orig);
+        let delta = seq_delta(seq_one_past, ep.last_seq);
+        let mut rxmit = false;
+        if (flags.syn() || flags.rst()) && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta) {
+        } else if flags.fin() && ep.last_seq == ep.start_seq.wrapping_add(1) {
+            ep.update_last_seq(seq_one_past);
+        } else if ep.state == EndpointState::Reset {
+        } else if delta > 0 {
+            ep.update_last_seq(seq_one_past);
+        } else if len > 0 {
+            rxmit = ep.rxmit.hit();
+        }
+        ep.last_time = t;
+        if rxmit {
+            c.add_history_dir(is_orig, 'T');
+        }
+        delta
+    };
+
+    let (do_close, gen_event) = update_state_machine(c, &mut is_orig, base_seq, ack_seq, len, delta_last, flags, t, cfg, fx);
+    let _ = gen_event;
+    if do_close {
+        connection_closed(c, is_orig, t, cfg, fx);
+    }
+}
+
+fn init_endpoint(ep: &mut TcpEndpoint, flags: Flags, first_seq: u32, last_seq: u32, t: f64, fx: &mut Effects) {
+    match ep.state {
+        EndpointState::Inactive => {
+            if flags.syn() {
+                ep.init_seqs(first_seq, last_seq);
+            } else {
+                // A partial connection: number as though a SYN preceded.
+                ep.init_seqs(first_seq.wrapping_sub(1), first_seq);
+            }
+            let _ = t;
+        }
+        EndpointState::SynSent | EndpointState::SynAckSent => {
+            if flags.syn() && first_seq != ep.start_seq {
+                fx.weirds.push("SYN_seq_jump");
+                ep.init_seqs(first_seq, last_seq);
+            }
+        }
+        EndpointState::Established | EndpointState::Partial => {
+            if flags.syn() {
+                // Size() needs the peer; SYN_inside_connection is raised by the caller's data check.
+                if first_seq != ep.start_seq {
+                    fx.weirds.push("SYN_seq_jump");
+                }
+                ep.init_seqs(first_seq, last_seq);
+            }
+        }
+        EndpointState::Reset => {
+            if flags.syn() && ep.prev_state == EndpointState::Inactive {
+                ep.init_seqs(first_seq, last_seq);
+            }
+        }
+        EndpointState::Closed => {}
+    }
+}
+
+fn update_history(c: &mut Conn, is_orig: bool, flags: Flags, rel_seq: u64, len: u32) {
+    let bits = flags.syn() as u8 + flags.fin() as u8 + flags.rst() as u8;
+    if bits > 1 {
+        if flags.fin() && flags.rst() {
+            c.check_history_dir(is_orig, hist::FIN_RST_PKT, 'I');
+        } else {
+            c.check_history_dir(is_orig, hist::MULTI_FLAG_PKT, 'Q');
+        }
+    } else if bits == 1 {
+        if flags.syn() {
+            let code = if flags.ack() { 'H' } else { 'S' };
+            let last = tcp(c).ep(is_orig).0.hist_last_syn;
+            if c.check_history_dir(is_orig, hist::SYN_PKT, code) && rel_seq != last {
+                c.add_history_dir(is_orig, code);
+            }
+            tcp(c).ep(is_orig).0.hist_last_syn = rel_seq;
+        }
+        if flags.fin() {
+            let last = tcp(c).ep(is_orig).0.hist_last_fin;
+            if c.check_history_dir(is_orig, hist::FIN_PKT, 'F') && rel_seq + len as u64 != last {
+                c.add_history_dir(is_orig, 'F');
+            }
+            tcp(c).ep(is_orig).0.hist_last_fin = rel_seq + len as u64;
+        }
+        if flags.rst() {
+            let last = tcp(c).ep(is_orig).0.hist_last_rst;
+            if c.check_history_dir(is_orig, hist::RST_PKT, 'R') && rel_seq != last {
+                c.add_history_dir(is_orig, 'R');
+            }
+            tcp(c).ep(is_orig).0.hist_last_rst = rel_seq;
+        }
+    } else if len > 0 {
+        c.check_history_dir(is_orig, hist::DATA_PKT, 'D');
+    } else if flags.ack() {
+        c.check_history_dir(is_orig, hist::ACK_PKT, 'A');
+    }
+}
+
+fn update_window(c: &mut Conn, is_orig: bool, window: u32, base_seq: u32, ack_seq: u32, flags: Flags) {
+    let (ep, peer) = tcp(c).ep(is_orig);
+    let scale = ep.window_scale;
+    let window = window << scale;
+    let mut zero = false;
+    if window == 0 && !flags.rst() && peer.state != EndpointState::Closed && ep.state != EndpointState::Reset {
+        zero = ep.win0.hit();
+    }
+    if !flags.syn()
+        && !flags.fin()
+        && !flags.rst()
+        && ep.state != EndpointState::Closed
+        && ep.state != EndpointState::Reset
+        && seq_delta(base_seq, ep.window_seq) >= 0
+        && seq_delta(ack_seq, ep.window_ack_seq) >= 0
+    {
+        ep.window = window;
+        ep.window_ack_seq = ack_seq;
+        ep.window_seq = base_seq;
+    }
+    if zero {
+        c.add_history_dir(is_orig, 'W');
+    }
+}
+
+fn set_state(st: &mut TcpState, is_orig: bool, new: EndpointState, cfg: &Config, fx: &mut Effects) {
+    let (ep, _) = st.ep(is_orig);
+    if new != ep.state {
+        if ep.state.is_handshake() && !new.is_handshake() {
+            fx.inactivity = Some(cfg.tcp_inactivity_timeout);
+        }
+        ep.prev_state = ep.state;
+        ep.state = new;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn update_state_machine(
+    c: &mut Conn,
+    is_orig: &mut bool,
+    base_seq: u32,
+    ack_seq: u32,
+    len: u32,
+    delta_last: i32,
+    flags: Flags,
+    t: f64,
+    cfg: &Config,
+    fx: &mut Effects,
+) -> (bool, bool) {
+    use EndpointState::*;
+    let mut do_close = false;
+    let mut gen_event = false;
+    let state = tcp(c).ep(*is_orig).0.state;
+    match state {
+        Inactive => {
+            if flags.syn() {
+                if *is_orig {
+                    if flags.ack() {
+                        fx.weirds.push("connection_originator_SYN_ack");
+                        set_state(tcp(c), true, SynAckSent, cfg, fx);
+                    } else {
+                        set_state(tcp(c), true, SynSent, cfg, fx);
+                    }
+                    if cfg.tcp_attempt_delay > 0.0 {
+                        fx.timers.push((t + cfg.tcp_attempt_delay, TimerKind::TcpAttempt));
+                    }
+                } else {
+                    let st = tcp(c);
+                    if flags.ack() {
+                        let p = &st.orig;
+                        let between = seq_delta(ack_seq, p.start_seq) >= 0 && seq_delta(ack_seq, p.last_seq) <= 0;
+                        if p.state != Inactive && p.state != Partial && !between {
+                            fx.weirds.push("bad_SYN_ack");
+                        }
+                    } else if st.orig.state == SynAckSent && base_seq == st.resp.start_seq {
+                        // SYN/SYN-ACK reversal: flip and establish.
+                        st.is_partial = false;
+                        c.flip_roles();
+                        *is_orig = true;
+                        set_state(tcp(c), false, Established, cfg, fx);
+                    } else {
+                        fx.weirds.push("simultaneous_open");
+                    }
+                    let peer_state = tcp(c).ep(*is_orig).1.state;
+                    if peer_state == SynSent {
+                        set_state(tcp(c), !*is_orig, Established, cfg, fx);
+                    } else if peer_state == Inactive {
+                        fx.weirds.push("unsolicited_SYN_response");
+                    }
+                    set_state(tcp(c), *is_orig, Established, cfg, fx);
+                }
+            }
+            if flags.fin() {
+                set_state(tcp(c), *is_orig, Closed, cfg, fx);
+                do_close = true;
+                gen_event = true;
+                if tcp(c).ep(*is_orig).1.state != Partial && !flags.syn() {
+                    fx.weirds.push("spontaneous_FIN");
+                }
+            }
+            if flags.rst() {
+                set_state(tcp(c), *is_orig, Reset, cfg, fx);
+                let peer_state = tcp(c).ep(*is_orig).1.state;
+                let is_reject = if *is_orig {
+                    peer_state == Established
+                } else {
+                    matches!(peer_state, SynSent | SynAckSent)
+                };
+                do_close = true;
+                gen_event = !is_reject;
+                if !is_reject && peer_state == Inactive {
+                    fx.weirds.push("spontaneous_RST");
+                }
+            }
+            if tcp(c).ep(*is_orig).0.state == Inactive {
+                let st = tcp(c);
+                if !*is_orig && len == 0 && st.orig.state == SynSent {
+                    // An ack of a SYN before the SYN reply: not partial.
+                } else if flags.ack() && st.ep(*is_orig).1.state == Established {
+                    set_state(st, *is_orig, Established, cfg, fx);
+                    st.is_partial = false;
+                } else {
+                    set_state(st, *is_orig, Partial, cfg, fx);
+                }
+            }
+        }
+        SynSent | SynAckSent => {
+            if flags.syn() {
+                if *is_orig {
+                    if flags.ack() && !flags.fin() && !flags.rst() && state != SynAckSent {
+                        fx.weirds.push("repeated_SYN_with_ack");
+                    }
+                } else if !flags.ack() && state != SynSent {
+                    fx.weirds.push("repeated_SYN_reply_wo_ack");
+                }
+            }
+            if flags.fin() {
+                let ps = tcp(c).ep(*is_orig).1.state;
+                if ps == Inactive || ps == SynSent {
+                    fx.weirds.push("inappropriate_FIN");
+                }
+                set_state(tcp(c), *is_orig, Closed, cfg, fx);
+                do_close = true;
+                gen_event = true;
+            }
+            if flags.rst() {
+                set_state(tcp(c), *is_orig, Reset, cfg, fx);
+                do_close = true;
+            } else if len > 0 {
+                fx.weirds.push("data_before_established");
+            }
+        }
+        Established | Partial => {
+            if flags.syn() {
+                let ps = tcp(c).ep(*is_orig).1.state;
+                if state == Partial && ps == Inactive && !flags.ack() {
+                    fx.weirds.push("SYN_after_partial");
+                    set_state(tcp(c), *is_orig, SynSent, cfg, fx);
+                }
+            }
+            if flags.fin() && !flags.rst() {
+                set_state(tcp(c), *is_orig, Closed, cfg, fx);
+                do_close = true;
+                gen_event = true;
+            }
+            if flags.rst() {
+                set_state(tcp(c), *is_orig, Reset, cfg, fx);
+                do_close = true;
+            }
+        }
+        Closed => {
+            if flags.syn() {
+                fx.weirds.push("SYN_after_close");
+            }
+            if flags.fin() && delta_last > 0 {
+                fx.weirds.push("FIN_advanced_last_seq");
+            }
+            let (ep, peer) = tcp(c).ep(*is_orig);
+            if flags.rst() && peer.state != Closed {
+                let did_close = ep.did_close;
+                set_state(tcp(c), *is_orig, Reset, cfg, fx);
+                if !did_close {
+                    do_close = true;
+                }
+            }
+        }
+        Reset => {
+            if flags.syn() {
+                fx.weirds.push("SYN_after_reset");
+            }
+            if flags.fin() {
+                fx.weirds.push("FIN_after_reset");
+            }
+            if len > 0 && !flags.rst() {
+                fx.weirds.push("data_after_reset");
+            }
+        }
+    }
+    (do_close, gen_event)
+}
+
+/// `TCPSessionAdapter::ConnectionClosed`: schedules removal or the expire check.
+fn connection_closed(c: &mut Conn, is_orig: bool, _t: f64, cfg: &Config, fx: &mut Effects) {
+    let last_time = c.last_time;
+    let (ep, peer) = tcp(c).ep(is_orig);
+    if ep.did_close {
+        return;
+    }
+    ep.did_close = true;
+    let close_complete = ep.state == EndpointState::Reset || peer.did_close || peer.state == EndpointState::Inactive;
+    if close_complete {
+        fx.cancel_timers = true;
+        if cfg.tcp_close_delay != 0.0 {
+            fx.timers.push((last_time + cfg.tcp_close_delay, TimerKind::ConnDelete));
+        } else {
+            fx.timers.push((last_time, TimerKind::TcpDelete));
+        }
+    } else if ep.prev_state != EndpointState::Inactive {
+        fx.timers.push((last_time + cfg.tcp_session_timer, TimerKind::TcpExpire));
+    }
+}
+
+/// Decision of the TCP expire timer at time `t`.
+pub enum ExpireDecision {
+    /// Time the connection out and remove it.
+    Remove,
+    /// Check again later.
+    Reschedule,
+}
+
+/// `TCPSessionAdapter::ExpireTimer`.
+pub fn expire_check(c: &Conn, t: f64, cfg: &Config) -> ExpireDecision {
+    let ProtoState::Tcp(st) = &c.state else { return ExpireDecision::Remove };
+    use EndpointState::*;
+    if c.last_time + cfg.tcp_connection_linger < t {
+        let (o, r) = (&st.orig, &st.resp);
+        if (o.did_close || r.did_close)
+            && ((o.did_close && r.did_close) || o.state == Reset || r.state == Reset || o.state == Inactive || r.state == Inactive)
+        {
+            return ExpireDecision::Remove;
+        }
+        if r.state == Inactive && o.state == Inactive {
+            return ExpireDecision::Remove;
+        }
+    }
+    ExpireDecision::Reschedule
+}
+
+/// `TCPSessionAdapter::AttemptTimer`: true when the SYN went unanswered.
+pub fn attempt_failed(c: &Conn) -> bool {
+    let ProtoState::Tcp(st) = &c.state else { return false };
+    matches!(st.orig.state, EndpointState::SynSent | EndpointState::SynAckSent) && st.resp.state == EndpointState::Inactive
+}
+
+/// Records a bad checksum for a side (history `C`/`c`, logarithmic).
+pub fn checksum_error(c: &mut Conn, is_orig: bool) {
+    if c.side(is_orig).chk.hit() {
+        c.add_history_dir(is_orig, 'C');
+    }
+}

@@ -1,0 +1,108 @@
+//! Session timers on network time: one priority queue ordered by due time
+//! (Zeek's `TimerMgr`). Timers are never cancelled in place: each carries
+//! the connection's generation and is ignored when the slot moved on.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+/// What a timer does when it fires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerKind {
+    /// Protocol inactivity timeout (`Session::InactivityTimer`).
+    Inactivity,
+    /// TCP linger/expire check (`TCPSessionAdapter::ExpireTimer`).
+    TcpExpire,
+    /// Unanswered SYN (`TCPSessionAdapter::AttemptTimer`).
+    TcpAttempt,
+    /// Removal after a complete close, with `connection_timeout` (`ConnDeleteTimer`).
+    ConnDelete,
+    /// Removal after a complete close without an event (`tcp_close_delay` = 0).
+    TcpDelete,
+    /// `connection_status_update`.
+    StatusUpdate,
+}
+
+/// A scheduled timer.
+#[derive(Clone, Copy, Debug)]
+pub struct Timer {
+    /// Due time (network time).
+    pub due: f64,
+    /// Insertion order, to keep ties FIFO.
+    seq: u64,
+    /// Connection slot.
+    pub slot: u32,
+    /// Generation of the connection in that slot.
+    pub generation: u32,
+    /// Action.
+    pub kind: TimerKind,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Timer {}
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Timer {
+    // Reversed: BinaryHeap is a max-heap and we want the earliest first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.due.total_cmp(&self.due).then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+/// The timer queue.
+#[derive(Default)]
+pub struct TimerQueue {
+    heap: BinaryHeap<Timer>,
+    seq: u64,
+}
+
+impl TimerQueue {
+    /// Schedules `kind` for the connection in `slot`/`generation` at `due`.
+    pub fn add(&mut self, due: f64, slot: u32, generation: u32, kind: TimerKind) {
+        self.seq += 1;
+        self.heap.push(Timer { due, seq: self.seq, slot, generation, kind });
+    }
+
+    /// Removes and returns the earliest timer due at or before `now`.
+    pub fn pop_due(&mut self, now: f64) -> Option<Timer> {
+        if self.heap.peek().is_some_and(|t| t.due <= now) {
+            self.heap.pop()
+        } else {
+            None
+        }
+    }
+
+    /// Number of pending timers (stale ones included).
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Whether no timer is pending.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn earliest_first_ties_in_insertion_order() {
+        let mut q = TimerQueue::default();
+        q.add(5.0, 1, 0, TimerKind::Inactivity);
+        q.add(1.0, 2, 0, TimerKind::TcpExpire);
+        q.add(1.0, 3, 0, TimerKind::TcpAttempt);
+        assert!(q.pop_due(0.5).is_none());
+        assert_eq!(q.pop_due(10.0).unwrap().slot, 2);
+        assert_eq!(q.pop_due(10.0).unwrap().slot, 3);
+        assert_eq!(q.pop_due(10.0).unwrap().slot, 1);
+        assert!(q.pop_due(10.0).is_none());
+    }
+}
