@@ -1,7 +1,10 @@
 //! `weir`: the command line.
 
+mod run;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// A network-monitoring event engine whose event handlers are sandboxed
 /// WebAssembly components.
@@ -14,7 +17,7 @@ struct Cli {
 
 /// Log output format.
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum LogFormat {
+pub enum LogFormat {
     /// Zeek's tab-separated format with `#` header lines.
     Tsv,
     /// One JSON object per line.
@@ -35,52 +38,71 @@ enum Command {
 }
 
 #[derive(clap::Args, Debug)]
-struct RunArgs {
+pub struct RunArgs {
     /// Read packets from this pcap or pcapng trace.
     #[arg(short = 'r', long = "read", conflicts_with = "interface", required_unless_present = "interface")]
-    read: Option<PathBuf>,
+    pub read: Option<PathBuf>,
     /// Capture live from this interface.
     #[arg(short = 'i', long = "interface")]
-    interface: Option<String>,
+    pub interface: Option<String>,
     /// BPF capture filter.
     #[arg(short = 'f', long = "filter")]
-    filter: Option<String>,
+    pub filter: Option<String>,
     /// Ignore checksums (Zeek's -C).
     #[arg(short = 'C', long = "ignore-checksums")]
-    ignore_checksums: bool,
+    pub ignore_checksums: bool,
     /// Folder for the logs (default: the current folder).
     #[arg(long, default_value = ".")]
-    logdir: PathBuf,
+    pub logdir: PathBuf,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Tsv)]
-    log_format: LogFormat,
+    pub log_format: LogFormat,
     /// A handler component to load (repeatable).
     #[arg(long = "handler")]
-    handlers: Vec<PathBuf>,
+    pub handlers: Vec<PathBuf>,
     /// Do not load the standard handlers (conn.log, weird.log, reporter.log).
     #[arg(long)]
-    no_default_handlers: bool,
+    pub no_default_handlers: bool,
     /// Fuel per handler call.
     #[arg(long)]
-    fuel: Option<u64>,
+    pub fuel: Option<u64>,
     /// Linear-memory cap per handler, in MiB.
     #[arg(long)]
-    memory_mb: Option<u64>,
+    pub memory_mb: Option<u64>,
     /// Ports that decide direction without a SYN, e.g. `80/tcp,53/udp`
     /// (replaces the default set).
     #[arg(long, value_delimiter = ',')]
-    likely_server_ports: Option<Vec<String>>,
+    pub likely_server_ports: Option<Vec<String>>,
     /// Sets an engine option by its Zeek name, e.g. `tcp_inactivity_timeout=60`,
     /// `Tunnel::max_depth=2`, `report_gaps_for_partial=T` (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
-    set: Vec<String>,
+    pub set: Vec<String>,
     /// Seed for deterministic connection UIDs.
     #[arg(long)]
-    seed: Option<u64>,
+    pub seed: Option<u64>,
 }
 
-fn main() {
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WEIR_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
-    let _ = cli;
-    todo!()
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Check { file } => run::check(&file),
+        Command::Wit => {
+            print!("{}", weir_sandbox::WIT_TEXT);
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("weir: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

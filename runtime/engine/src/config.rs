@@ -57,6 +57,8 @@ pub struct Config {
     pub long_inactivity_timeout: f64,
     /// Seed for connection UIDs (deterministic runs); `None` = random.
     pub uid_seed: Option<u64>,
+    /// Zeek's `ConnKey::CONNKEY_VLAN_FIVETUPLE`: VLAN ids are part of the connection key.
+    pub vlan_conn_key: bool,
 }
 
 impl Default for Config {
@@ -84,6 +86,7 @@ impl Default for Config {
             long_timeout_ports: [21, 22, 23, 513].into_iter().map(tcp).collect(),
             long_inactivity_timeout: 3600.0,
             uid_seed: None,
+            vlan_conn_key: false,
         }
     }
 }
@@ -99,5 +102,109 @@ impl PortProto {
             _ => return None,
         };
         Some(PortProto { port: n.parse().ok()?, proto })
+    }
+}
+
+/// Zeek's default `likely_server_ports` with all base scripts loaded.
+pub const DEFAULT_LIKELY_SERVER_PORTS: &str = "21/tcp,22/tcp,25/tcp,53/tcp,79/tcp,80/tcp,81/tcp,88/tcp,135/tcp,139/tcp,143/tcp,389/tcp,443/tcp,445/tcp,465/tcp,502/tcp,514/tcp,563/tcp,585/tcp,587/tcp,614/tcp,631/tcp,636/tcp,989/tcp,990/tcp,992/tcp,993/tcp,995/tcp,1080/tcp,1434/tcp,1883/tcp,2811/tcp,3128/tcp,3268/tcp,3306/tcp,3389/tcp,5222/tcp,5223/tcp,5269/tcp,5432/tcp,6379/tcp,6666/tcp,6667/tcp,6668/tcp,6669/tcp,8000/tcp,8080/tcp,8888/tcp,20000/tcp,53/udp,67/udp,88/udp,123/udp,137/udp,161/udp,162/udp,389/udp,443/udp,514/udp,1812/udp,2123/udp,2152/udp,3389/udp,3544/udp,4011/udp,4754/udp,4789/udp,5060/udp,5072/udp,5353/udp,5355/udp,6081/udp,20000/udp";
+
+/// Parses a comma-separated list of `port/proto` items.
+pub fn parse_port_list(s: &str) -> Result<HashSet<PortProto>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| PortProto::parse(p).ok_or_else(|| format!("'{p}' is not a port like 80/tcp")))
+        .collect()
+}
+
+/// Parses a Zeek interval: a number of seconds, optionally with a unit
+/// (`usec`, `msec`, `sec`, `min`, `hr`, `day`, plural or not).
+fn parse_interval(v: &str) -> Result<f64, String> {
+    let v = v.trim();
+    let split = v.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let n: f64 = num.trim().parse().map_err(|_| format!("'{v}' is not an interval"))?;
+    let mult = match unit.trim().trim_end_matches('s') {
+        "" | "sec" => 1.0,
+        "usec" | "u" => 1e-6,
+        "msec" | "m" => 1e-3,
+        "min" => 60.0,
+        "hr" => 3600.0,
+        "day" => 86400.0,
+        u => return Err(format!("unknown interval unit '{u}'")),
+    };
+    Ok(n * mult)
+}
+
+fn parse_bool(v: &str) -> Result<bool, String> {
+    match v.trim() {
+        "T" | "true" | "1" => Ok(true),
+        "F" | "false" | "0" => Ok(false),
+        _ => Err(format!("'{v}' is not a bool (T or F)")),
+    }
+}
+
+impl Config {
+    /// Sets an option by its Zeek name (`tcp_inactivity_timeout`, `Tunnel::max_depth`, ...).
+    /// `likely_server_ports+` adds ports; `ConnKey::factory` takes `vlan_fivetuple`.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let iv = || parse_interval(value);
+        match name.trim() {
+            "ignore_checksums" => self.ignore_checksums = parse_bool(value)?,
+            "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,
+            "Tunnel::max_depth" => self.tunnel_max_depth = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
+            "max_timer_expires" => self.max_timer_expires = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
+            "tcp_SYN_timeout" => self.tcp_syn_timeout = iv()?,
+            "tcp_session_timer" => self.tcp_session_timer = iv()?,
+            "tcp_connection_linger" => self.tcp_connection_linger = iv()?,
+            "tcp_attempt_delay" => self.tcp_attempt_delay = iv()?,
+            "tcp_close_delay" => self.tcp_close_delay = iv()?,
+            "tcp_reset_delay" => self.tcp_reset_delay = iv()?,
+            "tcp_partial_close_delay" => self.tcp_partial_close_delay = iv()?,
+            "tcp_inactivity_timeout" => self.tcp_inactivity_timeout = iv()?,
+            "udp_inactivity_timeout" => self.udp_inactivity_timeout = iv()?,
+            "icmp_inactivity_timeout" => self.icmp_inactivity_timeout = iv()?,
+            "unknown_ip_inactivity_timeout" => self.unknown_ip_inactivity_timeout = iv()?,
+            "connection_status_update_interval" => self.connection_status_update_interval = iv()?,
+            "frag_timeout" => self.frag_timeout = iv()?,
+            "likely_server_ports" => self.likely_server_ports = parse_port_list(value)?,
+            "likely_server_ports+" => self.likely_server_ports.extend(parse_port_list(value)?),
+            "ConnKey::factory" => {
+                self.vlan_conn_key = match value.trim() {
+                    "vlan_fivetuple" | "ConnKey::CONNKEY_VLAN_FIVETUPLE" => true,
+                    "fivetuple" | "ConnKey::CONNKEY_FIVETUPLE" => false,
+                    v => return Err(format!("unknown connection key '{v}' (vlan_fivetuple or fivetuple)")),
+                }
+            }
+            n => return Err(format!("unknown option '{n}'")),
+        }
+        Ok(())
+    }
+
+    /// Applies `NAME=VALUE` (or `NAME+=VALUE`).
+    pub fn set_assignment(&mut self, assignment: &str) -> Result<(), String> {
+        let (name, value) = assignment.split_once('=').ok_or_else(|| format!("'{assignment}' is not NAME=VALUE"))?;
+        self.set(name, value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeek_option_names_and_values() {
+        let mut c = Config::default();
+        c.set_assignment("tcp_inactivity_timeout=2 min").unwrap();
+        assert_eq!(c.tcp_inactivity_timeout, 120.0);
+        c.set_assignment("Tunnel::max_depth=2").unwrap();
+        assert_eq!(c.tunnel_max_depth, 2);
+        c.set_assignment("report_gaps_for_partial=T").unwrap();
+        assert!(c.report_gaps_for_partial);
+        c.set_assignment("likely_server_ports+=40190/udp").unwrap();
+        assert!(c.likely_server_ports.contains(&PortProto { port: 40190, proto: 17 }));
+        assert!(c.set_assignment("no_such_thing=1").is_err());
+        assert!(c.set_assignment("tcp_close_delay=soon").is_err());
+        assert_eq!(parse_port_list(DEFAULT_LIKELY_SERVER_PORTS).unwrap().len(), 73);
     }
 }
