@@ -120,3 +120,6 @@ pub trait PacketSource {
     /// Whether this source is live (network time may follow the wall clock).
     fn is_live(&self) -> bool;
 }
+
+pub mod file;
+pub mod live;

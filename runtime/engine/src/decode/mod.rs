@@ -114,6 +114,10 @@ pub struct TcpSeg<'a> {
     pub payload: &'a [u8],
     /// Payload length per the IP header (may exceed `payload.len()`).
     pub len: u32,
+    /// A conn weird that makes the segment unusable beyond its ports
+    /// (`bad_TCP_header_len`, `truncated_header`): the connection exists,
+    /// the segment is skipped. `None` for a well-formed segment.
+    pub weird: Option<&'static str>,
 }
 
 /// A UDP datagram view.
