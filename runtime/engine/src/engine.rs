@@ -62,11 +62,11 @@ impl Engine {
     pub fn new(cfg: Config, subs: Subscriptions) -> Self {
         Engine {
             sessions: Sessions::new(cfg.clone()),
+            frags: FragReassembler::new(cfg.frag_timeout),
             cfg,
             queue: EventQueue::new(subs),
             network_time: 0.0,
             stats: Stats::default(),
-            frags: FragReassembler::default(),
             notes: Vec::new(),
             net_weirds: HashMap::new(),
             flow_weirds: HashMap::new(),
@@ -113,6 +113,7 @@ impl Engine {
             self.network_time = pkt.ts;
         }
         self.sessions.advance(self.network_time, &mut self.queue);
+        self.frags.expire(self.network_time);
         match decode_link(pkt.link_type, pkt.data) {
             LinkOutcome::Ip { l2, ip } => {
                 let link_hdr = pkt.data.len().saturating_sub(ip.len());
@@ -156,6 +157,11 @@ impl Engine {
                 self.ip_weird(w, data, false);
             }
             self.notes = notes;
+            if whole.is_none() && ip.frag_offset == 0 && crate::decode::frag::incompletely_captured(&ip) {
+                // Zeek analyses an incompletely captured first fragment as it is.
+                self.process_datagram(ts, &ip, l2, encap);
+                return;
+            }
             if let Some(buf) = whole {
                 let n = buf.len();
                 self.process_ip(ts, &buf, n, l2, encap);

@@ -273,6 +273,10 @@ impl Sessions {
         let t = p.ts;
         match p.l4 {
             L4::Tcp(seg) => {
+                if let Some(w) = seg.weird {
+                    self.conn_weird(slot, w, String::new(), "TCP", q);
+                    return Some(slot);
+                }
                 if checksums && !checksum::l4_checksum_ok(ip) {
                     self.conn_weird(slot, "bad_TCP_checksum", String::new(), "TCP", q);
                     tcp::checksum_error(self.slots[slot as usize].as_mut().unwrap(), is_orig);

@@ -661,6 +661,12 @@ fn update_state_machine(
                 set_state(tcp(c), *is_orig, Closed, cfg, fx);
                 do_close = true;
                 gen_event = true;
+                let st = tcp(c);
+                let peer = st.ep(*is_orig).1;
+                if peer.state == Reset && peer.prev_state == Closed {
+                    // The peer's FIN then RST was a normal close after all.
+                    set_state(st, !*is_orig, Closed, cfg, fx);
+                }
             }
             if flags.rst() {
                 set_state(tcp(c), *is_orig, Reset, cfg, fx);
