@@ -245,3 +245,69 @@ fn truncated_prefixes_never_panic() {
     }
     assert!(fed > 1000, "too few inputs fed: {fed}");
 }
+
+/// Decapsulation depth reached for one IP packet (0 = not tunnelled), or None on failure.
+fn tunnel_depth(ip: &[u8], depth: usize) -> Option<usize> {
+    use weir_engine::decode::tunnel::*;
+    if depth > 8 {
+        return None;
+    }
+    let mut notes = Vec::new();
+    let h = parse_ip(ip, ip.len(), true, &mut notes).ok()?;
+    let inner = match h.proto {
+        4 | 41 => Inner::Ip(h.payload),
+        47 => parse_gre(h.payload).ok()?.inner,
+        _ => match weir_engine::decode::transport::parse_l4(&h).ok()? {
+            L4::Udp(u) => match u.dport {
+                ports::VXLAN => parse_vxlan(u.payload).ok()?.1,
+                ports::GENEVE => parse_geneve(u.payload).ok()?.1,
+                ports::GTPV1_U => parse_gtpv1(u.payload).ok()?.1,
+                ports::AYIYA => parse_ayiya(u.payload).ok()?,
+                _ => return Some(depth),
+            },
+            _ => return Some(depth),
+        },
+    };
+    let inner_ip = match inner {
+        Inner::Ip(d) => d,
+        Inner::Ethernet(f) => match weir_engine::decode::link::decode_ethernet(f) {
+            LinkOutcome::Ip { ip, .. } => ip,
+            _ => return None,
+        },
+        Inner::Ieee80211(f) => match weir_engine::decode::link::decode_ieee80211(f) {
+            LinkOutcome::Ip { ip, .. } => ip,
+            _ => return None,
+        },
+        Inner::Other(_) => return None,
+    };
+    tunnel_depth(inner_ip, depth + 1)
+}
+
+#[test]
+fn tunnels_of_oracle_traces_decapsulate() {
+    let Some(dev) = oracle() else { return };
+    // (trace, packets decapsulated to the given depth), per tcpdump's reading
+    // (lines showing VXLAN / Geneve, GRE inside GRE).
+    let cases: &[(&str, usize, usize)] = &[
+        ("core.tunnels.analyzer-confirmation/vxlan-encapsulated-http.pcap", 1, 12),
+        ("core.tunnels.geneve/geneve.pcap", 1, 6),
+        ("core.tunnels.gre-in-gre/gre-within-gre.pcap", 2, 628),
+    ];
+    for &(trace, want_depth, want) in cases {
+        let path = dev.join(trace);
+        if !path.exists() {
+            eprintln!("skipping {trace}: not present");
+            continue;
+        }
+        let mut src = FileSource::open(&path, None).unwrap();
+        let mut n = 0;
+        while let Some(p) = src.next_packet().unwrap() {
+            if let LinkOutcome::Ip { ip, .. } = decode_link(p.link_type, p.data) {
+                if tunnel_depth(ip, 0) == Some(want_depth) {
+                    n += 1;
+                }
+            }
+        }
+        assert_eq!(n, want, "{trace}");
+    }
+}
