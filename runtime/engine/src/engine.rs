@@ -116,7 +116,7 @@ impl Engine {
         self.frags.expire(self.network_time);
         match decode_link(pkt.link_type, pkt.data) {
             LinkOutcome::Ip { l2, ip } => {
-                let link_hdr = pkt.data.len().saturating_sub(ip.len());
+                let link_hdr = crate::decode::link::link_header_len(pkt.data, ip);
                 let wire = (pkt.wire_len as usize).saturating_sub(link_hdr);
                 let mut encap = Vec::new();
                 self.process_ip(pkt.ts, ip, wire, &l2, &mut encap);
