@@ -1,0 +1,168 @@
+//! Bad input on the command line: weir must say what is wrong in one line,
+//! naming the file, and never panic.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+
+/// Offsets of the records of a little-endian microsecond pcap file:
+/// (record start, record end) for each packet.
+fn pcap_records(data: &[u8]) -> Vec<(usize, usize)> {
+    assert_eq!(
+        &data[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "demo.pcap is a little-endian pcap"
+    );
+    let mut out = Vec::new();
+    let mut off = 24;
+    while off + 16 <= data.len() {
+        let caplen = u32::from_le_bytes(data[off + 8..off + 12].try_into().unwrap()) as usize;
+        out.push((off, off + 16 + caplen));
+        off += 16 + caplen;
+    }
+    assert_eq!(off, data.len(), "demo.pcap ends on a record boundary");
+    out
+}
+
+/// Timestamp of the record starting at `off`, in microseconds since the epoch.
+fn record_time(data: &[u8], off: usize) -> u64 {
+    let sec = u32::from_le_bytes(data[off..off + 4].try_into().unwrap()) as u64;
+    let usec = u32::from_le_bytes(data[off + 4..off + 8].try_into().unwrap()) as u64;
+    sec * 1_000_000 + usec
+}
+
+fn name_of(p: &Path) -> String {
+    p.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn a_file_that_is_not_a_trace() {
+    let dir = scratch_dir("err-not-a-trace");
+    let file = dir.join("notes-not-a-trace.txt");
+    std::fs::write(&file, "these are notes, not packets\n".repeat(20)).unwrap();
+    let out = run_weir([
+        "run".as_ref(),
+        "-r".as_ref(),
+        file.as_os_str(),
+        "--logdir".as_ref(),
+        dir.join("logs").as_os_str(),
+    ]);
+    assert_one_clear_line(&out, &name_of(&file));
+}
+
+#[test]
+fn a_trace_that_does_not_exist() {
+    let dir = scratch_dir("err-missing-trace");
+    let file = dir.join("no-such-trace.pcap");
+    let out = run_weir([
+        "run".as_ref(),
+        "-r".as_ref(),
+        file.as_os_str(),
+        "--logdir".as_ref(),
+        dir.join("logs").as_os_str(),
+    ]);
+    assert_one_clear_line(&out, &name_of(&file));
+}
+
+#[test]
+fn a_trace_cut_in_the_middle_of_a_record() {
+    let dir = scratch_dir("err-truncated");
+    let data = std::fs::read(demo_trace()).expect("demo.pcap");
+    let records = pcap_records(&data);
+    // Cut inside the first packet 0.45 s or more after the first one (the
+    // first syslog datagram, flow 5): flows 1 (TCP SF), 2 (REJ) and 4 (DNS)
+    // are complete before it; no other flow has started.
+    let t0 = record_time(&data, records[0].0);
+    let (start, end) = *records
+        .iter()
+        .find(|(s, _)| record_time(&data, *s) >= t0 + 450_000)
+        .expect("a record 0.45 s in");
+    let cut = start + (end - start) / 2;
+    let file = dir.join("demo-truncated.pcap");
+    std::fs::write(&file, &data[..cut]).unwrap();
+    let logdir = dir.join("logs");
+
+    let out = run_weir([
+        "run".as_ref(),
+        "-r".as_ref(),
+        file.as_os_str(),
+        "--logdir".as_ref(),
+        logdir.as_os_str(),
+        "--seed".as_ref(),
+        "1".as_ref(),
+    ]);
+    assert!(out.status.is_some(), "weir did not finish");
+    assert_ne!(out.code(), Some(101), "weir panicked:\n{}", out.stderr);
+    assert!(
+        out.code().is_some(),
+        "weir was killed by a signal:\n{}",
+        out.stderr
+    );
+    let lines = out.stderr_lines();
+    let name = name_of(&file);
+    let offsets = [start.to_string(), cut.to_string()];
+    let line = lines.iter().find(|l| l.contains(&name));
+    let Some(line) = line else {
+        panic!("no stderr line names {name}:\n{}", out.stderr);
+    };
+    assert!(
+        offsets.iter().any(|o| line.contains(o.as_str())),
+        "the line should give the offset of the truncated record ({start}) or where the file ends ({cut}): {line}"
+    );
+    assert_eq!(lines.len(), 1, "one line expected:\n{}", out.stderr);
+
+    let log =
+        read_zeek_tsv(&logdir.join("conn.log")).expect("conn.log for the packets before the cut");
+    let mut tuples: Vec<String> = log
+        .rows
+        .iter()
+        .map(|r| format!("{} {} {}", r["id.orig_p"], r["id.resp_p"], r["proto"]))
+        .collect();
+    tuples.sort();
+    assert_eq!(
+        tuples,
+        ["49152 80 tcp", "49153 8080 tcp", "53001 53 udp"],
+        "rows: {:?}",
+        log.rows
+    );
+    let sf = &log.conn("10.0.0.2", 49152, "198.51.100.7", 80, "tcp")[0];
+    assert_eq!(sf["conn_state"], "SF", "{sf:?}");
+    assert_eq!(sf["resp_bytes"], "100000", "{sf:?}");
+}
+
+/// A handler argument that is not a component: `weir run --handler` and
+/// `weir check` both refuse it in one line naming the file.
+fn refuses_handler(file: &Path) {
+    let dir = file.parent().unwrap();
+    let name = name_of(file);
+    let out = run_weir([
+        "run".as_ref(),
+        "-r".as_ref(),
+        demo_trace().as_os_str(),
+        "--logdir".as_ref(),
+        dir.join("logs").as_os_str(),
+        "--handler".as_ref(),
+        file.as_os_str(),
+    ]);
+    assert_one_clear_line(&out, &name);
+    let out = run_weir(["check".as_ref(), file.as_os_str()]);
+    assert_one_clear_line(&out, &name);
+}
+
+#[test]
+fn a_handler_that_is_a_text_file() {
+    let dir = scratch_dir("err-handler-text");
+    let file = dir.join("handler-notes.txt");
+    std::fs::write(&file, "fn main() {}\n").unwrap();
+    refuses_handler(&file);
+}
+
+#[test]
+fn a_handler_that_is_a_core_module() {
+    let dir = scratch_dir("err-handler-core");
+    let file = dir.join("empty-core-module.wasm");
+    // `(module)`: a valid core WebAssembly module, not a component.
+    std::fs::write(&file, b"\0asm\x01\0\0\0").unwrap();
+    refuses_handler(&file);
+}
