@@ -59,6 +59,8 @@ pub struct Config {
     pub uid_seed: Option<u64>,
     /// Zeek's `ConnKey::CONNKEY_VLAN_FIVETUPLE`: VLAN ids are part of the connection key.
     pub vlan_conn_key: bool,
+    /// `use_conn_size_analyzer`: count packets and IP bytes per side.
+    pub use_conn_size_analyzer: bool,
 }
 
 impl Default for Config {
@@ -87,6 +89,7 @@ impl Default for Config {
             long_inactivity_timeout: 3600.0,
             uid_seed: None,
             vlan_conn_key: false,
+            use_conn_size_analyzer: true,
         }
     }
 }
@@ -152,6 +155,7 @@ impl Config {
         match name.trim() {
             "ignore_checksums" => self.ignore_checksums = parse_bool(value)?,
             "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,
+            "use_conn_size_analyzer" => self.use_conn_size_analyzer = parse_bool(value)?,
             "Tunnel::max_depth" => self.tunnel_max_depth = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "max_timer_expires" => self.max_timer_expires = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "tcp_SYN_timeout" => self.tcp_syn_timeout = iv()?,

@@ -150,7 +150,8 @@ fn parse_v4<'a>(
         raw_dst: dst,
         proto: data[9],
         hdr_len: hl,
-        total_len: total,
+        // ConnSize counts the header's own field: 0 for an offloaded packet.
+        total_len: usize::from(be16(data, 2)),
         ttl: data[8],
         id: u32::from(be16(data, 4)),
         df: off & 0x4000 != 0,

@@ -62,10 +62,10 @@ pub struct Endpoint {
     pub size: u64,
     /// TCP endpoint state 0..6, or 0/1 for UDP/ICMP.
     pub state: u8,
-    /// Packets counted.
-    pub num_pkts: u64,
-    /// Sum of IP lengths.
-    pub num_bytes_ip: u64,
+    /// Packets counted (absent when `use_conn_size_analyzer` is off).
+    pub num_pkts: Option<u64>,
+    /// Sum of IP lengths (absent likewise).
+    pub num_bytes_ip: Option<u64>,
     /// Current IPv6 flow label.
     pub flow_label: u32,
     /// Link-layer address of the first packet.

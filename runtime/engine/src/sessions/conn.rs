@@ -139,6 +139,8 @@ pub struct Conn {
     pub orig_label_seen: bool,
     /// Identifies this connection's live timers; changed to cancel them all.
     pub timer_gen: u32,
+    /// Whether packets and IP bytes are counted (`use_conn_size_analyzer`).
+    pub conn_size: bool,
 }
 
 impl Conn {
@@ -183,6 +185,7 @@ impl Conn {
             resp_label_seen: false,
             orig_label_seen: true,
             timer_gen: 0,
+            conn_size: true,
         }
     }
 
@@ -250,8 +253,8 @@ impl Conn {
         let ep = |s: &Side, (size, state): (u64, u8)| Endpoint {
             size,
             state,
-            num_pkts: s.pkts,
-            num_bytes_ip: s.ip_bytes,
+            num_pkts: self.conn_size.then_some(s.pkts),
+            num_bytes_ip: self.conn_size.then_some(s.ip_bytes),
             flow_label: s.flow_label,
             l2_addr: s.l2_addr,
         };

@@ -12,6 +12,8 @@ pub struct ConnKey {
     pub b: (IpAddr, u16),
     /// IP protocol number.
     pub proto: u8,
+    /// Extra key context: (outer, inner) VLAN ids when the VLAN-aware key is on.
+    pub ctx: (Option<u16>, Option<u16>),
 }
 
 impl ConnKey {
@@ -19,9 +21,9 @@ impl ConnKey {
     /// without a request/reply counterpart) keep their direction.
     pub fn new(src: (IpAddr, u16), dst: (IpAddr, u16), proto: u8, one_way: bool) -> ConnKey {
         if one_way || src <= dst {
-            ConnKey { a: src, b: dst, proto }
+            ConnKey { a: src, b: dst, proto, ctx: (None, None) }
         } else {
-            ConnKey { a: dst, b: src, proto }
+            ConnKey { a: dst, b: src, proto, ctx: (None, None) }
         }
     }
 }

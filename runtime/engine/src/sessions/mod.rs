@@ -238,7 +238,10 @@ impl Sessions {
         };
         let src = (ip.src, sport);
         let dst = (ip.dst, dport);
-        let key = ConnKey::new(src, dst, ip.proto, one_way);
+        let mut key = ConnKey::new(src, dst, ip.proto, one_way);
+        if self.cfg.vlan_conn_key {
+            key.ctx = (p.l2.vlan, p.l2.inner_vlan);
+        }
 
         let slot = match self.table.get(&key).copied() {
             Some(slot) => {
@@ -381,6 +384,7 @@ impl Sessions {
 
         let uid = self.uids.next('C');
         let mut c = Conn::new(key, src, dst, ip.proto, uid, p.ts, p.l2, p.encap, ip.flow_label);
+        c.conn_size = self.cfg.use_conn_size_analyzer;
         if flip {
             c.flip_roles();
         }
@@ -452,6 +456,9 @@ impl Sessions {
 
 /// Counts a valid packet for the ConnSize figures.
 fn count_packet(c: &mut Conn, is_orig: bool, ip: &IpHdr<'_>) {
+    if !c.conn_size {
+        return;
+    }
     let s = c.side(is_orig);
     s.pkts += 1;
     s.ip_bytes += ip.total_len as u64;
