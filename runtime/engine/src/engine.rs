@@ -4,9 +4,11 @@ use crate::capture::Packet;
 use crate::config::Config;
 use crate::decode::frag::FragReassembler;
 use crate::decode::ip::{parse_ip, IpWeird};
-use crate::decode::link::decode_link;
+use crate::decode::link::{decode_ethernet, decode_ieee80211, decode_link, link_header_len};
+use crate::decode::tunnel::{self, Inner, TunnelError};
+use crate::decode::UdpDgram;
 use crate::decode::transport::parse_l4;
-use crate::decode::{IpHdr, L2Info, LinkOutcome};
+use crate::decode::{IpHdr, L2Info, LinkOutcome, L4};
 use crate::events::{ConnId, EncapConn, Event, EventKind, EventQueue, Subscriptions, Transport, TunnelType};
 use crate::sessions::{weird_permitted, PacketInfo, Sessions};
 use std::collections::HashMap;
@@ -197,6 +199,24 @@ impl Engine {
             encap.pop();
             return;
         }
+        if ip.proto == 47 {
+            self.gre(ts, ip, encap);
+            return;
+        }
+        if ip.version == 6 {
+            match ip.proto {
+                // No next header: nothing to analyse (Teredo bubbles end here too).
+                59 => {
+                    if !encap.last().is_some_and(|e| e.tunnel_type == TunnelType::Teredo) {
+                        self.flow_weird("ipv6_no_next", ip.src, ip.dst, String::new(), "IP");
+                    }
+                    return;
+                }
+                // An IPv6 chain ending in ESP or a Mobility Header makes no connection.
+                50 | 135 => return,
+                _ => {}
+            }
+        }
         let l4 = match parse_l4(ip) {
             Ok(l4) => l4,
             Err(name) => {
@@ -206,13 +226,148 @@ impl Engine {
         };
         self.stats.ip_packets += 1;
         let info = PacketInfo { ts, ip, l4: &l4, l2, encap };
-        self.sessions.process(&info, &mut self.queue);
+        let done = self.sessions.process(&info, &mut self.queue);
+        if let (Some((slot, true)), L4::Udp(u)) = (done, &l4) {
+            self.udp_tunnel(ts, ip, u, slot, encap);
+        }
+    }
+
+    /// Whether one more encapsulation layer is allowed; raises the weird when not.
+    fn depth_ok(&mut self, ip: &IpHdr<'_>, encap: &[EncapConn], source: &'static str) -> bool {
+        if (encap.len() as u32) < self.cfg.tunnel_max_depth {
+            return true;
+        }
+        let name = if encap.is_empty() { "exceeded_tunnel_max_depth" } else { "exceeded_tunnel_max_depth_in_tunnel" };
+        self.flow_weird(name, ip.src, ip.dst, String::new(), source);
+        false
+    }
+
+    /// A GRE packet (IP protocol 47): decapsulated when it parses, else a weird.
+    fn gre(&mut self, ts: f64, ip: &IpHdr<'_>, encap: &mut Vec<EncapConn>) {
+        match tunnel::parse_gre(ip.payload) {
+            Ok(gre) => {
+                if !self.depth_ok(ip, encap, "GRE") {
+                    return;
+                }
+                let uid = self.sessions.tunnel_uid(ip.src, ip.dst, TunnelType::Gre);
+                encap.push(EncapConn {
+                    cid: ConnId { orig_h: ip.src, orig_p: 0, resp_h: ip.dst, resp_p: 0, transport: Transport::Unknown, proto: 47 },
+                    tunnel_type: TunnelType::Gre,
+                    uid,
+                });
+                self.inner(ts, gre.inner, encap);
+                encap.pop();
+            }
+            Err(TunnelError::Weird(w)) => self.flow_weird(w, ip.src, ip.dst, String::new(), "GRE"),
+            Err(TunnelError::Violation(_)) => {}
+        }
+    }
+
+    /// Runs what a tunnel carried back through the packet path.
+    fn inner(&mut self, ts: f64, inner: Inner<'_>, encap: &mut Vec<EncapConn>) {
+        let (frame, outcome) = match inner {
+            Inner::Ip(d) => {
+                self.process_ip(ts, d, d.len(), &L2Info::default(), encap);
+                return;
+            }
+            Inner::Ethernet(f) => (f, decode_ethernet(f)),
+            Inner::Ieee80211(f) => (f, decode_ieee80211(f)),
+            Inner::Other(_) => return,
+        };
+        match outcome {
+            LinkOutcome::Ip { l2, ip } => {
+                let wire = frame.len() - link_header_len(frame, ip);
+                self.process_ip(ts, ip, wire, &l2, encap);
+            }
+            LinkOutcome::Weird { name, .. } => self.net_weird(tunnel_suffix(name), String::new(), ""),
+            LinkOutcome::NotIp { .. } | LinkOutcome::UnknownLinkType => {}
+        }
+    }
+
+    /// UDP-based tunnels, chosen by the responder port as Zeek does, then by
+    /// content for Teredo.
+    fn udp_tunnel(&mut self, ts: f64, ip: &IpHdr<'_>, u: &UdpDgram<'_>, slot: u32, encap: &mut Vec<EncapConn>) {
+        let Some(c) = self.sessions.conn(slot) else { return };
+        let resp_p = c.resp.1;
+        let data = u.payload;
+        let (kind, source, parsed) = match resp_p {
+            tunnel::ports::VXLAN => (TunnelType::Vxlan, "VXLAN", tunnel::parse_vxlan(data).map(|(_, i)| i)),
+            tunnel::ports::GENEVE => (TunnelType::Geneve, "GENEVE", tunnel::parse_geneve(data).map(|(_, i)| i)),
+            tunnel::ports::GTPV1_U => {
+                if encap.iter().any(|e| e.tunnel_type == TunnelType::Gtpv1) {
+                    return;
+                }
+                (TunnelType::Gtpv1, "GTPV1", tunnel::parse_gtpv1(data).map(|(_, i)| i))
+            }
+            tunnel::ports::AYIYA => (TunnelType::Ayiya, "AYIYA", tunnel::parse_ayiya(data)),
+            tunnel::ports::GRE_UDP => (TunnelType::Gre, "GRE", tunnel::parse_gre(data).map(|g| g.inner)),
+            _ => match teredo(data) {
+                Some(Ok(inner)) => (TunnelType::Teredo, "TEREDO", Ok(inner)),
+                Some(Err(w)) if resp_p == tunnel::ports::TEREDO => (TunnelType::Teredo, "TEREDO", Err(w)),
+                _ => return,
+            },
+        };
+        let inner = match parsed {
+            Ok(i) => i,
+            Err(TunnelError::Weird(w)) => {
+                match kind {
+                    TunnelType::Teredo => self.sessions.weird(slot, w, source, &mut self.queue),
+                    _ => self.flow_weird(w, ip.src, ip.dst, String::new(), source),
+                }
+                return;
+            }
+            Err(TunnelError::Violation(_)) => return,
+        };
+        if kind == TunnelType::Teredo && teredo_bubble_with_payload(data) {
+            self.sessions.weird(slot, "Teredo_bubble_with_payload", source, &mut self.queue);
+        }
+        if (encap.len() as u32) >= self.cfg.tunnel_max_depth {
+            if kind == TunnelType::Gtpv1 {
+                self.net_weird("tunnel_depth", String::new(), source);
+            } else {
+                self.depth_ok(ip, encap, source);
+                self.sessions.analysis_limited(slot);
+            }
+            return;
+        }
+        let c = self.sessions.conn(slot).expect("connection of a processed packet");
+        let cid = ConnId { orig_h: c.orig.0, orig_p: c.orig.1, resp_h: c.resp.0, resp_p: c.resp.1, transport: Transport::Udp, proto: 17 };
+        encap.push(EncapConn { cid, tunnel_type: kind, uid: c.uid.clone() });
+        self.inner(ts, inner, encap);
+        encap.pop();
     }
 
     /// End of input: removes every remaining connection, then queues `bro_done`.
     pub fn finish(&mut self) {
         self.sessions.finish(&mut self.queue);
         self.queue.push(Event::BroDone);
+    }
+}
+
+/// Teredo by content: `None` when the payload is not Teredo at all, else
+/// the inner IPv6 packet or the reason it cannot be analysed. The inner
+/// length must match the IPv6 payload length, except for a bubble.
+fn teredo(data: &[u8]) -> Option<Result<Inner<'_>, TunnelError>> {
+    match tunnel::parse_teredo(data) {
+        Ok(t) => {
+            let total = 40 + usize::from(u16::from_be_bytes([t.ip6[4], t.ip6[5]]));
+            let bubble = t.ip6[6] == 59 && total == 40;
+            if t.ip6.len() == total || (t.ip6.len() > total && bubble) {
+                Some(Ok(Inner::Ip(&t.ip6[..total])))
+            } else {
+                None
+            }
+        }
+        Err(TunnelError::Weird(w)) => Some(Err(TunnelError::Weird(w))),
+        Err(TunnelError::Violation(_)) => None,
+    }
+}
+
+/// A Teredo bubble (no next header, empty payload) followed by more bytes.
+fn teredo_bubble_with_payload(data: &[u8]) -> bool {
+    match tunnel::parse_teredo(data) {
+        Ok(t) => t.ip6[6] == 59 && t.ip6[4..6] == [0, 0] && t.ip6.len() > 40,
+        Err(_) => false,
     }
 }
 

@@ -226,9 +226,24 @@ impl Sessions {
         }
     }
 
+    /// Records `X` (analysis limited) once in a connection's history.
+    pub fn analysis_limited(&mut self, slot: u32) {
+        if let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) {
+            if !c.history.contains('X') {
+                c.history.push('X');
+            }
+        }
+    }
+
+    /// Raises a conn weird on the connection in `slot` (rate-limited per name).
+    pub fn weird(&mut self, slot: u32, name: &'static str, source: &'static str, q: &mut EventQueue) {
+        self.conn_weird(slot, name, String::new(), source, q);
+    }
+
     /// Processes one IP packet that has a transport header. Returns the
-    /// slot of its connection.
-    pub fn process(&mut self, p: &PacketInfo<'_, '_>, q: &mut EventQueue) -> Option<u32> {
+    /// slot of its connection and whether the packet was valid (checksum
+    /// and header), i.e. went on to the connection's analyzers.
+    pub fn process(&mut self, p: &PacketInfo<'_, '_>, q: &mut EventQueue) -> Option<(u32, bool)> {
         let ip = p.ip;
         let (sport, dport, one_way) = match p.l4 {
             L4::Tcp(s) => (s.sport, s.dport, false),
@@ -278,12 +293,12 @@ impl Sessions {
             L4::Tcp(seg) => {
                 if let Some(w) = seg.weird {
                     self.conn_weird(slot, w, String::new(), "TCP", q);
-                    return Some(slot);
+                    return Some((slot, false));
                 }
                 if checksums && !checksum::l4_checksum_ok(ip) {
                     self.conn_weird(slot, "bad_TCP_checksum", String::new(), "TCP", q);
                     tcp::checksum_error(self.slots[slot as usize].as_mut().unwrap(), is_orig);
-                    return Some(slot);
+                    return Some((slot, false));
                 }
                 let mut fx = tcp::Effects::default();
                 let c = self.slots[slot as usize].as_mut().unwrap();
@@ -301,7 +316,7 @@ impl Sessions {
                         c.add_history_dir(is_orig, 'C');
                     }
                     self.conn_weird(slot, "bad_UDP_checksum", String::new(), "UDP", q);
-                    return Some(slot);
+                    return Some((slot, false));
                 }
                 let len = ip.payload_len as i64;
                 let ulen = u.ulen as i64;
@@ -318,7 +333,7 @@ impl Sessions {
             L4::Icmp(_) => {
                 if checksums && !checksum::l4_checksum_ok(ip) {
                     self.conn_weird(slot, "bad_ICMP_checksum", String::new(), "ICMP", q);
-                    return Some(slot);
+                    return Some((slot, false));
                 }
                 let c = self.slots[slot as usize].as_mut().unwrap();
                 c.last_time = t;
@@ -333,7 +348,7 @@ impl Sessions {
                 count_packet(c, is_orig, ip);
             }
         }
-        Some(slot)
+        Some((slot, true))
     }
 
     fn apply(&mut self, slot: u32, fx: tcp::Effects, q: &mut EventQueue) {
