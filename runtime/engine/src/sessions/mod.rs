@@ -355,6 +355,12 @@ impl Sessions {
         for w in fx.weirds {
             self.conn_weird(slot, w, String::new(), "TCP", q);
         }
+        if q.wants(EventKind::ContentGap) {
+            for &(is_orig, seq, length) in &fx.gaps {
+                let c = Box::new(self.conn(slot).unwrap().snapshot());
+                q.push(Event::ContentGap { c, is_orig, seq, length });
+            }
+        }
         if fx.cancel_timers {
             let g = self.fresh_timer_gen();
             self.slots[slot as usize].as_mut().unwrap().timer_gen = g;

@@ -65,6 +65,11 @@ pub struct TcpEndpoint {
     win0: Scaled,
     /// Time of this side's latest packet.
     pub last_time: f64,
+    /// Reassembly: relative sequence number up to which data is accounted for.
+    last_reassem: u64,
+    /// Reassembly: captured data above a hole, as sorted `[seq, upper)` ranges.
+    blocks: Vec<(u64, u64)>,
+    gap: Scaled,
 }
 
 fn seq_delta(a: u32, b: u32) -> i32 {
@@ -142,6 +147,72 @@ impl TcpEndpoint {
     fn is_active(&self) -> bool {
         self.state != EndpointState::Inactive && !self.did_close
     }
+
+    /// Captured payload `[seq, seq + len)` (relative) entered reassembly.
+    fn data_sent(&mut self, seq: u64, len: u64) {
+        let upper = seq + len;
+        if self.last_reassem == 0 {
+            self.last_reassem = 1;
+        }
+        if upper <= self.last_reassem {
+            return;
+        }
+        if seq <= self.last_reassem {
+            self.last_reassem = upper;
+        } else {
+            let at = self.blocks.partition_point(|b| b.0 < seq);
+            self.blocks.insert(at, (seq, upper));
+            // Merge overlapping or touching neighbours.
+            let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.blocks.len());
+            for b in self.blocks.drain(..) {
+                match merged.last_mut() {
+                    Some(last) if b.0 <= last.1 => last.1 = last.1.max(b.1),
+                    _ => merged.push(b),
+                }
+            }
+            self.blocks = merged;
+        }
+        while let Some(&(s, u)) = self.blocks.first() {
+            if s > self.last_reassem {
+                break;
+            }
+            self.last_reassem = self.last_reassem.max(u);
+            self.blocks.remove(0);
+        }
+    }
+
+    /// The peer acknowledged this side's data up to `seq` (relative): holes
+    /// below it are gaps, returned as `(seq, len)` (`TCP_Reassembler::AckReceived`).
+    fn ack_received(&mut self, mut seq: u64, is_partial: bool, gaps: &mut Vec<(u64, u64)>) {
+        if self.last_reassem == 0 {
+            self.last_reassem = 1;
+        }
+        if self.fin_cnt > 0 && seq >= self.fin_seq {
+            seq = self.fin_seq.saturating_sub(1);
+        }
+        if seq <= self.last_reassem {
+            return;
+        }
+        if seq <= 2 && is_partial {
+            // The faked SYN of a partial connection is not a gap.
+            self.last_reassem = seq;
+            return;
+        }
+        while let Some(&(s, u)) = self.blocks.first() {
+            if s >= seq {
+                break;
+            }
+            if s > self.last_reassem {
+                gaps.push((self.last_reassem, s - self.last_reassem));
+            }
+            self.last_reassem = self.last_reassem.max(u);
+            self.blocks.remove(0);
+        }
+        if seq > self.last_reassem {
+            gaps.push((self.last_reassem, seq - self.last_reassem));
+            self.last_reassem = seq;
+        }
+    }
 }
 
 /// Both endpoints of a TCP connection.
@@ -152,6 +223,8 @@ pub struct TcpState {
     /// Responder side.
     pub resp: TcpEndpoint,
     is_partial: bool,
+    /// Which sides' first packets were seen (bit 0 orig, bit 1 resp).
+    first_seen: u8,
 }
 
 impl TcpState {
@@ -207,6 +280,8 @@ pub struct Effects {
     pub cancel_timers: bool,
     /// A new inactivity timeout.
     pub inactivity: Option<f64>,
+    /// Content gaps to report: (is_orig, relative seq, length).
+    pub gaps: Vec<(bool, u64, u64)>,
 }
 
 fn tcp(c: &mut Conn) -> &mut TcpState {
@@ -300,6 +375,20 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, t: f64, cfg: &
         is_orig = !is_orig;
     }
 
+    {
+        // SetPartialStatus.
+        let st = tcp(c);
+        let bit = if is_orig { 1 } else { 2 };
+        if st.first_seen & bit == 0 {
+            if is_orig {
+                st.is_partial = !flags.syn() || flags.ack();
+            } else if !st.is_partial {
+                st.is_partial = !flags.syn();
+            }
+            st.first_seen |= bit;
+        }
+    }
+
     let base_seq = seg.seq;
     let ack_seq = seg.ack;
     let seq_len = len + flags.syn() as u32 + flags.fin() as u32;
@@ -370,9 +459,11 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, t: f64, cfg: &
         }
     }
 
+    let mut rel_ack = 0u64;
     if flags.ack() {
         let (ep, peer) = tcp(c).ep(is_orig);
         if peer.state == EndpointState::Inactive {
+            rel_ack = 1;
             if !flags.syn()
                 && !flags.fin()
                 && !flags.rst()
@@ -384,7 +475,8 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, t: f64, cfg: &
             let s = ack_seq.wrapping_sub(1);
             peer.init_seqs(s, s);
         } else {
-            let (_, underflow) = peer.relative_seq(ack_seq, peer.ack_seq, peer.ack_wraps);
+            let (rel, underflow) = peer.relative_seq(ack_seq, peer.ack_seq, peer.ack_wraps);
+            rel_ack = if underflow { 0 } else { rel };
             if underflow {
                 fx.weirds.push("TCP_ack_underflow_or_misorder");
             } else if !flags.rst() {
@@ -419,6 +511,38 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, t: f64, cfg: &
 
     let (do_close, gen_event) = update_state_machine(c, &mut is_orig, base_seq, ack_seq, len, delta_last, flags, t, cfg, fx);
     let _ = gen_event;
+
+    if flags.ack() {
+        // The ack may reveal holes in the peer's data.
+        let mut gaps = Vec::new();
+        let st = tcp(c);
+        let is_partial = st.is_partial;
+        st.ep(is_orig).1.ack_received(rel_ack, is_partial, &mut gaps);
+        if !gaps.is_empty() {
+            let (o, r) = (&st.orig, &st.resp);
+            let established = |e: &TcpEndpoint| e.state == EndpointState::Established;
+            let closing = |e: &TcpEndpoint| {
+                established(e) || (e.state == EndpointState::Closed && e.prev_state == EndpointState::Established)
+            };
+            let report = cfg.report_gaps_for_partial || (established(o) && established(r));
+            let letter = closing(o) && closing(r);
+            for (seq, glen) in gaps {
+                if report {
+                    fx.gaps.push((!is_orig, seq, glen));
+                }
+                if letter && tcp(c).ep(is_orig).1.gap.hit() {
+                    c.add_history_dir(!is_orig, 'G');
+                }
+            }
+        }
+    }
+
+    let full = seg.payload.len() >= len as usize;
+    if len > 0 && full && !flags.rst() && !underflow {
+        let rel_data = rel_seq + flags.syn() as u64;
+        tcp(c).ep(is_orig).0.data_sent(rel_data, len as u64);
+    }
+
     if do_close {
         connection_closed(c, is_orig, t, cfg, fx);
     }
