@@ -1,0 +1,250 @@
+//! The session layer on hand-built packets: roles, states, timers, reuse,
+//! ICMP pairing and fragments, each checked against CONNECTIONS.md.
+
+use etherparse::PacketBuilder;
+use weir_engine::capture::{dlt, Packet};
+use weir_engine::config::{parse_port_list, Config, DEFAULT_LIKELY_SERVER_PORTS};
+use weir_engine::events::{Connection, Event, EventKind, Subscriptions};
+use weir_engine::Engine;
+
+const A: [u8; 4] = [10, 0, 0, 1];
+const B: [u8; 4] = [10, 0, 0, 2];
+const MAC_A: [u8; 6] = [2, 0, 0, 0, 0, 1];
+const MAC_B: [u8; 6] = [2, 0, 0, 0, 0, 2];
+
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+const FIN: u8 = 0x01;
+const RST: u8 = 0x04;
+
+/// Which way a packet goes.
+#[derive(Clone, Copy)]
+enum Dir {
+    AtoB,
+    BtoA,
+}
+
+fn tcp(dir: Dir, sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let (sm, dm, sa, da) = match dir {
+        Dir::AtoB => (MAC_A, MAC_B, A, B),
+        Dir::BtoA => (MAC_B, MAC_A, B, A),
+    };
+    let mut b = PacketBuilder::ethernet2(sm, dm).ipv4(sa, da, 64).tcp(sport, dport, seq, 65535);
+    if flags & SYN != 0 {
+        b = b.syn();
+    }
+    if flags & FIN != 0 {
+        b = b.fin();
+    }
+    if flags & RST != 0 {
+        b = b.rst();
+    }
+    if flags & ACK != 0 {
+        b = b.ack(ack);
+    }
+    let mut out = Vec::new();
+    b.write(&mut out, payload).unwrap();
+    out
+}
+
+fn udp(dir: Dir, sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    let (sm, dm, sa, da) = match dir {
+        Dir::AtoB => (MAC_A, MAC_B, A, B),
+        Dir::BtoA => (MAC_B, MAC_A, B, A),
+    };
+    let mut out = Vec::new();
+    PacketBuilder::ethernet2(sm, dm).ipv4(sa, da, 64).udp(sport, dport).write(&mut out, payload).unwrap();
+    out
+}
+
+/// Runs frames (timestamp, bytes) through an engine with every event subscribed.
+fn run(cfg: Config, frames: &[(f64, Vec<u8>)]) -> Vec<Event> {
+    let mut subs = Subscriptions::default();
+    for k in EventKind::ALL {
+        subs.insert(*k);
+    }
+    let mut e = Engine::new(cfg, subs);
+    let mut out = Vec::new();
+    for (ts, f) in frames {
+        e.process(&Packet { ts: *ts, wire_len: f.len() as u32, link_type: dlt::EN10MB, data: f });
+        out.extend(e.queue.take());
+    }
+    e.finish();
+    out.extend(e.queue.take());
+    out
+}
+
+fn zeek_cfg() -> Config {
+    Config { likely_server_ports: parse_port_list(DEFAULT_LIKELY_SERVER_PORTS).unwrap(), ..Config::default() }
+}
+
+fn removed(events: &[Event]) -> Vec<&Connection> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ConnectionStateRemove(c) => Some(&**c),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn full_handshake_and_close_counts_bytes_from_sequence_numbers() {
+    let f = vec![
+        (1.0, tcp(Dir::AtoB, 40000, 80, 100, 0, SYN, b"")),
+        (1.1, tcp(Dir::BtoA, 80, 40000, 500, 101, SYN | ACK, b"")),
+        (1.2, tcp(Dir::AtoB, 40000, 80, 101, 501, ACK, b"")),
+        (1.3, tcp(Dir::AtoB, 40000, 80, 101, 501, ACK, b"hello")),
+        (1.4, tcp(Dir::BtoA, 80, 40000, 501, 106, ACK, b"world!!")),
+        (1.5, tcp(Dir::AtoB, 40000, 80, 106, 508, FIN | ACK, b"")),
+        (1.6, tcp(Dir::BtoA, 80, 40000, 508, 107, FIN | ACK, b"")),
+        (1.7, tcp(Dir::AtoB, 40000, 80, 107, 509, ACK, b"")),
+    ];
+    let ev = run(zeek_cfg(), &f);
+    let r = removed(&ev);
+    assert_eq!(r.len(), 1);
+    let c = r[0];
+    assert_eq!(c.history, "ShADdFf", "the responder never sends a pure ACK");
+    assert_eq!((c.orig.size, c.resp.size), (5, 7));
+    assert_eq!((c.orig.state, c.resp.state), (5, 5), "both CLOSED");
+    assert_eq!((c.orig.num_pkts, c.resp.num_pkts), (Some(5), Some(3)));
+    // Duration stops at the second FIN: trailing ACKs after both closed do not count.
+    assert!((c.duration - 0.6).abs() < 1e-9, "duration {}", c.duration);
+    assert!(matches!(ev.first(), Some(Event::NewConnection(_))));
+}
+
+#[test]
+fn syn_ack_from_a_server_port_flips_roles_at_creation() {
+    let f = vec![
+        (1.0, tcp(Dir::BtoA, 80, 40000, 500, 101, SYN | ACK, b"")),
+        (1.1, tcp(Dir::AtoB, 40000, 80, 101, 501, ACK, b"")),
+    ];
+    let ev = run(zeek_cfg(), &f);
+    let c = removed(&ev)[0];
+    assert_eq!(c.id.orig_h.to_string(), "10.0.0.1");
+    assert_eq!(c.id.resp_p, 80);
+    assert_eq!(c.history, "^hA");
+}
+
+#[test]
+fn rejected_syn_and_unanswered_syn() {
+    let f = vec![
+        (1.0, tcp(Dir::AtoB, 40001, 81, 100, 0, SYN, b"")),
+        (1.1, tcp(Dir::BtoA, 81, 40001, 0, 101, RST | ACK, b"")),
+        (2.0, tcp(Dir::AtoB, 40002, 82, 900, 0, SYN, b"")),
+    ];
+    let ev = run(Config::default(), &f);
+    let r = removed(&ev);
+    let rej = r.iter().find(|c| c.id.resp_p == 81).unwrap();
+    assert_eq!((rej.orig.state, rej.resp.state), (1, 6), "SYN_SENT / RESET: REJ");
+    assert_eq!(rej.history, "Sr");
+    let s0 = r.iter().find(|c| c.id.resp_p == 82).unwrap();
+    assert_eq!((s0.orig.state, s0.resp.state), (1, 0), "SYN_SENT / INACTIVE: S0");
+}
+
+#[test]
+fn a_new_syn_after_a_close_reuses_the_tuple() {
+    let mut f = vec![
+        (1.0, tcp(Dir::AtoB, 40000, 80, 100, 0, SYN, b"")),
+        (1.1, tcp(Dir::BtoA, 80, 40000, 500, 101, SYN | ACK, b"")),
+        (1.2, tcp(Dir::AtoB, 40000, 80, 101, 501, FIN | ACK, b"")),
+        (1.3, tcp(Dir::BtoA, 80, 40000, 501, 102, FIN | ACK, b"")),
+    ];
+    f.push((1.4, tcp(Dir::AtoB, 40000, 80, 7000, 0, SYN, b"")));
+    let ev = run(zeek_cfg(), &f);
+    let reused = ev.iter().position(|e| matches!(e, Event::ConnectionReused(_))).expect("connection_reused");
+    assert!(matches!(ev[reused + 1], Event::ConnectionStateRemove(_)), "old connection removed right after");
+    let r = removed(&ev);
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0].history, "ShFf");
+    assert_eq!(r[1].history, "S");
+    assert_ne!(r[0].uid, r[1].uid);
+    assert!(ev.iter().any(|e| matches!(e, Event::ConnWeird { name, .. } if name == "premature_connection_reuse")));
+}
+
+#[test]
+fn udp_inactivity_timeout_splits_a_flow() {
+    let f = vec![
+        (0.0, udp(Dir::AtoB, 5000, 53, b"query")),
+        (0.5, udp(Dir::BtoA, 53, 5000, b"answer!")),
+        (100.0, udp(Dir::AtoB, 5000, 53, b"again")),
+    ];
+    let ev = run(zeek_cfg(), &f);
+    let timeouts = ev.iter().filter(|e| matches!(e, Event::ConnectionTimeout(_))).count();
+    assert_eq!(timeouts, 1, "the first flow times out after 60 s of network time");
+    let r = removed(&ev);
+    assert_eq!(r.len(), 2);
+    assert_eq!((r[0].orig.size, r[0].resp.size), (5, 7), "UDP sizes are payload bytes");
+    assert_eq!(r[0].history, "Dd");
+    assert_eq!((r[0].orig.state, r[0].resp.state), (1, 1));
+}
+
+#[test]
+fn udp_reply_from_a_server_port_flips_but_not_to_broadcast() {
+    let f = vec![(1.0, udp(Dir::BtoA, 53, 5000, b"answer"))];
+    let c = removed(&run(zeek_cfg(), &f))[0].clone();
+    assert_eq!(c.id.resp_p, 53);
+    assert_eq!(c.history, "^d");
+
+    let mut bcast = Vec::new();
+    PacketBuilder::ethernet2(MAC_B, [0xff; 6])
+        .ipv4(B, [255, 255, 255, 255], 64)
+        .udp(67, 68)
+        .write(&mut bcast, b"offer")
+        .unwrap();
+    let c = removed(&run(zeek_cfg(), &[(1.0, bcast)]))[0].clone();
+    assert_eq!(c.id.orig_p, 67, "no flip towards 255.255.255.255");
+}
+
+#[test]
+fn icmp_echo_pairs_and_errors_stand_alone() {
+    let mut req = Vec::new();
+    PacketBuilder::ethernet2(MAC_A, MAC_B).ipv4(A, B, 64).icmpv4_echo_request(1, 1).write(&mut req, b"ping").unwrap();
+    let mut rep = Vec::new();
+    PacketBuilder::ethernet2(MAC_B, MAC_A).ipv4(B, A, 64).icmpv4_echo_reply(1, 1).write(&mut rep, b"ping").unwrap();
+    let ev = run(zeek_cfg(), &[(1.0, req), (1.1, rep)]);
+    let r = removed(&ev);
+    assert_eq!(r.len(), 1, "request and reply share a connection");
+    assert_eq!((r[0].id.orig_p, r[0].id.resp_p), (8, 0));
+    assert_eq!((r[0].orig.size, r[0].resp.size), (4, 4));
+    assert_eq!(r[0].history, "");
+}
+
+#[test]
+fn ipv4_fragments_are_reassembled_before_sessions() {
+    // One UDP datagram (8 + 1472 bytes) split into two fragments by hand.
+    let payload: Vec<u8> = (0..1472u32).map(|i| i as u8).collect();
+    let mut whole = Vec::new();
+    PacketBuilder::ipv4(A, B, 64).udp(7000, 7001).write(&mut whole, &payload).unwrap();
+    let udp_bytes = &whole[20..];
+    let split = 1000; // a multiple of 8
+    let frag = |off: usize, data: &[u8], more: bool| {
+        let mut ip = whole[..20].to_vec();
+        let total = (20 + data.len()) as u16;
+        ip[2..4].copy_from_slice(&total.to_be_bytes());
+        let fo = (off / 8) as u16 | if more { 0x2000 } else { 0 };
+        ip[6..8].copy_from_slice(&fo.to_be_bytes());
+        ip[10..12].copy_from_slice(&[0, 0]);
+        let mut sum: u32 = 0;
+        for ch in ip.chunks(2) {
+            sum += u16::from_be_bytes([ch[0], ch[1]]) as u32;
+        }
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        ip[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+        let mut f = Vec::new();
+        f.extend_from_slice(&MAC_B);
+        f.extend_from_slice(&MAC_A);
+        f.extend_from_slice(&[0x08, 0x00]);
+        f.extend_from_slice(&ip);
+        f.extend_from_slice(data);
+        f
+    };
+    let f = vec![(1.0, frag(split, &udp_bytes[split..], false)), (1.0, frag(0, &udp_bytes[..split], true))];
+    let r = removed(&run(zeek_cfg(), &f)).into_iter().cloned().collect::<Vec<_>>();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].orig.size, 1472);
+    assert_eq!(r[0].orig.num_pkts, Some(1), "one reassembled datagram");
+    assert_eq!(r[0].orig.num_bytes_ip, Some(1500));
+}
