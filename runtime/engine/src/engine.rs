@@ -4,7 +4,7 @@ use crate::capture::Packet;
 use crate::config::Config;
 use crate::decode::frag::FragReassembler;
 use crate::decode::ip::{parse_ip, IpWeird};
-use crate::decode::link::{decode_ethernet, decode_ieee80211, decode_link, link_header_len};
+use crate::decode::link::{decode_ethernet, decode_ieee80211_all, decode_link, link_header_len};
 use crate::decode::tunnel::{self, Inner, TunnelError};
 use crate::decode::UdpDgram;
 use crate::decode::transport::parse_l4;
@@ -271,9 +271,18 @@ impl Engine {
                 return;
             }
             Inner::Ethernet(f) => (f, decode_ethernet(f)),
-            Inner::Ieee80211(f) => (f, decode_ieee80211(f)),
+            Inner::Ieee80211(f) => {
+                for outcome in decode_ieee80211_all(f) {
+                    self.inner_link(ts, f, outcome, encap);
+                }
+                return;
+            }
             Inner::Other(_) => return,
         };
+        self.inner_link(ts, frame, outcome, encap);
+    }
+
+    fn inner_link(&mut self, ts: f64, frame: &[u8], outcome: LinkOutcome<'_>, encap: &mut Vec<EncapConn>) {
         match outcome {
             LinkOutcome::Ip { l2, ip } => {
                 let wire = frame.len() - link_header_len(frame, ip);

@@ -325,19 +325,20 @@ fn ppp<'a>(frame: &'a [u8], l2: L2Info, trunc: &'static str) -> LinkOutcome<'a> 
     ppp_proto(be16(data, 0), &data[2..], l2)
 }
 
-fn ieee80211(frame: &[u8], mut l2: L2Info) -> LinkOutcome<'_> {
+/// The 802.11 header: link facts, the payload after it, and whether it is an A-MSDU.
+fn ieee80211_header(frame: &[u8], mut l2: L2Info) -> Result<(L2Info, &[u8], bool), LinkOutcome<'_>> {
     let mut hlen = 24usize;
     if frame.len() < hlen {
-        return weird(l2, "truncated_802_11_header");
+        return Err(weird(l2, "truncated_802_11_header"));
     }
     let fc = frame[0];
     // Only data frames (type 2) carry payload.
     if (fc >> 2) & 0x03 != 0x02 {
-        return LinkOutcome::NotIp { l2, protocol: 0 };
+        return Err(LinkOutcome::NotIp { l2, protocol: 0 });
     }
     // Subtypes with the "no data" bit (null, CF-Ack ...).
     if (fc >> 4) & 0x04 != 0 {
-        return LinkOutcome::NotIp { l2, protocol: 0 };
+        return Err(LinkOutcome::NotIp { l2, protocol: 0 });
     }
     let ds = frame[1] & 0x03;
     if ds == 0x03 {
@@ -347,13 +348,13 @@ fn ieee80211(frame: &[u8], mut l2: L2Info) -> LinkOutcome<'_> {
     if (fc >> 4) & 0x08 != 0 {
         // QoS control field.
         if frame.len() < hlen + 2 {
-            return weird(l2, "truncated_802_11_header");
+            return Err(weird(l2, "truncated_802_11_header"));
         }
         amsdu = frame[hlen] & 0x80 != 0;
         hlen += 2;
     }
     if frame.len() < hlen {
-        return weird(l2, "truncated_802_11_header");
+        return Err(weird(l2, "truncated_802_11_header"));
     }
     let (src, dst) = match ds {
         0x00 => (10, 4),
@@ -365,20 +366,13 @@ fn ieee80211(frame: &[u8], mut l2: L2Info) -> LinkOutcome<'_> {
     l2.dst = Some(mac(frame, dst));
     // Encrypted payloads cannot be decoded.
     if frame[1] & 0x40 != 0 {
-        return LinkOutcome::NotIp { l2, protocol: 0 };
+        return Err(LinkOutcome::NotIp { l2, protocol: 0 });
     }
-    let mut data = &frame[hlen..];
-    if amsdu {
-        // A-MSDU: take the first subframe (DA, SA, length, then LLC/SNAP).
-        if data.len() < 14 {
-            return weird(l2, "invalid_802_11_amsdu_inner_packet");
-        }
-        let sub_len = usize::from(be16(data, 12));
-        if data.len() < 14 + sub_len {
-            return weird(l2, "invalid_802_11_amsdu_inner_packet");
-        }
-        data = &data[14..14 + sub_len];
-    }
+    Ok((l2, &frame[hlen..], amsdu))
+}
+
+/// LLC/SNAP after an 802.11 header.
+fn ieee80211_llc(data: &[u8], l2: L2Info) -> LinkOutcome<'_> {
     if data.len() < 8 {
         return weird(l2, "truncated_802_11_llc_header");
     }
@@ -386,6 +380,50 @@ fn ieee80211(frame: &[u8], mut l2: L2Info) -> LinkOutcome<'_> {
         by_ethertype(be16(data, 6), &data[8..], l2, 1)
     } else {
         LinkOutcome::NotIp { l2, protocol: u32::from(data[0]) }
+    }
+}
+
+/// The subframes of an A-MSDU payload (DA, SA, length, LLC/SNAP; padded to 4 bytes).
+fn amsdu_subframes<'a>(mut data: &'a [u8], l2: L2Info, out: &mut Vec<LinkOutcome<'a>>) {
+    while !data.is_empty() {
+        if data.len() < 14 {
+            out.push(weird(l2, "invalid_802_11_amsdu_inner_packet"));
+            return;
+        }
+        let sub_len = usize::from(be16(data, 12));
+        if sub_len == 0 || data.len() < 14 + sub_len {
+            out.push(weird(l2, "invalid_802_11_amsdu_inner_packet"));
+            return;
+        }
+        out.push(ieee80211_llc(&data[14..14 + sub_len], l2));
+        let used = 14 + sub_len;
+        let padded = used.div_ceil(4) * 4;
+        data = data.get(padded..).unwrap_or(&[]);
+    }
+}
+
+fn ieee80211(frame: &[u8], l2: L2Info) -> LinkOutcome<'_> {
+    match ieee80211_header(frame, l2) {
+        Err(outcome) => outcome,
+        Ok((l2, data, false)) => ieee80211_llc(data, l2),
+        Ok((l2, data, true)) => {
+            let mut all = Vec::new();
+            amsdu_subframes(data, l2, &mut all);
+            all.into_iter().next().unwrap_or(LinkOutcome::NotIp { l2, protocol: 0 })
+        }
+    }
+}
+
+/// Every packet an 802.11 frame carries: one, or one per A-MSDU subframe.
+pub fn decode_ieee80211_all(frame: &[u8]) -> Vec<LinkOutcome<'_>> {
+    match ieee80211_header(frame, L2Info::default()) {
+        Err(outcome) => vec![outcome],
+        Ok((l2, data, false)) => vec![ieee80211_llc(data, l2)],
+        Ok((l2, data, true)) => {
+            let mut all = Vec::new();
+            amsdu_subframes(data, l2, &mut all);
+            all
+        }
     }
 }
 
