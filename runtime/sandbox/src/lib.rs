@@ -281,12 +281,12 @@ fn component_names(engine: &Engine, component: &Component) -> (Vec<String>, Vec<
 }
 
 /// Refuses components written for another version of the package.
-fn check_version(display: &str, names: &[String]) -> anyhow::Result<()> {
+fn check_version(names: &[String]) -> anyhow::Result<()> {
     for n in names {
         if let Some(rest) = n.strip_prefix("weir:events/") {
             let version = rest.split_once('@').map(|(_, v)| v).unwrap_or("(none)");
             if version != "0.1.0" {
-                bail!("{display}: built for weir:events@{version}, this host provides {WIT_PACKAGE}");
+                bail!("built for weir:events@{version}, this host provides {WIT_PACKAGE}");
             }
         }
     }
@@ -366,8 +366,8 @@ impl Sandbox {
 
     fn add(&mut self, name: String, path: String, component: &Component) -> anyhow::Result<()> {
         let (imports, exports) = component_names(&self.engine, component);
-        check_version(&name, &imports)?;
-        check_version(&name, &exports)?;
+        check_version(&imports)?;
+        check_version(&exports)?;
         let pre = self.linker.instantiate_pre(component).map_err(|e| {
             let text = format!("{e:#}");
             anyhow!("imports something this host does not provide ({})", text.lines().next().unwrap_or(""))
@@ -579,8 +579,8 @@ impl Sandbox {
             Component::new(&sandbox.engine, &bytes).map_err(|e| anyhow!("{}: not a valid component: {e}", path.display()))?;
         let (imports, exports) = component_names(&sandbox.engine, &component);
         let display = path.display().to_string();
-        check_version(&display, &imports)?;
-        check_version(&display, &exports)?;
+        check_version(&imports).map_err(|e| anyhow!("{display}: {e}"))?;
+        check_version(&exports).map_err(|e| anyhow!("{display}: {e}"))?;
         let pre = sandbox.linker.instantiate_pre(&component).map_err(|e| {
             let text = format!("{e:#}");
             anyhow!("{display}: imports something this host does not provide ({})", text.lines().next().unwrap_or(""))
