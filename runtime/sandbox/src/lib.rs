@@ -28,15 +28,7 @@ pub use weir_logs::LogFormat;
 use host::{HostState, Level, Shared};
 
 /// The WIT package handlers are written against (`weir wit` prints it).
-pub const WIT_TEXT: &str = concat!(
-    include_str!("../../../wit/types.wit"),
-    "\n",
-    include_str!("../../../wit/host.wit"),
-    "\n",
-    include_str!("../../../wit/events.wit"),
-    "\n",
-    include_str!("../../../wit/worlds.wit"),
-);
+pub const WIT_TEXT: &str = include_str!("../../../wit/weir-events.wit");
 
 /// The WIT package and version this host provides.
 pub const WIT_PACKAGE: &str = "weir:events@0.1.0";
