@@ -1,1 +1,601 @@
 //! The sandbox host: handler components under wasmtime with fuel, memory and rate limits.
+//!
+//! Each handler is a WebAssembly component targeting `weir:events@0.1.0` (see
+//! [`WIT_TEXT`]). It exports one interface per event it takes; the host finds
+//! them at load and calls only those. Every handler instance has its own
+//! `Store` with a fuel budget per call, an epoch deadline as backstop and a
+//! memory cap. A trap kills the store: it is dropped, the handler is
+//! instantiated again from its `InstancePre` at its next event, and a
+//! `reporter_error` is raised; too many traps in a window disable the handler.
+
+mod convert;
+mod host;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _};
+use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+
+use weir_engine::events::{Event, EventKind, EventQueue, Subscriptions};
+pub use weir_logs::LogFormat;
+
+use host::{HostState, Level, Shared};
+
+/// The WIT package handlers are written against (`weir wit` prints it).
+pub const WIT_TEXT: &str = include_str!("../../../wit/weir-events.wit");
+
+/// The WIT package and version this host provides.
+pub const WIT_PACKAGE: &str = "weir:events@0.1.0";
+
+#[allow(missing_docs, clippy::all)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        world: "all-events",
+        path: "../../wit",
+    });
+}
+
+/// The standard handlers' components, built from `examples/standard/` by `build.rs`.
+pub mod standard {
+    /// conn.log.
+    pub const CONN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/conn.wasm"));
+    /// weird.log.
+    pub const WEIRD: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/weird.wasm"));
+    /// reporter.log.
+    pub const REPORTER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/reporter.wasm"));
+}
+
+/// Limits and outputs of a [`Sandbox`].
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// Fuel per handler call (about one unit per wasm instruction); 0 turns fuel
+    /// metering off (the epoch deadline still applies).
+    pub fuel: u64,
+    /// Linear-memory cap per handler instance, in bytes.
+    pub memory_bytes: usize,
+    /// Folder for the logs.
+    pub log_dir: PathBuf,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Wall-clock backstop per call: the epoch ticks every `epoch_tick` and a call
+    /// may run for `epoch_deadline_ticks` ticks.
+    pub epoch_tick: Duration,
+    /// See `epoch_tick`.
+    pub epoch_deadline_ticks: u64,
+    /// A handler that traps this many times within `trap_window` seconds of network
+    /// time is disabled.
+    pub max_traps: usize,
+    /// See `max_traps`.
+    pub trap_window: f64,
+    /// Log records a handler may write per second of network time; more are dropped
+    /// and counted in one reporter warning per second.
+    pub max_records_per_sec: u64,
+    /// Most handler instances alive at once (pooling allocator slots).
+    pub max_instances: u32,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            // 10 M: a Rust handler spends ~1-5 k per event and a Python one well under
+            // 10 M, while a spinning guest is stopped within a few milliseconds.
+            fuel: 10_000_000,
+            memory_bytes: 64 << 20,
+            log_dir: PathBuf::from("."),
+            log_format: LogFormat::Tsv,
+            epoch_tick: Duration::from_millis(10),
+            epoch_deadline_ticks: 100,
+            max_traps: 5,
+            trap_window: 60.0,
+            max_records_per_sec: 100_000,
+            max_instances: 64,
+        }
+    }
+}
+
+macro_rules! events {
+    ($( $kind:ident, $field:ident, $module:ident; )*) => {
+        /// Which event interfaces a component exports (looked up once per handler).
+        #[derive(Default)]
+        struct ExportIndices {
+            $( $field: Option<bindings::exports::weir::events::$module::GuestIndices>, )*
+        }
+
+        /// The exported interfaces of one live instance.
+        #[derive(Default)]
+        struct Guests {
+            $( $field: Option<bindings::exports::weir::events::$module::Guest>, )*
+        }
+
+        impl ExportIndices {
+            fn find(pre: &InstancePre<HostState>, names: &[String]) -> anyhow::Result<ExportIndices> {
+                let mut x = ExportIndices::default();
+                $(
+                    let iface = concat!("weir:events/", stringify!($module), "@0.1.0").replace('_', "-");
+                    if names.iter().any(|n| *n == iface) {
+                        match bindings::exports::weir::events::$module::GuestIndices::new(pre) {
+                            Ok(i) => x.$field = Some(i),
+                            Err(e) => bail!("export {iface} does not match the WIT: {e}"),
+                        }
+                    }
+                )*
+                Ok(x)
+            }
+            fn kinds(&self) -> Vec<EventKind> {
+                let mut v = Vec::new();
+                $( if self.$field.is_some() { v.push(EventKind::$kind); } )*
+                v
+            }
+            fn load(&self, store: &mut Store<HostState>, inst: &wasmtime::component::Instance) -> wasmtime::Result<Guests> {
+                let mut g = Guests::default();
+                $( if let Some(i) = &self.$field { g.$field = Some(i.load(&mut *store, inst)?); } )*
+                Ok(g)
+            }
+        }
+    };
+}
+
+events! {
+    BroInit, bro_init, bro_init;
+    BroDone, bro_done, bro_done;
+    BroScriptLoaded, bro_script_loaded, bro_script_loaded;
+    NewConnection, new_connection, new_connection;
+    ConnectionStateRemove, connection_state_remove, connection_state_remove;
+    ConnectionTimeout, connection_timeout, connection_timeout;
+    ConnectionStatusUpdate, connection_status_update, connection_status_update;
+    ConnectionReused, connection_reused, connection_reused;
+    ConnectionFlowLabelChanged, connection_flow_label_changed, connection_flow_label_changed;
+    TunnelChanged, tunnel_changed, tunnel_changed;
+    ContentGap, content_gap, content_gap;
+    ConnWeird, conn_weird, conn_weird;
+    FlowWeird, flow_weird, flow_weird;
+    NetWeird, net_weird, net_weird;
+    ReporterInfo, reporter_info, reporter_info;
+    ReporterWarning, reporter_warning, reporter_warning;
+    ReporterError, reporter_error, reporter_error;
+    EventQueueFlushPoint, event_queue_flush_point, event_queue_flush_point;
+}
+
+/// An event converted to WIT values once, then delivered to every handler taking it.
+enum WitEvent<'a> {
+    Plain(&'a Event),
+    Conn(&'a Event, bindings::weir::events::types::Connection),
+    Tunnel(bindings::weir::events::types::Connection, Vec<bindings::weir::events::types::EncapsulatingConn>),
+}
+
+impl<'a> WitEvent<'a> {
+    fn new(ev: &'a Event) -> WitEvent<'a> {
+        match ev {
+            Event::NewConnection(c)
+            | Event::ConnectionReused(c)
+            | Event::ConnectionStateRemove(c)
+            | Event::ConnectionStatusUpdate(c)
+            | Event::ConnectionTimeout(c)
+            | Event::ConnectionFlowLabelChanged { c, .. }
+            | Event::ContentGap { c, .. }
+            | Event::ConnWeird { c, .. } => WitEvent::Conn(ev, convert::connection(c)),
+            Event::TunnelChanged { c, e } => WitEvent::Tunnel(convert::connection(c), convert::encaps(e)),
+            _ => WitEvent::Plain(ev),
+        }
+    }
+}
+
+/// A running instance of a handler.
+struct Live {
+    store: Store<HostState>,
+    guests: Guests,
+}
+
+/// One loaded handler component.
+struct Handler {
+    /// File name used in messages (`loop.wasm`).
+    name: String,
+    /// Path reported in `bro_script_loaded`.
+    path: String,
+    pre: InstancePre<HostState>,
+    exports: ExportIndices,
+    kinds: Vec<EventKind>,
+    live: Option<Live>,
+    traps: VecDeque<f64>,
+    disabled: bool,
+}
+
+/// What `weir check` reports about a component.
+#[derive(Clone, Debug)]
+pub struct CheckReport {
+    /// Events the component takes, by Zeek name (`new_connection`).
+    pub events: Vec<String>,
+    /// Interfaces it imports (`weir:events/log@0.1.0`, `wasi:cli/stderr@0.2.x`, …).
+    pub imports: Vec<String>,
+}
+
+impl fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "events: {}", self.events.join(", "))?;
+        write!(f, "imports: {}", self.imports.join(", "))
+    }
+}
+
+/// The host: loaded handlers, their budgets, and the logs they write.
+pub struct Sandbox {
+    cfg: SandboxConfig,
+    engine: Engine,
+    linker: Linker<HostState>,
+    handlers: Vec<Handler>,
+    shared: Arc<Mutex<Shared>>,
+    ticker_stop: Arc<AtomicBool>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+}
+
+fn engine(cfg: &SandboxConfig) -> anyhow::Result<Engine> {
+    let mut c = Config::new();
+    c.wasm_component_model(true);
+    c.consume_fuel(cfg.fuel > 0);
+    c.epoch_interruption(true);
+    let n = cfg.max_instances.max(4);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(n)
+        .total_core_instances(n * 8)
+        .total_memories(n * 2)
+        .total_tables(n * 4)
+        .max_memory_size(cfg.memory_bytes.max(1 << 16));
+    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&c).map_err(|e| anyhow!("cannot set up wasmtime: {e}"))
+}
+
+/// Checks the file's header: a component (not a core module).
+fn read_component_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        bail!("{}: not a WebAssembly file", path.display());
+    }
+    if bytes[4..8] == [1, 0, 0, 0] {
+        bail!(
+            "{}: a core WebAssembly module, not a component (build for wasm32-wasip2 or wrap it with `wasm-tools component new`)",
+            path.display()
+        );
+    }
+    Ok(bytes)
+}
+
+/// Interface names a component imports and exports.
+fn component_names(engine: &Engine, component: &Component) -> (Vec<String>, Vec<String>) {
+    let ty = component.component_type();
+    let imports = ty.imports(engine).map(|(n, _)| n.to_string()).collect();
+    let exports = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
+    (imports, exports)
+}
+
+/// Refuses components written for another version of the package.
+fn check_version(names: &[String]) -> anyhow::Result<()> {
+    for n in names {
+        if let Some(rest) = n.strip_prefix("weir:events/") {
+            let version = rest.split_once('@').map(|(_, v)| v).unwrap_or("(none)");
+            if version != "0.1.0" {
+                bail!("built for weir:events@{version}, this host provides {WIT_PACKAGE}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn event_name_of_interface(iface: &str) -> Option<&'static str> {
+    let name = iface.strip_prefix("weir:events/")?.strip_suffix("@0.1.0")?.replace('-', "_");
+    let kind = EventKind::from_name(&name)?;
+    Some(kind.name())
+}
+
+fn trap_kind(err: &wasmtime::Error, fuel: u64) -> String {
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => format!("out of fuel (budget {fuel})"),
+        Some(Trap::Interrupt) => "time limit exceeded (epoch deadline)".to_string(),
+        Some(Trap::UnreachableCodeReached) => "unreachable executed (guest panic or abort)".to_string(),
+        Some(Trap::StackOverflow) => "stack overflow".to_string(),
+        Some(Trap::MemoryOutOfBounds) => "out-of-bounds memory access".to_string(),
+        Some(t) => format!("trap: {t}"),
+        None => {
+            let text = format!("{err:#}");
+            if text.contains("growing memory") || text.contains("memory") && text.contains("limit") {
+                "memory limit reached".to_string()
+            } else {
+                format!("error: {}", text.lines().next().unwrap_or(""))
+            }
+        }
+    }
+}
+
+impl Sandbox {
+    /// A sandbox with no handlers yet; starts the epoch ticker.
+    pub fn new(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
+        let engine = engine(&cfg)?;
+        let mut linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow!("linking WASI: {e}"))?;
+        bindings::AllEvents::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
+            .map_err(|e| anyhow!("linking the weir:events imports: {e}"))?;
+        let shared = Arc::new(Mutex::new(Shared::new(&cfg)));
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let ticker = {
+            let engine = engine.clone();
+            let stop = ticker_stop.clone();
+            let tick = cfg.epoch_tick;
+            std::thread::Builder::new()
+                .name("weir-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(tick);
+                        engine.increment_epoch();
+                    }
+                })
+                .context("starting the epoch ticker")?
+        };
+        Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, ticker_stop, ticker: Some(ticker) })
+    }
+
+    /// Loads the embedded conn, weird and reporter handlers.
+    pub fn load_standard_handlers(&mut self) -> anyhow::Result<()> {
+        for (name, bytes) in [("conn.wasm", standard::CONN), ("weird.wasm", standard::WEIRD), ("reporter.wasm", standard::REPORTER)] {
+            let component = Component::new(&self.engine, bytes).map_err(|e| anyhow!("standard handler {name}: {e}"))?;
+            self.add(name.to_string(), format!("<standard>/{name}"), &component)?;
+        }
+        Ok(())
+    }
+
+    /// Loads a handler component from a file. Errors are one line: not a
+    /// component, another WIT version, imports the host does not provide.
+    pub fn load_file(&mut self, path: &Path) -> anyhow::Result<()> {
+        let bytes = read_component_bytes(path)?;
+        let component = Component::new(&self.engine, &bytes).map_err(|e| anyhow!("{}: not a valid component: {e}", path.display()))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        self.add(name, path.display().to_string(), &component)
+            .map_err(|e| anyhow!("{}: {e}", path.display()))
+    }
+
+    fn add(&mut self, name: String, path: String, component: &Component) -> anyhow::Result<()> {
+        let (imports, exports) = component_names(&self.engine, component);
+        check_version(&imports)?;
+        check_version(&exports)?;
+        let pre = self.linker.instantiate_pre(component).map_err(|e| {
+            let text = format!("{e:#}");
+            anyhow!("imports something this host does not provide ({})", text.lines().next().unwrap_or(""))
+        })?;
+        let exports = ExportIndices::find(&pre, &exports)?;
+        let kinds = exports.kinds();
+        if kinds.is_empty() {
+            bail!("exports no {WIT_PACKAGE} event interface");
+        }
+        tracing::debug!(handler = %name, events = ?kinds, "handler loaded");
+        self.handlers.push(Handler { name, path, pre, exports, kinds, live: None, traps: VecDeque::new(), disabled: false });
+        Ok(())
+    }
+
+    /// The events at least one loaded (and not disabled) handler takes.
+    pub fn subscriptions(&self) -> Subscriptions {
+        let mut s = Subscriptions::default();
+        for h in self.handlers.iter().filter(|h| !h.disabled) {
+            for k in &h.kinds {
+                s.insert(*k);
+            }
+        }
+        s
+    }
+
+    /// One `bro_script_loaded(path, 0)` per loaded handler, in load order (queue them after `bro_init`).
+    pub fn script_loaded_events(&self) -> Vec<Event> {
+        self.handlers.iter().map(|h| Event::BroScriptLoaded { path: h.path.clone(), level: 0 }).collect()
+    }
+
+    /// Drains `queue`: appends `event_queue_flush_point`, runs every queued event,
+    /// then one more round of the events those caused (e.g. reporter events from
+    /// traps); events caused in that second round are pushed back onto `queue`.
+    pub fn dispatch(&mut self, queue: &mut EventQueue, network_time: f64) {
+        self.shared.lock().expect("sandbox state").network_time = network_time;
+        let mut round = queue.take();
+        if queue.wants(EventKind::EventQueueFlushPoint) {
+            round.push_back(Event::EventQueueFlushPoint);
+        }
+        for ev in round {
+            self.dispatch_one(&ev);
+        }
+        let caused = self.take_caused();
+        for ev in caused {
+            self.dispatch_one(&ev);
+        }
+        for ev in self.take_caused() {
+            queue.push(ev);
+        }
+    }
+
+    /// Events raised by the host or handlers during the last calls (reporter events).
+    fn take_caused(&mut self) -> Vec<Event> {
+        let subs = self.subscriptions();
+        let mut shared = self.shared.lock().expect("sandbox state");
+        let t = shared.network_time;
+        shared.roll_rate_windows(t);
+        std::mem::take(&mut shared.caused).into_iter().filter(|e| subs.wants(e.kind())).collect()
+    }
+
+    fn dispatch_one(&mut self, ev: &Event) {
+        let kind = ev.kind();
+        if !self.handlers.iter().any(|h| !h.disabled && h.kinds.contains(&kind)) {
+            return;
+        }
+        let wit = WitEvent::new(ev);
+        let in_reporter_handler = matches!(kind, EventKind::ReporterInfo | EventKind::ReporterWarning | EventKind::ReporterError);
+        for i in 0..self.handlers.len() {
+            if self.handlers[i].disabled || !self.handlers[i].kinds.contains(&kind) {
+                continue;
+            }
+            if let Err(err) = self.call(i, &wit, in_reporter_handler) {
+                self.trapped(i, kind, &err, in_reporter_handler);
+            }
+        }
+    }
+
+    fn instantiate(&self, i: usize, quiet: bool) -> wasmtime::Result<Live> {
+        let h = &self.handlers[i];
+        let state = HostState::new(self.shared.clone(), i, &h.name, &self.cfg, quiet);
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        if self.cfg.fuel > 0 {
+            store.set_fuel(self.cfg.fuel)?;
+        }
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(self.cfg.epoch_deadline_ticks);
+        let inst = h.pre.instantiate(&mut store)?;
+        let guests = h.exports.load(&mut store, &inst)?;
+        Ok(Live { store, guests })
+    }
+
+    fn call(&mut self, i: usize, ev: &WitEvent<'_>, quiet: bool) -> wasmtime::Result<()> {
+        if self.handlers[i].live.is_none() {
+            let live = self.instantiate(i, quiet)?;
+            self.handlers[i].live = Some(live);
+        }
+        let fuel = self.cfg.fuel;
+        let ticks = self.cfg.epoch_deadline_ticks;
+        let live = self.handlers[i].live.as_mut().expect("instantiated above");
+        if fuel > 0 {
+            live.store.set_fuel(fuel)?;
+        }
+        live.store.set_epoch_deadline(ticks);
+        live.store.data_mut().quiet = quiet;
+        let g = &live.guests;
+        let s = &mut live.store;
+        let missing = || wasmtime::format_err!("handler does not export this event");
+        match ev {
+            WitEvent::Plain(e) => match e {
+                Event::BroInit => g.bro_init.as_ref().ok_or_else(missing)?.call_bro_init(s),
+                Event::BroDone => g.bro_done.as_ref().ok_or_else(missing)?.call_bro_done(s),
+                Event::BroScriptLoaded { path, level } => {
+                    g.bro_script_loaded.as_ref().ok_or_else(missing)?.call_bro_script_loaded(s, path, *level)
+                }
+                Event::FlowWeird { name, src, dst, addl, source } => g.flow_weird.as_ref().ok_or_else(missing)?.call_flow_weird(
+                    s,
+                    name,
+                    convert::addr(*src),
+                    convert::addr(*dst),
+                    addl,
+                    source,
+                ),
+                Event::NetWeird { name, addl, source } => {
+                    g.net_weird.as_ref().ok_or_else(missing)?.call_net_weird(s, name, addl, source)
+                }
+                Event::ReporterInfo { t, msg, location } => {
+                    g.reporter_info.as_ref().ok_or_else(missing)?.call_reporter_info(s, *t, msg, location)
+                }
+                Event::ReporterWarning { t, msg, location } => {
+                    g.reporter_warning.as_ref().ok_or_else(missing)?.call_reporter_warning(s, *t, msg, location)
+                }
+                Event::ReporterError { t, msg, location } => {
+                    g.reporter_error.as_ref().ok_or_else(missing)?.call_reporter_error(s, *t, msg, location)
+                }
+                Event::EventQueueFlushPoint => {
+                    g.event_queue_flush_point.as_ref().ok_or_else(missing)?.call_event_queue_flush_point(s)
+                }
+                _ => Err(missing()),
+            },
+            WitEvent::Conn(e, c) => match e {
+                Event::NewConnection(_) => g.new_connection.as_ref().ok_or_else(missing)?.call_new_connection(s, c),
+                Event::ConnectionReused(_) => g.connection_reused.as_ref().ok_or_else(missing)?.call_connection_reused(s, c),
+                Event::ConnectionStateRemove(_) => {
+                    g.connection_state_remove.as_ref().ok_or_else(missing)?.call_connection_state_remove(s, c)
+                }
+                Event::ConnectionStatusUpdate(_) => {
+                    g.connection_status_update.as_ref().ok_or_else(missing)?.call_connection_status_update(s, c)
+                }
+                Event::ConnectionTimeout(_) => g.connection_timeout.as_ref().ok_or_else(missing)?.call_connection_timeout(s, c),
+                Event::ConnectionFlowLabelChanged { is_orig, old_label, new_label, .. } => g
+                    .connection_flow_label_changed
+                    .as_ref()
+                    .ok_or_else(missing)?
+                    .call_connection_flow_label_changed(s, c, *is_orig, *old_label, *new_label),
+                Event::ContentGap { is_orig, seq, length, .. } => {
+                    g.content_gap.as_ref().ok_or_else(missing)?.call_content_gap(s, c, *is_orig, *seq, *length)
+                }
+                Event::ConnWeird { name, addl, source, .. } => {
+                    g.conn_weird.as_ref().ok_or_else(missing)?.call_conn_weird(s, name, c, addl, source)
+                }
+                _ => Err(missing()),
+            },
+            WitEvent::Tunnel(c, e) => g.tunnel_changed.as_ref().ok_or_else(missing)?.call_tunnel_changed(s, c, e),
+        }
+    }
+
+    /// A call failed: drop the store, report, and disable after too many traps.
+    fn trapped(&mut self, i: usize, kind: EventKind, err: &wasmtime::Error, quiet: bool) {
+        let fuel = self.cfg.fuel;
+        let now = self.shared.lock().expect("sandbox state").network_time;
+        let h = &mut self.handlers[i];
+        h.live = None;
+        let msg = format!("handler {}: event {}: {}", h.name, kind.name(), trap_kind(err, fuel));
+        h.traps.push_back(now);
+        while h.traps.front().is_some_and(|t| now - *t > self.cfg.trap_window) {
+            h.traps.pop_front();
+        }
+        let disable = h.traps.len() >= self.cfg.max_traps;
+        let name = h.name.clone();
+        let mut shared = self.shared.lock().expect("sandbox state");
+        shared.report(Level::Error, msg, &name, quiet);
+        if disable {
+            self.handlers[i].disabled = true;
+            let msg = format!(
+                "handler {name}: disabled after {} traps within {} s",
+                self.cfg.max_traps, self.cfg.trap_window
+            );
+            shared.report(Level::Error, msg, &name, quiet);
+        }
+    }
+
+    /// Closes every log (TSV: writes the `#close` line) and reports pending rate-limit drops.
+    pub fn finish(&mut self) -> anyhow::Result<()> {
+        for h in &mut self.handlers {
+            h.live = None;
+        }
+        let mut shared = self.shared.lock().expect("sandbox state");
+        shared.roll_rate_windows(f64::INFINITY);
+        shared.close_all()
+    }
+
+    /// Validates a component for `weir check`: the events it takes and what it imports.
+    pub fn check(path: &Path) -> anyhow::Result<CheckReport> {
+        let cfg = SandboxConfig { max_instances: 4, ..SandboxConfig::default() };
+        let sandbox = Sandbox::new(cfg)?;
+        let bytes = read_component_bytes(path)?;
+        let component =
+            Component::new(&sandbox.engine, &bytes).map_err(|e| anyhow!("{}: not a valid component: {e}", path.display()))?;
+        let (imports, exports) = component_names(&sandbox.engine, &component);
+        let display = path.display().to_string();
+        check_version(&imports).map_err(|e| anyhow!("{display}: {e}"))?;
+        check_version(&exports).map_err(|e| anyhow!("{display}: {e}"))?;
+        let pre = sandbox.linker.instantiate_pre(&component).map_err(|e| {
+            let text = format!("{e:#}");
+            anyhow!("{display}: imports something this host does not provide ({})", text.lines().next().unwrap_or(""))
+        })?;
+        ExportIndices::find(&pre, &exports).map_err(|e| anyhow!("{display}: {e}"))?;
+        let events: Vec<String> = exports.iter().filter_map(|n| event_name_of_interface(n)).map(String::from).collect();
+        if events.is_empty() {
+            bail!("{display}: exports no {WIT_PACKAGE} event interface");
+        }
+        Ok(CheckReport { events, imports })
+    }
+
+    /// The loaded handlers' names and whether each is still enabled.
+    pub fn handler_status(&self) -> Vec<(String, bool)> {
+        self.handlers.iter().map(|h| (h.name.clone(), !h.disabled)).collect()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.ticker.take() {
+            let _ = t.join();
+        }
+    }
+}

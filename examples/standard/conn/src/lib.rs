@@ -1,0 +1,216 @@
+//! The standard conn.log handler: Zeek's `base/protocols/conn/main.zeek`.
+//! One record per connection, written at `connection_state_remove`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use weir_guest::log::{LogType as T, LogValue as V};
+use weir_guest::types::{Connection, EncapsulatingConn, Transport};
+use weir_guest::{ip, is_private, Handler, Stream};
+
+static CONN: Stream = Stream::new(
+    "conn",
+    &[
+        ("ts", T::Time),
+        ("uid", T::String),
+        ("id.orig_h", T::Addr),
+        ("id.orig_p", T::Port),
+        ("id.resp_h", T::Addr),
+        ("id.resp_p", T::Port),
+        ("proto", T::Enum),
+        ("service", T::String),
+        ("duration", T::Interval),
+        ("orig_bytes", T::Count),
+        ("resp_bytes", T::Count),
+        ("conn_state", T::String),
+        ("local_orig", T::Bool),
+        ("local_resp", T::Bool),
+        ("missed_bytes", T::Count),
+        ("history", T::String),
+        ("orig_pkts", T::Count),
+        ("orig_ip_bytes", T::Count),
+        ("resp_pkts", T::Count),
+        ("resp_ip_bytes", T::Count),
+        ("tunnel_parents", T::SetOfString),
+        ("ip_proto", T::Count),
+    ],
+);
+
+/// Per-connection state the script keeps between events.
+#[derive(Default)]
+struct State {
+    missed_bytes: u64,
+    tunnel_parents: Vec<String>,
+}
+
+thread_local! {
+    static STATES: RefCell<HashMap<String, State>> = RefCell::new(HashMap::new());
+}
+
+// TCP endpoint states (init-bare.zeek).
+const TCP_INACTIVE: u8 = 0;
+const TCP_SYN_SENT: u8 = 1;
+const TCP_SYN_ACK_SENT: u8 = 2;
+const TCP_PARTIAL: u8 = 3;
+const TCP_ESTABLISHED: u8 = 4;
+const TCP_CLOSED: u8 = 5;
+const TCP_RESET: u8 = 6;
+
+/// `^\^?S[^HAFGIQ]*R`
+fn rstos0_history(h: &str) -> bool {
+    let h = h.strip_prefix('^').unwrap_or(h);
+    let Some(rest) = h.strip_prefix('S') else { return false };
+    for ch in rest.chars() {
+        match ch {
+            'R' => return true,
+            'H' | 'A' | 'F' | 'G' | 'I' | 'Q' => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// `conn_state` of conn/main.zeek (CONNECTIONS.md §3).
+fn conn_state(c: &Connection) -> &'static str {
+    let (os, rs) = (c.orig.state, c.resp.state);
+    match c.id.resp_p.proto {
+        Transport::Tcp => {
+            let o_inactive = os == TCP_INACTIVE || os == TCP_PARTIAL;
+            let r_inactive = rs == TCP_INACTIVE || rs == TCP_PARTIAL;
+            if rs == TCP_RESET {
+                if os == TCP_SYN_SENT
+                    || os == TCP_SYN_ACK_SENT
+                    || (os == TCP_RESET && c.orig.size == 0 && c.resp.size == 0)
+                {
+                    "REJ"
+                } else if o_inactive {
+                    "RSTRH"
+                } else {
+                    "RSTR"
+                }
+            } else if os == TCP_RESET {
+                if r_inactive {
+                    if rstos0_history(&c.history) {
+                        "RSTOS0"
+                    } else {
+                        "OTH"
+                    }
+                } else {
+                    "RSTO"
+                }
+            } else if rs == TCP_CLOSED && os == TCP_CLOSED {
+                "SF"
+            } else if os == TCP_CLOSED {
+                if r_inactive {
+                    "SH"
+                } else {
+                    "S2"
+                }
+            } else if rs == TCP_CLOSED {
+                if o_inactive {
+                    "SHR"
+                } else {
+                    "S3"
+                }
+            } else if os == TCP_SYN_SENT && rs == TCP_INACTIVE {
+                "S0"
+            } else if os == TCP_ESTABLISHED && rs == TCP_ESTABLISHED {
+                "S1"
+            } else {
+                "OTH"
+            }
+        }
+        Transport::Udp => match (os != 0, rs != 0) {
+            (true, true) => "SF",
+            (true, false) => "S0",
+            (false, true) => "SHR",
+            (false, false) => "OTH",
+        },
+        _ => "OTH",
+    }
+}
+
+fn proto_name(t: Transport) -> &'static str {
+    match t {
+        Transport::Tcp => "tcp",
+        Transport::Udp => "udp",
+        Transport::Icmp => "icmp",
+        Transport::Unknown => "unknown_transport",
+    }
+}
+
+fn add_parent(list: &mut Vec<String>, e: &[EncapsulatingConn]) {
+    if let Some(uid) = e.last().and_then(|inner| inner.uid.clone()) {
+        if !list.contains(&uid) {
+            list.push(uid);
+        }
+    }
+}
+
+fn count_or_unset(v: Option<u64>) -> V {
+    v.map_or(V::Unset, V::Count)
+}
+
+struct Conn;
+
+impl Handler for Conn {
+    fn new_connection(c: Connection) {
+        let mut st = State::default();
+        if let Some(t) = &c.tunnel {
+            add_parent(&mut st.tunnel_parents, t);
+        }
+        STATES.with(|s| s.borrow_mut().insert(c.uid, st));
+    }
+
+    fn tunnel_changed(c: Connection, e: Vec<EncapsulatingConn>) {
+        STATES.with(|s| add_parent(&mut s.borrow_mut().entry(c.uid).or_default().tunnel_parents, &e));
+    }
+
+    fn content_gap(c: Connection, _is_orig: bool, _seq: u64, length: u64) {
+        STATES.with(|s| s.borrow_mut().entry(c.uid).or_default().missed_bytes += length);
+    }
+
+    fn connection_state_remove(c: Connection) {
+        let st = STATES.with(|s| s.borrow_mut().remove(&c.uid)).unwrap_or_else(|| {
+            // Connection seen before a restart of this handler: rebuild what we can.
+            let mut st = State::default();
+            if let Some(t) = &c.tunnel {
+                add_parent(&mut st.tunnel_parents, t);
+            }
+            st
+        });
+        let with_duration = c.duration > 0.0;
+        let service = if c.service.is_empty() {
+            V::Unset
+        } else {
+            V::String(c.service.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>().join(","))
+        };
+        let history = if c.history.is_empty() { V::Unset } else { V::String(c.history.clone()) };
+        let (orig_h, resp_h) = (ip(&c.id.orig_h), ip(&c.id.resp_h));
+        CONN.write(&[
+            V::Time(c.start_time),
+            V::String(c.uid.clone()),
+            V::Addr(c.id.orig_h),
+            V::Port(c.id.orig_p),
+            V::Addr(c.id.resp_h),
+            V::Port(c.id.resp_p),
+            V::Enum(proto_name(c.id.resp_p.proto).to_string()),
+            service,
+            if with_duration { V::Interval(c.duration) } else { V::Unset },
+            if with_duration { V::Count(c.orig.size) } else { V::Unset },
+            if with_duration { V::Count(c.resp.size) } else { V::Unset },
+            V::String(conn_state(&c).to_string()),
+            V::Bool(is_private(orig_h)),
+            V::Bool(is_private(resp_h)),
+            V::Count(st.missed_bytes),
+            history,
+            count_or_unset(c.orig.num_pkts),
+            count_or_unset(c.orig.num_bytes_ip),
+            count_or_unset(c.resp.num_pkts),
+            count_or_unset(c.resp.num_bytes_ip),
+            if st.tunnel_parents.is_empty() { V::Unset } else { V::SetOfString(st.tunnel_parents) },
+            V::Count(c.id.proto as u64),
+        ]);
+    }
+}
+
+weir_guest::export_handler!(Conn: new_connection, tunnel_changed, content_gap, connection_state_remove);

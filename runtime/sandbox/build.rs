@@ -1,0 +1,54 @@
+//! Builds the guest components of `examples/` (a separate Cargo workspace) for
+//! wasm32-wasip2 and copies them into `OUT_DIR`, where `src/lib.rs` embeds the
+//! standard handlers. The nested build uses its own target folder next to the
+//! host's (`<target>/weir-guests`) so it never waits on the outer build's lock.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const GUESTS: &[&str] = &["conn", "weird", "reporter", "loop_forever", "allocate_forever", "trap_in_reporter_error"];
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let root = manifest.join("../..").canonicalize().expect("repository root");
+    let examples = root.join("examples");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    for p in ["wit", "guest-sdk/rust/src", "guest-sdk/rust/macros/src", "guest-sdk/rust/Cargo.toml", "guest-sdk/rust/macros/Cargo.toml",
+        "examples/Cargo.toml", "examples/Cargo.lock", "examples/standard", "examples/hostile"]
+    {
+        println!("cargo:rerun-if-changed={}", root.join(p).display());
+    }
+    // OUT_DIR is <target>/<profile>/build/<pkg>/out.
+    let target_dir = out.ancestors().nth(4).map(Path::to_path_buf).unwrap_or_else(|| out.join("guests"));
+    let guest_target = target_dir.join("weir-guests");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&examples)
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+        .arg(&guest_target);
+    if let Ok(jobs) = std::env::var("NUM_JOBS") {
+        cmd.args(["-j", &jobs]);
+    }
+    // Nothing of the outer build may leak into the guest build.
+    for (k, _) in std::env::vars() {
+        let keep = matches!(k.as_str(), "CARGO_HOME" | "CARGO_NET_OFFLINE" | "CARGO_REGISTRIES_CRATES_IO_PROTOCOL");
+        if (k.starts_with("CARGO_") && !keep)
+            || matches!(k.as_str(), "RUSTFLAGS" | "RUSTC" | "RUSTC_WRAPPER" | "RUSTC_WORKSPACE_WRAPPER" | "RUSTDOC"
+                | "TARGET" | "HOST" | "OUT_DIR" | "OPT_LEVEL" | "PROFILE" | "DEBUG" | "NUM_JOBS" | "RUSTC_LINKER")
+        {
+            cmd.env_remove(&k);
+        }
+    }
+    let output = cmd.output().unwrap_or_else(|e| panic!("cannot run cargo for the guest components: {e}"));
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if stderr.contains("wasm32-wasip2") && (stderr.contains("target may not be installed") || stderr.contains("can't find crate for `core`") || stderr.contains("can't find crate for `std`")) {
+            panic!("the wasm32-wasip2 Rust target is missing: run scripts/setup (or `rustup target add wasm32-wasip2`)");
+        }
+        panic!("building the guest components in examples/ failed:\n{stderr}");
+    }
+    for g in GUESTS {
+        let from = guest_target.join("wasm32-wasip2/release").join(format!("{g}.wasm"));
+        std::fs::copy(&from, out.join(format!("{g}.wasm"))).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+    }
+}
