@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const GUESTS: &[&str] = &["conn", "weird", "reporter", "loop_forever", "allocate_forever", "trap_in_reporter_error"];
+const GUESTS: &[&str] = &["conn", "weird", "reporter", "tunnel", "loop_forever", "allocate_forever", "trap_in_reporter_error"];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));

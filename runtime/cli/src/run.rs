@@ -84,6 +84,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         memory_bytes: (args.memory_mb.unwrap_or(DEFAULT_MEMORY_MB) * 1024 * 1024) as usize,
         log_dir: args.logdir.clone(),
         log_format,
+        ..SandboxConfig::default()
     })?;
     if !args.no_default_handlers {
         sandbox.load_standard_handlers()?;
@@ -99,7 +100,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let mut source: Box<dyn PacketSource> = match (&args.read, &args.interface) {
         (Some(path), _) => Box::new(FileSource::open(path, args.filter.as_deref())?),
-        (None, Some(iface)) => Box::new(LiveSource::open(iface, args.filter.as_deref(), 65535, Arc::clone(&stop))?),
+        (None, Some(iface)) => {
+            Box::new(LiveSource::open(iface, args.filter.as_deref(), 65535)?.with_stop_flag(Arc::clone(&stop)))
+        }
         (None, None) => bail!("give a trace with -r or an interface with -i"),
     };
 

@@ -54,8 +54,8 @@ fn endpoint(ep: &e::Endpoint) -> w::Endpoint {
     w::Endpoint {
         size: ep.size,
         state: ep.state,
-        num_pkts: Some(ep.num_pkts),
-        num_bytes_ip: Some(ep.num_bytes_ip),
+        num_pkts: ep.num_pkts,
+        num_bytes_ip: ep.num_bytes_ip,
         flow_label: ep.flow_label,
         l2_addr: ep.l2_addr.as_ref().filter(|a| **a != [0; 6]).map(l2),
     }

@@ -49,6 +49,8 @@ pub mod standard {
     pub const WEIRD: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/weird.wasm"));
     /// reporter.log.
     pub const REPORTER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/reporter.wasm"));
+    /// tunnel.log.
+    pub const TUNNEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tunnel.wasm"));
 }
 
 /// Limits and outputs of a [`Sandbox`].
@@ -337,9 +339,9 @@ impl Sandbox {
         Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, ticker_stop, ticker: Some(ticker) })
     }
 
-    /// Loads the embedded conn, weird and reporter handlers.
+    /// Loads the embedded conn, weird, reporter and tunnel handlers.
     pub fn load_standard_handlers(&mut self) -> anyhow::Result<()> {
-        for (name, bytes) in [("conn.wasm", standard::CONN), ("weird.wasm", standard::WEIRD), ("reporter.wasm", standard::REPORTER)] {
+        for (name, bytes) in [("conn.wasm", standard::CONN), ("weird.wasm", standard::WEIRD), ("reporter.wasm", standard::REPORTER), ("tunnel.wasm", standard::TUNNEL)] {
             let component = Component::new(&self.engine, bytes).map_err(|e| anyhow!("standard handler {name}: {e}"))?;
             self.add(name.to_string(), format!("<standard>/{name}"), &component)?;
         }

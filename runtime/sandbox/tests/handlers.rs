@@ -82,8 +82,8 @@ fn tcp_events(q: &mut EventQueue) {
         e: vec![EncapConn { cid: outer, tunnel_type: TunnelType::Gre, uid: "CtunOther".into() }],
     });
     c.duration = 1.25;
-    c.orig = Endpoint { size: 120, state: 5, num_pkts: 6, num_bytes_ip: 440, ..Endpoint::default() };
-    c.resp = Endpoint { size: 3000, state: 5, num_pkts: 5, num_bytes_ip: 3280, ..Endpoint::default() };
+    c.orig = Endpoint { size: 120, state: 5, num_pkts: Some(6), num_bytes_ip: Some(440), ..Endpoint::default() };
+    c.resp = Endpoint { size: 3000, state: 5, num_pkts: Some(5), num_bytes_ip: Some(3280), ..Endpoint::default() };
     c.history = "ShADadFf".into();
     c.service = vec!["HTTP".into()];
     q.push(Event::ConnectionStateRemove(Box::new(c)));
@@ -98,7 +98,7 @@ fn standard_handlers_write_conn_weird_reporter() {
     tcp_events(&mut q);
     // One-packet UDP flow: no duration, so no duration/bytes.
     let mut u = conn("Cudp1", "fe80::1", 5353, "ff02::fb", 5353, Transport::Udp, 17);
-    u.orig = Endpoint { size: 30, state: 1, num_pkts: 1, num_bytes_ip: 78, ..Endpoint::default() };
+    u.orig = Endpoint { size: 30, state: 1, num_pkts: Some(1), num_bytes_ip: Some(78), ..Endpoint::default() };
     u.history = "D".into();
     q.push(Event::ConnectionStateRemove(Box::new(u)));
     // TCP reset after a SYN with no answer from the responder: RSTOS0.

@@ -37,7 +37,13 @@ impl LiveSource {
         Ok(LiveSource { cap, name: iface.to_string(), link_type, stop: Arc::new(AtomicBool::new(false)) })
     }
 
-    /// A flag that stops the source when set (from any thread or a signal handler).
+    /// Uses `flag` as the stop flag (one a signal handler sets, say).
+    pub fn with_stop_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.stop = flag;
+        self
+    }
+
+    /// The flag that stops this source when set (e.g. from a signal handler).
     pub fn stop_handle(&self) -> Arc<AtomicBool> {
         Arc::clone(&self.stop)
     }
