@@ -34,8 +34,8 @@ fn conn(uid: &str, orig: &str, op: u16, resp: &str, rp: u16, transport: Transpor
             transport,
             proto,
         },
-        orig: Endpoint::default(),
-        resp: Endpoint::default(),
+        orig: Endpoint { num_pkts: Some(0), num_bytes_ip: Some(0), ..Endpoint::default() },
+        resp: Endpoint { num_pkts: Some(0), num_bytes_ip: Some(0), ..Endpoint::default() },
         start_time: 1300475167.096535,
         duration: 0.0,
         service: vec![],
@@ -176,8 +176,8 @@ fn loop_handler_is_stopped_by_fuel_and_others_keep_running() {
     sb.load_standard_handlers().unwrap();
     sb.load_file(&write_file(&dir, "loop.wasm", LOOP)).unwrap();
     let loaded = sb.script_loaded_events();
-    assert_eq!(loaded.len(), 4);
-    assert_eq!(loaded[3], Event::BroScriptLoaded { path: dir.join("loop.wasm").display().to_string(), level: 0 });
+    assert_eq!(loaded.len(), 5, "four standard handlers, then loop.wasm");
+    assert_eq!(loaded[4], Event::BroScriptLoaded { path: dir.join("loop.wasm").display().to_string(), level: 0 });
     let subs = sb.subscriptions();
     let mut q = EventQueue::new(subs);
     for i in 0..3u16 {
@@ -217,7 +217,7 @@ fn repeated_traps_disable_the_handler() {
         sb.dispatch(&mut q, 10.0);
     }
     sb.finish().unwrap();
-    assert_eq!(sb.handler_status()[3], ("loop.wasm".to_string(), false));
+    assert_eq!(sb.handler_status()[4], ("loop.wasm".to_string(), false));
     let rep = rows(&dir, "reporter");
     assert_eq!(rep.len(), 3, "{rep:?}");
     assert_eq!(rep[2][2], "handler loop.wasm: disabled after 2 traps within 60 s");

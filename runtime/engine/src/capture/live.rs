@@ -37,8 +37,21 @@ impl LiveSource {
         Ok(LiveSource { cap, name: iface.to_string(), link_type, stop: Arc::new(AtomicBool::new(false)) })
     }
 
-    /// Uses `flag` as the stop flag (one a signal handler sets, say).
+    /// Uses `flag` as the stop flag (one a signal handler sets, say). libpcap
+    /// may wait for packets beyond its read timeout, so a watcher thread also
+    /// breaks the read loop (`pcap_breakloop`) once the flag is set.
     pub fn with_stop_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        let breaker = self.cap.breakloop_handle();
+        let watched = Arc::clone(&flag);
+        std::thread::Builder::new()
+            .name("weir-capture-stop".into())
+            .spawn(move || {
+                while !watched.load(Ordering::Relaxed) {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                breaker.breakloop();
+            })
+            .ok();
         self.stop = flag;
         self
     }
