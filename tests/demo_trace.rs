@@ -204,22 +204,5 @@ fn demo_runs_are_deterministic_with_a_seed() {
 
 #[test]
 fn demo_trace_is_what_the_generator_writes() {
-    if !have_python3() {
-        println!("skipped: python3 not found");
-        return;
-    }
-    let dir = scratch_dir("demo-gen");
-    let out = dir.join("demo.pcap");
-    let st = std::process::Command::new("python3")
-        .arg(repo_root().join("scripts/gen-demo-trace.py"))
-        .arg(&out)
-        .status()
-        .expect("run gen-demo-trace.py");
-    assert!(st.success(), "gen-demo-trace.py failed");
-    let want = std::fs::read(demo_trace()).expect("tests/traces/demo.pcap");
-    let got = std::fs::read(&out).expect("generated trace");
-    assert!(
-        got == want,
-        "tests/traces/demo.pcap differs from scripts/gen-demo-trace.py output: regenerate it"
-    );
+    assert_trace_is_generated("gen-demo-trace.py", "demo.pcap");
 }

@@ -380,3 +380,23 @@ pub fn have_python3() -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// Asserts that `tests/traces/<trace>` is exactly what `scripts/<script>`
+/// writes (skips with a printed reason without python3).
+pub fn assert_trace_is_generated(script: &str, trace: &str) {
+    if !have_python3() {
+        println!("skipped: python3 not found");
+        return;
+    }
+    let dir = scratch_dir(&format!("gen-{trace}"));
+    let out = dir.join(trace);
+    let st = std::process::Command::new("python3")
+        .arg(repo_root().join("scripts").join(script))
+        .arg(&out)
+        .status()
+        .unwrap_or_else(|e| panic!("run {script}: {e}"));
+    assert!(st.success(), "{script} failed");
+    let want = std::fs::read(repo_root().join("tests/traces").join(trace)).expect("committed trace");
+    let got = std::fs::read(&out).expect("generated trace");
+    assert!(got == want, "tests/traces/{trace} differs from scripts/{script} output: regenerate it");
+}
