@@ -219,7 +219,7 @@ impl Conn {
         std::mem::swap(&mut self.orig, &mut self.resp);
         std::mem::swap(&mut self.o, &mut self.r);
         std::mem::swap(&mut self.orig_label_seen, &mut self.resp_label_seen);
-        self.hist_seen = (self.hist_seen << 16) | (self.hist_seen >> 16);
+        self.hist_seen = self.hist_seen.rotate_right(16);
         if let ProtoState::Tcp(t) = &mut self.state {
             std::mem::swap(&mut t.orig, &mut t.resp);
         }

@@ -19,7 +19,7 @@ use timers::{TimerKind, TimerQueue};
 
 /// Weird sampling: the first 25 of a name pass, then 1 in 1000 (`Weird::sampling_*`).
 pub fn weird_permitted(count: u64) -> bool {
-    count <= 25 || count % 1000 == 0
+    count <= 25 || count.is_multiple_of(1000)
 }
 
 /// One packet as the session layer sees it.

@@ -134,12 +134,11 @@ impl TcpEndpoint {
         let last = ((self.seq_wraps as u64) << 32) | self.last_seq as u64;
         let ack = ((self.ack_wraps as u64) << 32) | self.ack_seq as u64;
         let top = last.max(ack);
-        let mut size = top.wrapping_sub(self.start_seq as u64);
-        if size != 0 {
-            size -= 1;
-        }
-        if self.fin_cnt > 0 && size != 0 {
-            size -= 1;
+        // The SYN (real or, for partial connections, assumed) and a FIN take
+        // sequence space but carry no data.
+        let mut size = top.wrapping_sub(self.start_seq as u64).saturating_sub(1);
+        if self.fin_cnt > 0 {
+            size = size.saturating_sub(1);
         }
         size
     }
