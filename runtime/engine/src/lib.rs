@@ -16,6 +16,8 @@ pub mod config;
 pub mod decode;
 pub mod engine;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod sessions;
 
 pub use config::Config;
