@@ -38,7 +38,7 @@ pub struct Engine {
     sessions: Sessions,
     frags: FragReassembler,
     notes: Vec<IpWeird>,
-    net_weirds: HashMap<&'static str, u64>,
+    net_weirds: HashMap<String, u64>,
     flow_weirds: HashMap<(IpAddr, IpAddr, &'static str), u64>,
 }
 
@@ -86,8 +86,11 @@ impl Engine {
     }
 
     /// Raises a net weird, rate-limited per name.
-    pub fn net_weird(&mut self, name: &'static str, addl: String, source: &'static str) {
-        let n = self.net_weirds.entry(name).or_insert(0);
+    pub fn net_weird(&mut self, name: &str, addl: String, source: &'static str) {
+        let n = match self.net_weirds.get_mut(name) {
+            Some(n) => n,
+            None => self.net_weirds.entry(name.to_string()).or_insert(0),
+        };
         *n += 1;
         if self.queue.wants(EventKind::NetWeird) && weird_permitted(*n) {
             self.queue.push(Event::NetWeird { name: name.into(), addl, source: source.into() });
@@ -130,10 +133,9 @@ impl Engine {
     }
 
     fn ip_weird(&mut self, w: IpWeird, data: &[u8], in_tunnel: bool) {
-        let name = if in_tunnel && !w.flow { tunnel_suffix(w.name) } else { w.name };
         match (w.flow, ip_addrs(data)) {
-            (true, Some((s, d))) => self.flow_weird(name, s, d, String::new(), "IP"),
-            _ => self.net_weird(name, String::new(), "IP"),
+            (true, Some((s, d))) => self.flow_weird(w.name, s, d, String::new(), "IP"),
+            _ => self.net_weird(&packet_weird_name(w.name, in_tunnel), String::new(), "IP"),
         }
     }
 
@@ -288,7 +290,7 @@ impl Engine {
                 let wire = frame.len() - link_header_len(frame, ip);
                 self.process_ip(ts, ip, wire, &l2, encap);
             }
-            LinkOutcome::Weird { name, .. } => self.net_weird(tunnel_suffix(name), String::new(), ""),
+            LinkOutcome::Weird { name, .. } => self.net_weird(&packet_weird_name(name, true), String::new(), ""),
             LinkOutcome::NotIp { .. } | LinkOutcome::UnknownLinkType => {}
         }
     }
@@ -380,14 +382,12 @@ fn teredo_bubble_with_payload(data: &[u8]) -> bool {
     }
 }
 
-/// Packet-analyzer weirds inside a tunnel get the `_in_tunnel` suffix.
-fn tunnel_suffix(name: &'static str) -> &'static str {
-    match name {
-        "truncated_IP" => "truncated_IP_in_tunnel",
-        "unknown_ip_version" => "unknown_ip_version_in_tunnel",
-        "truncated_IP_len" => "truncated_IP_len_in_tunnel",
-        "internally_truncated_header" => "internally_truncated_header_in_tunnel",
-        "exceeded_tunnel_max_depth" => "exceeded_tunnel_max_depth_in_tunnel",
-        _ => name,
+/// Packet-analyzer weirds raised inside a tunnel get the `_in_tunnel`
+/// suffix (`session::Manager::Weird`).
+fn packet_weird_name(name: &'static str, in_tunnel: bool) -> std::borrow::Cow<'static, str> {
+    if in_tunnel {
+        format!("{name}_in_tunnel").into()
+    } else {
+        name.into()
     }
 }
