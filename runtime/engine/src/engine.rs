@@ -9,7 +9,8 @@ use crate::decode::tunnel::{self, Inner, TunnelError};
 use crate::decode::UdpDgram;
 use crate::decode::transport::parse_l4;
 use crate::decode::{IpHdr, L2Info, LinkOutcome, L4};
-use crate::events::{ConnId, EncapConn, Event, EventKind, EventQueue, Subscriptions, Transport, TunnelType};
+use crate::events::pkt::{self, L3Proto};
+use crate::events::{ConnId, EncapConn, Event, EventKind, EventQueue, PktHdr, RawPktHdr, Subscriptions, Transport, TunnelType};
 use crate::sessions::{weird_permitted, PacketInfo, Sessions};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -119,16 +120,28 @@ impl Engine {
         }
         self.sessions.advance(self.network_time, &mut self.queue);
         self.frags.expire(self.network_time);
-        match decode_link(pkt.link_type, pkt.data) {
+        let outcome = decode_link(pkt.link_type, pkt.data);
+        let (l2, ip, protocol) = match outcome {
             LinkOutcome::Ip { l2, ip } => {
                 let link_hdr = crate::decode::link::link_header_len(pkt.data, ip);
                 let wire = (pkt.wire_len as usize).saturating_sub(link_hdr);
                 let mut encap = Vec::new();
                 self.process_ip(pkt.ts, ip, wire, &l2, &mut encap);
+                (l2, Some((ip, wire)), 0)
             }
-            LinkOutcome::NotIp { .. } => {}
-            LinkOutcome::Weird { name, .. } => self.net_weird(name, String::new(), ""),
-            LinkOutcome::UnknownLinkType => self.net_weird("no_suitable_analyzer_found", String::new(), ""),
+            LinkOutcome::NotIp { l2, protocol } => (l2, None, protocol),
+            LinkOutcome::Weird { l2, name } => {
+                self.net_weird(name, String::new(), "");
+                (l2, None, 0)
+            }
+            LinkOutcome::UnknownLinkType => {
+                self.net_weird("no_suitable_analyzer_found", String::new(), "");
+                (L2Info::default(), None, 0)
+            }
+        };
+        if self.queue.wants(EventKind::RawPacket) {
+            let hdr = raw_pkt_hdr(pkt, &l2, ip, protocol);
+            self.queue.push(Event::RawPacket(Box::new(hdr)));
         }
     }
 
@@ -215,7 +228,16 @@ impl Engine {
                     return;
                 }
                 // An IPv6 chain ending in ESP or a Mobility Header makes no connection.
-                50 | 135 => return,
+                50 => {
+                    if self.queue.wants(EventKind::EspPacket) {
+                        self.queue.push(Event::EspPacket(Box::new(pkt::pkt_hdr(ip, None))));
+                    }
+                    return;
+                }
+                135 => {
+                    self.mobility(ip);
+                    return;
+                }
                 _ => {}
             }
         }
@@ -231,6 +253,21 @@ impl Engine {
         let done = self.sessions.process(&info, &mut self.queue);
         if let (Some((slot, true)), L4::Udp(u)) = (done, &l4) {
             self.udp_tunnel(ts, ip, u, slot, encap);
+        }
+    }
+
+    /// An IPv6 Mobility Header: checksum, piggybacked payload, `mobile_ipv6_message`.
+    fn mobility(&mut self, ip: &IpHdr<'_>) {
+        let Some(mh) = pkt::mobility_header(ip) else { return };
+        if !self.cfg.ignore_checksums && !crate::decode::checksum::mobility_ok(ip, mh) {
+            self.flow_weird("bad_MH_checksum", ip.src, ip.dst, String::new(), "IP");
+            return;
+        }
+        if mh[0] != 59 {
+            self.flow_weird("mobility_piggyback", ip.src, ip.dst, String::new(), "IP");
+        }
+        if self.queue.wants(EventKind::MobileIpv6Message) {
+            self.queue.push(Event::MobileIpv6Message(Box::new(pkt::pkt_hdr(ip, None))));
         }
     }
 
@@ -353,6 +390,29 @@ impl Engine {
         self.sessions.finish(&mut self.queue);
         self.queue.push(Event::BroDone);
     }
+}
+
+/// The `raw_pkt_hdr` of a captured frame: its link layer, and the IP and
+/// transport headers when it carried a complete, unfragmented IP packet.
+fn raw_pkt_hdr(pkt: &Packet<'_>, l2: &L2Info, ip: Option<(&[u8], usize)>, protocol: u32) -> RawPktHdr {
+    let proto = match (ip, protocol) {
+        (Some((d, _)), _) if d.first().is_some_and(|b| b >> 4 == 6) => L3Proto::Ipv6,
+        (Some(_), _) => L3Proto::Ipv4,
+        (None, 0x0806 | 0x8035) => L3Proto::Arp,
+        (None, _) => L3Proto::Unknown,
+    };
+    let ethernet = pkt.link_type == crate::capture::dlt::EN10MB;
+    let l2h = pkt::l2_hdr(ethernet, pkt.wire_len, pkt.data.len() as u32, l2, proto);
+    let mut hdr = PktHdr::default();
+    if let Some((data, wire)) = ip {
+        let mut notes = Vec::new();
+        if let Ok(h) = parse_ip(data, wire, true, &mut notes) {
+            if !h.is_fragment && h.payload.len() >= h.payload_len {
+                hdr = pkt::pkt_hdr(&h, parse_l4(&h).ok().as_ref());
+            }
+        }
+    }
+    RawPktHdr { l2: l2h, hdr }
 }
 
 /// Teredo by content: `None` when the payload is not Teredo at all, else

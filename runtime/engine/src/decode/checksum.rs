@@ -85,6 +85,13 @@ pub fn l4_checksum_ok(ip: &IpHdr<'_>) -> bool {
     }
 }
 
+/// Whether an IPv6 Mobility Header `mh` of `ip` has a valid checksum
+/// (pseudo-header with next header 135 and the header's own length).
+pub fn mobility_ok(ip: &IpHdr<'_>, mh: &[u8]) -> bool {
+    let sum = pseudo_sum(ip.src, ip.dst, 135, mh.len());
+    fold(sum_words(sum, mh)) == 0xffff
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

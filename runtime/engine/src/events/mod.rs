@@ -4,11 +4,13 @@
 //! An event nobody subscribed to is never built: producers ask
 //! [`Subscriptions::wants`] first.
 
+pub mod pkt;
 pub mod records;
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
+pub use pkt::{PktHdr, RawPktHdr};
 pub use records::{ConnId, Connection, EncapConn, Endpoint, Transport, TunnelType};
 
 macro_rules! event_kinds {
@@ -248,6 +250,33 @@ pub enum Event {
     },
     /// Marks the start of each queue drain.
     EventQueueFlushPoint,
+    /// Every captured packet, after its analysis (the outer frame of tunnels).
+    RawPacket(Box<RawPktHdr>),
+    /// Every packet mapped to a connection, before transport processing.
+    NewPacket {
+        /// The connection.
+        c: Box<Connection>,
+        /// The packet's headers.
+        p: Box<PktHdr>,
+    },
+    /// An IPv6 packet of a connection with at least one extension header.
+    Ipv6ExtHeaders {
+        /// The connection.
+        c: Box<Connection>,
+        /// The packet's headers.
+        p: Box<PktHdr>,
+    },
+    /// The transport payload of a connection's packet (clipped to the capture).
+    PacketContents {
+        /// The connection.
+        c: Box<Connection>,
+        /// The payload bytes.
+        contents: Vec<u8>,
+    },
+    /// An IPv6 packet whose header chain ends in ESP (no connection).
+    EspPacket(Box<PktHdr>),
+    /// An IPv6 Mobility Header message with a valid checksum (no connection).
+    MobileIpv6Message(Box<PktHdr>),
 }
 
 impl Event {
@@ -272,6 +301,12 @@ impl Event {
             Event::ReporterWarning { .. } => EventKind::ReporterWarning,
             Event::ReporterError { .. } => EventKind::ReporterError,
             Event::EventQueueFlushPoint => EventKind::EventQueueFlushPoint,
+            Event::RawPacket(_) => EventKind::RawPacket,
+            Event::NewPacket { .. } => EventKind::NewPacket,
+            Event::Ipv6ExtHeaders { .. } => EventKind::Ipv6ExtHeaders,
+            Event::PacketContents { .. } => EventKind::PacketContents,
+            Event::EspPacket(_) => EventKind::EspPacket,
+            Event::MobileIpv6Message(_) => EventKind::MobileIpv6Message,
         }
     }
 }

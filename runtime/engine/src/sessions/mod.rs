@@ -10,7 +10,7 @@ pub mod uid;
 
 use crate::config::{Config, PortProto};
 use crate::decode::{checksum, IpHdr, L2Info, L4};
-use crate::events::{EncapConn, Event, EventKind, EventQueue, TunnelType};
+use crate::events::{pkt, EncapConn, Event, EventKind, EventQueue, TunnelType};
 use conn::{Conn, ProtoState};
 use key::{icmp_ports, ConnKey};
 use std::collections::HashMap;
@@ -286,6 +286,7 @@ impl Sessions {
 
         let is_orig = self.conn(slot).unwrap().is_orig(src);
         self.check_flow_label(slot, is_orig, ip.flow_label, q);
+        self.packet_events(slot, p, q);
 
         let checksums = !self.cfg.ignore_checksums;
         let t = p.ts;
@@ -349,6 +350,40 @@ impl Sessions {
             }
         }
         Some((slot, true))
+    }
+
+    /// `ipv6_ext_headers`, `new_packet` and `packet_contents`, in that order,
+    /// built only when subscribed.
+    fn packet_events(&self, slot: u32, p: &PacketInfo<'_, '_>, q: &mut EventQueue) {
+        let ip = p.ip;
+        let want_ext = q.wants(EventKind::Ipv6ExtHeaders) && pkt::ext_header_count(ip) > 0;
+        let want_new = q.wants(EventKind::NewPacket);
+        let want_contents = q.wants(EventKind::PacketContents);
+        if !(want_ext || want_new || want_contents) {
+            return;
+        }
+        let c = self.conn(slot).unwrap();
+        if want_ext || want_new {
+            let hdr = Box::new(pkt::pkt_hdr(ip, Some(p.l4)));
+            if want_ext {
+                q.push(Event::Ipv6ExtHeaders { c: Box::new(c.snapshot()), p: hdr.clone() });
+            }
+            if want_new {
+                q.push(Event::NewPacket { c: Box::new(c.snapshot()), p: hdr });
+            }
+        }
+        if want_contents {
+            let contents = match p.l4 {
+                L4::Tcp(seg) if seg.weird.is_none() => seg.payload,
+                L4::Tcp(_) => &[][..],
+                L4::Udp(u) => u.payload,
+                L4::Icmp(m) => m.payload,
+                L4::Other(d) => d,
+            };
+            if !contents.is_empty() {
+                q.push(Event::PacketContents { c: Box::new(c.snapshot()), contents: contents.to_vec() });
+            }
+        }
     }
 
     fn apply(&mut self, slot: u32, fx: tcp::Effects, q: &mut EventQueue) {

@@ -1,0 +1,157 @@
+//! The packet-level events (`raw_packet`, `new_packet`, `packet_contents`,
+//! `ipv6_ext_headers`, `esp_packet`, `mobile_ipv6_message`,
+//! `connection_flow_label_changed`) on the repository's generated traces and
+//! on real oracle traces (skipped with a printed reason when absent).
+
+use std::path::{Path, PathBuf};
+use weir_engine::capture::{file::FileSource, PacketSource};
+use weir_engine::events::pkt::{Ip6ExtHdr, L3Proto};
+use weir_engine::events::{Event, EventKind, Subscriptions};
+use weir_engine::{Config, Engine};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// All events of a trace, in order, with `kinds` subscribed.
+fn events(trace: &Path, kinds: &[EventKind]) -> (Vec<Event>, u64) {
+    let mut subs = Subscriptions::default();
+    for k in kinds {
+        subs.insert(*k);
+    }
+    let mut e = Engine::new(Config::default(), subs);
+    let mut src = FileSource::open(trace, None).expect("trace");
+    let mut out = Vec::new();
+    let mut packets = 0;
+    while let Some(p) = src.next_packet().expect("read") {
+        packets += 1;
+        e.process(&p);
+        out.extend(e.queue.take());
+    }
+    e.finish();
+    out.extend(e.queue.take());
+    (out, packets)
+}
+
+fn oracle(case: &str) -> Option<PathBuf> {
+    let dir = repo().join("../shared/oracle/dev").join(case);
+    let entry = std::fs::read_dir(&dir).ok()?.filter_map(Result::ok).find(|e| {
+        let n = e.file_name().to_string_lossy().to_string();
+        n.ends_with(".pcap") || n.ends_with(".pcapng")
+    });
+    if entry.is_none() {
+        println!("skipped: no oracle trace in {}", dir.display());
+    }
+    entry.map(|e| e.path())
+}
+
+#[test]
+fn raw_packet_once_per_captured_packet_outer_frame_only() {
+    // VXLAN: the inner packets get no raw_packet of their own.
+    let Some(trace) = oracle("core.tunnels.analyzer-confirmation") else { return };
+    let (ev, packets) = events(&trace, &[EventKind::RawPacket]);
+    let raws: Vec<_> = ev.iter().filter_map(|e| if let Event::RawPacket(r) = e { Some(r) } else { None }).collect();
+    assert_eq!(raws.len() as u64, packets);
+    assert!(raws.iter().all(|r| r.l2.ethernet && r.l2.src.is_some() && r.l2.eth_type == Some(0x0800)));
+    assert!(raws.iter().all(|r| r.l2.proto == L3Proto::Ipv4 && r.hdr.udp.is_some_and(|u| u.dport == 4789)));
+}
+
+#[test]
+fn raw_packet_on_a_cooked_capture_is_not_ethernet() {
+    // Linux SLL: LINK_UNKNOWN, no MACs or EtherType in l2_hdr, IP headers still there.
+    let Some(trace) = oracle("scripts.base.protocols.irc.starttls") else { return };
+    let (ev, packets) = events(&trace, &[EventKind::RawPacket]);
+    let raws: Vec<_> = ev.iter().filter_map(|e| if let Event::RawPacket(r) = e { Some(r) } else { None }).collect();
+    assert_eq!(raws.len() as u64, packets);
+    assert!(raws.iter().all(|r| !r.l2.ethernet && r.l2.src.is_none() && r.l2.dst.is_none() && r.l2.eth_type.is_none()));
+    assert!(raws.iter().all(|r| r.l2.proto == L3Proto::Ipv4 && r.hdr.tcp.is_some()));
+}
+
+#[test]
+fn new_packet_for_every_packet_of_a_connection_then_raw_packet_last() {
+    let trace = repo().join("tests/traces/demo.pcap");
+    let kinds = [EventKind::NewConnection, EventKind::NewPacket, EventKind::RawPacket, EventKind::ConnectionStateRemove];
+    let (ev, packets) = events(&trace, &kinds);
+    let raws = ev.iter().filter(|e| matches!(e, Event::RawPacket(_))).count() as u64;
+    assert_eq!(raws, packets);
+    // Every packet of the demo trace belongs to a connection.
+    let news = ev.iter().filter(|e| matches!(e, Event::NewPacket { .. })).count() as u64;
+    assert_eq!(news, packets);
+    // Per packet: new_connection (first packet only) -> new_packet -> raw_packet.
+    for (i, e) in ev.iter().enumerate() {
+        if let Event::NewConnection(c) = e {
+            assert!(matches!(&ev[i + 1], Event::NewPacket { c: c2, .. } if c2.uid == c.uid));
+            assert!(matches!(ev[i + 2], Event::RawPacket(_)));
+        }
+    }
+    // The TCP header of new_packet carries absolute sequence numbers.
+    let first_tcp = ev.iter().find_map(|e| match e {
+        Event::NewPacket { p, .. } => p.tcp,
+        _ => None,
+    });
+    assert!(first_tcp.is_some_and(|t| t.flags & 0x02 != 0 && t.hl >= 20));
+}
+
+#[test]
+fn packet_contents_add_up_to_the_payload_sent() {
+    let trace = repo().join("tests/traces/demo.pcap");
+    let (ev, _) = events(&trace, &[EventKind::PacketContents, EventKind::ConnectionStateRemove]);
+    // The DNS flow: one query and one answer; contents are the UDP payloads.
+    let dns = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::ConnectionStateRemove(c) if c.id.resp_p == 53 => Some(c.clone()),
+            _ => None,
+        })
+        .expect("DNS flow");
+    let total: u64 = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::PacketContents { c, contents } if c.uid == dns.uid => Some(contents.len() as u64),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(total, dns.orig.size + dns.resp.size);
+    assert!(ev.iter().all(|e| !matches!(e, Event::PacketContents { contents, .. } if contents.is_empty())));
+}
+
+#[test]
+fn ipv6_extension_headers_esp_and_mobility() {
+    let trace = repo().join("tests/traces/ipv6.pcap");
+    let kinds = [
+        EventKind::Ipv6ExtHeaders,
+        EventKind::NewPacket,
+        EventKind::EspPacket,
+        EventKind::MobileIpv6Message,
+        EventKind::ConnectionFlowLabelChanged,
+        EventKind::FlowWeird,
+    ];
+    let (ev, _) = events(&trace, &kinds);
+    let ext: Vec<_> = ev.iter().filter_map(|e| if let Event::Ipv6ExtHeaders { p, .. } = e { Some(p) } else { None }).collect();
+    assert_eq!(ext.len(), 1, "only the SYN has extension headers");
+    let ip6 = ext[0].ip6.as_ref().unwrap();
+    assert_eq!(ip6.flow, 0x12345);
+    assert!(matches!(&ip6.exts[..], [Ip6ExtHdr::HopOpts { nxt: 60, .. }, Ip6ExtHdr::DstOpts { nxt: 6, options, .. }] if options.len() == 2 && options[0].otype == 0));
+    // ipv6_ext_headers comes right before the packet's new_packet.
+    let at = ev.iter().position(|e| matches!(e, Event::Ipv6ExtHeaders { .. })).unwrap();
+    assert!(matches!(ev[at + 1], Event::NewPacket { .. }));
+
+    let flow: Vec<_> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::ConnectionFlowLabelChanged { is_orig, old_label, new_label, .. } => Some((*is_orig, *old_label, *new_label)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(flow, vec![(true, 0x12345, 0x54321)], "the responder's first packet only records its label");
+
+    let esp: Vec<_> = ev.iter().filter_map(|e| if let Event::EspPacket(p) = e { Some(p) } else { None }).collect();
+    assert_eq!(esp.len(), 1);
+    assert!(matches!(esp[0].ip6.as_ref().unwrap().exts[..], [Ip6ExtHdr::Esp { spi: 0x1001, seq: 7 }]));
+
+    let mh: Vec<_> = ev.iter().filter_map(|e| if let Event::MobileIpv6Message(p) = e { Some(p) } else { None }).collect();
+    assert_eq!(mh.len(), 1, "the message with the bad checksum raises no event");
+    assert!(matches!(mh[0].ip6.as_ref().unwrap().exts[..], [Ip6ExtHdr::Mobility { mh_type: 0, nxt: 59, .. }]));
+    let bad = ev.iter().filter(|e| matches!(e, Event::FlowWeird { name, .. } if name == "bad_MH_checksum")).count();
+    assert_eq!(bad, 1);
+}
