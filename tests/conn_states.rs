@@ -25,11 +25,6 @@ const EXPECT: &[(u16, &str, &str)] = &[
 ];
 
 #[test]
-fn states_trace_is_what_the_generator_writes() {
-    assert_trace_is_generated("gen-states-trace.py", "states.pcap");
-}
-
-#[test]
 fn every_conn_state_value() {
     let dir = scratch_dir("conn-states");
     let trace = repo_root().join("tests/traces/states.pcap");
