@@ -155,3 +155,55 @@ fn ipv6_extension_headers_esp_and_mobility() {
     let bad = ev.iter().filter(|e| matches!(e, Event::FlowWeird { name, .. } if name == "bad_MH_checksum")).count();
     assert_eq!(bad, 1);
 }
+
+/// A column of the first record of a Zeek baseline log (`#fields` or a `zeek-cut` header line).
+fn baseline_value(path: &Path, column: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut fields: Option<Vec<&str>> = None;
+    for line in text.lines() {
+        if let Some(f) = line.strip_prefix("#fields\t") {
+            fields = Some(f.split('\t').collect());
+        } else if line.starts_with('#') {
+            continue;
+        } else if let Some(f) = &fields {
+            let i = f.iter().position(|c| *c == column).expect("column");
+            return line.split('\t').nth(i).unwrap().to_string();
+        } else {
+            fields = Some(line.split('\t').collect());
+        }
+    }
+    panic!("no record in {}", path.display())
+}
+
+#[test]
+fn conn_stats_and_content_gaps_on_a_retransmitting_connection() {
+    let Some(trace) = oracle("core.tcp.rxmit-history--conn-1") else { return };
+    let kinds = [EventKind::ConnStats, EventKind::ContentGap, EventKind::ConnectionStateRemove];
+    let mut subs = Subscriptions::default();
+    for k in kinds {
+        subs.insert(k);
+    }
+    // The case runs with -C (checksums ignored).
+    let mut e = Engine::new(Config { ignore_checksums: true, ..Config::default() }, subs);
+    let mut src = FileSource::open(&trace, None).unwrap();
+    let mut ev = Vec::new();
+    while let Some(p) = src.next_packet().unwrap() {
+        e.process(&p);
+        ev.extend(e.queue.take());
+    }
+    e.finish();
+    ev.extend(e.queue.take());
+    let stats = ev.iter().position(|e| matches!(e, Event::ConnStats { .. })).expect("conn_stats");
+    assert!(matches!(ev[stats + 1], Event::ConnectionStateRemove(_)), "conn_stats comes right before the removal");
+    let Event::ConnStats { c, os, rs } = &ev[stats] else { unreachable!() };
+    assert_eq!(Some(os.num_pkts), c.orig.num_pkts);
+    assert_eq!(Some(rs.num_pkts), c.resp.num_pkts);
+    assert!(rs.num_rxmit >= 1 && rs.num_rxmit_bytes >= 1430, "the responder retransmits a 1430-byte segment");
+    // Pure ACKs do not advance the top sequence number, so TCPStats counts them too.
+    assert!(os.num_rxmit > 0 && os.num_rxmit_bytes == 0);
+    assert!(os.num_in_order + os.num_oo + os.num_repl + 1 == os.num_pkts);
+    // missed_bytes of Zeek's conn.log is the sum of the content gaps.
+    let missed: u64 = ev.iter().filter_map(|e| if let Event::ContentGap { length, .. } = e { Some(*length) } else { None }).sum();
+    let base = trace.parent().unwrap().join("conn-1.log");
+    assert_eq!(missed.to_string(), baseline_value(&base, "missed_bytes"));
+}

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 
 pub use pkt::{PktHdr, RawPktHdr};
-pub use records::{ConnId, Connection, EncapConn, Endpoint, Transport, TunnelType};
+pub use records::{ConnId, Connection, EncapConn, Endpoint, EndpointStats, Transport, TunnelType};
 
 macro_rules! event_kinds {
     ($($variant:ident = $name:literal,)*) => {
@@ -277,6 +277,15 @@ pub enum Event {
     EspPacket(Box<PktHdr>),
     /// An IPv6 Mobility Header message with a valid checksum (no connection).
     MobileIpv6Message(Box<PktHdr>),
+    /// TCP statistics of both sides, just before `connection_state_remove`.
+    ConnStats {
+        /// The connection.
+        c: Box<Connection>,
+        /// Originator statistics.
+        os: EndpointStats,
+        /// Responder statistics.
+        rs: EndpointStats,
+    },
 }
 
 impl Event {
@@ -307,6 +316,7 @@ impl Event {
             Event::PacketContents { .. } => EventKind::PacketContents,
             Event::EspPacket(_) => EventKind::EspPacket,
             Event::MobileIpv6Message(_) => EventKind::MobileIpv6Message,
+            Event::ConnStats { .. } => EventKind::ConnStats,
         }
     }
 }

@@ -152,3 +152,23 @@ pub struct Connection {
     /// Inner VLAN id of the creating packet.
     pub inner_vlan: Option<i64>,
 }
+
+/// `endpoint_stats` (`conn_stats`): per-side packet statistics of Zeek's
+/// TCPStats analyzer, from IP IDs and sequence numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// Packets from this side.
+    pub num_pkts: u64,
+    /// Packets whose end sequence did not pass the highest seen.
+    pub num_rxmit: u64,
+    /// Payload bytes of those.
+    pub num_rxmit_bytes: u64,
+    /// Packets whose IP ID advanced.
+    pub num_in_order: u64,
+    /// Packets whose IP ID went back by 1..255.
+    pub num_oo: u64,
+    /// Packets repeating the previous IP ID.
+    pub num_repl: u64,
+    /// Byte order of IP ID increments: 0 unknown, 1 little, 2 big, 3 confused.
+    pub endian_type: u8,
+}

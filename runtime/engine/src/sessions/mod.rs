@@ -162,9 +162,12 @@ impl Sessions {
         self.remove(slot, q);
     }
 
-    /// Removes a connection, raising `connection_state_remove`.
+    /// Removes a connection, raising `conn_stats` (TCP) and `connection_state_remove`.
     pub fn remove(&mut self, slot: u32, q: &mut EventQueue) {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.take()) else { return };
+        if let (ProtoState::Tcp(t), true) = (&c.state, q.wants(EventKind::ConnStats)) {
+            q.push(Event::ConnStats { c: Box::new(c.snapshot()), os: t.orig.stats.rec, rs: t.resp.stats.rec });
+        }
         if q.wants(EventKind::ConnectionStateRemove) {
             q.push(Event::ConnectionStateRemove(Box::new(c.snapshot())));
         }
@@ -304,7 +307,7 @@ impl Sessions {
                 let mut fx = tcp::Effects::default();
                 let c = self.slots[slot as usize].as_mut().unwrap();
                 let before = c.is_orig(src);
-                tcp::process(c, is_orig, seg, t, &self.cfg, &mut fx);
+                tcp::process(c, is_orig, seg, ip.id as u16, t, &self.cfg, &mut fx);
                 // A flip inside processing changes which side sent the packet.
                 let now_orig = if c.is_orig(src) == before { is_orig } else { !is_orig };
                 count_packet(c, now_orig, ip);

@@ -70,6 +70,65 @@ pub struct TcpEndpoint {
     /// Reassembly: captured data above a hole, as sorted `[seq, upper)` ranges.
     blocks: Vec<(u64, u64)>,
     gap: Scaled,
+    /// TCPStats analyzer counters.
+    pub stats: Stats,
+}
+
+/// Zeek's `TCPStats_Endpoint`: IP ID order and retransmissions per side.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// The record `conn_stats` reports.
+    pub rec: crate::events::EndpointStats,
+    last_id: u16,
+    max_top_seq: u64,
+}
+
+impl Stats {
+    /// Accounts one packet with IP ID `id` carrying `len` bytes at relative `seq`.
+    pub fn packet(&mut self, id: u16, seq: u64, len: u64) {
+        let r = &mut self.rec;
+        r.num_pkts += 1;
+        if r.num_pkts == 1 {
+            self.last_id = id;
+            return;
+        }
+        if id == self.last_id {
+            r.num_repl += 1;
+            return;
+        }
+        let delta = id.wrapping_sub(self.last_id) as i16;
+        let endian_delta = id.swap_bytes().wrapping_sub(self.last_id.swap_bytes()) as i16;
+        let (abs, abs_endian) = (delta.unsigned_abs(), endian_delta.unsigned_abs());
+        let mut check = |whom: u8| {
+            r.endian_type = match r.endian_type {
+                0 => whom,
+                e if e == whom => e,
+                _ => 3,
+            }
+        };
+        let delta = if abs < abs_endian {
+            check(1);
+            delta
+        } else if abs > abs_endian {
+            check(2);
+            endian_delta
+        } else {
+            delta
+        };
+        if delta < 0 && delta > -256 {
+            r.num_oo += 1;
+            return;
+        }
+        self.last_id = id;
+        r.num_in_order += 1;
+        let top = seq + len;
+        if top <= self.max_top_seq {
+            r.num_rxmit += 1;
+            r.num_rxmit_bytes += len;
+        } else {
+            self.max_top_seq = top;
+        }
+    }
 }
 
 fn seq_delta(a: u32, b: u32) -> i32 {
@@ -361,8 +420,9 @@ pub fn is_reuse(c: &Conn, seg: &TcpSeg<'_>, t: f64, cfg: &Config) -> Option<Opti
     }
 }
 
-/// Processes one checksum-valid segment from `is_orig`'s side.
-pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, t: f64, cfg: &Config, fx: &mut Effects) {
+/// Processes one checksum-valid segment from `is_orig`'s side; `ip_id` feeds
+/// the TCPStats counters.
+pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t: f64, cfg: &Config, fx: &mut Effects) {
     let flags = Flags(seg.flags);
     let len = seg.len;
 
@@ -537,10 +597,11 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, t: f64, cfg: &
     }
 
     let full = seg.payload.len() >= len as usize;
+    let rel_data = rel_seq + flags.syn() as u64;
     if len > 0 && full && !flags.rst() && !underflow {
-        let rel_data = rel_seq + flags.syn() as u64;
         tcp(c).ep(is_orig).0.data_sent(rel_data, len as u64);
     }
+    tcp(c).ep(is_orig).0.stats.packet(ip_id, rel_data, len as u64);
 
     if do_close {
         connection_closed(c, is_orig, t, cfg, fx);
