@@ -19,3 +19,8 @@ fn states_trace() {
 fn ipv6_trace() {
     assert_trace_is_generated("gen-ipv6-trace.py", "ipv6.pcap");
 }
+
+#[test]
+fn tcp_events_trace() {
+    assert_trace_is_generated("gen-tcp-events-trace.py", "tcp-events.pcap");
+}

@@ -61,6 +61,9 @@ pub struct Config {
     pub vlan_conn_key: bool,
     /// `use_conn_size_analyzer`: count packets and IP bytes per side.
     pub use_conn_size_analyzer: bool,
+    /// Keep unacknowledged TCP payload to compare retransmissions (set when
+    /// `rexmit_inconsistency` is subscribed).
+    pub check_rexmit: bool,
 }
 
 impl Default for Config {
@@ -90,6 +93,7 @@ impl Default for Config {
             uid_seed: None,
             vlan_conn_key: false,
             use_conn_size_analyzer: true,
+            check_rexmit: false,
         }
     }
 }

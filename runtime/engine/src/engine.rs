@@ -62,7 +62,8 @@ fn ip_addrs(data: &[u8]) -> Option<(IpAddr, IpAddr)> {
 
 impl Engine {
     /// A new engine raising the events in `subs`.
-    pub fn new(cfg: Config, subs: Subscriptions) -> Self {
+    pub fn new(mut cfg: Config, subs: Subscriptions) -> Self {
+        cfg.check_rexmit = subs.wants(EventKind::RexmitInconsistency);
         Engine {
             sessions: Sessions::new(cfg.clone()),
             frags: FragReassembler::new(cfg.frag_timeout),

@@ -207,3 +207,26 @@ fn conn_stats_and_content_gaps_on_a_retransmitting_connection() {
     let base = trace.parent().unwrap().join("conn-1.log");
     assert_eq!(missed.to_string(), baseline_value(&base, "missed_bytes"));
 }
+
+#[test]
+fn rexmit_inconsistency_and_content_gap_on_generated_connections() {
+    // See scripts/gen-tcp-events-trace.py for what each connection does.
+    let trace = repo().join("tests/traces/tcp-events.pcap");
+    let (ev, _) = events(&trace, &[EventKind::RexmitInconsistency, EventKind::ContentGap]);
+    let rexmit: Vec<_> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::RexmitInconsistency { c, t1, t2, tcp_flags } => Some((c.id.orig_p, t1.clone(), t2.clone(), tcp_flags.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rexmit, vec![(42000, b"world".to_vec(), b"WORLD".to_vec(), "AP".to_string())]);
+    let gaps: Vec<_> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::ContentGap { c, is_orig, seq, length } => Some((c.id.orig_p, *is_orig, *seq, *length)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(gaps, vec![(42001, false, 1, 1000)]);
+}

@@ -277,6 +277,17 @@ pub enum Event {
     EspPacket(Box<PktHdr>),
     /// An IPv6 Mobility Header message with a valid checksum (no connection).
     MobileIpv6Message(Box<PktHdr>),
+    /// A TCP retransmission whose bytes differ from those first seen.
+    RexmitInconsistency {
+        /// The connection.
+        c: Box<Connection>,
+        /// The bytes seen first.
+        t1: Vec<u8>,
+        /// The retransmitted bytes.
+        t2: Vec<u8>,
+        /// Flag letters of the retransmitting segment (S F R A P U).
+        tcp_flags: String,
+    },
     /// TCP statistics of both sides, just before `connection_state_remove`.
     ConnStats {
         /// The connection.
@@ -317,6 +328,7 @@ impl Event {
             Event::EspPacket(_) => EventKind::EspPacket,
             Event::MobileIpv6Message(_) => EventKind::MobileIpv6Message,
             Event::ConnStats { .. } => EventKind::ConnStats,
+            Event::RexmitInconsistency { .. } => EventKind::RexmitInconsistency,
         }
     }
 }

@@ -393,6 +393,12 @@ impl Sessions {
         for w in fx.weirds {
             self.conn_weird(slot, w, String::new(), "TCP", q);
         }
+        if q.wants(EventKind::RexmitInconsistency) {
+            for (t1, t2, tcp_flags) in fx.rexmit {
+                let c = Box::new(self.conn(slot).unwrap().snapshot());
+                q.push(Event::RexmitInconsistency { c, t1, t2, tcp_flags });
+            }
+        }
         if q.wants(EventKind::ContentGap) {
             for &(is_orig, seq, length) in &fx.gaps {
                 let c = Box::new(self.conn(slot).unwrap().snapshot());

@@ -72,7 +72,15 @@ pub struct TcpEndpoint {
     gap: Scaled,
     /// TCPStats analyzer counters.
     pub stats: Stats,
+    /// Payload delivered in order and not yet acknowledged, kept only to
+    /// compare retransmissions (`rexmit_inconsistency`); starts at `kept_from`.
+    kept: std::collections::VecDeque<u8>,
+    kept_from: u64,
 }
+
+/// At most this many unacknowledged bytes are kept per side for
+/// retransmission checks; older ones are dropped.
+const MAX_KEPT: usize = 1 << 16;
 
 /// Zeek's `TCPStats_Endpoint`: IP ID order and retransmissions per side.
 #[derive(Clone, Debug, Default)]
@@ -204,6 +212,41 @@ impl TcpEndpoint {
 
     fn is_active(&self) -> bool {
         self.state != EndpointState::Inactive && !self.did_close
+    }
+
+    /// Compares a retransmitted payload with the kept bytes it overlaps and
+    /// keeps what extends them. Returns (kept, new) bytes when they differ.
+    fn check_rexmit(&mut self, seq: u64, data: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+        if self.kept.is_empty() {
+            self.kept_from = seq;
+        }
+        let kept_end = self.kept_from + self.kept.len() as u64;
+        let mut diff = None;
+        let lo = seq.max(self.kept_from);
+        let hi = (seq + data.len() as u64).min(kept_end);
+        if lo < hi {
+            let old: Vec<u8> = self.kept.range((lo - self.kept_from) as usize..(hi - self.kept_from) as usize).copied().collect();
+            let new = &data[(lo - seq) as usize..(hi - seq) as usize];
+            if old != new {
+                diff = Some((old, new.to_vec()));
+            }
+        }
+        if seq <= kept_end && seq + data.len() as u64 > kept_end {
+            self.kept.extend(&data[(kept_end - seq) as usize..]);
+            while self.kept.len() > MAX_KEPT {
+                self.kept.pop_front();
+                self.kept_from += 1;
+            }
+        }
+        diff
+    }
+
+    /// Drops kept bytes the peer acknowledged.
+    fn trim_kept(&mut self, ack: u64) {
+        while ack > self.kept_from && !self.kept.is_empty() {
+            self.kept.pop_front();
+            self.kept_from += 1;
+        }
     }
 
     /// Captured payload `[seq, seq + len)` (relative) entered reassembly.
@@ -340,6 +383,17 @@ pub struct Effects {
     pub inactivity: Option<f64>,
     /// Content gaps to report: (is_orig, relative seq, length).
     pub gaps: Vec<(bool, u64, u64)>,
+    /// Retransmissions whose bytes differ: (kept bytes, new bytes, flag letters).
+    pub rexmit: Vec<(Vec<u8>, Vec<u8>, String)>,
+}
+
+/// Zeek's letters for a segment's flags in `rexmit_inconsistency`.
+fn flag_letters(f: u8) -> String {
+    [(0x02, 'S'), (0x01, 'F'), (0x04, 'R'), (0x10, 'A'), (0x08, 'P'), (0x20, 'U')]
+        .iter()
+        .filter(|(bit, _)| f & bit != 0)
+        .map(|&(_, c)| c)
+        .collect()
 }
 
 fn tcp(c: &mut Conn) -> &mut TcpState {
@@ -577,6 +631,9 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
         let st = tcp(c);
         let is_partial = st.is_partial;
         st.ep(is_orig).1.ack_received(rel_ack, is_partial, &mut gaps);
+        if cfg.check_rexmit {
+            st.ep(is_orig).1.trim_kept(rel_ack);
+        }
         if !gaps.is_empty() {
             let (o, r) = (&st.orig, &st.resp);
             let established = |e: &TcpEndpoint| e.state == EndpointState::Established;
@@ -599,6 +656,17 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
     let full = seg.payload.len() >= len as usize;
     let rel_data = rel_seq + flags.syn() as u64;
     if len > 0 && full && !flags.rst() && !underflow {
+        if cfg.check_rexmit {
+            let data = &seg.payload[..len as usize];
+            let (ep, peer) = tcp(c).ep(is_orig);
+            // A 1-byte keep-alive towards a peer that never sent data is no inconsistency.
+            let keepalive = len == 1 && peer.last_seq.wrapping_sub(peer.start_seq) <= 1;
+            if let Some((old, new)) = ep.check_rexmit(rel_data, data) {
+                if !keepalive {
+                    fx.rexmit.push((old, new, flag_letters(flags.0)));
+                }
+            }
+        }
         tcp(c).ep(is_orig).0.data_sent(rel_data, len as u64);
     }
     tcp(c).ep(is_orig).0.stats.packet(ip_id, rel_data, len as u64);
