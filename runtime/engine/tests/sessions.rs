@@ -153,7 +153,9 @@ fn a_new_syn_after_a_close_reuses_the_tuple() {
     f.push((1.4, tcp(Dir::AtoB, 40000, 80, 7000, 0, SYN, b"")));
     let ev = run(zeek_cfg(), &f);
     let reused = ev.iter().position(|e| matches!(e, Event::ConnectionReused(_))).expect("connection_reused");
-    assert!(matches!(ev[reused + 1], Event::ConnectionStateRemove(_)), "old connection removed right after");
+    // Then the old connection's removal: analyzer end events (conn_stats), connection_state_remove.
+    assert!(matches!(ev[reused + 1], Event::ConnStats { .. }));
+    assert!(matches!(ev[reused + 2], Event::ConnectionStateRemove(_)), "old connection removed right after");
     let r = removed(&ev);
     assert_eq!(r.len(), 2);
     assert_eq!(r[0].history, "ShFf");
