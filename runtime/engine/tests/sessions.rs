@@ -250,3 +250,15 @@ fn ipv4_fragments_are_reassembled_before_sessions() {
     assert_eq!(r[0].orig.num_pkts, Some(1), "one reassembled datagram");
     assert_eq!(r[0].orig.num_bytes_ip, Some(1500));
 }
+
+#[test]
+fn status_updates_every_interval_of_network_time() {
+    let cfg = Config { connection_status_update_interval: 1.0, ..zeek_cfg() };
+    let f: Vec<_> = (0..6).map(|i| (i as f64 * 0.5, udp(Dir::AtoB, 6000, 9999, b"tick"))).collect();
+    let ev = run(cfg, &f);
+    // Created at 0.0; due at 1.0 and 2.0, fired by the packets at 1.0 and 2.0; none at shutdown.
+    let updates = ev.iter().filter(|e| matches!(e, Event::ConnectionStatusUpdate(_))).count();
+    assert_eq!(updates, 2);
+    let ev = run(zeek_cfg(), &f);
+    assert!(ev.iter().all(|e| !matches!(e, Event::ConnectionStatusUpdate(_))), "off by default");
+}
