@@ -275,14 +275,15 @@ def build():
     return tr
 
 
-def main():
+def write_main(build_trace, name):
+    """Writes `build_trace()` to argv[1], or to tests/traces/<name>."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "tests", "traces", "demo.pcap")
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "tests", "traces", name)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    tr = build()
+    tr = build_trace()
     tr.write(out)
     print("wrote %s (%d packets)" % (out, len(tr.packets)))
 
 
 if __name__ == "__main__":
-    main()
+    write_main(build, "demo.pcap")

@@ -19,7 +19,6 @@ Deterministic; reuses the builders of gen-demo-trace.py. The packets, in order:
 import importlib.util
 import os
 import struct
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("gen_demo", os.path.join(HERE, "gen-demo-trace.py"))
@@ -67,12 +66,5 @@ def build():
     return tr
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(HERE), "tests", "traces", "ipv6.pcap")
-    tr = build()
-    tr.write(out)
-    print("wrote %s (%d packets)" % (out, len(tr.packets)))
-
-
 if __name__ == "__main__":
-    main()
+    demo.write_main(build, "ipv6.pcap")

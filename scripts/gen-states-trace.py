@@ -9,7 +9,6 @@ CONNECTIONS.md section 3.
 
 import importlib.util
 import os
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("gen_demo", os.path.join(HERE, "gen-demo-trace.py"))
@@ -49,13 +48,5 @@ def build():
     return tr
 
 
-def main():
-    root = os.path.dirname(HERE)
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "tests", "traces", "states.pcap")
-    tr = build()
-    tr.write(out)
-    print("wrote %s (%d packets)" % (out, len(tr.packets)))
-
-
 if __name__ == "__main__":
-    main()
+    demo.write_main(build, "states.pcap")

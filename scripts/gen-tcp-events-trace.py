@@ -14,7 +14,6 @@ Deterministic; reuses the builders of gen-demo-trace.py.
 
 import importlib.util
 import os
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("gen_demo", os.path.join(HERE, "gen-demo-trace.py"))
@@ -55,12 +54,5 @@ def build():
     return tr
 
 
-def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(HERE), "tests", "traces", "tcp-events.pcap")
-    tr = build()
-    tr.write(out)
-    print("wrote %s (%d packets)" % (out, len(tr.packets)))
-
-
 if __name__ == "__main__":
-    main()
+    demo.write_main(build, "tcp-events.pcap")

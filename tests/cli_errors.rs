@@ -41,13 +41,7 @@ fn a_file_that_is_not_a_trace() {
     let dir = scratch_dir("err-not-a-trace");
     let file = dir.join("notes-not-a-trace.txt");
     std::fs::write(&file, "these are notes, not packets\n".repeat(20)).unwrap();
-    let out = run_weir([
-        "run".as_ref(),
-        "-r".as_ref(),
-        file.as_os_str(),
-        "--logdir".as_ref(),
-        dir.join("logs").as_os_str(),
-    ]);
+    let (_, out) = run_trace_unchecked(&file, &dir.join("logs"), &[]);
     assert_one_clear_line(&out, &name_of(&file));
 }
 
@@ -55,13 +49,7 @@ fn a_file_that_is_not_a_trace() {
 fn a_trace_that_does_not_exist() {
     let dir = scratch_dir("err-missing-trace");
     let file = dir.join("no-such-trace.pcap");
-    let out = run_weir([
-        "run".as_ref(),
-        "-r".as_ref(),
-        file.as_os_str(),
-        "--logdir".as_ref(),
-        dir.join("logs").as_os_str(),
-    ]);
+    let (_, out) = run_trace_unchecked(&file, &dir.join("logs"), &[]);
     assert_one_clear_line(&out, &name_of(&file));
 }
 

@@ -130,9 +130,9 @@ where
     finish(spawn_weir(args), Duration::from_secs(120))
 }
 
-/// Runs `weir run -r TRACE --logdir LOGDIR --seed 1 EXTRA...` and fails the
-/// test with weir's stderr when it does not exit with status 0.
-pub fn run_trace(trace: &Path, logdir: &Path, extra: &[&str]) -> Outcome {
+/// Runs `weir run -r TRACE --logdir LOGDIR --seed 1 EXTRA...`; returns the
+/// arguments used and the outcome, whatever it was.
+pub fn run_trace_unchecked(trace: &Path, logdir: &Path, extra: &[&str]) -> (Vec<String>, Outcome) {
     let mut args: Vec<&OsStr> = vec![
         OsStr::new("run"),
         OsStr::new("-r"),
@@ -144,13 +144,14 @@ pub fn run_trace(trace: &Path, logdir: &Path, extra: &[&str]) -> Outcome {
     ];
     args.extend(extra.iter().map(OsStr::new));
     let out = run_weir(&args);
-    assert!(
-        out.success(),
-        "weir {:?} failed ({:?}); stderr:\n{}",
-        args,
-        out.status,
-        out.stderr
-    );
+    (args.iter().map(|a| a.to_string_lossy().into_owned()).collect(), out)
+}
+
+/// Like [`run_trace_unchecked`], failing the test with weir's stderr when it
+/// does not exit with status 0.
+pub fn run_trace(trace: &Path, logdir: &Path, extra: &[&str]) -> Outcome {
+    let (args, out) = run_trace_unchecked(trace, logdir, extra);
+    assert!(out.success(), "weir {:?} failed ({:?}); stderr:\n{}", args, out.status, out.stderr);
     out
 }
 
