@@ -154,3 +154,88 @@ fn a_handler_that_is_a_core_module() {
     std::fs::write(&file, b"\0asm\x01\0\0\0").unwrap();
     refuses_handler(&file);
 }
+
+/// Writes a component given in the WebAssembly text format.
+fn component_file(dir: &Path, name: &str, wat_text: &str) -> std::path::PathBuf {
+    let file = dir.join(name);
+    std::fs::write(&file, wat::parse_str(wat_text).expect("valid component text")).unwrap();
+    file
+}
+
+#[test]
+fn a_handler_for_another_wit_version() {
+    let dir = scratch_dir("err-handler-v2");
+    let file = component_file(
+        &dir,
+        "bro-init-v2.wasm",
+        r#"(component
+            (core module $m (func (export "f")))
+            (core instance $i (instantiate $m))
+            (func $f (canon lift (core func $i "f")))
+            (instance $e (export "bro-init" (func $f)))
+            (export "weir:events/bro-init@0.2.0" (instance $e)))"#,
+    );
+    refuses_handler(&file);
+    let out = run_weir(["check".as_ref(), file.as_os_str()]);
+    assert!(out.stderr.contains("weir:events@0.2.0") && out.stderr.contains("weir:events@0.1.0"), "{}", out.stderr);
+}
+
+#[test]
+fn a_handler_with_an_unknown_import() {
+    let dir = scratch_dir("err-handler-import");
+    let file = component_file(
+        &dir,
+        "wants-acme.wasm",
+        r#"(component
+            (import "acme:evil/thing@1.0.0" (instance (export "f" (func))))
+            (core module $m (func (export "f")))
+            (core instance $i (instantiate $m))
+            (func $f (canon lift (core func $i "f")))
+            (instance $e (export "bro-init" (func $f)))
+            (export "weir:events/bro-init@0.1.0" (instance $e)))"#,
+    );
+    refuses_handler(&file);
+    let out = run_weir(["check".as_ref(), file.as_os_str()]);
+    assert!(out.stderr.contains("does not provide"), "{}", out.stderr);
+}
+
+#[test]
+fn check_lists_events_and_imports() {
+    let dir = scratch_dir("check-ok");
+    let file = dir.join("reporter_in_reporter.wasm");
+    std::fs::write(&file, weir_sandbox::testing::hostile("reporter_in_reporter.wasm")).unwrap();
+    let out = run_weir(["check".as_ref(), file.as_os_str()]);
+    assert!(out.success(), "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "events: bro_init, reporter_info, reporter_warning, reporter_error", "{}", out.stdout);
+    assert!(lines[1].starts_with("imports: ") && lines[1].contains("weir:events/reporter@0.1.0"), "{}", out.stdout);
+}
+
+#[test]
+fn wit_prints_the_package() {
+    let out = run_weir(["wit"]);
+    assert!(out.success(), "{}", out.stderr);
+    assert_eq!(out.stdout, weir_sandbox::WIT_TEXT);
+    assert!(out.stdout.contains("package weir:events@0.1.0;"));
+}
+
+#[test]
+fn per_handler_options_name_a_loaded_handler() {
+    let dir = scratch_dir("err-handler-options");
+    let file = dir.join("loop_forever.wasm");
+    std::fs::write(&file, weir_sandbox::testing::hostile("loop_forever.wasm")).unwrap();
+    for (flag, value) in [("--handler-fuel", "other.wasm=5"), ("--grant-dir", "other.wasm=/tmp"), ("--handler-fuel", "loop_forever.wasm=lots")] {
+        let out = run_weir([
+            "run".as_ref(),
+            "-r".as_ref(),
+            demo_trace().as_os_str(),
+            "--logdir".as_ref(),
+            dir.join("logs").as_os_str(),
+            "--handler".as_ref(),
+            file.as_os_str(),
+            flag.as_ref(),
+            value.as_ref(),
+        ]);
+        assert_one_clear_line(&out, flag);
+    }
+}

@@ -6,7 +6,23 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const GUESTS: &[&str] = &["conn", "weird", "reporter", "tunnel", "loop_forever", "allocate_forever", "trap_in_reporter_error"];
+const GUESTS: &[&str] = &[
+    "conn",
+    "weird",
+    "reporter",
+    "tunnel",
+    "loop_forever",
+    "allocate_forever",
+    "recurse_forever",
+    "trap_panic",
+    "trap_every_nth",
+    "flood_log",
+    "flood_reporter",
+    "huge_strings",
+    "trap_in_reporter_error",
+    "reporter_in_reporter",
+    "ambient_authority",
+];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use weir_engine::capture::{file::FileSource, live::LiveSource, PacketSource};
 use weir_engine::config::{parse_port_list, Config, DEFAULT_LIKELY_SERVER_PORTS};
 use weir_engine::Engine;
-use weir_sandbox::{Sandbox, SandboxConfig};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use weir_sandbox::{HandlerOptions, Sandbox, SandboxConfig};
 
 /// Default fuel per handler call: stops a spinning guest within a few
 /// milliseconds, yet leaves interpreted guests (Python, JavaScript) two
@@ -31,6 +33,36 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
         cfg.set_assignment(a).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
     }
     Ok(cfg)
+}
+
+/// File name of a handler path (`loop.wasm`), the key of per-handler options.
+fn handler_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+/// Splits `NAME=VALUE` of a per-handler option and checks NAME is a `--handler`.
+fn per_handler<'a>(flag: &str, arg: &'a str, names: &[String]) -> anyhow::Result<(&'a str, &'a str)> {
+    let Some((name, value)) = arg.split_once('=') else { bail!("{flag} {arg}: expected NAME=VALUE") };
+    if !names.iter().any(|n| n == name) {
+        bail!("{flag} {arg}: no --handler named {name}");
+    }
+    Ok((name, value))
+}
+
+/// Each `--handler` with its `--handler-fuel` and `--grant-dir` options.
+fn handler_options(args: &RunArgs) -> anyhow::Result<Vec<(PathBuf, HandlerOptions)>> {
+    let names: Vec<String> = args.handlers.iter().map(|p| handler_name(p)).collect();
+    let mut opts: HashMap<&str, HandlerOptions> = HashMap::new();
+    for a in &args.handler_fuel {
+        let (name, value) = per_handler("--handler-fuel", a, &names)?;
+        let fuel = value.parse().map_err(|_| anyhow::anyhow!("--handler-fuel {a}: {value} is not a number"))?;
+        opts.entry(name).or_default().fuel = Some(fuel);
+    }
+    for a in &args.grant_dir {
+        let (name, value) = per_handler("--grant-dir", a, &names)?;
+        opts.entry(name).or_default().grant_dir = Some(PathBuf::from(value));
+    }
+    Ok(args.handlers.iter().zip(&names).map(|(p, n)| (p.clone(), opts.get(n.as_str()).cloned().unwrap_or_default())).collect())
 }
 
 /// Live progress on a terminal: packets, connections, rate.
@@ -79,18 +111,22 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         LogFormat::Tsv => weir_logs::LogFormat::Tsv,
         LogFormat::Json => weir_logs::LogFormat::Json,
     };
+    let options = handler_options(&args)?;
+    let defaults = SandboxConfig::default();
     let mut sandbox = Sandbox::new(SandboxConfig {
         fuel: args.fuel.unwrap_or(DEFAULT_FUEL),
         memory_bytes: (args.memory_mb.unwrap_or(DEFAULT_MEMORY_MB) * 1024 * 1024) as usize,
         log_dir: args.logdir.clone(),
         log_format,
-        ..SandboxConfig::default()
+        max_records_per_sec: args.max_log_records.unwrap_or(defaults.max_records_per_sec),
+        max_messages_per_sec: args.max_reporter_messages.unwrap_or(defaults.max_messages_per_sec),
+        ..defaults
     })?;
     if !args.no_default_handlers {
         sandbox.load_standard_handlers()?;
     }
-    for h in &args.handlers {
-        sandbox.load_file(h)?;
+    for (path, opts) in options {
+        sandbox.load_file_with(&path, opts)?;
     }
 
     let stop = Arc::new(AtomicBool::new(false));

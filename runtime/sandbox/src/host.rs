@@ -1,9 +1,13 @@
 //! What handlers import: logs, the reporter, network time; and the store data.
 
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
-use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use weir_engine::events::Event;
 use weir_logs::{Column, LogType, LogValue, LogWriter};
 
@@ -11,7 +15,7 @@ use crate::bindings::weir::events::{log as wlog, reporter as wreporter, runtime 
 use crate::{convert, SandboxConfig};
 
 /// Reporter severity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Level {
     Info,
     Warning,
@@ -24,13 +28,30 @@ struct StreamEntry {
     owner: usize,
 }
 
-/// Per-handler count of records in the current second of network time.
+/// Longest reporter message a handler may send, in bytes; longer ones are cut.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+
+/// Longest log stream name, in bytes.
+const MAX_LOG_NAME_BYTES: usize = 200;
+
+/// What a handler wrote in the current second of network time, and what was dropped.
 #[derive(Default, Clone)]
 struct Rate {
     window_start: f64,
-    written: u64,
-    dropped: u64,
+    records: u64,
+    records_dropped: u64,
+    messages: u64,
+    messages_dropped: u64,
     name: String,
+}
+
+/// A reporter message waiting for the end of the round; repeats only raise `count`.
+struct Pending {
+    level: Level,
+    msg: String,
+    location: String,
+    quiet: bool,
+    count: u64,
 }
 
 /// State shared by every handler's store: log writers, network time, caused events.
@@ -40,10 +61,14 @@ pub(crate) struct Shared {
     streams: Vec<Option<StreamEntry>>,
     rates: Vec<Rate>,
     max_records_per_sec: u64,
+    max_messages_per_sec: u64,
     /// Network time of the current drain.
     pub network_time: f64,
-    /// Reporter events raised since the last `take`.
-    pub caused: Vec<Event>,
+    /// Reporter messages of this round, in first-seen order, identical ones collapsed.
+    pending: Vec<Pending>,
+    pending_index: HashMap<(Level, String, String, bool), usize>,
+    /// Reporter events raised since the last `take_caused`.
+    caused: Vec<Event>,
 }
 
 impl Shared {
@@ -54,32 +79,60 @@ impl Shared {
             streams: Vec::new(),
             rates: Vec::new(),
             max_records_per_sec: cfg.max_records_per_sec,
+            max_messages_per_sec: cfg.max_messages_per_sec,
             network_time: 0.0,
+            pending: Vec::new(),
+            pending_index: HashMap::new(),
             caused: Vec::new(),
         }
     }
 
-    /// Logs a reporter message (tracing, i.e. stderr) and, unless `quiet` (inside a
-    /// reporter handler), raises the matching reporter event.
+    /// Queues a reporter message; an identical pending one (same level, text,
+    /// location and quietness) only has its count raised. At the end of the round
+    /// ([`Shared::take_caused`]) each goes to stderr (tracing) and, unless `quiet`
+    /// (raised inside a reporter handler), becomes the matching reporter event.
     pub(crate) fn report(&mut self, level: Level, msg: String, location: &str, quiet: bool) {
-        match level {
-            Level::Info => tracing::info!(location, "{msg}"),
-            Level::Warning => tracing::warn!(location, "{msg}"),
-            Level::Error => tracing::error!(location, "{msg}"),
-        }
-        if quiet {
-            return;
-        }
-        let t = self.network_time;
-        let location = location.to_string();
-        self.caused.push(match level {
-            Level::Info => Event::ReporterInfo { t, msg, location },
-            Level::Warning => Event::ReporterWarning { t, msg, location },
-            Level::Error => Event::ReporterError { t, msg, location },
-        });
+        self.collapse(level, msg, location, quiet);
     }
 
-    fn rate(&mut self, handler: usize, name: &str) -> &mut Rate {
+    /// Adds to a pending identical message; true if there was one.
+    fn collapse(&mut self, level: Level, msg: String, location: &str, quiet: bool) -> bool {
+        let key = (level, msg, location.to_string(), quiet);
+        if let Some(&i) = self.pending_index.get(&key) {
+            self.pending[i].count += 1;
+            return true;
+        }
+        let (level, msg, location, quiet) = key.clone();
+        self.pending_index.insert(key, self.pending.len());
+        self.pending.push(Pending { level, msg, location, quiet, count: 1 });
+        false
+    }
+
+    /// A reporter call from handler `handler`: cut to [`MAX_MESSAGE_BYTES`], collapsed
+    /// with an identical pending message, else counted against the handler's
+    /// messages-per-second cap (dropped past it).
+    pub(crate) fn report_from_handler(&mut self, handler: usize, name: &str, level: Level, msg: String, quiet: bool) {
+        let msg = truncate_message(msg);
+        let key = (level, msg, name.to_string(), quiet);
+        if let Some(&i) = self.pending_index.get(&key) {
+            self.pending[i].count += 1;
+            return;
+        }
+        let cap = self.max_messages_per_sec;
+        let now = self.network_time;
+        let rate = self.rate(handler, name, now);
+        if rate.messages >= cap {
+            rate.messages_dropped += 1;
+            return;
+        }
+        rate.messages += 1;
+        let (level, msg, location, quiet) = key;
+        self.collapse(level, msg, &location, quiet);
+    }
+
+    /// The handler's rate window, restarted when a second of network time has passed
+    /// and nothing dropped in it awaits its warning.
+    fn rate(&mut self, handler: usize, name: &str, now: f64) -> &mut Rate {
         if self.rates.len() <= handler {
             self.rates.resize(handler + 1, Rate::default());
         }
@@ -87,30 +140,71 @@ impl Shared {
         if r.name.is_empty() {
             r.name = name.to_string();
         }
+        if now - r.window_start >= 1.0 && r.records_dropped == 0 && r.messages_dropped == 0 {
+            *r = Rate { window_start: now, name: std::mem::take(&mut r.name), ..Rate::default() };
+        }
         r
     }
 
     /// Ends rate windows older than a second at `now`, with one warning per
-    /// handler that had records dropped.
+    /// handler and kind that had something dropped.
     pub(crate) fn roll_rate_windows(&mut self, now: f64) {
-        let cap = self.max_records_per_sec;
+        let (record_cap, message_cap) = (self.max_records_per_sec, self.max_messages_per_sec);
         let mut warnings = Vec::new();
         for r in &mut self.rates {
-            if now - r.window_start >= 1.0 {
-                if r.dropped > 0 {
-                    warnings.push((
-                        format!("handler {}: {} log records dropped (rate limit {cap} records/s)", r.name, r.dropped),
-                        r.name.clone(),
-                    ));
-                }
-                r.window_start = if now.is_finite() { now } else { r.window_start };
-                r.written = 0;
-                r.dropped = 0;
+            if now - r.window_start < 1.0 {
+                continue;
             }
+            if r.records_dropped > 0 {
+                warnings.push((
+                    format!("handler {}: {} log records dropped (rate limit {record_cap} records/s)", r.name, r.records_dropped),
+                    r.name.clone(),
+                ));
+            }
+            if r.messages_dropped > 0 {
+                warnings.push((
+                    format!(
+                        "handler {}: {} reporter messages dropped (rate limit {message_cap} messages/s)",
+                        r.name, r.messages_dropped
+                    ),
+                    r.name.clone(),
+                ));
+            }
+            let start = if now.is_finite() { now } else { r.window_start };
+            *r = Rate { window_start: start, name: std::mem::take(&mut r.name), ..Rate::default() };
         }
         for (msg, name) in warnings {
             self.report(Level::Warning, msg, &name, false);
         }
+    }
+
+    /// Ends the round: rolls the rate windows, writes the pending reporter messages
+    /// to stderr (`… (N times)` for collapsed ones) and returns the reporter events
+    /// they raise.
+    pub(crate) fn take_caused(&mut self) -> Vec<Event> {
+        let now = self.network_time;
+        self.roll_rate_windows(now);
+        self.pending_index.clear();
+        for p in std::mem::take(&mut self.pending) {
+            let msg = if p.count > 1 { format!("{} ({} times)", p.msg, p.count) } else { p.msg };
+            let location = p.location.as_str();
+            match p.level {
+                Level::Info => tracing::info!(location, "{msg}"),
+                Level::Warning => tracing::warn!(location, "{msg}"),
+                Level::Error => tracing::error!(location, "{msg}"),
+            }
+            if p.quiet {
+                continue;
+            }
+            let t = self.network_time;
+            let location = p.location;
+            self.caused.push(match p.level {
+                Level::Info => Event::ReporterInfo { t, msg, location },
+                Level::Warning => Event::ReporterWarning { t, msg, location },
+                Level::Error => Event::ReporterError { t, msg, location },
+            });
+        }
+        std::mem::take(&mut self.caused)
     }
 
     /// Closes every stream.
@@ -137,18 +231,33 @@ pub(crate) struct HostState {
     name: String,
     /// Set while a reporter_* event runs: reporter calls go to stderr only.
     pub quiet: bool,
+    /// Fuel owed for the bytes passed in the current host call (see [`crate::HOST_BYTE_FUEL`]).
+    pub charge: u64,
 }
 
 impl HostState {
-    pub(crate) fn new(shared: Arc<Mutex<Shared>>, handler: usize, name: &str, cfg: &SandboxConfig, quiet: bool) -> HostState {
-        // No preopens, no environment, no arguments, no network; stderr only so that
-        // guest panics are visible.
-        let wasi = WasiCtx::builder()
-            .inherit_stderr()
+    /// A store's data for handler `handler`: no preopens except `grant` (seen by the
+    /// guest as `/granted`), no environment, arguments or network; clocks read
+    /// network time (`clock`, f64 bits); stderr only so that guest panics are visible.
+    pub(crate) fn new(
+        shared: Arc<Mutex<Shared>>,
+        handler: usize,
+        name: &str,
+        cfg: &SandboxConfig,
+        grant: Option<&Path>,
+        clock: Arc<AtomicU64>,
+    ) -> wasmtime::Result<HostState> {
+        let mut wasi = WasiCtx::builder();
+        wasi.inherit_stderr()
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
-            .build();
+            .wall_clock(NetworkClock(clock.clone()))
+            .monotonic_clock(NetworkClock(clock));
+        if let Some(dir) = grant {
+            wasi.preopened_dir(dir, "/granted", FsPerms::ReadWrite)
+                .map_err(|e| wasmtime::format_err!("cannot grant {}: {e}", dir.display()))?;
+        }
         let limits = StoreLimitsBuilder::new()
             .memory_size(cfg.memory_bytes)
             .instances(32)
@@ -157,13 +266,22 @@ impl HostState {
             .table_elements(100_000)
             .trap_on_grow_failure(true)
             .build();
-        HostState { wasi, table: ResourceTable::new(), limits, shared, handler, name: name.to_string(), quiet }
+        Ok(HostState {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            limits,
+            shared,
+            handler,
+            name: name.to_string(),
+            quiet: false,
+            charge: 0,
+        })
     }
 
     fn report(&mut self, level: Level, msg: String) {
+        self.charge += msg.len() as u64;
         let quiet = self.quiet;
-        let name = self.name.clone();
-        self.shared.lock().expect("sandbox state").report(level, msg, &name, quiet);
+        self.shared.lock().expect("sandbox state").report_from_handler(self.handler, &self.name, level, msg, quiet);
     }
 }
 
@@ -210,6 +328,15 @@ fn log_type(t: wlog::LogType) -> LogType {
     }
 }
 
+/// Bytes a log value carries across the boundary (charged as fuel).
+fn value_bytes(v: &wlog::LogValue) -> u64 {
+    match v {
+        wlog::LogValue::String(s) | wlog::LogValue::Enum(s) => s.len() as u64,
+        wlog::LogValue::SetOfString(v) | wlog::LogValue::VectorOfString(v) => v.iter().map(|s| s.len() as u64 + 8).sum(),
+        _ => 8,
+    }
+}
+
 fn log_value(v: wlog::LogValue) -> LogValue {
     match v {
         wlog::LogValue::Unset => LogValue::Unset,
@@ -230,6 +357,10 @@ fn log_value(v: wlog::LogValue) -> LogValue {
 
 impl wlog::Host for HostState {
     fn create_stream(&mut self, name: String, columns: Vec<wlog::Column>) -> Result<wlog::StreamId, String> {
+        self.charge += name.len() as u64 + columns.iter().map(|c| c.name.len() as u64 + 8).sum::<u64>();
+        if name.len() > MAX_LOG_NAME_BYTES {
+            return Err(format!("log name too long ({} bytes, at most {MAX_LOG_NAME_BYTES})", name.len()));
+        }
         let columns: Vec<Column> = columns.into_iter().map(|c| Column { name: c.name, ty: log_type(c.type_) }).collect();
         let handler = self.handler;
         let mut shared = self.shared.lock().expect("sandbox state");
@@ -254,28 +385,64 @@ impl wlog::Host for HostState {
     }
 
     fn write(&mut self, id: wlog::StreamId, values: Vec<wlog::LogValue>) {
+        self.charge += values.iter().map(value_bytes).sum::<u64>();
         let handler = self.handler;
         let name = self.name.clone();
         let mut shared = self.shared.lock().expect("sandbox state");
         let cap = shared.max_records_per_sec;
         let now = shared.network_time;
-        let rate = shared.rate(handler, &name);
-        if now - rate.window_start >= 1.0 && rate.dropped == 0 {
-            rate.window_start = now;
-            rate.written = 0;
-        }
-        if rate.written >= cap {
-            rate.dropped += 1;
+        let rate = shared.rate(handler, &name, now);
+        if rate.records >= cap {
+            rate.records_dropped += 1;
             return;
         }
-        rate.written += 1;
+        rate.records += 1;
         let result = match shared.streams.get_mut(id as usize).and_then(Option::as_mut) {
             Some(s) if s.owner == handler => s.writer.write(&values.into_iter().map(log_value).collect::<Vec<_>>()),
             _ => Err(format!("no log stream {id} for this handler")),
         };
         if let Err(e) = result {
             let quiet = self.quiet;
-            shared.report(Level::Warning, format!("handler {name}: {e}"), &name, quiet);
+            shared.report_from_handler(handler, &name, Level::Warning, format!("handler {name}: {e}"), quiet);
         }
+    }
+}
+
+/// Cuts a message to [`MAX_MESSAGE_BYTES`] (at a character boundary), saying how long it was.
+fn truncate_message(msg: String) -> String {
+    if msg.len() <= MAX_MESSAGE_BYTES {
+        return msg;
+    }
+    let mut end = MAX_MESSAGE_BYTES;
+    while !msg.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... (cut, {} bytes)", &msg[..end], msg.len())
+}
+
+/// Clocks that read network time: handlers get no wall clock of their own.
+struct NetworkClock(Arc<AtomicU64>);
+
+impl NetworkClock {
+    fn now(&self) -> Duration {
+        Duration::try_from_secs_f64(f64::from_bits(self.0.load(Ordering::Relaxed))).unwrap_or_default()
+    }
+}
+
+impl HostWallClock for NetworkClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_micros(1)
+    }
+    fn now(&self) -> Duration {
+        NetworkClock::now(self)
+    }
+}
+
+impl HostMonotonicClock for NetworkClock {
+    fn resolution(&self) -> u64 {
+        1_000
+    }
+    fn now(&self) -> u64 {
+        NetworkClock::now(self).as_nanos() as u64
     }
 }

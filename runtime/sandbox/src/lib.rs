@@ -14,18 +14,27 @@ mod host;
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
 use wasmtime::component::{Component, InstancePre, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use weir_engine::events::{Event, EventKind, EventQueue, Subscriptions};
 pub use weir_logs::LogFormat;
 
 use host::{HostState, Level, Shared};
+pub use host::MAX_MESSAGE_BYTES;
+
+/// Fuel charged for every host call a handler makes (WASI ones included), on top
+/// of the wasm instructions it runs.
+pub const HOST_CALL_FUEL: u64 = 1_000;
+
+/// Fuel charged per byte a handler passes to a `weir:events` host call (messages,
+/// log names, log values).
+pub const HOST_BYTE_FUEL: u64 = 1;
 
 /// The WIT package handlers are written against (`weir wit` prints it).
 pub const WIT_TEXT: &str = include_str!("../../../wit/weir-events.wit");
@@ -53,6 +62,38 @@ pub mod standard {
     pub const TUNNEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tunnel.wasm"));
 }
 
+/// The hostile handlers of `examples/hostile/`, built by `build.rs`, for tests
+/// (by file name: `loop_forever.wasm`, ...).
+#[doc(hidden)]
+pub mod testing {
+    macro_rules! hostile {
+        ($($name:literal),* $(,)?) => {
+            /// Every hostile handler: file name and component bytes.
+            pub const HOSTILE: &[(&str, &[u8])] = &[
+                $( (concat!($name, ".wasm"), include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".wasm"))), )*
+            ];
+        };
+    }
+    hostile!(
+        "loop_forever",
+        "allocate_forever",
+        "recurse_forever",
+        "trap_panic",
+        "trap_every_nth",
+        "flood_log",
+        "flood_reporter",
+        "huge_strings",
+        "trap_in_reporter_error",
+        "reporter_in_reporter",
+        "ambient_authority",
+    );
+
+    /// The hostile handler named `name` (`loop_forever.wasm`).
+    pub fn hostile(name: &str) -> &'static [u8] {
+        HOSTILE.iter().find(|(n, _)| *n == name).map(|(_, b)| *b).unwrap_or_else(|| panic!("no hostile handler {name}"))
+    }
+}
+
 /// Limits and outputs of a [`Sandbox`].
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
@@ -78,6 +119,10 @@ pub struct SandboxConfig {
     /// Log records a handler may write per second of network time; more are dropped
     /// and counted in one reporter warning per second.
     pub max_records_per_sec: u64,
+    /// Distinct reporter messages a handler may send per second of network time
+    /// (repeats of a message within one queue drain are collapsed and not counted);
+    /// more are dropped and counted in one reporter warning per second.
+    pub max_messages_per_sec: u64,
     /// Most handler instances alive at once (pooling allocator slots).
     pub max_instances: u32,
 }
@@ -96,6 +141,7 @@ impl Default for SandboxConfig {
             max_traps: 5,
             trap_window: 60.0,
             max_records_per_sec: 100_000,
+            max_messages_per_sec: 1_000,
             max_instances: 64,
         }
     }
@@ -188,6 +234,16 @@ impl<'a> WitEvent<'a> {
     }
 }
 
+/// What the operator grants one handler beyond the defaults.
+#[derive(Clone, Debug, Default)]
+pub struct HandlerOptions {
+    /// Fuel per call for this handler (overrides [`SandboxConfig::fuel`]; ignored when
+    /// fuel metering is off).
+    pub fuel: Option<u64>,
+    /// A host folder the handler may read and write, seen by the guest as `/granted`.
+    pub grant_dir: Option<PathBuf>,
+}
+
 /// A running instance of a handler.
 struct Live {
     store: Store<HostState>,
@@ -206,6 +262,10 @@ struct Handler {
     live: Option<Live>,
     traps: VecDeque<f64>,
     disabled: bool,
+    /// Fuel per call.
+    fuel: u64,
+    /// Folder preopened as `/granted`.
+    grant_dir: Option<PathBuf>,
 }
 
 /// What `weir check` reports about a component.
@@ -231,6 +291,8 @@ pub struct Sandbox {
     linker: Linker<HostState>,
     handlers: Vec<Handler>,
     shared: Arc<Mutex<Shared>>,
+    /// Network time (f64 bits) read by the handlers' WASI clocks.
+    clock: Arc<AtomicU64>,
     ticker_stop: Arc<AtomicBool>,
     ticker: Option<std::thread::JoinHandle<()>>,
 }
@@ -293,6 +355,23 @@ fn event_name_of_interface(iface: &str) -> Option<&'static str> {
     Some(kind.name())
 }
 
+/// Call hook: every host call costs [`HOST_CALL_FUEL`] plus [`HOST_BYTE_FUEL`] per
+/// byte passed, taken from the store's fuel when the call returns to wasm; a handler
+/// that cannot pay traps with out-of-fuel.
+fn charge_host_call(mut cx: wasmtime::StoreContextMut<'_, HostState>, hook: CallHook) -> wasmtime::Result<()> {
+    if !matches!(hook, CallHook::ReturningFromHost) {
+        return Ok(());
+    }
+    let bytes = std::mem::take(&mut cx.data_mut().charge);
+    let cost = HOST_CALL_FUEL.saturating_add(bytes.saturating_mul(HOST_BYTE_FUEL));
+    let fuel = cx.get_fuel()?;
+    if cost > fuel {
+        cx.set_fuel(0)?;
+        return Err(Trap::OutOfFuel.into());
+    }
+    cx.set_fuel(fuel - cost)
+}
+
 fn trap_kind(err: &wasmtime::Error, fuel: u64) -> String {
     match err.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => format!("out of fuel (budget {fuel})"),
@@ -336,14 +415,15 @@ impl Sandbox {
                 })
                 .context("starting the epoch ticker")?
         };
-        Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, ticker_stop, ticker: Some(ticker) })
+        let clock = Arc::new(AtomicU64::new(0f64.to_bits()));
+        Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, clock, ticker_stop, ticker: Some(ticker) })
     }
 
     /// Loads the embedded conn, weird, reporter and tunnel handlers.
     pub fn load_standard_handlers(&mut self) -> anyhow::Result<()> {
         for (name, bytes) in [("conn.wasm", standard::CONN), ("weird.wasm", standard::WEIRD), ("reporter.wasm", standard::REPORTER), ("tunnel.wasm", standard::TUNNEL)] {
             let component = Component::new(&self.engine, bytes).map_err(|e| anyhow!("standard handler {name}: {e}"))?;
-            self.add(name.to_string(), format!("<standard>/{name}"), &component)?;
+            self.add(name.to_string(), format!("<standard>/{name}"), &component, HandlerOptions::default())?;
         }
         Ok(())
     }
@@ -351,14 +431,24 @@ impl Sandbox {
     /// Loads a handler component from a file. Errors are one line: not a
     /// component, another WIT version, imports the host does not provide.
     pub fn load_file(&mut self, path: &Path) -> anyhow::Result<()> {
+        self.load_file_with(path, HandlerOptions::default())
+    }
+
+    /// [`Sandbox::load_file`] with a fuel override and grants for this handler.
+    pub fn load_file_with(&mut self, path: &Path, options: HandlerOptions) -> anyhow::Result<()> {
+        if let Some(dir) = &options.grant_dir {
+            if !dir.is_dir() {
+                bail!("{}: granted folder {} does not exist", path.display(), dir.display());
+            }
+        }
         let bytes = read_component_bytes(path)?;
         let component = Component::new(&self.engine, &bytes).map_err(|e| anyhow!("{}: not a valid component: {e}", path.display()))?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-        self.add(name, path.display().to_string(), &component)
+        self.add(name, path.display().to_string(), &component, options)
             .map_err(|e| anyhow!("{}: {e}", path.display()))
     }
 
-    fn add(&mut self, name: String, path: String, component: &Component) -> anyhow::Result<()> {
+    fn add(&mut self, name: String, path: String, component: &Component, options: HandlerOptions) -> anyhow::Result<()> {
         let (imports, exports) = component_names(&self.engine, component);
         check_version(&imports)?;
         check_version(&exports)?;
@@ -372,7 +462,19 @@ impl Sandbox {
             bail!("exports no {WIT_PACKAGE} event interface");
         }
         tracing::debug!(handler = %name, events = ?kinds, "handler loaded");
-        self.handlers.push(Handler { name, path, pre, exports, kinds, live: None, traps: VecDeque::new(), disabled: false });
+        let fuel = options.fuel.unwrap_or(self.cfg.fuel);
+        self.handlers.push(Handler {
+            name,
+            path,
+            pre,
+            exports,
+            kinds,
+            live: None,
+            traps: VecDeque::new(),
+            disabled: false,
+            fuel,
+            grant_dir: options.grant_dir,
+        });
         Ok(())
     }
 
@@ -397,6 +499,7 @@ impl Sandbox {
     /// traps); events caused in that second round are pushed back onto `queue`.
     pub fn dispatch(&mut self, queue: &mut EventQueue, network_time: f64) {
         self.shared.lock().expect("sandbox state").network_time = network_time;
+        self.clock.store(network_time.to_bits(), Ordering::Relaxed);
         let mut round = queue.take();
         if queue.wants(EventKind::EventQueueFlushPoint) {
             round.push_back(Event::EventQueueFlushPoint);
@@ -416,10 +519,8 @@ impl Sandbox {
     /// Events raised by the host or handlers during the last calls (reporter events).
     fn take_caused(&mut self) -> Vec<Event> {
         let subs = self.subscriptions();
-        let mut shared = self.shared.lock().expect("sandbox state");
-        let t = shared.network_time;
-        shared.roll_rate_windows(t);
-        std::mem::take(&mut shared.caused).into_iter().filter(|e| subs.wants(e.kind())).collect()
+        let caused = self.shared.lock().expect("sandbox state").take_caused();
+        caused.into_iter().filter(|e| subs.wants(e.kind())).collect()
     }
 
     fn dispatch_one(&mut self, ev: &Event) {
@@ -439,13 +540,14 @@ impl Sandbox {
         }
     }
 
-    fn instantiate(&self, i: usize, quiet: bool) -> wasmtime::Result<Live> {
+    fn instantiate(&self, i: usize) -> wasmtime::Result<Live> {
         let h = &self.handlers[i];
-        let state = HostState::new(self.shared.clone(), i, &h.name, &self.cfg, quiet);
+        let state = HostState::new(self.shared.clone(), i, &h.name, &self.cfg, h.grant_dir.as_deref(), self.clock.clone())?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
         if self.cfg.fuel > 0 {
-            store.set_fuel(self.cfg.fuel)?;
+            store.set_fuel(h.fuel)?;
+            store.call_hook(charge_host_call);
         }
         store.epoch_deadline_trap();
         store.set_epoch_deadline(self.cfg.epoch_deadline_ticks);
@@ -456,10 +558,10 @@ impl Sandbox {
 
     fn call(&mut self, i: usize, ev: &WitEvent<'_>, quiet: bool) -> wasmtime::Result<()> {
         if self.handlers[i].live.is_none() {
-            let live = self.instantiate(i, quiet)?;
+            let live = self.instantiate(i)?;
             self.handlers[i].live = Some(live);
         }
-        let fuel = self.cfg.fuel;
+        let fuel = if self.cfg.fuel > 0 { self.handlers[i].fuel } else { 0 };
         let ticks = self.cfg.epoch_deadline_ticks;
         let live = self.handlers[i].live.as_mut().expect("instantiated above");
         if fuel > 0 {
@@ -467,6 +569,7 @@ impl Sandbox {
         }
         live.store.set_epoch_deadline(ticks);
         live.store.data_mut().quiet = quiet;
+        live.store.data_mut().charge = 0;
         let g = &live.guests;
         let s = &mut live.store;
         let missing = || wasmtime::format_err!("handler does not export this event");
@@ -531,7 +634,7 @@ impl Sandbox {
 
     /// A call failed: drop the store, report, and disable after too many traps.
     fn trapped(&mut self, i: usize, kind: EventKind, err: &wasmtime::Error, quiet: bool) {
-        let fuel = self.cfg.fuel;
+        let fuel = self.handlers[i].fuel;
         let now = self.shared.lock().expect("sandbox state").network_time;
         let h = &mut self.handlers[i];
         h.live = None;
@@ -544,7 +647,10 @@ impl Sandbox {
         let name = h.name.clone();
         let mut shared = self.shared.lock().expect("sandbox state");
         shared.report(Level::Error, msg, &name, quiet);
-        if disable {
+        if !disable {
+            let msg = format!("handler {name}: instance replaced after a trap; its state was lost");
+            shared.report(Level::Warning, msg, &name, quiet);
+        } else {
             self.handlers[i].disabled = true;
             let msg = format!(
                 "handler {name}: disabled after {} traps within {} s",
@@ -555,13 +661,19 @@ impl Sandbox {
     }
 
     /// Closes every log (TSV: writes the `#close` line) and reports pending rate-limit drops.
+    /// Last rate-limit warnings are delivered to the reporter handlers first.
     pub fn finish(&mut self) -> anyhow::Result<()> {
+        self.shared.lock().expect("sandbox state").roll_rate_windows(f64::INFINITY);
+        for _round in 0..2 {
+            for ev in self.take_caused() {
+                self.dispatch_one(&ev);
+            }
+        }
+        self.take_caused();
         for h in &mut self.handlers {
             h.live = None;
         }
-        let mut shared = self.shared.lock().expect("sandbox state");
-        shared.roll_rate_windows(f64::INFINITY);
-        shared.close_all()
+        self.shared.lock().expect("sandbox state").close_all()
     }
 
     /// Validates a component for `weir check`: the events it takes and what it imports.
