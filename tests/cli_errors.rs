@@ -6,25 +6,6 @@ mod common;
 use common::*;
 use std::path::Path;
 
-/// Offsets of the records of a little-endian microsecond pcap file:
-/// (record start, record end) for each packet.
-fn pcap_records(data: &[u8]) -> Vec<(usize, usize)> {
-    assert_eq!(
-        &data[..4],
-        &[0xd4, 0xc3, 0xb2, 0xa1],
-        "demo.pcap is a little-endian pcap"
-    );
-    let mut out = Vec::new();
-    let mut off = 24;
-    while off + 16 <= data.len() {
-        let caplen = u32::from_le_bytes(data[off + 8..off + 12].try_into().unwrap()) as usize;
-        out.push((off, off + 16 + caplen));
-        off += 16 + caplen;
-    }
-    assert_eq!(off, data.len(), "demo.pcap ends on a record boundary");
-    out
-}
-
 /// Timestamp of the record starting at `off`, in microseconds since the epoch.
 fn record_time(data: &[u8], off: usize) -> u64 {
     let sec = u32::from_le_bytes(data[off..off + 4].try_into().unwrap()) as u64;

@@ -22,6 +22,7 @@ const GUESTS: &[&str] = &[
     "trap_in_reporter_error",
     "reporter_in_reporter",
     "ambient_authority",
+    "packet_census",
 ];
 
 fn main() {
@@ -30,7 +31,7 @@ fn main() {
     let examples = root.join("examples");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     for p in ["wit", "guest-sdk/rust/src", "guest-sdk/rust/macros/src", "guest-sdk/rust/Cargo.toml", "guest-sdk/rust/macros/Cargo.toml",
-        "examples/Cargo.toml", "examples/Cargo.lock", "examples/standard", "examples/hostile"]
+        "examples/Cargo.toml", "examples/Cargo.lock", "examples/standard", "examples/hostile", "examples/detectors"]
     {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }

@@ -401,3 +401,22 @@ pub fn assert_trace_is_generated(script: &str, trace: &str) {
     let got = std::fs::read(&out).expect("generated trace");
     assert!(got == want, "tests/traces/{trace} differs from scripts/{script} output: regenerate it");
 }
+
+/// Offsets of the records of a little-endian microsecond pcap file:
+/// (record start, record end) for each packet.
+pub fn pcap_records(data: &[u8]) -> Vec<(usize, usize)> {
+    assert_eq!(
+        &data[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "demo.pcap is a little-endian pcap"
+    );
+    let mut out = Vec::new();
+    let mut off = 24;
+    while off + 16 <= data.len() {
+        let caplen = u32::from_le_bytes(data[off + 8..off + 12].try_into().unwrap()) as usize;
+        out.push((off, off + 16 + caplen));
+        off += 16 + caplen;
+    }
+    assert_eq!(off, data.len(), "demo.pcap ends on a record boundary");
+    out
+}

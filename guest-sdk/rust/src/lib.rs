@@ -33,7 +33,7 @@ mod bindings {
 pub use bindings::weir::events::{log, reporter, runtime, types};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use types::{Connection, EncapsulatingConn, IpAddress};
+use types::{Connection, EncapsulatingConn, EndpointStats, IpAddress, PktHdr, RawPktHdr};
 
 /// Every event a handler can take; each defaults to doing nothing. Only the
 /// events named in [`export_handler!`] are exported and delivered.
@@ -74,6 +74,22 @@ pub trait Handler {
     fn reporter_error(_t: f64, _msg: String, _location: String) {}
     /// `event_queue_flush_point`.
     fn event_queue_flush_point() {}
+    /// `raw_packet`: every captured packet (costly).
+    fn raw_packet(_p: RawPktHdr) {}
+    /// `new_packet`: every packet of a connection (costly).
+    fn new_packet(_c: Connection, _p: PktHdr) {}
+    /// `ipv6_ext_headers`: an IPv6 packet with extension headers.
+    fn ipv6_ext_headers(_c: Connection, _p: PktHdr) {}
+    /// `packet_contents`: a packet's transport payload (costly).
+    fn packet_contents(_c: Connection, _contents: Vec<u8>) {}
+    /// `esp_packet`: an IPv6 packet ending in ESP.
+    fn esp_packet(_p: PktHdr) {}
+    /// `mobile_ipv6_message`: an IPv6 Mobility Header message.
+    fn mobile_ipv6_message(_p: PktHdr) {}
+    /// `conn_stats`: TCP statistics at removal.
+    fn conn_stats(_c: Connection, _os: EndpointStats, _rs: EndpointStats) {}
+    /// `rexmit_inconsistency`: a retransmission with other bytes.
+    fn rexmit_inconsistency(_c: Connection, _t1: Vec<u8>, _t2: Vec<u8>, _tcp_flags: String) {}
 }
 
 /// The standard-library form of a WIT address.

@@ -2,6 +2,7 @@
 
 use crate::bindings::weir::events::types as w;
 use std::net::IpAddr;
+use weir_engine::events::pkt;
 use weir_engine::events::records as e;
 
 /// WIT address of an engine address.
@@ -101,5 +102,145 @@ pub fn connection(c: &e::Connection) -> w::Connection {
         tunnel: c.tunnel.as_deref().map(encaps),
         vlan: c.vlan,
         inner_vlan: c.inner_vlan,
+    }
+}
+
+fn options(v: &[pkt::Ip6Option]) -> Vec<w::Ip6Option> {
+    v.iter().map(|o| w::Ip6Option { otype: o.otype, len: o.len, data: o.data.clone() }).collect()
+}
+
+fn ext(x: &pkt::Ip6ExtHdr) -> w::Ip6ExtHdr {
+    use pkt::Ip6ExtHdr as X;
+    match x {
+        X::HopOpts { nxt, len, options: o } => {
+            w::Ip6ExtHdr::Hopopts(w::Ip6OptionsHdr { nxt: *nxt, len: *len, options: options(o) })
+        }
+        X::DstOpts { nxt, len, options: o } => {
+            w::Ip6ExtHdr::Dstopts(w::Ip6OptionsHdr { nxt: *nxt, len: *len, options: options(o) })
+        }
+        X::Routing { nxt, len, rtype, segleft, data } => w::Ip6ExtHdr::Routing(w::Ip6Routing {
+            nxt: *nxt,
+            len: *len,
+            rtype: *rtype,
+            segleft: *segleft,
+            data: data.clone(),
+        }),
+        X::Fragment { nxt, rsv1, offset, rsv2, more, id } => w::Ip6ExtHdr::Fragment(w::Ip6Fragment {
+            nxt: *nxt,
+            rsv1: *rsv1,
+            offset: *offset,
+            rsv2: *rsv2,
+            more: *more,
+            id: *id,
+        }),
+        X::Ah { nxt, len, rsv, spi, seq, data } => {
+            w::Ip6ExtHdr::Ah(w::Ip6Ah { nxt: *nxt, len: *len, rsv: *rsv, spi: *spi, seq: *seq, data: data.clone() })
+        }
+        X::Esp { spi, seq } => w::Ip6ExtHdr::Esp(w::Ip6Esp { spi: *spi, seq: *seq }),
+        X::Mobility { nxt, len, mh_type, rsv, chksum, msg } => w::Ip6ExtHdr::Mobility(w::Ip6MobilityHdr {
+            nxt: *nxt,
+            len: *len,
+            mh_type: *mh_type,
+            rsv: *rsv,
+            chksum: *chksum,
+            msg: msg.clone(),
+        }),
+    }
+}
+
+type PktParts = (
+    Option<w::Ip4Hdr>,
+    Option<w::Ip6Hdr>,
+    Option<w::TcpHdr>,
+    Option<w::UdpHdr>,
+    Option<w::IcmpHdr>,
+);
+
+fn pkt_parts(p: &pkt::PktHdr) -> PktParts {
+    let port = |n: u16, proto| w::Port { number: n, proto };
+    (
+        p.ip.as_ref().map(|h| w::Ip4Hdr {
+            hl: h.hl,
+            tos: h.tos,
+            len: h.len,
+            id: h.id,
+            df: h.df,
+            mf: h.mf,
+            offset: h.offset,
+            ttl: h.ttl,
+            p: h.p,
+            sum: h.sum,
+            src: addr(h.src),
+            dst: addr(h.dst),
+        }),
+        p.ip6.as_ref().map(|h| w::Ip6Hdr {
+            class: h.class,
+            flow: h.flow,
+            len: h.len,
+            nxt: h.nxt,
+            hlim: h.hlim,
+            src: addr(h.src),
+            dst: addr(h.dst),
+            exts: h.exts.iter().map(ext).collect(),
+        }),
+        p.tcp.map(|t| w::TcpHdr {
+            sport: port(t.sport, w::Transport::Tcp),
+            dport: port(t.dport, w::Transport::Tcp),
+            seq: t.seq,
+            ack: t.ack,
+            hl: t.hl,
+            dl: t.dl,
+            reserved: t.reserved,
+            flags: t.flags,
+            win: t.win,
+        }),
+        p.udp.map(|u| w::UdpHdr {
+            sport: port(u.sport, w::Transport::Udp),
+            dport: port(u.dport, w::Transport::Udp),
+            ulen: u.ulen,
+        }),
+        p.icmp.map(|i| w::IcmpHdr { icmp_type: i.icmp_type }),
+    )
+}
+
+/// WIT form of a `pkt_hdr`.
+pub fn pkt_hdr(p: &pkt::PktHdr) -> w::PktHdr {
+    let (ip, ip6, tcp, udp, icmp) = pkt_parts(p);
+    w::PktHdr { ip, ip6, tcp, udp, icmp }
+}
+
+/// WIT form of a `raw_pkt_hdr`.
+pub fn raw_pkt_hdr(r: &pkt::RawPktHdr) -> w::RawPktHdr {
+    let (ip, ip6, tcp, udp, icmp) = pkt_parts(&r.hdr);
+    let h = &r.l2;
+    let l2 = w::L2Hdr {
+        encap: if h.ethernet { w::LinkEncap::Ethernet } else { w::LinkEncap::Unknown },
+        len: h.len,
+        cap_len: h.cap_len,
+        src: h.src.as_ref().map(l2),
+        dst: h.dst.as_ref().map(l2),
+        vlan: h.vlan,
+        inner_vlan: h.inner_vlan,
+        eth_type: h.eth_type,
+        proto: match h.proto {
+            pkt::L3Proto::Ipv4 => w::Layer3Proto::Ipv4,
+            pkt::L3Proto::Ipv6 => w::Layer3Proto::Ipv6,
+            pkt::L3Proto::Arp => w::Layer3Proto::Arp,
+            pkt::L3Proto::Unknown => w::Layer3Proto::Unknown,
+        },
+    };
+    w::RawPktHdr { l2, ip, ip6, tcp, udp, icmp }
+}
+
+/// WIT form of `endpoint_stats`.
+pub fn endpoint_stats(s: &e::EndpointStats) -> w::EndpointStats {
+    w::EndpointStats {
+        num_pkts: s.num_pkts,
+        num_rxmit: s.num_rxmit,
+        num_rxmit_bytes: s.num_rxmit_bytes,
+        num_in_order: s.num_in_order,
+        num_oo: s.num_oo,
+        num_repl: s.num_repl,
+        endian_type: s.endian_type,
     }
 }

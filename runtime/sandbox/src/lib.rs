@@ -88,6 +88,15 @@ pub mod testing {
         "ambient_authority",
     );
 
+    /// Example handlers the tests run: file name and component bytes.
+    pub const EXAMPLES: &[(&str, &[u8])] =
+        &[("packet_census.wasm", include_bytes!(concat!(env!("OUT_DIR"), "/packet_census.wasm")))];
+
+    /// The example handler named `name` (`packet_census.wasm`).
+    pub fn example(name: &str) -> &'static [u8] {
+        EXAMPLES.iter().find(|(n, _)| *n == name).map(|(_, b)| *b).unwrap_or_else(|| panic!("no example handler {name}"))
+    }
+
     /// The hostile handler named `name` (`loop_forever.wasm`).
     pub fn hostile(name: &str) -> &'static [u8] {
         HOSTILE.iter().find(|(n, _)| *n == name).map(|(_, b)| *b).unwrap_or_else(|| panic!("no hostile handler {name}"))
@@ -208,6 +217,14 @@ events! {
     ReporterWarning, reporter_warning, reporter_warning;
     ReporterError, reporter_error, reporter_error;
     EventQueueFlushPoint, event_queue_flush_point, event_queue_flush_point;
+    RawPacket, raw_packet, raw_packet;
+    NewPacket, new_packet, new_packet;
+    Ipv6ExtHeaders, ipv6_ext_headers, ipv6_ext_headers;
+    PacketContents, packet_contents, packet_contents;
+    EspPacket, esp_packet, esp_packet;
+    MobileIpv6Message, mobile_ipv6_message, mobile_ipv6_message;
+    ConnStats, conn_stats, conn_stats;
+    RexmitInconsistency, rexmit_inconsistency, rexmit_inconsistency;
 }
 
 /// An event converted to WIT values once, then delivered to every handler taking it.
@@ -215,6 +232,9 @@ enum WitEvent<'a> {
     Plain(&'a Event),
     Conn(&'a Event, bindings::weir::events::types::Connection),
     Tunnel(bindings::weir::events::types::Connection, Vec<bindings::weir::events::types::EncapsulatingConn>),
+    /// A packet event: its headers, with the connection when it has one.
+    Packet(&'a Event, Option<bindings::weir::events::types::Connection>, bindings::weir::events::types::PktHdr),
+    Raw(bindings::weir::events::types::RawPktHdr),
 }
 
 impl<'a> WitEvent<'a> {
@@ -227,7 +247,15 @@ impl<'a> WitEvent<'a> {
             | Event::ConnectionTimeout(c)
             | Event::ConnectionFlowLabelChanged { c, .. }
             | Event::ContentGap { c, .. }
+            | Event::PacketContents { c, .. }
+            | Event::ConnStats { c, .. }
+            | Event::RexmitInconsistency { c, .. }
             | Event::ConnWeird { c, .. } => WitEvent::Conn(ev, convert::connection(c)),
+            Event::NewPacket { c, p } | Event::Ipv6ExtHeaders { c, p } => {
+                WitEvent::Packet(ev, Some(convert::connection(c)), convert::pkt_hdr(p))
+            }
+            Event::EspPacket(p) | Event::MobileIpv6Message(p) => WitEvent::Packet(ev, None, convert::pkt_hdr(p)),
+            Event::RawPacket(r) => WitEvent::Raw(convert::raw_pkt_hdr(r)),
             Event::TunnelChanged { c, e } => WitEvent::Tunnel(convert::connection(c), convert::encaps(e)),
             _ => WitEvent::Plain(ev),
         }
@@ -626,9 +654,35 @@ impl Sandbox {
                 Event::ConnWeird { name, addl, source, .. } => {
                     g.conn_weird.as_ref().ok_or_else(missing)?.call_conn_weird(s, name, c, addl, source)
                 }
+                Event::PacketContents { contents, .. } => {
+                    g.packet_contents.as_ref().ok_or_else(missing)?.call_packet_contents(s, c, contents)
+                }
+                Event::ConnStats { os, rs, .. } => g.conn_stats.as_ref().ok_or_else(missing)?.call_conn_stats(
+                    s,
+                    c,
+                    convert::endpoint_stats(os),
+                    convert::endpoint_stats(rs),
+                ),
+                Event::RexmitInconsistency { t1, t2, tcp_flags, .. } => g
+                    .rexmit_inconsistency
+                    .as_ref()
+                    .ok_or_else(missing)?
+                    .call_rexmit_inconsistency(s, c, t1, t2, tcp_flags),
                 _ => Err(missing()),
             },
             WitEvent::Tunnel(c, e) => g.tunnel_changed.as_ref().ok_or_else(missing)?.call_tunnel_changed(s, c, e),
+            WitEvent::Raw(p) => g.raw_packet.as_ref().ok_or_else(missing)?.call_raw_packet(s, p),
+            WitEvent::Packet(e, c, p) => match (e, c) {
+                (Event::NewPacket { .. }, Some(c)) => g.new_packet.as_ref().ok_or_else(missing)?.call_new_packet(s, c, p),
+                (Event::Ipv6ExtHeaders { .. }, Some(c)) => {
+                    g.ipv6_ext_headers.as_ref().ok_or_else(missing)?.call_ipv6_ext_headers(s, c, p)
+                }
+                (Event::EspPacket(_), None) => g.esp_packet.as_ref().ok_or_else(missing)?.call_esp_packet(s, p),
+                (Event::MobileIpv6Message(_), None) => {
+                    g.mobile_ipv6_message.as_ref().ok_or_else(missing)?.call_mobile_ipv6_message(s, p)
+                }
+                _ => Err(missing()),
+            },
         }
     }
 

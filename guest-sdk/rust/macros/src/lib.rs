@@ -34,6 +34,14 @@ const EVENTS: &[(&str, &str, &str)] = &[
     ("reporter_warning", "t: f64, msg: String, location: String", "t, msg, location"),
     ("reporter_error", "t: f64, msg: String, location: String", "t, msg, location"),
     ("event_queue_flush_point", "", ""),
+    ("raw_packet", "p: T::RawPktHdr", "p"),
+    ("new_packet", "c: T::Connection, p: T::PktHdr", "c, p"),
+    ("ipv6_ext_headers", "c: T::Connection, p: T::PktHdr", "c, p"),
+    ("packet_contents", "c: T::Connection, contents: ::std::vec::Vec<u8>", "c, contents"),
+    ("esp_packet", "p: T::PktHdr", "p"),
+    ("mobile_ipv6_message", "p: T::PktHdr", "p"),
+    ("conn_stats", "c: T::Connection, os: T::EndpointStats, rs: T::EndpointStats", "c, os, rs"),
+    ("rexmit_inconsistency", "c: T::Connection, t1: ::std::vec::Vec<u8>, t2: ::std::vec::Vec<u8>, tcp_flags: String", "c, t1, t2, tcp_flags"),
 ];
 
 fn expand(input: TokenStream) -> Result<String, String> {

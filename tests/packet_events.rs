@@ -1,0 +1,40 @@
+//! The packet-level events reach a wasm handler: an example census handler
+//! (`examples/detectors/packet-census`) counts what `raw_packet`,
+//! `new_packet`, `packet_contents` and `conn_stats` deliver on the demo
+//! trace, and the counts must agree with the trace itself and with conn.log.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn packet_events_reach_a_handler() {
+    let dir = scratch_dir("packet-census");
+    let handler = dir.join("packet_census.wasm");
+    std::fs::write(&handler, weir_sandbox::testing::example("packet_census.wasm")).unwrap();
+    let logs = dir.join("logs");
+    run_trace(&demo_trace(), &logs, &["--handler", handler.to_str().unwrap()]);
+    let census = read_stream(&logs, "packets").expect("packets.log");
+    assert_eq!(census.rows.len(), 1);
+    let row = &census.rows[0];
+    let n = |col: &str| row[col].parse::<u64>().unwrap_or_else(|_| panic!("{col}: {}", row[col]));
+
+    // One raw_packet per captured packet, all Ethernet, all IP in this trace.
+    let packets = pcap_records(&std::fs::read(demo_trace()).unwrap()).len() as u64;
+    assert_eq!(n("raw_packets"), packets);
+    assert_eq!(n("ethernet"), packets);
+    assert_eq!(n("ipv4") + n("ipv6"), packets);
+    assert!(n("ipv6") > 0 && n("arp") == 0 && n("other") == 0);
+    // Every packet belongs to a connection, the one with a bad checksum included.
+    assert_eq!(n("new_packets"), packets);
+
+    // conn.log: SYNs are the TCP rows whose history has S or H per attempt;
+    // TCPStats counts the same valid packets as conn.log's packet columns.
+    let conn = read_stream(&logs, "conn").expect("conn.log");
+    let tcp: Vec<_> = conn.rows.iter().filter(|r| r["proto"] == "tcp").collect();
+    let valid: u64 = tcp.iter().map(|r| r["orig_pkts"].parse::<u64>().unwrap() + r["resp_pkts"].parse::<u64>().unwrap()).sum();
+    assert_eq!(n("tcp_stats_pkts"), valid);
+    let syn_rows = tcp.iter().filter(|r| r["history"].contains('S')).count() as u64;
+    assert!(n("syns") >= syn_rows, "at least one bare SYN per connection that began with one");
+    assert!(n("payload_bytes") > 0);
+}
