@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const GUESTS: &[&str] = &["conn", "weird", "reporter", "tunnel", "loop_forever", "allocate_forever", "trap_in_reporter_error"];
+const GUESTS: &[&str] = &["conn", "weird", "reporter", "tunnel", "loop_forever", "allocate_forever", "trap_in_reporter_error", "count_conns", "read_all", "empty"];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
@@ -14,7 +14,7 @@ fn main() {
     let examples = root.join("examples");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     for p in ["wit", "guest-sdk/rust/src", "guest-sdk/rust/macros/src", "guest-sdk/rust/Cargo.toml", "guest-sdk/rust/macros/Cargo.toml",
-        "examples/Cargo.toml", "examples/Cargo.lock", "examples/standard", "examples/hostile"]
+        "examples/Cargo.toml", "examples/Cargo.lock", "examples/standard", "examples/hostile", "examples/bench"]
     {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
