@@ -415,11 +415,16 @@ impl Sandbox {
 
     /// Events raised by the host or handlers during the last calls (reporter events).
     fn take_caused(&mut self) -> Vec<Event> {
-        let subs = self.subscriptions();
         let mut shared = self.shared.lock().expect("sandbox state");
         let t = shared.network_time;
         shared.roll_rate_windows(t);
-        std::mem::take(&mut shared.caused).into_iter().filter(|e| subs.wants(e.kind())).collect()
+        if shared.caused.is_empty() {
+            return Vec::new();
+        }
+        let caused = std::mem::take(&mut shared.caused);
+        drop(shared);
+        let subs = self.subscriptions();
+        caused.into_iter().filter(|e| subs.wants(e.kind())).collect()
     }
 
     fn dispatch_one(&mut self, ev: &Event) {
