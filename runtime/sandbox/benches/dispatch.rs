@@ -72,7 +72,6 @@ fn empty_typed_call(fuel: bool) -> f64 {
             store.set_fuel(10_000_000).unwrap();
         }
         f.call(&mut store, ()).unwrap();
-        f.post_return(&mut store).unwrap();
     })
 }
 
@@ -81,8 +80,8 @@ fn conn() -> Connection {
     let b: IpAddr = "192.0.2.1".parse().unwrap();
     Connection {
         id: ConnId { orig_h: a, orig_p: 40000, resp_h: b, resp_p: 80, transport: Transport::Tcp, proto: 6 },
-        orig: Endpoint { size: 120, state: 4, num_pkts: Some(3), num_bytes_ip: Some(300), l2_addr: Some("00:11:22:33:44:55".into()), ..Endpoint::default() },
-        resp: Endpoint { size: 900, state: 4, num_pkts: Some(2), num_bytes_ip: Some(1000), l2_addr: Some("66:77:88:99:aa:bb".into()), ..Endpoint::default() },
+        orig: Endpoint { size: 120, state: 4, num_pkts: Some(3), num_bytes_ip: Some(300), l2_addr: Some([0x00, 0x11, 0x22, 0x33, 0x44, 0x55]), ..Endpoint::default() },
+        resp: Endpoint { size: 900, state: 4, num_pkts: Some(2), num_bytes_ip: Some(1000), l2_addr: Some([0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb]), ..Endpoint::default() },
         start_time: 1300475167.096535,
         duration: 1.5,
         service: vec!["http".into()],
