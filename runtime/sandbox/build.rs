@@ -23,6 +23,9 @@ const GUESTS: &[&str] = &[
     "reporter_in_reporter",
     "ambient_authority",
     "packet_census",
+    "count_conns",
+    "read_all",
+    "empty",
 ];
 
 fn main() {
@@ -31,7 +34,7 @@ fn main() {
     let examples = root.join("examples");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     for p in ["wit", "guest-sdk/rust/src", "guest-sdk/rust/macros/src", "guest-sdk/rust/Cargo.toml", "guest-sdk/rust/macros/Cargo.toml",
-        "examples/Cargo.toml", "examples/Cargo.lock", "examples/standard", "examples/hostile", "examples/detectors"]
+        "examples/Cargo.toml", "examples/Cargo.lock", "examples/standard", "examples/hostile", "examples/detectors", "examples/bench"]
     {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }

@@ -546,8 +546,11 @@ impl Sandbox {
 
     /// Events raised by the host or handlers during the last calls (reporter events).
     fn take_caused(&mut self) -> Vec<Event> {
-        let subs = self.subscriptions();
         let caused = self.shared.lock().expect("sandbox state").take_caused();
+        if caused.is_empty() {
+            return caused;
+        }
+        let subs = self.subscriptions();
         caused.into_iter().filter(|e| subs.wants(e.kind())).collect()
     }
 

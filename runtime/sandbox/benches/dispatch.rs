@@ -1,0 +1,154 @@
+//! Micro-benchmarks of event dispatch into wasm handlers, each against an
+//! empty wasmtime typed call measured in the same run:
+//!
+//! - one `new_connection` into an empty handler, and into one that reads
+//!   every field of the connection record, fuel on and off;
+//! - an event nobody subscribed to;
+//! - re-instantiation after a trap.
+//!
+//! `cargo bench -p weir-sandbox --bench dispatch` prints the median of 9
+//! batches per figure in nanoseconds per event and the ratio to the empty
+//! typed call. A plain program rather than a framework such as criterion:
+//! medians and ratios are all that is reported, and the build stays small.
+
+use std::hint::black_box;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, Store};
+use weir_engine::events::{ConnId, Connection, Endpoint, Event, EventQueue, Transport};
+use weir_sandbox::{Sandbox, SandboxConfig};
+
+const EMPTY: &str = concat!(env!("OUT_DIR"), "/empty.wasm");
+const READ_ALL: &str = concat!(env!("OUT_DIR"), "/read_all.wasm");
+const LOOP: &str = concat!(env!("OUT_DIR"), "/loop_forever.wasm");
+const BATCHES: usize = 9;
+
+/// Median over `BATCHES` batches of `n` calls of `f`, in ns per call.
+fn median_ns(n: u32, mut f: impl FnMut()) -> f64 {
+    for _ in 0..n / 10 + 1 {
+        f();
+    }
+    let mut v: Vec<f64> = (0..BATCHES)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..n {
+                f();
+            }
+            t.elapsed().as_nanos() as f64 / f64::from(n)
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v[BATCHES / 2]
+}
+
+/// The floor: a typed call of an empty exported function of a component.
+fn empty_typed_call(fuel: bool) -> f64 {
+    let mut c = Config::new();
+    c.wasm_component_model(true);
+    c.consume_fuel(fuel);
+    c.epoch_interruption(true);
+    let engine = Engine::new(&c).unwrap();
+    let component = Component::new(
+        &engine,
+        r#"(component
+            (core module $m (func (export "f")))
+            (core instance $i (instantiate $m))
+            (func (export "f") (canon lift (core func $i "f"))))"#,
+    )
+    .unwrap();
+    let linker: Linker<()> = Linker::new(&engine);
+    let mut store = Store::new(&engine, ());
+    store.set_epoch_deadline(u64::MAX / 2);
+    if fuel {
+        store.set_fuel(u64::MAX / 2).unwrap();
+    }
+    let inst = linker.instantiate(&mut store, &component).unwrap();
+    let f = inst.get_typed_func::<(), ()>(&mut store, "f").unwrap();
+    median_ns(100_000, || {
+        if fuel {
+            store.set_fuel(10_000_000).unwrap();
+        }
+        f.call(&mut store, ()).unwrap();
+    })
+}
+
+fn conn() -> Connection {
+    let a: IpAddr = "10.0.0.1".parse().unwrap();
+    let b: IpAddr = "192.0.2.1".parse().unwrap();
+    Connection {
+        id: ConnId { orig_h: a, orig_p: 40000, resp_h: b, resp_p: 80, transport: Transport::Tcp, proto: 6 },
+        orig: Endpoint { size: 120, state: 4, num_pkts: Some(3), num_bytes_ip: Some(300), l2_addr: Some([0x00, 0x11, 0x22, 0x33, 0x44, 0x55]), ..Endpoint::default() },
+        resp: Endpoint { size: 900, state: 4, num_pkts: Some(2), num_bytes_ip: Some(1000), l2_addr: Some([0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb]), ..Endpoint::default() },
+        start_time: 1300475167.096535,
+        duration: 1.5,
+        service: vec!["http".into()],
+        history: "ShADadfF".into(),
+        uid: "CHhAvVGS1DHFjwGM9".into(),
+        tunnel: None,
+        vlan: Some(10),
+        inner_vlan: None,
+    }
+}
+
+fn sandbox(dir: &Path, fuel: u64, handler: &str) -> Sandbox {
+    let cfg = SandboxConfig { fuel, log_dir: dir.to_path_buf(), max_traps: usize::MAX, ..SandboxConfig::default() };
+    let mut sb = Sandbox::new(cfg).unwrap();
+    sb.load_file(Path::new(handler)).unwrap();
+    sb
+}
+
+/// ns per `new_connection` dispatched alone (one event per drain, as after a packet).
+fn dispatch_ns(dir: &Path, fuel: u64, handler: &str, n: u32) -> f64 {
+    let mut sb = sandbox(dir, fuel, handler);
+    let mut q = EventQueue::new(sb.subscriptions());
+    let c = conn();
+    let ns = median_ns(n, || {
+        q.push(Event::NewConnection(Box::new(c.clone())));
+        sb.dispatch(&mut q, 1.0);
+    });
+    sb.finish().unwrap();
+    ns
+}
+
+fn main() {
+    // `cargo bench` passes --bench; any other argument filters nothing here.
+    let dir: PathBuf = std::env::temp_dir().join(format!("weir-bench-dispatch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rows: Vec<(String, f64, f64)> = Vec::new();
+    for fuel in [true, false] {
+        let floor = empty_typed_call(fuel);
+        let budget = if fuel { 10_000_000 } else { 0 };
+        let tag = if fuel { "fuel on" } else { "fuel off" };
+        rows.push((format!("empty wasmtime typed call ({tag})"), floor, floor));
+        rows.push((format!("new_connection -> empty handler ({tag})"), dispatch_ns(&dir, budget, EMPTY, 20_000), floor));
+        rows.push((format!("new_connection -> read-all handler ({tag})"), dispatch_ns(&dir, budget, READ_ALL, 20_000), floor));
+    }
+    let floor = rows[0].1;
+
+    // An event nobody takes: the producer's subscription test, then nothing.
+    let sb = sandbox(&dir, 10_000_000, EMPTY);
+    let mut q = EventQueue::new(sb.subscriptions());
+    let c = conn();
+    let unsub = median_ns(1_000_000, || {
+        if q.wants(weir_engine::events::EventKind::ConnectionStateRemove) {
+            q.push(Event::ConnectionStateRemove(Box::new(c.clone())));
+        }
+        black_box(&q);
+    });
+    rows.push(("connection_state_remove, not subscribed".into(), unsub, floor));
+    drop(sb);
+
+    // A handler that traps at every call (fuel runs out after 1000 units) is
+    // instantiated again from its InstancePre at the next call.
+    let trap = dispatch_ns(&dir, 1_000, LOOP, 500);
+    rows.push(("trap (1000 fuel) + re-instantiation".into(), trap, floor));
+
+    println!("{:<48} {:>10} {:>12}", "figure", "ns/event", "x typed call");
+    for (name, ns, fl) in rows {
+        println!("{name:<48} {ns:>10.0} {:>12.2}", ns / fl);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
