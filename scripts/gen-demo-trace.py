@@ -319,11 +319,12 @@ def build_scan():
         tr.add(t + 0.010000, c2s.reverse(), 17,
                udp(c2s.reverse(), 53, 53100 + i, dns_answer(0x2000 + i, "example.com", "192.0.2.80")), False)
 
-    # E. A second IPv4 scanner sweeping 22 TCP ports across two hosts.
+    # E. Half a minute later (after the earlier connections expired), a second IPv4
+    #    scanner sweeping 22 TCP ports across two hosts.
     for i in range(22):
         dst = "10.0.0.%d" % (20 + i % 2)
         f = TcpFlow(tr, "198.51.100.99", dst, 41000 + i, 3000 + i, 50_000 * (i + 1), 0)
-        f.client(1.500000 + 0.004000 * i, TCP_SYN, mss=True)
+        f.client(30.000000 + 0.004000 * i, TCP_SYN, mss=True)
 
     return tr
 
