@@ -4,6 +4,10 @@
 Python 3 standard library only. Every flow is described in
 tests/traces/README.md together with the conn.log row Zeek writes for it.
 Run from anywhere: `python3 scripts/gen-demo-trace.py [OUTPUT]`.
+
+`python3 scripts/gen-demo-trace.py --scan [OUTPUT]` writes
+tests/traces/scan.pcap instead: port scans (TCP and UDP, IPv4 and IPv6) among
+ordinary traffic, for the port-scan example handlers (see the README there).
 """
 
 import os
@@ -275,6 +279,56 @@ def build():
     return tr
 
 
+def build_scan():
+    tr = Trace()
+
+    # A. IPv4 TCP SYN scan of 30 ports: closed ports answer RST+ACK, every
+    #    fifth port is open (SYN+ACK, then the scanner resets).
+    for i in range(30):
+        port = 20 + i * 7
+        f = TcpFlow(tr, "203.0.113.66", "10.0.0.10", 40000 + i, port, 100_000 * (i + 1), 900_000 * (i + 1))
+        t = 0.100000 + 0.010000 * i
+        f.client(t, TCP_SYN, mss=True)
+        if i % 5 == 0:
+            f.server(t + 0.000400, TCP_SYN | TCP_ACK, mss=True)
+            f.client(t + 0.000800, TCP_RST)
+        else:
+            f.server(t + 0.000400, TCP_RST | TCP_ACK)
+
+    # B. IPv6 UDP probes of 25 ports, a few answered.
+    c2s = Endpoints("2001:db8::66", "2001:db8::10")
+    for i in range(25):
+        t = 0.500000 + 0.008000 * i
+        tr.add(t, c2s, 17, udp(c2s, 33000 + i, 1000 + i * 3, b"probe"), True)
+        if i % 6 == 0:
+            tr.add(t + 0.000300, c2s.reverse(), 17, udp(c2s.reverse(), 1000 + i * 3, 33000 + i, b"ok"), False)
+
+    # C. A host that touches 19 distinct ports (one below the examples' threshold),
+    #    some twice.
+    for i in range(24):
+        port = 8000 + (i % 19)
+        f = TcpFlow(tr, "10.0.0.3", "198.51.100.7", 50000 + i, port, 3_000 * (i + 1), 0)
+        f.client(0.800000 + 0.005000 * i, TCP_SYN, mss=True)
+        f.server(0.800300 + 0.005000 * i, TCP_RST | TCP_ACK)
+
+    # D. Ordinary traffic: DNS lookups from a client to two servers.
+    for i in range(6):
+        c2s = Endpoints("10.0.0.2", "198.51.100.%d" % (53 + i % 2))
+        t = 1.000000 + 0.050000 * i
+        tr.add(t, c2s, 17, udp(c2s, 53100 + i, 53, dns_query(0x2000 + i, "example.com")), True)
+        tr.add(t + 0.010000, c2s.reverse(), 17,
+               udp(c2s.reverse(), 53, 53100 + i, dns_answer(0x2000 + i, "example.com", "192.0.2.80")), False)
+
+    # E. Half a minute later (after the earlier connections expired), a second IPv4
+    #    scanner sweeping 22 TCP ports across two hosts.
+    for i in range(22):
+        dst = "10.0.0.%d" % (20 + i % 2)
+        f = TcpFlow(tr, "198.51.100.99", dst, 41000 + i, 3000 + i, 50_000 * (i + 1), 0)
+        f.client(30.000000 + 0.004000 * i, TCP_SYN, mss=True)
+
+    return tr
+
+
 def write_main(build_trace, name):
     """Writes `build_trace()` to argv[1], or to tests/traces/<name>."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -286,4 +340,8 @@ def write_main(build_trace, name):
 
 
 if __name__ == "__main__":
-    write_main(build, "demo.pcap")
+    if sys.argv[1:2] == ["--scan"]:
+        del sys.argv[1]
+        write_main(build_scan, "scan.pcap")
+    else:
+        write_main(build, "demo.pcap")

@@ -1,5 +1,6 @@
 //! `weir`: the command line.
 
+mod new;
 mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -35,6 +36,20 @@ enum Command {
     },
     /// Prints the WIT package handlers are written against.
     Wit,
+    /// Creates a handler project: `build.sh` in it builds NAME.wasm.
+    New {
+        /// Language of the handler.
+        #[arg(long, value_enum)]
+        lang: new::Lang,
+        /// Handler name (lowercase words joined by '-'); also the folder name.
+        name: String,
+        /// Create the project in this folder instead of ./NAME.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// weir's guest-sdk folder (default: $WEIR_SDK, else the checkout weir was built from).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -107,6 +122,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Check { file } => run::check(&file),
+        Command::New { lang, name, dir, sdk } => new::new(lang, &name, dir, sdk),
         Command::Wit => {
             print!("{}", weir_sandbox::WIT_TEXT);
             Ok(ExitCode::SUCCESS)

@@ -294,6 +294,25 @@ struct Handler {
     fuel: u64,
     /// Folder preopened as `/granted`.
     grant_dir: Option<PathBuf>,
+    /// What the handler has cost so far.
+    stats: HandlerStats,
+}
+
+/// What one handler has cost so far: for benchmarks and for choosing fuel budgets.
+#[derive(Clone, Debug, Default)]
+pub struct HandlerStats {
+    /// File name of the handler (`scan.wasm`).
+    pub name: String,
+    /// Event calls made (including those that trapped).
+    pub calls: u64,
+    /// Fuel those calls consumed (0 when fuel metering is off).
+    pub fuel: u64,
+    /// Largest fuel a single call consumed.
+    pub max_fuel: u64,
+    /// Instances created (the first, then one after every trap).
+    pub instantiations: u64,
+    /// Time spent creating those instances.
+    pub instantiate_time: Duration,
 }
 
 /// What `weir check` reports about a component.
@@ -491,6 +510,7 @@ impl Sandbox {
         }
         tracing::debug!(handler = %name, events = ?kinds, "handler loaded");
         let fuel = options.fuel.unwrap_or(self.cfg.fuel);
+        let stats = HandlerStats { name: name.clone(), ..HandlerStats::default() };
         self.handlers.push(Handler {
             name,
             path,
@@ -502,6 +522,7 @@ impl Sandbox {
             disabled: false,
             fuel,
             grant_dir: options.grant_dir,
+            stats,
         });
         Ok(())
     }
@@ -589,9 +610,27 @@ impl Sandbox {
 
     fn call(&mut self, i: usize, ev: &WitEvent<'_>, quiet: bool) -> wasmtime::Result<()> {
         if self.handlers[i].live.is_none() {
+            let t0 = std::time::Instant::now();
             let live = self.instantiate(i)?;
-            self.handlers[i].live = Some(live);
+            let h = &mut self.handlers[i];
+            h.stats.instantiations += 1;
+            h.stats.instantiate_time += t0.elapsed();
+            h.live = Some(live);
         }
+        let result = self.call_live(i, ev, quiet);
+        let fuel = if self.cfg.fuel > 0 { self.handlers[i].fuel } else { 0 };
+        let h = &mut self.handlers[i];
+        h.stats.calls += 1;
+        if fuel > 0 {
+            let used = fuel - h.live.as_ref().and_then(|l| l.store.get_fuel().ok()).unwrap_or(0);
+            h.stats.fuel += used;
+            h.stats.max_fuel = h.stats.max_fuel.max(used);
+        }
+        result
+    }
+
+    /// Calls the event on handler `i`'s live instance.
+    fn call_live(&mut self, i: usize, ev: &WitEvent<'_>, quiet: bool) -> wasmtime::Result<()> {
         let fuel = if self.cfg.fuel > 0 { self.handlers[i].fuel } else { 0 };
         let ticks = self.cfg.epoch_deadline_ticks;
         let live = self.handlers[i].live.as_mut().expect("instantiated above");
@@ -754,6 +793,11 @@ impl Sandbox {
             bail!("{display}: exports no {WIT_PACKAGE} event interface");
         }
         Ok(CheckReport { events, imports })
+    }
+
+    /// What each loaded handler has cost so far, in load order.
+    pub fn handler_stats(&self) -> Vec<HandlerStats> {
+        self.handlers.iter().map(|h| h.stats.clone()).collect()
     }
 
     /// The loaded handlers' names and whether each is still enabled.
