@@ -193,11 +193,39 @@ fn check_lists_events_and_imports() {
 }
 
 #[test]
+fn a_handler_for_an_event_weir_never_raises_loads() {
+    // remote_log belongs to the seed's removed communication framework: declared in
+    // the WIT, accepted, never called.
+    let dir = scratch_dir("never-raised");
+    let file = component_file(
+        &dir,
+        "remote-log.wasm",
+        r#"(component
+            (core module $m
+                (memory (export "mem") 1)
+                (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 8)
+                (func (export "f") (param i64 i64 i32 i32)))
+            (core instance $i (instantiate $m))
+            (func $f (param "level" u64) (param "src" u64) (param "msg" string)
+                (canon lift (core func $i "f") (memory (core memory $i "mem")) (realloc (core func $i "realloc"))))
+            (instance $e (export "remote-log" (func $f)))
+            (export "weir:events/remote-log@0.1.0" (instance $e)))"#,
+    );
+    let out = run_weir(["check".as_ref(), file.as_os_str()]);
+    assert!(out.success(), "{}", out.stderr);
+    assert_eq!(out.stdout.lines().next(), Some("events: remote_log"), "{}", out.stdout);
+    run_trace(&demo_trace(), &dir.join("logs"), &["--handler", file.to_str().unwrap()]);
+}
+
+#[test]
 fn wit_prints_the_package() {
     let out = run_weir(["wit"]);
     assert!(out.success(), "{}", out.stderr);
     assert_eq!(out.stdout, weir_sandbox::WIT_TEXT);
     assert!(out.stdout.contains("package weir:events@0.1.0;"));
+    // Every event of the seed has its interface.
+    let interfaces = out.stdout.lines().filter(|l| l.starts_with("interface ")).count();
+    assert_eq!(interfaces, 73 + 4, "73 events plus types, log, reporter and runtime");
 }
 
 #[test]
