@@ -38,3 +38,27 @@ fn packet_events_reach_a_handler() {
     assert!(n("syns") >= syn_rows, "at least one bare SYN per connection that began with one");
     assert!(n("payload_bytes") > 0);
 }
+
+#[test]
+fn new_event_traces_every_dispatched_event() {
+    let dir = scratch_dir("event-trace");
+    let handler = dir.join("event_trace.wasm");
+    std::fs::write(&handler, weir_sandbox::testing::example("event_trace.wasm")).unwrap();
+    let logs = dir.join("logs");
+    run_trace(&demo_trace(), &logs, &["--handler", handler.to_str().unwrap()]);
+    let events = read_stream(&logs, "events").expect("events.log");
+    let conn = read_stream(&logs, "conn").expect("conn.log");
+    let named = |n: &str| events.rows.iter().filter(|r| r["name"] == n).collect::<Vec<_>>();
+    // The standard handlers take new_connection, connection_state_remove and the
+    // weirds: each dispatched one is traced, with the connection's uid in its arguments.
+    assert_eq!(named("new_connection").len(), conn.rows.len());
+    let removed = named("connection_state_remove");
+    assert_eq!(removed.len(), conn.rows.len());
+    for row in &conn.rows {
+        assert!(removed.iter().any(|r| r["args"].contains(&format!("uid={}", row["uid"]))), "{}", row["uid"]);
+    }
+    assert_eq!(named("conn_weird").len(), 1, "the bad checksum");
+    assert!(named("conn_weird")[0]["args"].contains("name: string = bad_TCP_checksum"));
+    // Events no handler takes are not dispatched, so not traced either.
+    assert!(named("new_packet").is_empty() && named("new_event").is_empty());
+}

@@ -23,6 +23,7 @@ const GUESTS: &[&str] = &[
     "reporter_in_reporter",
     "ambient_authority",
     "packet_census",
+    "event_trace",
     "count_conns",
     "read_all",
     "empty",

@@ -33,7 +33,7 @@ mod bindings {
 pub use bindings::weir::events::{log, reporter, runtime, types};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use types::{Connection, EncapsulatingConn, EndpointStats, IpAddress, PktHdr, RawPktHdr};
+use types::{CallArgument, Connection, EncapsulatingConn, EndpointStats, IpAddress, PktHdr, RawPktHdr};
 
 /// Every event a handler can take; each defaults to doing nothing. Only the
 /// events named in [`export_handler!`] are exported and delivered.
@@ -90,6 +90,8 @@ pub trait Handler {
     fn conn_stats(_c: Connection, _os: EndpointStats, _rs: EndpointStats) {}
     /// `rexmit_inconsistency`: a retransmission with other bytes.
     fn rexmit_inconsistency(_c: Connection, _t1: Vec<u8>, _t2: Vec<u8>, _tcp_flags: String) {}
+    /// `new_event`: before every other dispatched event (very costly).
+    fn new_event(_name: String, _params: Vec<CallArgument>) {}
 }
 
 /// The standard-library form of a WIT address.

@@ -244,3 +244,8 @@ pub fn endpoint_stats(s: &e::EndpointStats) -> w::EndpointStats {
         endian_type: s.endian_type,
     }
 }
+
+/// WIT form of a `call_argument`.
+pub fn call_argument(a: &e::CallArgument) -> w::CallArgument {
+    w::CallArgument { name: a.name.clone(), type_name: a.type_name.clone(), default_val: None, value: Some(a.value.clone()) }
+}

@@ -90,7 +90,10 @@ pub mod testing {
 
     /// Example handlers the tests run: file name and component bytes.
     pub const EXAMPLES: &[(&str, &[u8])] =
-        &[("packet_census.wasm", include_bytes!(concat!(env!("OUT_DIR"), "/packet_census.wasm")))];
+        &[
+            ("packet_census.wasm", include_bytes!(concat!(env!("OUT_DIR"), "/packet_census.wasm"))),
+            ("event_trace.wasm", include_bytes!(concat!(env!("OUT_DIR"), "/event_trace.wasm"))),
+        ];
 
     /// The example handler named `name` (`packet_census.wasm`).
     pub fn example(name: &str) -> &'static [u8] {
@@ -225,6 +228,7 @@ events! {
     MobileIpv6Message, mobile_ipv6_message, mobile_ipv6_message;
     ConnStats, conn_stats, conn_stats;
     RexmitInconsistency, rexmit_inconsistency, rexmit_inconsistency;
+    NewEvent, new_event, new_event;
 }
 
 /// An event converted to WIT values once, then delivered to every handler taking it.
@@ -582,6 +586,10 @@ impl Sandbox {
         if !self.handlers.iter().any(|h| !h.disabled && h.kinds.contains(&kind)) {
             return;
         }
+        // new_event runs synchronously before the handlers of every dispatched event.
+        if kind != EventKind::NewEvent && self.handlers.iter().any(|h| !h.disabled && h.kinds.contains(&EventKind::NewEvent)) {
+            self.dispatch_one(&Event::NewEvent { name: kind.name().to_string(), params: ev.arguments() });
+        }
         let wit = WitEvent::new(ev);
         let in_reporter_handler = matches!(kind, EventKind::ReporterInfo | EventKind::ReporterWarning | EventKind::ReporterError);
         for i in 0..self.handlers.len() {
@@ -671,6 +679,10 @@ impl Sandbox {
                 }
                 Event::ReporterError { t, msg, location } => {
                     g.reporter_error.as_ref().ok_or_else(missing)?.call_reporter_error(s, *t, msg, location)
+                }
+                Event::NewEvent { name, params } => {
+                    let params: Vec<_> = params.iter().map(convert::call_argument).collect();
+                    g.new_event.as_ref().ok_or_else(missing)?.call_new_event(s, name, &params)
                 }
                 Event::EventQueueFlushPoint => {
                     g.event_queue_flush_point.as_ref().ok_or_else(missing)?.call_event_queue_flush_point(s)

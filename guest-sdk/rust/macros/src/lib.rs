@@ -41,6 +41,7 @@ const EVENTS: &[(&str, &str, &str)] = &[
     ("esp_packet", "p: T::PktHdr", "p"),
     ("mobile_ipv6_message", "p: T::PktHdr", "p"),
     ("conn_stats", "c: T::Connection, os: T::EndpointStats, rs: T::EndpointStats", "c, os, rs"),
+    ("new_event", "name: String, params: ::std::vec::Vec<T::CallArgument>", "name, params"),
     ("rexmit_inconsistency", "c: T::Connection, t1: ::std::vec::Vec<u8>, t2: ::std::vec::Vec<u8>, tcp_flags: String", "c, t1, t2, tcp_flags"),
 ];
 

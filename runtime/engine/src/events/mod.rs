@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 
 pub use pkt::{PktHdr, RawPktHdr};
-pub use records::{ConnId, Connection, EncapConn, Endpoint, EndpointStats, Transport, TunnelType};
+pub use records::{CallArgument, ConnId, Connection, EncapConn, Endpoint, EndpointStats, Transport, TunnelType};
 
 macro_rules! event_kinds {
     ($($variant:ident = $name:literal,)*) => {
@@ -288,6 +288,13 @@ pub enum Event {
         /// Flag letters of the retransmitting segment (S F R A P U).
         tcp_flags: String,
     },
+    /// Raised before every other dispatched event, with its name and arguments.
+    NewEvent {
+        /// The event's name (`new_connection`).
+        name: String,
+        /// Its arguments, rendered.
+        params: Vec<CallArgument>,
+    },
     /// TCP statistics of both sides, just before `connection_state_remove`.
     ConnStats {
         /// The connection.
@@ -329,6 +336,89 @@ impl Event {
             Event::MobileIpv6Message(_) => EventKind::MobileIpv6Message,
             Event::ConnStats { .. } => EventKind::ConnStats,
             Event::RexmitInconsistency { .. } => EventKind::RexmitInconsistency,
+            Event::NewEvent { .. } => EventKind::NewEvent,
+        }
+    }
+}
+
+fn port(p: u16, t: Transport) -> String {
+    format!("{p}/{}", if t == Transport::Unknown { "unknown" } else { t.name() })
+}
+
+fn conn_text(c: &Connection) -> String {
+    let id = &c.id;
+    format!(
+        "[id=[orig_h={}, orig_p={}, resp_h={}, resp_p={}], uid={}, history={}, start_time={:.6}, duration={:.6}]",
+        id.orig_h,
+        port(id.orig_p, id.transport),
+        id.resp_h,
+        port(id.resp_p, id.transport),
+        c.uid,
+        c.history,
+        c.start_time,
+        c.duration
+    )
+}
+
+fn bytes_text(b: &[u8]) -> String {
+    b.iter().map(|&c| if (0x20..0x7f).contains(&c) && c != b'\\' { (c as char).to_string() } else { format!("\\x{c:02x}") }).collect()
+}
+
+impl Event {
+    /// The event's arguments as `new_event` reports them: name, type and value
+    /// rendered as text (a connection as its id, uid, history and times; packet
+    /// headers by their kind).
+    pub fn arguments(&self) -> Vec<CallArgument> {
+        let a = |name: &str, type_name: &str, value: String| CallArgument {
+            name: name.into(),
+            type_name: type_name.into(),
+            value,
+        };
+        let c = |c: &Connection| a("c", "connection", conn_text(c));
+        let s = |name: &str, v: &str| a(name, "string", v.to_string());
+        let n = |name: &str, v: u64| a(name, "count", v.to_string());
+        let t = |name: &str, v: f64| a(name, "time", format!("{v:.6}"));
+        let b = |name: &str, v: bool| a(name, "bool", if v { "T" } else { "F" }.into());
+        match self {
+            Event::BroInit | Event::BroDone | Event::EventQueueFlushPoint => vec![],
+            Event::BroScriptLoaded { path, level } => vec![s("path", path), n("level", *level)],
+            Event::NewConnection(x)
+            | Event::ConnectionReused(x)
+            | Event::ConnectionStateRemove(x)
+            | Event::ConnectionStatusUpdate(x)
+            | Event::ConnectionTimeout(x) => vec![c(x)],
+            Event::ConnectionFlowLabelChanged { c: x, is_orig, old_label, new_label } => {
+                vec![c(x), b("is_orig", *is_orig), n("old_label", *old_label as u64), n("new_label", *new_label as u64)]
+            }
+            Event::TunnelChanged { c: x, e } => vec![c(x), a("e", "EncapsulatingConnVector", format!("{} tunnels", e.len()))],
+            Event::ContentGap { c: x, is_orig, seq, length } => {
+                vec![c(x), b("is_orig", *is_orig), n("seq", *seq), n("length", *length)]
+            }
+            Event::ConnWeird { name, c: x, addl, source } => vec![s("name", name), c(x), s("addl", addl), s("source", source)],
+            Event::FlowWeird { name, src, dst, addl, source } => vec![
+                s("name", name),
+                a("src", "addr", src.to_string()),
+                a("dst", "addr", dst.to_string()),
+                s("addl", addl),
+                s("source", source),
+            ],
+            Event::NetWeird { name, addl, source } => vec![s("name", name), s("addl", addl), s("source", source)],
+            Event::ReporterInfo { t: tm, msg, location }
+            | Event::ReporterWarning { t: tm, msg, location }
+            | Event::ReporterError { t: tm, msg, location } => vec![t("t", *tm), s("msg", msg), s("location", location)],
+            Event::RawPacket(_) => vec![a("p", "raw_pkt_hdr", "[...]".into())],
+            Event::NewPacket { c: x, .. } | Event::Ipv6ExtHeaders { c: x, .. } => vec![c(x), a("p", "pkt_hdr", "[...]".into())],
+            Event::PacketContents { c: x, contents } => vec![c(x), s("contents", &bytes_text(contents))],
+            Event::EspPacket(_) | Event::MobileIpv6Message(_) => vec![a("p", "pkt_hdr", "[...]".into())],
+            Event::ConnStats { c: x, os, rs } => vec![
+                c(x),
+                a("os", "endpoint_stats", format!("[num_pkts={}]", os.num_pkts)),
+                a("rs", "endpoint_stats", format!("[num_pkts={}]", rs.num_pkts)),
+            ],
+            Event::RexmitInconsistency { c: x, t1, t2, tcp_flags } => {
+                vec![c(x), s("t1", &bytes_text(t1)), s("t2", &bytes_text(t2)), s("tcp_flags", tcp_flags)]
+            }
+            Event::NewEvent { name, params } => vec![s("name", name), a("params", "call_argument_vector", format!("{} arguments", params.len()))],
         }
     }
 }

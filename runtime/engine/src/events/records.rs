@@ -172,3 +172,15 @@ pub struct EndpointStats {
     /// Byte order of IP ID increments: 0 unknown, 1 little, 2 big, 3 confused.
     pub endian_type: u8,
 }
+
+/// `call_argument` (`new_event`): one parameter of a dispatched event, its
+/// value rendered as text in Zeek's style.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallArgument {
+    /// Parameter name.
+    pub name: String,
+    /// Short type description (`connection`, `string`, `count`, ...).
+    pub type_name: String,
+    /// The value as text.
+    pub value: String,
+}
