@@ -105,15 +105,7 @@ fn a_trace_cut_in_the_middle_of_a_record() {
 fn refuses_handler(file: &Path) {
     let dir = file.parent().unwrap();
     let name = name_of(file);
-    let out = run_weir([
-        "run".as_ref(),
-        "-r".as_ref(),
-        demo_trace().as_os_str(),
-        "--logdir".as_ref(),
-        dir.join("logs").as_os_str(),
-        "--handler".as_ref(),
-        file.as_os_str(),
-    ]);
+    let (_, out) = run_trace_unchecked(&demo_trace(), &dir.join("logs"), &["--handler", file.to_str().unwrap()]);
     assert_one_clear_line(&out, &name);
     let out = run_weir(["check".as_ref(), file.as_os_str()]);
     assert_one_clear_line(&out, &name);
@@ -234,17 +226,8 @@ fn per_handler_options_name_a_loaded_handler() {
     let file = dir.join("loop_forever.wasm");
     std::fs::write(&file, weir_sandbox::testing::hostile("loop_forever.wasm")).unwrap();
     for (flag, value) in [("--handler-fuel", "other.wasm=5"), ("--grant-dir", "other.wasm=/tmp"), ("--handler-fuel", "loop_forever.wasm=lots")] {
-        let out = run_weir([
-            "run".as_ref(),
-            "-r".as_ref(),
-            demo_trace().as_os_str(),
-            "--logdir".as_ref(),
-            dir.join("logs").as_os_str(),
-            "--handler".as_ref(),
-            file.as_os_str(),
-            flag.as_ref(),
-            value.as_ref(),
-        ]);
+        let handler = file.to_str().unwrap();
+        let (_, out) = run_trace_unchecked(&demo_trace(), &dir.join("logs"), &["--handler", handler, flag, value]);
         assert_one_clear_line(&out, flag);
     }
 }

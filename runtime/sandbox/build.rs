@@ -6,11 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const GUESTS: &[&str] = &[
-    "conn",
-    "weird",
-    "reporter",
-    "tunnel",
+/// The standard handlers, embedded in the binary.
+const STANDARD: &[&str] = &["conn", "weird", "reporter", "tunnel"];
+/// Hostile handlers, for the tests (`testing::HOSTILE`).
+const HOSTILE: &[&str] = &[
     "loop_forever",
     "allocate_forever",
     "recurse_forever",
@@ -22,12 +21,20 @@ const GUESTS: &[&str] = &[
     "trap_in_reporter_error",
     "reporter_in_reporter",
     "ambient_authority",
-    "packet_census",
-    "event_trace",
-    "count_conns",
-    "read_all",
-    "empty",
 ];
+/// Example handlers the tests run (`testing::EXAMPLES`).
+const EXAMPLES: &[&str] = &["packet_census", "event_trace"];
+/// Benchmark handlers (`benches/`).
+const BENCH: &[&str] = &["count_conns", "read_all", "empty"];
+
+/// `(file name, bytes)` table of `names`, as Rust source for `include!`.
+fn table(name: &str, doc: &str, names: &[&str]) -> String {
+    let rows: String = names
+        .iter()
+        .map(|g| format!("    (\"{g}.wasm\", include_bytes!(concat!(env!(\"OUT_DIR\"), \"/{g}.wasm\"))),\n"))
+        .collect();
+    format!("/// {doc}: file name and component bytes.\npub const {name}: &[(&str, &[u8])] = &[\n{rows}];\n")
+}
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
@@ -68,8 +75,10 @@ fn main() {
         }
         panic!("building the guest components in examples/ failed:\n{stderr}");
     }
-    for g in GUESTS {
+    for g in STANDARD.iter().chain(HOSTILE).chain(EXAMPLES).chain(BENCH) {
         let from = guest_target.join("wasm32-wasip2/release").join(format!("{g}.wasm"));
         std::fs::copy(&from, out.join(format!("{g}.wasm"))).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
     }
+    let tables = table("HOSTILE", "Every hostile handler", HOSTILE) + &table("EXAMPLES", "Example handlers the tests run", EXAMPLES);
+    std::fs::write(out.join("testing.rs"), tables).expect("write testing.rs");
 }

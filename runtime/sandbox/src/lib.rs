@@ -66,34 +66,7 @@ pub mod standard {
 /// (by file name: `loop_forever.wasm`, ...).
 #[doc(hidden)]
 pub mod testing {
-    macro_rules! hostile {
-        ($($name:literal),* $(,)?) => {
-            /// Every hostile handler: file name and component bytes.
-            pub const HOSTILE: &[(&str, &[u8])] = &[
-                $( (concat!($name, ".wasm"), include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".wasm"))), )*
-            ];
-        };
-    }
-    hostile!(
-        "loop_forever",
-        "allocate_forever",
-        "recurse_forever",
-        "trap_panic",
-        "trap_every_nth",
-        "flood_log",
-        "flood_reporter",
-        "huge_strings",
-        "trap_in_reporter_error",
-        "reporter_in_reporter",
-        "ambient_authority",
-    );
-
-    /// Example handlers the tests run: file name and component bytes.
-    pub const EXAMPLES: &[(&str, &[u8])] =
-        &[
-            ("packet_census.wasm", include_bytes!(concat!(env!("OUT_DIR"), "/packet_census.wasm"))),
-            ("event_trace.wasm", include_bytes!(concat!(env!("OUT_DIR"), "/event_trace.wasm"))),
-        ];
+    include!(concat!(env!("OUT_DIR"), "/testing.rs"));
 
     /// The example handler named `name` (`packet_census.wasm`).
     pub fn example(name: &str) -> &'static [u8] {
