@@ -171,7 +171,7 @@ impl Sessions {
     pub fn remove(&mut self, slot: u32, q: &mut EventQueue) {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.take()) else { return };
         if let (ProtoState::Tcp(t), true) = (&c.state, q.wants(EventKind::ConnStats)) {
-            q.push(Event::ConnStats { c: Box::new(c.snapshot()), os: t.orig.stats.rec, rs: t.resp.stats.rec });
+            q.push(Event::ConnStats { c: Box::new(c.snapshot()), os: t.orig.stats_record(), rs: t.resp.stats_record() });
         }
         if q.wants(EventKind::ConnectionStateRemove) {
             q.push(Event::ConnectionStateRemove(Box::new(c.snapshot())));
@@ -219,13 +219,14 @@ impl Sessions {
     fn conn_weird(&mut self, slot: u32, name: &'static str, addl: String, source: &'static str, q: &mut EventQueue) {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
         c.did_weird = true;
-        let count = match c.weird_counts.iter_mut().find(|(n, _)| *n == name) {
+        let counts = c.weird_counts.get_or_insert_with(Box::default);
+        let count = match counts.iter_mut().find(|(n, _)| *n == name) {
             Some((_, k)) => {
                 *k += 1;
                 *k
             }
             None => {
-                c.weird_counts.push((name, 1));
+                counts.push((name, 1));
                 1
             }
         };
@@ -452,7 +453,7 @@ impl Sessions {
             _ => false,
         } && ip.dst != IpAddr::V4(Ipv4Addr::BROADCAST);
 
-        let uid = self.uids.next('C');
+        let uid = self.uids.next_words();
         let mut c = Conn::new(key, src, dst, ip.proto, uid, p.ts, p.l2, p.encap, ip.flow_label);
         c.conn_size = self.cfg.use_conn_size_analyzer;
         if flip {
@@ -505,13 +506,15 @@ impl Sessions {
 
     fn check_encapsulation(&mut self, slot: u32, encap: &[EncapConn], q: &mut EventQueue) {
         let c = self.slots[slot as usize].as_mut().unwrap();
-        if encap_equal(&c.cur_encap, encap) {
+        if encap_equal(c.cur_encap(), encap) {
             return;
         }
-        c.cur_encap = encap.to_vec();
-        c.tunnel_changes += 1;
-        if c.tunnel_changes > 5 {
-            if c.tunnel_changes == 6 {
+        let tun = c.tunnels.get_or_insert_with(Box::default);
+        tun.cur_encap = encap.to_vec();
+        tun.changes += 1;
+        let changes = tun.changes;
+        if changes > 5 {
+            if changes == 6 {
                 c.history.push('X');
                 self.conn_weird(slot, "tunnel_max_changes_per_connection_exceeded", String::new(), "", q);
             }
