@@ -14,6 +14,7 @@ use crate::events::{pkt, EncapConn, Event, EventKind, EventQueue, TunnelType};
 use conn::{Conn, ProtoState};
 use key::{icmp_ports, ConnKey};
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr};
 use timers::{TimerKind, TimerQueue};
 
@@ -36,15 +37,17 @@ pub struct PacketInfo<'a, 'b> {
     pub encap: &'b [EncapConn],
 }
 
-/// The connection table's map: foldhash (hashbrown's default hasher,
-/// randomly seeded per process) is several times faster than SipHash on
+/// The connection table's index: slot numbers only (4 bytes a bucket), each
+/// hashed and compared through the key its connection holds. foldhash
+/// (randomly seeded per process) is several times faster than SipHash on
 /// the short keys of a packet's lookup.
-type ConnTable = HashMap<ConnKey, u32, foldhash::fast::RandomState>;
+type ConnTable = hashbrown::HashTable<u32>;
 
 /// The connection table with its timers.
 pub struct Sessions {
     cfg: Config,
     table: ConnTable,
+    hasher: foldhash::fast::RandomState,
     slots: Vec<Option<Conn>>,
     free: Vec<u32>,
     timers: TimerQueue,
@@ -59,7 +62,8 @@ impl Sessions {
         let uids = uid::UidGen::new(cfg.uid_seed);
         Sessions {
             cfg,
-            table: ConnTable::default(),
+            table: ConnTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
             slots: Vec::new(),
             free: Vec::new(),
             timers: TimerQueue::default(),
@@ -115,7 +119,7 @@ impl Sessions {
         if c.timer_gen != tm.generation {
             return;
         }
-        match tm.kind {
+        match tm.kind() {
             TimerKind::Inactivity => {
                 if c.inactivity_timeout <= 0.0 {
                     return;
@@ -176,7 +180,9 @@ impl Sessions {
         if q.wants(EventKind::ConnectionStateRemove) {
             q.push(Event::ConnectionStateRemove(Box::new(c.snapshot())));
         }
-        self.table.remove(&c.key);
+        if let Ok(e) = self.table.find_entry(self.hasher.hash_one(c.key), |&s| s == slot) {
+            e.remove();
+        }
         self.free.push(slot);
     }
 
@@ -207,8 +213,17 @@ impl Sessions {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.table.insert(key, slot);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        let rehash = |s: &u32| slots[*s as usize].as_ref().map_or(0, |c| hasher.hash_one(c.key));
+        self.table.insert_unique(hasher.hash_one(key), slot, rehash);
         slot
+    }
+
+    /// The slot of the connection with `key`, if tracked.
+    fn lookup(&self, key: &ConnKey) -> Option<u32> {
+        let slots = &self.slots;
+        let same = |s: &u32| slots[*s as usize].as_ref().is_some_and(|c| c.key == *key);
+        self.table.find(self.hasher.hash_one(key), same).copied()
     }
 
     fn fresh_timer_gen(&mut self) -> u32 {
@@ -267,7 +282,7 @@ impl Sessions {
             key.ctx = (p.l2.vlan, p.l2.inner_vlan);
         }
 
-        let slot = match self.table.get(&key).copied() {
+        let slot = match self.lookup(&key) {
             Some(slot) => {
                 let reuse = match p.l4 {
                     L4::Tcp(seg) => tcp::is_reuse(self.conn(slot).unwrap(), seg, p.ts, &self.cfg),
