@@ -68,7 +68,8 @@ pub struct TcpEndpoint {
     /// Reassembly: relative sequence number up to which data is accounted for.
     last_reassem: u64,
     /// Reassembly: captured data above a hole, as sorted `[seq, upper)` ranges.
-    blocks: Vec<(u64, u64)>,
+    /// Boxed and made on the first hole: most connections never have one.
+    blocks: Option<Box<Vec<(u64, u64)>>>,
     gap: Scaled,
     /// TCPStats analyzer counters, made on the first packet when
     /// `conn_stats` is wanted (`Config::tcp_stats`).
@@ -277,24 +278,35 @@ impl TcpEndpoint {
         if seq <= self.last_reassem {
             self.last_reassem = upper;
         } else {
-            let at = self.blocks.partition_point(|b| b.0 < seq);
-            self.blocks.insert(at, (seq, upper));
+            let blocks = self.blocks.get_or_insert_with(Box::default);
+            let at = blocks.partition_point(|b| b.0 < seq);
+            blocks.insert(at, (seq, upper));
             // Merge overlapping or touching neighbours.
-            let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.blocks.len());
-            for b in self.blocks.drain(..) {
+            let mut merged: Vec<(u64, u64)> = Vec::with_capacity(blocks.len());
+            for b in blocks.drain(..) {
                 match merged.last_mut() {
                     Some(last) if b.0 <= last.1 => last.1 = last.1.max(b.1),
                     _ => merged.push(b),
                 }
             }
-            self.blocks = merged;
+            **blocks = merged;
         }
-        while let Some(&(s, u)) = self.blocks.first() {
+        while let Some(&(s, u)) = self.blocks.as_ref().and_then(|b| b.first()) {
             if s > self.last_reassem {
                 break;
             }
             self.last_reassem = self.last_reassem.max(u);
-            self.blocks.remove(0);
+            self.drop_first_block();
+        }
+    }
+
+    /// Removes the lowest captured block, and the box with the last one.
+    fn drop_first_block(&mut self) {
+        if let Some(b) = self.blocks.as_mut() {
+            b.remove(0);
+            if b.is_empty() {
+                self.blocks = None;
+            }
         }
     }
 
@@ -315,7 +327,7 @@ impl TcpEndpoint {
             self.last_reassem = seq;
             return;
         }
-        while let Some(&(s, u)) = self.blocks.first() {
+        while let Some(&(s, u)) = self.blocks.as_ref().and_then(|b| b.first()) {
             if s >= seq {
                 break;
             }
@@ -323,7 +335,7 @@ impl TcpEndpoint {
                 gaps.push((self.last_reassem, s - self.last_reassem));
             }
             self.last_reassem = self.last_reassem.max(u);
-            self.blocks.remove(0);
+            self.drop_first_block();
         }
         if seq > self.last_reassem {
             gaps.push((self.last_reassem, seq - self.last_reassem));
