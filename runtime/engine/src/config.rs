@@ -64,6 +64,8 @@ pub struct Config {
     /// Keep unacknowledged TCP payload to compare retransmissions (set when
     /// `rexmit_inconsistency` is subscribed).
     pub check_rexmit: bool,
+    /// Count the TCPStats figures per side (set when `conn_stats` is subscribed).
+    pub tcp_stats: bool,
 }
 
 impl Default for Config {
@@ -94,6 +96,7 @@ impl Default for Config {
             vlan_conn_key: false,
             use_conn_size_analyzer: true,
             check_rexmit: false,
+            tcp_stats: false,
         }
     }
 }

@@ -64,6 +64,7 @@ impl Engine {
     /// A new engine raising the events in `subs`.
     pub fn new(mut cfg: Config, subs: Subscriptions) -> Self {
         cfg.check_rexmit = subs.wants(EventKind::RexmitInconsistency);
+        cfg.tcp_stats = subs.wants(EventKind::ConnStats);
         Engine {
             sessions: Sessions::new(cfg.clone()),
             frags: FragReassembler::new(cfg.frag_timeout),
@@ -381,7 +382,7 @@ impl Engine {
         }
         let c = self.sessions.conn(slot).expect("connection of a processed packet");
         let cid = ConnId { orig_h: c.orig.0, orig_p: c.orig.1, resp_h: c.resp.0, resp_p: c.resp.1, transport: Transport::Udp, proto: 17 };
-        encap.push(EncapConn { cid, tunnel_type: kind, uid: c.uid.clone() });
+        encap.push(EncapConn { cid, tunnel_type: kind, uid: c.uid_string() });
         self.inner(ts, inner, encap);
         encap.pop();
     }

@@ -3,6 +3,7 @@
 
 use super::key::ConnKey;
 use super::tcp::TcpState;
+use super::uid::Uid;
 use crate::decode::L2Info;
 use crate::events::{ConnId, Connection, EncapConn, Endpoint, Transport};
 use std::net::IpAddr;
@@ -54,6 +55,70 @@ impl Scaled {
     }
 }
 
+/// History letters: up to 22 kept inline, a longer string on the heap.
+#[derive(Clone, Debug)]
+pub enum History {
+    /// Length and ASCII letters.
+    Inline(u8, [u8; 22]),
+    /// The letters once they outgrow the inline buffer.
+    Heap(Box<String>),
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History::Inline(0, [0; 22])
+    }
+}
+
+impl History {
+    /// The letters.
+    pub fn as_str(&self) -> &str {
+        match self {
+            History::Inline(n, b) => std::str::from_utf8(&b[..*n as usize]).unwrap_or(""),
+            History::Heap(s) => s,
+        }
+    }
+
+    /// Appends a letter.
+    pub fn push(&mut self, c: char) {
+        match self {
+            History::Inline(n, b) if c.is_ascii() && (*n as usize) < b.len() => {
+                b[*n as usize] = c as u8;
+                *n += 1;
+            }
+            History::Inline(..) => {
+                let mut s = String::with_capacity(32);
+                s.push_str(self.as_str());
+                s.push(c);
+                *self = History::Heap(Box::new(s));
+            }
+            History::Heap(s) => s.push(c),
+        }
+    }
+
+    /// Replaces the letters with `s`.
+    pub fn set(&mut self, s: &str) {
+        *self = History::default();
+        s.chars().for_each(|c| self.push(c));
+    }
+
+    /// Whether letter `c` was recorded.
+    pub fn contains(&self, c: char) -> bool {
+        self.as_str().contains(c)
+    }
+}
+
+/// Encapsulation facts of a tunnelled connection (absent for most).
+#[derive(Clone, Debug, Default)]
+pub struct Tunnels {
+    /// Encapsulation stack at creation.
+    pub tunnel: Option<Vec<EncapConn>>,
+    /// Encapsulation of the latest packet, for `tunnel_changed`.
+    pub cur_encap: Vec<EncapConn>,
+    /// Number of `tunnel_changed` events raised.
+    pub changes: u32,
+}
+
 /// Per-direction counters that every protocol keeps.
 #[derive(Clone, Copy, Debug)]
 pub struct Side {
@@ -99,14 +164,14 @@ pub struct Conn {
     pub proto: u8,
     /// Transport of the ports.
     pub transport: Transport,
-    /// UID.
-    pub uid: String,
+    /// UID, formatted when a record is built.
+    pub uid: Uid,
     /// Time of the creating packet.
     pub start_time: f64,
     /// Time of the latest packet that counts for duration.
     pub last_time: f64,
     /// History letters.
-    pub history: String,
+    pub history: History,
     /// History bits already recorded.
     pub hist_seen: u32,
     /// Originator counters.
@@ -117,20 +182,16 @@ pub struct Conn {
     pub state: ProtoState,
     /// Inactivity timeout in force (0 = none).
     pub inactivity_timeout: f64,
-    /// Encapsulation stack at creation.
-    pub tunnel: Option<Vec<EncapConn>>,
-    /// Encapsulation of the latest packet, for `tunnel_changed`.
-    pub cur_encap: Vec<EncapConn>,
-    /// Number of `tunnel_changed` events raised.
-    pub tunnel_changes: u32,
+    /// Encapsulation state; `None` while no packet was tunnelled.
+    pub tunnels: Option<Box<Tunnels>>,
     /// VLAN ids of the creating packet.
     pub vlan: Option<u16>,
     /// Inner VLAN id of the creating packet.
     pub inner_vlan: Option<u16>,
     /// Whether a weird was raised for this connection.
     pub did_weird: bool,
-    /// Weird counts per name, for rate limiting.
-    pub weird_counts: Vec<(&'static str, u64)>,
+    /// Weird counts per name, for rate limiting (made on the first weird).
+    pub weird_counts: Option<Box<Vec<(&'static str, u64)>>>,
     /// Cleared when a timer decided the connection is over.
     pub is_active: bool,
     /// Whether the responder's flow label was recorded yet.
@@ -151,7 +212,7 @@ impl Conn {
         src: (IpAddr, u16),
         dst: (IpAddr, u16),
         proto: u8,
-        uid: String,
+        uid: Uid,
         t: f64,
         l2: &L2Info,
         encap: &[EncapConn],
@@ -168,19 +229,18 @@ impl Conn {
             uid,
             start_time: t,
             last_time: t,
-            history: String::new(),
+            history: History::default(),
             hist_seen: 0,
             o: Side { l2_addr: l2.src.filter(|m| *m != [0; 6]), flow_label, ..Side::default() },
             r: Side { l2_addr: l2.dst.filter(|m| *m != [0; 6]), ..Side::default() },
             state,
             inactivity_timeout: 0.0,
-            tunnel: if encap.is_empty() { None } else { Some(encap.to_vec()) },
-            cur_encap: encap.to_vec(),
-            tunnel_changes: 0,
+            tunnels: (!encap.is_empty())
+                .then(|| Box::new(Tunnels { tunnel: Some(encap.to_vec()), cur_encap: encap.to_vec(), changes: 0 })),
             vlan: l2.vlan,
             inner_vlan: l2.inner_vlan,
             did_weird: false,
-            weird_counts: Vec::new(),
+            weird_counts: None,
             is_active: true,
             resp_label_seen: false,
             orig_label_seen: true,
@@ -240,6 +300,16 @@ impl Conn {
         }
     }
 
+    /// The UID's text form.
+    pub fn uid_string(&self) -> String {
+        self.uid.format('C')
+    }
+
+    /// Encapsulation of the latest packet (empty when not tunnelled).
+    pub fn cur_encap(&self) -> &[EncapConn] {
+        self.tunnels.as_ref().map_or(&[], |t| &t.cur_encap)
+    }
+
     /// The `connection` record as events see it now.
     pub fn snapshot(&self) -> Connection {
         let (os, rs) = match &self.state {
@@ -272,9 +342,9 @@ impl Conn {
             start_time: self.start_time,
             duration: self.last_time - self.start_time,
             service: Vec::new(),
-            history: self.history.clone(),
-            uid: self.uid.clone(),
-            tunnel: self.tunnel.clone(),
+            history: self.history.as_str().to_string(),
+            uid: self.uid_string(),
+            tunnel: self.tunnels.as_ref().and_then(|t| t.tunnel.clone()),
             vlan: self.vlan.map(i64::from),
             inner_vlan: self.inner_vlan.map(i64::from),
         }

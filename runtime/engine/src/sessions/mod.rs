@@ -14,6 +14,7 @@ use crate::events::{pkt, EncapConn, Event, EventKind, EventQueue, TunnelType};
 use conn::{Conn, ProtoState};
 use key::{icmp_ports, ConnKey};
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr};
 use timers::{TimerKind, TimerQueue};
 
@@ -36,15 +37,17 @@ pub struct PacketInfo<'a, 'b> {
     pub encap: &'b [EncapConn],
 }
 
-/// The connection table's map: foldhash (hashbrown's default hasher,
-/// randomly seeded per process) is several times faster than SipHash on
+/// The connection table's index: slot numbers only (4 bytes a bucket), each
+/// hashed and compared through the key its connection holds. foldhash
+/// (randomly seeded per process) is several times faster than SipHash on
 /// the short keys of a packet's lookup.
-type ConnTable = HashMap<ConnKey, u32, foldhash::fast::RandomState>;
+type ConnTable = hashbrown::HashTable<u32>;
 
 /// The connection table with its timers.
 pub struct Sessions {
     cfg: Config,
     table: ConnTable,
+    hasher: foldhash::fast::RandomState,
     slots: Vec<Option<Conn>>,
     free: Vec<u32>,
     timers: TimerQueue,
@@ -59,7 +62,8 @@ impl Sessions {
         let uids = uid::UidGen::new(cfg.uid_seed);
         Sessions {
             cfg,
-            table: ConnTable::default(),
+            table: ConnTable::new(),
+            hasher: foldhash::fast::RandomState::default(),
             slots: Vec::new(),
             free: Vec::new(),
             timers: TimerQueue::default(),
@@ -115,7 +119,7 @@ impl Sessions {
         if c.timer_gen != tm.generation {
             return;
         }
-        match tm.kind {
+        match tm.kind() {
             TimerKind::Inactivity => {
                 if c.inactivity_timeout <= 0.0 {
                     return;
@@ -171,12 +175,14 @@ impl Sessions {
     pub fn remove(&mut self, slot: u32, q: &mut EventQueue) {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.take()) else { return };
         if let (ProtoState::Tcp(t), true) = (&c.state, q.wants(EventKind::ConnStats)) {
-            q.push(Event::ConnStats { c: Box::new(c.snapshot()), os: t.orig.stats.rec, rs: t.resp.stats.rec });
+            q.push(Event::ConnStats { c: Box::new(c.snapshot()), os: t.orig.stats_record(), rs: t.resp.stats_record() });
         }
         if q.wants(EventKind::ConnectionStateRemove) {
             q.push(Event::ConnectionStateRemove(Box::new(c.snapshot())));
         }
-        self.table.remove(&c.key);
+        if let Ok(e) = self.table.find_entry(self.hasher.hash_one(c.key), |&s| s == slot) {
+            e.remove();
+        }
         self.free.push(slot);
     }
 
@@ -207,8 +213,17 @@ impl Sessions {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.table.insert(key, slot);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        let rehash = |s: &u32| slots[*s as usize].as_ref().map_or(0, |c| hasher.hash_one(c.key));
+        self.table.insert_unique(hasher.hash_one(key), slot, rehash);
         slot
+    }
+
+    /// The slot of the connection with `key`, if tracked.
+    fn lookup(&self, key: &ConnKey) -> Option<u32> {
+        let slots = &self.slots;
+        let same = |s: &u32| slots[*s as usize].as_ref().is_some_and(|c| c.key == *key);
+        self.table.find(self.hasher.hash_one(key), same).copied()
     }
 
     fn fresh_timer_gen(&mut self) -> u32 {
@@ -219,13 +234,14 @@ impl Sessions {
     fn conn_weird(&mut self, slot: u32, name: &'static str, addl: String, source: &'static str, q: &mut EventQueue) {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
         c.did_weird = true;
-        let count = match c.weird_counts.iter_mut().find(|(n, _)| *n == name) {
+        let counts = c.weird_counts.get_or_insert_with(Box::default);
+        let count = match counts.iter_mut().find(|(n, _)| *n == name) {
             Some((_, k)) => {
                 *k += 1;
                 *k
             }
             None => {
-                c.weird_counts.push((name, 1));
+                counts.push((name, 1));
                 1
             }
         };
@@ -266,7 +282,7 @@ impl Sessions {
             key.ctx = (p.l2.vlan, p.l2.inner_vlan);
         }
 
-        let slot = match self.table.get(&key).copied() {
+        let slot = match self.lookup(&key) {
             Some(slot) => {
                 let reuse = match p.l4 {
                     L4::Tcp(seg) => tcp::is_reuse(self.conn(slot).unwrap(), seg, p.ts, &self.cfg),
@@ -452,7 +468,7 @@ impl Sessions {
             _ => false,
         } && ip.dst != IpAddr::V4(Ipv4Addr::BROADCAST);
 
-        let uid = self.uids.next('C');
+        let uid = self.uids.next_words();
         let mut c = Conn::new(key, src, dst, ip.proto, uid, p.ts, p.l2, p.encap, ip.flow_label);
         c.conn_size = self.cfg.use_conn_size_analyzer;
         if flip {
@@ -505,13 +521,15 @@ impl Sessions {
 
     fn check_encapsulation(&mut self, slot: u32, encap: &[EncapConn], q: &mut EventQueue) {
         let c = self.slots[slot as usize].as_mut().unwrap();
-        if encap_equal(&c.cur_encap, encap) {
+        if encap_equal(c.cur_encap(), encap) {
             return;
         }
-        c.cur_encap = encap.to_vec();
-        c.tunnel_changes += 1;
-        if c.tunnel_changes > 5 {
-            if c.tunnel_changes == 6 {
+        let tun = c.tunnels.get_or_insert_with(Box::default);
+        tun.cur_encap = encap.to_vec();
+        tun.changes += 1;
+        let changes = tun.changes;
+        if changes > 5 {
+            if changes == 6 {
                 c.history.push('X');
                 self.conn_weird(slot, "tunnel_max_changes_per_connection_exceeded", String::new(), "", q);
             }

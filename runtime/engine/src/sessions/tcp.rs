@@ -68,14 +68,24 @@ pub struct TcpEndpoint {
     /// Reassembly: relative sequence number up to which data is accounted for.
     last_reassem: u64,
     /// Reassembly: captured data above a hole, as sorted `[seq, upper)` ranges.
-    blocks: Vec<(u64, u64)>,
+    /// Boxed and made on the first hole: most connections never have one.
+    blocks: Option<Box<Vec<(u64, u64)>>>,
     gap: Scaled,
-    /// TCPStats analyzer counters.
-    pub stats: Stats,
-    /// Payload delivered in order and not yet acknowledged, kept only to
-    /// compare retransmissions (`rexmit_inconsistency`); starts at `kept_from`.
-    kept: std::collections::VecDeque<u8>,
-    kept_from: u64,
+    /// TCPStats analyzer counters, made on the first packet when
+    /// `conn_stats` is wanted (`Config::tcp_stats`).
+    pub stats: Option<Box<Stats>>,
+    /// Unacknowledged payload for retransmission checks, made on first use
+    /// when `rexmit_inconsistency` is wanted (`Config::check_rexmit`).
+    kept: Option<Box<Kept>>,
+}
+
+/// Payload delivered in order and not yet acknowledged, kept only to
+/// compare retransmissions (`rexmit_inconsistency`).
+#[derive(Clone, Debug, Default)]
+struct Kept {
+    /// The bytes, starting at relative sequence number `from`.
+    bytes: std::collections::VecDeque<u8>,
+    from: u64,
 }
 
 /// At most this many unacknowledged bytes are kept per side for
@@ -189,6 +199,11 @@ impl TcpEndpoint {
         (full.wrapping_sub(self.start_seq as u64), false)
     }
 
+    /// The `conn_stats` record of this side (zero when not counted).
+    pub fn stats_record(&self) -> crate::events::EndpointStats {
+        self.stats.as_ref().map(|s| s.rec).unwrap_or_default()
+    }
+
     /// Logical bytes sent (`TCP_Endpoint::Size`); `peer` is the other side.
     pub fn size(&self, peer: &TcpEndpoint) -> u64 {
         if self.prev_state == EndpointState::SynSent
@@ -217,25 +232,26 @@ impl TcpEndpoint {
     /// Compares a retransmitted payload with the kept bytes it overlaps and
     /// keeps what extends them. Returns (kept, new) bytes when they differ.
     fn check_rexmit(&mut self, seq: u64, data: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-        if self.kept.is_empty() {
-            self.kept_from = seq;
+        let k = self.kept.get_or_insert_with(Box::default);
+        if k.bytes.is_empty() {
+            k.from = seq;
         }
-        let kept_end = self.kept_from + self.kept.len() as u64;
+        let kept_end = k.from + k.bytes.len() as u64;
         let mut diff = None;
-        let lo = seq.max(self.kept_from);
+        let lo = seq.max(k.from);
         let hi = (seq + data.len() as u64).min(kept_end);
         if lo < hi {
-            let old: Vec<u8> = self.kept.range((lo - self.kept_from) as usize..(hi - self.kept_from) as usize).copied().collect();
+            let old: Vec<u8> = k.bytes.range((lo - k.from) as usize..(hi - k.from) as usize).copied().collect();
             let new = &data[(lo - seq) as usize..(hi - seq) as usize];
             if old != new {
                 diff = Some((old, new.to_vec()));
             }
         }
         if seq <= kept_end && seq + data.len() as u64 > kept_end {
-            self.kept.extend(&data[(kept_end - seq) as usize..]);
-            while self.kept.len() > MAX_KEPT {
-                self.kept.pop_front();
-                self.kept_from += 1;
+            k.bytes.extend(&data[(kept_end - seq) as usize..]);
+            while k.bytes.len() > MAX_KEPT {
+                k.bytes.pop_front();
+                k.from += 1;
             }
         }
         diff
@@ -243,9 +259,10 @@ impl TcpEndpoint {
 
     /// Drops kept bytes the peer acknowledged.
     fn trim_kept(&mut self, ack: u64) {
-        while ack > self.kept_from && !self.kept.is_empty() {
-            self.kept.pop_front();
-            self.kept_from += 1;
+        let Some(k) = self.kept.as_mut() else { return };
+        while ack > k.from && !k.bytes.is_empty() {
+            k.bytes.pop_front();
+            k.from += 1;
         }
     }
 
@@ -261,24 +278,35 @@ impl TcpEndpoint {
         if seq <= self.last_reassem {
             self.last_reassem = upper;
         } else {
-            let at = self.blocks.partition_point(|b| b.0 < seq);
-            self.blocks.insert(at, (seq, upper));
+            let blocks = self.blocks.get_or_insert_with(Box::default);
+            let at = blocks.partition_point(|b| b.0 < seq);
+            blocks.insert(at, (seq, upper));
             // Merge overlapping or touching neighbours.
-            let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.blocks.len());
-            for b in self.blocks.drain(..) {
+            let mut merged: Vec<(u64, u64)> = Vec::with_capacity(blocks.len());
+            for b in blocks.drain(..) {
                 match merged.last_mut() {
                     Some(last) if b.0 <= last.1 => last.1 = last.1.max(b.1),
                     _ => merged.push(b),
                 }
             }
-            self.blocks = merged;
+            **blocks = merged;
         }
-        while let Some(&(s, u)) = self.blocks.first() {
+        while let Some(&(s, u)) = self.blocks.as_ref().and_then(|b| b.first()) {
             if s > self.last_reassem {
                 break;
             }
             self.last_reassem = self.last_reassem.max(u);
-            self.blocks.remove(0);
+            self.drop_first_block();
+        }
+    }
+
+    /// Removes the lowest captured block, and the box with the last one.
+    fn drop_first_block(&mut self) {
+        if let Some(b) = self.blocks.as_mut() {
+            b.remove(0);
+            if b.is_empty() {
+                self.blocks = None;
+            }
         }
     }
 
@@ -299,7 +327,7 @@ impl TcpEndpoint {
             self.last_reassem = seq;
             return;
         }
-        while let Some(&(s, u)) = self.blocks.first() {
+        while let Some(&(s, u)) = self.blocks.as_ref().and_then(|b| b.first()) {
             if s >= seq {
                 break;
             }
@@ -307,7 +335,7 @@ impl TcpEndpoint {
                 gaps.push((self.last_reassem, s - self.last_reassem));
             }
             self.last_reassem = self.last_reassem.max(u);
-            self.blocks.remove(0);
+            self.drop_first_block();
         }
         if seq > self.last_reassem {
             gaps.push((self.last_reassem, seq - self.last_reassem));
@@ -482,9 +510,9 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
 
     // A connection that began with a SYN+ACK is flipped by the next pure
     // ACK or data packet from either side.
-    if c.history == "H" && !flags.syn() && !flags.fin() && !flags.rst() && (len > 0 || flags.ack()) {
+    if c.history.as_str() == "H" && !flags.syn() && !flags.fin() && !flags.rst() && (len > 0 || flags.ack()) {
         c.flip_roles();
-        c.history = String::from("^h");
+        c.history.set("^h");
         is_orig = !is_orig;
     }
 
@@ -669,7 +697,9 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
         }
         tcp(c).ep(is_orig).0.data_sent(rel_data, len as u64);
     }
-    tcp(c).ep(is_orig).0.stats.packet(ip_id, rel_data, len as u64);
+    if cfg.tcp_stats {
+        tcp(c).ep(is_orig).0.stats.get_or_insert_with(Box::default).packet(ip_id, rel_data, len as u64);
+    }
 
     if do_close {
         connection_closed(c, is_orig, t, cfg, fx);

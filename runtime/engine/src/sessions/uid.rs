@@ -41,13 +41,33 @@ impl UidGen {
 
     /// The next UID with `prefix` (`C` for connections).
     pub fn next(&mut self, prefix: char) -> String {
+        self.next_words().format(prefix)
+    }
+
+    /// The next UID as its two words, formatted later with [`Uid::format`].
+    pub fn next_words(&mut self) -> Uid {
         self.counter += 1;
-        let w0 = splitmix64(self.key ^ splitmix64(self.counter)) >> 32;
+        let w0 = (splitmix64(self.key ^ splitmix64(self.counter)) >> 32) as u32;
         let w1 = splitmix64(self.key.rotate_left(17) ^ splitmix64(self.counter ^ 0xa5a5_a5a5));
+        Uid { w0, w1 }
+    }
+}
+
+/// A UID kept as its two hashed words (12 bytes instead of a heap string);
+/// the text form is built only when a record needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Uid {
+    w0: u32,
+    w1: u64,
+}
+
+impl Uid {
+    /// The text form: `prefix` + base62 of both words.
+    pub fn format(self, prefix: char) -> String {
         let mut s = String::with_capacity(18);
         s.push(prefix);
-        push_base62(&mut s, w0);
-        push_base62(&mut s, w1);
+        push_base62(&mut s, self.w0 as u64);
+        push_base62(&mut s, self.w1);
         s
     }
 }
@@ -65,5 +85,6 @@ mod tests {
         assert!(a.starts_with('C') && a.len() <= 18 && a.len() > 2);
         assert!(a[1..].bytes().all(|c| c.is_ascii_alphanumeric()));
         assert_eq!(UidGen::new(Some(1)).next('C'), a, "same seed, same uids");
+        assert_eq!(UidGen::new(Some(1)).next_words().format('C'), a, "words format as the string");
     }
 }
