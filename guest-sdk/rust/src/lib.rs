@@ -33,66 +33,9 @@ mod bindings {
 pub use bindings::weir::events::{log, reporter, runtime, types};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use types::{CallArgument, Connection, EncapsulatingConn, EndpointStats, IpAddress, PktHdr, RawPktHdr};
+use types::IpAddress;
 
-/// Every event a handler can take; each defaults to doing nothing. Only the
-/// events named in [`export_handler!`] are exported and delivered.
-pub trait Handler {
-    /// `bro_init`: start of processing.
-    fn bro_init() {}
-    /// `bro_done`: end of processing.
-    fn bro_done() {}
-    /// `bro_script_loaded`: one per loaded handler.
-    fn bro_script_loaded(_path: String, _level: u64) {}
-    /// `new_connection`: first packet of a connection.
-    fn new_connection(_c: Connection) {}
-    /// `connection_state_remove`: the connection's last event.
-    fn connection_state_remove(_c: Connection) {}
-    /// `connection_timeout`.
-    fn connection_timeout(_c: Connection) {}
-    /// `connection_status_update`.
-    fn connection_status_update(_c: Connection) {}
-    /// `connection_reused` (c is the old connection).
-    fn connection_reused(_c: Connection) {}
-    /// `connection_flow_label_changed`.
-    fn connection_flow_label_changed(_c: Connection, _is_orig: bool, _old_label: u32, _new_label: u32) {}
-    /// `tunnel_changed`.
-    fn tunnel_changed(_c: Connection, _e: Vec<EncapsulatingConn>) {}
-    /// `content_gap`.
-    fn content_gap(_c: Connection, _is_orig: bool, _seq: u64, _length: u64) {}
-    /// `conn_weird`.
-    fn conn_weird(_name: String, _c: Connection, _addl: String, _source: String) {}
-    /// `flow_weird`.
-    fn flow_weird(_name: String, _src: IpAddress, _dst: IpAddress, _addl: String, _source: String) {}
-    /// `net_weird`.
-    fn net_weird(_name: String, _addl: String, _source: String) {}
-    /// `reporter_info`.
-    fn reporter_info(_t: f64, _msg: String, _location: String) {}
-    /// `reporter_warning`.
-    fn reporter_warning(_t: f64, _msg: String, _location: String) {}
-    /// `reporter_error`.
-    fn reporter_error(_t: f64, _msg: String, _location: String) {}
-    /// `event_queue_flush_point`.
-    fn event_queue_flush_point() {}
-    /// `raw_packet`: every captured packet (costly).
-    fn raw_packet(_p: RawPktHdr) {}
-    /// `new_packet`: every packet of a connection (costly).
-    fn new_packet(_c: Connection, _p: PktHdr) {}
-    /// `ipv6_ext_headers`: an IPv6 packet with extension headers.
-    fn ipv6_ext_headers(_c: Connection, _p: PktHdr) {}
-    /// `packet_contents`: a packet's transport payload (costly).
-    fn packet_contents(_c: Connection, _contents: Vec<u8>) {}
-    /// `esp_packet`: an IPv6 packet ending in ESP.
-    fn esp_packet(_p: PktHdr) {}
-    /// `mobile_ipv6_message`: an IPv6 Mobility Header message.
-    fn mobile_ipv6_message(_p: PktHdr) {}
-    /// `conn_stats`: TCP statistics at removal.
-    fn conn_stats(_c: Connection, _os: EndpointStats, _rs: EndpointStats) {}
-    /// `rexmit_inconsistency`: a retransmission with other bytes.
-    fn rexmit_inconsistency(_c: Connection, _t1: Vec<u8>, _t2: Vec<u8>, _tcp_flags: String) {}
-    /// `new_event`: before every other dispatched event (very costly).
-    fn new_event(_name: String, _params: Vec<CallArgument>) {}
-}
+weir_guest_macros::handler_trait!(crate);
 
 /// The standard-library form of a WIT address.
 pub fn ip(a: &IpAddress) -> IpAddr {

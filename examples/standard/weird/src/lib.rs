@@ -33,7 +33,6 @@ static WEIRD: Stream = Stream::new(
 enum Action {
     Ignore,
     Log,
-    LogOnce,
     LogPerConn,
     LogPerOrig,
     NoticePerOrig,
@@ -143,7 +142,6 @@ fn do_weird(w: Weird) {
             return false;
         }
         let limit_key = match act {
-            Action::LogOnce => Some(String::new()),
             Action::LogPerConn => Some(w.identifier.clone()),
             Action::LogPerOrig | Action::NoticePerOrig => {
                 Some(w.id.as_ref().map_or_else(|| w.identifier.clone(), |id| ip(&id.0).to_string()))

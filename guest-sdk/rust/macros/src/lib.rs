@@ -14,36 +14,113 @@ pub fn export_handler(input: TokenStream) -> TokenStream {
     }
 }
 
-/// (event name, Rust parameter list, argument names) of every event the WIT declares.
-const EVENTS: &[(&str, &str, &str)] = &[
-    ("bro_init", "", ""),
-    ("bro_done", "", ""),
-    ("bro_script_loaded", "path: String, level: u64", "path, level"),
-    ("new_connection", "c: T::Connection", "c"),
-    ("connection_state_remove", "c: T::Connection", "c"),
-    ("connection_timeout", "c: T::Connection", "c"),
-    ("connection_status_update", "c: T::Connection", "c"),
-    ("connection_reused", "c: T::Connection", "c"),
-    ("connection_flow_label_changed", "c: T::Connection, is_orig: bool, old_label: u32, new_label: u32", "c, is_orig, old_label, new_label"),
-    ("tunnel_changed", "c: T::Connection, e: ::std::vec::Vec<T::EncapsulatingConn>", "c, e"),
-    ("content_gap", "c: T::Connection, is_orig: bool, seq: u64, length: u64", "c, is_orig, seq, length"),
-    ("conn_weird", "name: String, c: T::Connection, addl: String, source: String", "name, c, addl, source"),
-    ("flow_weird", "name: String, src: T::IpAddress, dst: T::IpAddress, addl: String, source: String", "name, src, dst, addl, source"),
-    ("net_weird", "name: String, addl: String, source: String", "name, addl, source"),
-    ("reporter_info", "t: f64, msg: String, location: String", "t, msg, location"),
-    ("reporter_warning", "t: f64, msg: String, location: String", "t, msg, location"),
-    ("reporter_error", "t: f64, msg: String, location: String", "t, msg, location"),
-    ("event_queue_flush_point", "", ""),
-    ("raw_packet", "p: T::RawPktHdr", "p"),
-    ("new_packet", "c: T::Connection, p: T::PktHdr", "c, p"),
-    ("ipv6_ext_headers", "c: T::Connection, p: T::PktHdr", "c, p"),
-    ("packet_contents", "c: T::Connection, contents: ::std::vec::Vec<u8>", "c, contents"),
-    ("esp_packet", "p: T::PktHdr", "p"),
-    ("mobile_ipv6_message", "p: T::PktHdr", "p"),
-    ("conn_stats", "c: T::Connection, os: T::EndpointStats, rs: T::EndpointStats", "c, os, rs"),
-    ("new_event", "name: String, params: ::std::vec::Vec<T::CallArgument>", "name, params"),
-    ("rexmit_inconsistency", "c: T::Connection, t1: ::std::vec::Vec<u8>, t2: ::std::vec::Vec<u8>, tcp_flags: String", "c, t1, t2, tcp_flags"),
-];
+/// The package's WIT folder (the repository's `wit/`).
+const WIT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../wit");
+
+/// One event as the WIT declares it.
+struct Event {
+    /// snake_case name (`new_connection`).
+    name: String,
+    /// Rust parameter list, types under `{root}::types` (`c: {root}::types::Connection`).
+    params: String,
+    /// Argument names (`c`).
+    args: String,
+    /// The function's doc comment.
+    docs: String,
+}
+
+fn snake(s: &str) -> String {
+    s.replace('-', "_")
+}
+
+fn camel(s: &str) -> String {
+    s.split('-').map(|w| w[..1].to_uppercase() + &w[1..]).collect()
+}
+
+/// The Rust type wit-bindgen generates for `t`, named types under `root`.
+fn rust_type(r: &wit_parser::Resolve, t: &wit_parser::Type, root: &str) -> String {
+    use wit_parser::{Type, TypeDefKind};
+    match t {
+        Type::Bool => "bool".into(),
+        Type::U8 => "u8".into(),
+        Type::U16 => "u16".into(),
+        Type::U32 => "u32".into(),
+        Type::U64 => "u64".into(),
+        Type::S8 => "i8".into(),
+        Type::S16 => "i16".into(),
+        Type::S32 => "i32".into(),
+        Type::S64 => "i64".into(),
+        Type::F32 => "f32".into(),
+        Type::F64 => "f64".into(),
+        Type::Char => "char".into(),
+        Type::String => "::std::string::String".into(),
+        Type::ErrorContext => panic!("error-context in an event"),
+        Type::Id(id) => {
+            let td = &r.types[*id];
+            if let Some(name) = &td.name {
+                return format!("{root}::types::{}", camel(name));
+            }
+            match &td.kind {
+                TypeDefKind::List(t) => format!("::std::vec::Vec<{}>", rust_type(r, t, root)),
+                TypeDefKind::Option(t) => format!("::std::option::Option<{}>", rust_type(r, t, root)),
+                TypeDefKind::Type(t) => rust_type(r, t, root),
+                TypeDefKind::Tuple(t) => {
+                    let parts: Vec<String> = t.types.iter().map(|t| rust_type(r, t, root)).collect();
+                    format!("({},)", parts.join(", "))
+                }
+                k => panic!("unsupported anonymous WIT type in an event: {k:?}"),
+            }
+        }
+    }
+}
+
+/// Every event of `weir:events`: each interface holding one function of its own name.
+fn events(root: &str) -> Result<Vec<Event>, String> {
+    let mut r = wit_parser::Resolve::default();
+    let (pkg, _) = r.push_path(WIT_DIR).map_err(|e| format!("reading {WIT_DIR}: {e}"))?;
+    let mut out = Vec::new();
+    for (_, iface_id) in &r.packages[pkg].interfaces {
+        let iface = &r.interfaces[*iface_id];
+        let Some(name) = &iface.name else { continue };
+        let Some(f) = iface.functions.get(name.as_str()) else { continue };
+        let params: Vec<String> =
+            f.params.iter().map(|p| format!("{}: {}", snake(&p.name), rust_type(&r, &p.ty, root))).collect();
+        let args: Vec<String> = f.params.iter().map(|p| snake(&p.name)).collect();
+        out.push(Event {
+            name: snake(name),
+            params: params.join(", "),
+            args: args.join(", "),
+            docs: f.docs.contents.clone().unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// The `Handler` trait: one method per event of the WIT, each doing nothing
+/// by default, documented with the WIT's comment. `handler_trait!(crate)`.
+#[proc_macro]
+pub fn handler_trait(input: TokenStream) -> TokenStream {
+    let root = input.to_string();
+    let events = match events(&root) {
+        Ok(e) => e,
+        Err(msg) => return format!("compile_error!({msg:?});").parse().expect("compile_error parses"),
+    };
+    let mut methods = String::new();
+    for e in &events {
+        for line in e.docs.lines() {
+            methods.push_str(&format!("    #[doc = {:?}]\n", format!(" {line}")));
+        }
+        let params = e.params.split(", ").filter(|p| !p.is_empty()).map(|p| format!("_{p}")).collect::<Vec<_>>().join(", ");
+        methods.push_str(&format!("    fn {}({params}) {{}}\n", e.name));
+    }
+    format!(
+        "/// Every event a handler can take, generated from the WIT; each defaults to doing nothing.\n\
+         /// Only the events named in [`export_handler!`] are exported and delivered.\n\
+         pub trait Handler {{\n{methods}}}"
+    )
+    .parse()
+    .expect("generated trait parses")
+}
 
 fn expand(input: TokenStream) -> Result<String, String> {
     let mut tokens = input.into_iter();
@@ -55,15 +132,16 @@ fn expand(input: TokenStream) -> Result<String, String> {
         Some(TokenTree::Punct(p)) if p.as_char() == ':' => {}
         _ => return Err("usage: export_handler!(Type: event_a, event_b)".into()),
     }
-    let mut events = Vec::new();
+    let all = events("::weir_guest")?;
+    let mut events: Vec<&Event> = Vec::new();
     for t in tokens {
         match t {
             TokenTree::Ident(i) => {
                 let name = i.to_string();
-                let Some(ev) = EVENTS.iter().find(|e| e.0 == name) else {
+                let Some(ev) = all.iter().find(|e| e.name == name) else {
                     return Err(format!("unknown event `{name}` (weir:events@0.1.0)"));
                 };
-                if events.iter().any(|e: &&(&str, &str, &str)| e.0 == name) {
+                if events.iter().any(|e| e.name == name) {
                     return Err(format!("event `{name}` listed twice"));
                 }
                 events.push(ev);
@@ -75,15 +153,15 @@ fn expand(input: TokenStream) -> Result<String, String> {
     if events.is_empty() {
         return Err("export_handler!: list at least one event".into());
     }
-    let wit_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../wit");
+    let wit_dir = WIT_DIR;
     let mut world = String::from("package weir:handler; world handler { include weir:events/imports@0.1.0; ");
-    for (name, _, _) in &events {
-        world.push_str(&format!("export weir:events/{}@0.1.0; ", name.replace('_', "-")));
+    for e in &events {
+        world.push_str(&format!("export weir:events/{}@0.1.0; ", e.name.replace('_', "-")));
     }
     world.push('}');
     let mut impls = String::new();
-    for (name, params, args) in &events {
-        let params = params.replace("T::", "::weir_guest::types::");
+    for e in &events {
+        let (name, params, args) = (&e.name, &e.params, &e.args);
         impls.push_str(&format!(
             "impl exports::weir::events::{name}::Guest for {ty} {{ fn {name}({params}) {{ <{ty} as ::weir_guest::Handler>::{name}({args}) }} }}\n"
         ));
