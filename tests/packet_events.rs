@@ -62,3 +62,30 @@ fn new_event_traces_every_dispatched_event() {
     // Events no handler takes are not dispatched, so not traced either.
     assert!(named("new_packet").is_empty() && named("new_event").is_empty());
 }
+
+#[test]
+fn opening_a_file_in_a_granted_folder_raises_file_opened() {
+    let dir = scratch_dir("file-opened");
+    let tracer = dir.join("event_trace.wasm");
+    std::fs::write(&tracer, weir_sandbox::testing::example("event_trace.wasm")).unwrap();
+    // The ambient-authority handler tries files inside and outside /granted.
+    let prober = dir.join("ambient_authority.wasm");
+    std::fs::write(&prober, weir_sandbox::testing::hostile("ambient_authority.wasm")).unwrap();
+    let opened = |grant: bool| {
+        let logs = dir.join(if grant { "granted" } else { "denied" });
+        let folder = dir.join("folder");
+        std::fs::create_dir_all(&folder).unwrap();
+        let flag = format!("ambient_authority.wasm={}", folder.display());
+        let mut args = vec!["--handler", tracer.to_str().unwrap(), "--handler", prober.to_str().unwrap()];
+        if grant {
+            args.extend(["--grant-dir", flag.as_str()]);
+        }
+        run_trace(&demo_trace(), &logs, &args);
+        let events = read_stream(&logs, "events").expect("events.log");
+        events.rows.iter().filter(|r| r["name"] == "file_opened").map(|r| r["args"].clone()).collect::<Vec<_>>()
+    };
+    // One row from the tracer's own file_opened, one from new_event tracing it.
+    let granted = opened(true);
+    assert_eq!(granted, vec!["f: file = [path=probe.txt]".to_string(), "probe.txt".to_string()]);
+    assert!(opened(false).is_empty(), "nothing opens without a grant");
+}

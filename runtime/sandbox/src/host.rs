@@ -236,6 +236,11 @@ pub(crate) struct HostState {
 }
 
 impl HostState {
+    /// The handler opened `path` in its granted folder: queues `file_opened`.
+    pub(crate) fn file_opened(&mut self, path: String) {
+        self.shared.lock().expect("sandbox state").caused.push(Event::FileOpened { path });
+    }
+
     /// A store's data for handler `handler`: no preopens except `grant` (seen by the
     /// guest as `/granted`), no environment, arguments or network; clocks read
     /// network time (`clock`, f64 bits); stderr only so that guest panics are visible.

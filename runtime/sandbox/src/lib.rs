@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
+use wasmtime_wasi::p2::bindings::sync::filesystem::types as wasi_fs;
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
@@ -202,6 +203,7 @@ events! {
     ConnStats, conn_stats, conn_stats;
     RexmitInconsistency, rexmit_inconsistency, rexmit_inconsistency;
     NewEvent, new_event, new_event;
+    FileOpened, file_opened, file_opened;
 }
 
 /// An event converted to WIT values once, then delivered to every handler taking it.
@@ -380,6 +382,33 @@ fn event_name_of_interface(iface: &str) -> Option<&'static str> {
     Some(kind.name())
 }
 
+/// `wasi:filesystem` open-at: WASI's own implementation (which confines paths
+/// to the granted folder), then `file_opened` for a file that did open.
+#[allow(clippy::type_complexity)]
+fn open_at(
+    mut cx: wasmtime::StoreContextMut<'_, HostState>,
+    (fd, path_flags, path, oflags, flags): (
+        wasmtime::component::Resource<wasi_fs::Descriptor>,
+        wasi_fs::PathFlags,
+        String,
+        wasi_fs::OpenFlags,
+        wasi_fs::DescriptorFlags,
+    ),
+) -> wasmtime::Result<(Result<wasmtime::component::Resource<wasi_fs::Descriptor>, wasi_fs::ErrorCode>,)> {
+    let state = cx.data_mut();
+    let opened = {
+        let mut view = wasmtime_wasi::filesystem::WasiFilesystemView::filesystem(state);
+        wasi_fs::HostDescriptor::open_at(&mut view, fd, path_flags, path.clone(), oflags, flags)
+    };
+    match opened {
+        Ok(d) => {
+            state.file_opened(path);
+            Ok((Ok(d),))
+        }
+        Err(e) => Ok((Err(e.downcast()?.into()),)),
+    }
+}
+
 /// Call hook: every host call costs [`HOST_CALL_FUEL`] plus [`HOST_BYTE_FUEL`] per
 /// byte passed, taken from the store's fuel when the call returns to wasm; a handler
 /// that cannot pay traps with out-of-fuel.
@@ -422,6 +451,13 @@ impl Sandbox {
         let engine = engine(&cfg)?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow!("linking WASI: {e}"))?;
+        // Opening a file goes through the standard implementation, then raises file_opened.
+        linker.allow_shadowing(true);
+        linker
+            .instance("wasi:filesystem/types@0.2.12")
+            .and_then(|mut i| i.func_wrap("[method]descriptor.open-at", open_at))
+            .map_err(|e| anyhow!("linking WASI open-at: {e}"))?;
+        linker.allow_shadowing(false);
         bindings::AllEvents::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| anyhow!("linking the weir:events imports: {e}"))?;
         let shared = Arc::new(Mutex::new(Shared::new(&cfg)));
@@ -652,6 +688,10 @@ impl Sandbox {
                 }
                 Event::ReporterError { t, msg, location } => {
                     g.reporter_error.as_ref().ok_or_else(missing)?.call_reporter_error(s, *t, msg, location)
+                }
+                Event::FileOpened { path } => {
+                    let f = bindings::weir::events::types::OpenedFile { path: path.clone() };
+                    g.file_opened.as_ref().ok_or_else(missing)?.call_file_opened(s, &f)
                 }
                 Event::NewEvent { name, params } => {
                     let params: Vec<_> = params.iter().map(convert::call_argument).collect();

@@ -288,6 +288,11 @@ pub enum Event {
         /// Flag letters of the retransmitting segment (S F R A P U).
         tcp_flags: String,
     },
+    /// A handler opened a file in a folder the operator granted it.
+    FileOpened {
+        /// The path as the handler named it.
+        path: String,
+    },
     /// Raised before every other dispatched event, with its name and arguments.
     NewEvent {
         /// The event's name (`new_connection`).
@@ -337,6 +342,7 @@ impl Event {
             Event::ConnStats { .. } => EventKind::ConnStats,
             Event::RexmitInconsistency { .. } => EventKind::RexmitInconsistency,
             Event::NewEvent { .. } => EventKind::NewEvent,
+            Event::FileOpened { .. } => EventKind::FileOpened,
         }
     }
 }
@@ -418,6 +424,7 @@ impl Event {
             Event::RexmitInconsistency { c: x, t1, t2, tcp_flags } => {
                 vec![c(x), s("t1", &bytes_text(t1)), s("t2", &bytes_text(t2)), s("tcp_flags", tcp_flags)]
             }
+            Event::FileOpened { path } => vec![a("f", "file", format!("[path={path}]"))],
             Event::NewEvent { name, params } => vec![s("name", name), a("params", "call_argument_vector", format!("{} arguments", params.len()))],
         }
     }
