@@ -79,7 +79,7 @@ impl Progress {
     }
 
     fn tick(&mut self, engine: &Engine) {
-        if !self.enabled || engine.stats.packets % 4096 != 0 {
+        if !self.enabled || !engine.stats.packets.is_multiple_of(4096) {
             return;
         }
         let now = Instant::now();

@@ -68,7 +68,9 @@ pub struct TcpEndpoint {
     /// Reassembly: relative sequence number up to which data is accounted for.
     last_reassem: u64,
     /// Reassembly: captured data above a hole, as sorted `[seq, upper)` ranges.
-    /// Boxed and made on the first hole: most connections never have one.
+    /// Boxed and made on the first hole: most connections never have one, and
+    /// the box keeps the field at 8 bytes instead of a `Vec`'s 24.
+    #[allow(clippy::box_collection)]
     blocks: Option<Box<Vec<(u64, u64)>>>,
     gap: Scaled,
     /// TCPStats analyzer counters, made on the first packet when
