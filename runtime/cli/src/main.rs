@@ -109,6 +109,11 @@ pub struct RunArgs {
     /// Seed for deterministic connection UIDs.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Most connections tracked at once; past it the least recently active of a
+    /// sample is evicted (logged as at a timeout, `connection_table_full` weird).
+    /// 0 = no cap.
+    #[arg(long, default_value_t = 0)]
+    pub max_connections: usize,
 }
 
 fn main() -> ExitCode {

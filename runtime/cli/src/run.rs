@@ -23,7 +23,12 @@ const DEFAULT_FUEL: u64 = 10_000_000;
 const DEFAULT_MEMORY_MB: u64 = 64;
 
 fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
-    let mut cfg = Config { ignore_checksums: args.ignore_checksums, uid_seed: args.seed, ..Config::default() };
+    let mut cfg = Config {
+        ignore_checksums: args.ignore_checksums,
+        uid_seed: args.seed,
+        max_connections: args.max_connections,
+        ..Config::default()
+    };
     let ports = match &args.likely_server_ports {
         Some(list) => list.join(","),
         None => DEFAULT_LIKELY_SERVER_PORTS.to_string(),

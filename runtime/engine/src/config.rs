@@ -66,6 +66,11 @@ pub struct Config {
     pub check_rexmit: bool,
     /// Count the TCPStats figures per side (set when `conn_stats` is subscribed).
     pub tcp_stats: bool,
+    /// Most connections tracked at once (0 = no cap). A new connection past the
+    /// cap evicts the least recently active of a sample of tracked ones, which
+    /// ends as at a timeout (`connection_state_remove`, conn.log) and counts
+    /// towards the `connection_table_full` net weird.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -97,6 +102,7 @@ impl Default for Config {
             use_conn_size_analyzer: true,
             check_rexmit: false,
             tcp_stats: false,
+            max_connections: 0,
         }
     }
 }
@@ -164,6 +170,7 @@ impl Config {
             "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,
             "use_conn_size_analyzer" => self.use_conn_size_analyzer = parse_bool(value)?,
             "Tunnel::max_depth" => self.tunnel_max_depth = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
+            "max_connections" => self.max_connections = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "max_timer_expires" => self.max_timer_expires = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "tcp_SYN_timeout" => self.tcp_syn_timeout = iv()?,
             "tcp_session_timer" => self.tcp_session_timer = iv()?,

@@ -88,6 +88,11 @@ impl Engine {
         self.sessions.len()
     }
 
+    /// Connections evicted so far by the connection-table cap.
+    pub fn evictions(&self) -> u64 {
+        self.sessions.evictions()
+    }
+
     /// Raises a net weird, rate-limited per name.
     pub fn net_weird(&mut self, name: &str, addl: String, source: &'static str) {
         let n = match self.net_weirds.get_mut(name) {

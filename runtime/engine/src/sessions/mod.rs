@@ -54,7 +54,15 @@ pub struct Sessions {
     uids: uid::UidGen,
     next_timer_gen: u32,
     tunnel_uids: HashMap<(IpAddr, IpAddr, TunnelType), String>,
+    /// Where the next eviction sample starts in `slots`.
+    evict_cursor: usize,
+    /// Connections evicted by the table cap so far.
+    evictions: u64,
 }
+
+/// How many tracked connections an eviction compares (the least recently
+/// active of them goes): an approximate LRU that needs no list per connection.
+const EVICTION_SAMPLE: usize = 8;
 
 impl Sessions {
     /// An empty table.
@@ -70,12 +78,19 @@ impl Sessions {
             uids,
             next_timer_gen: 1,
             tunnel_uids: HashMap::new(),
+            evict_cursor: 0,
+            evictions: 0,
         }
     }
 
     /// Number of tracked connections.
     pub fn len(&self) -> usize {
         self.table.len()
+    }
+
+    /// Connections evicted so far by [`Config::max_connections`].
+    pub fn evictions(&self) -> u64 {
+        self.evictions
     }
 
     /// Whether no connection is tracked.
@@ -199,6 +214,36 @@ impl Sessions {
             self.remove(slot, q);
         }
         self.timers = TimerQueue::default();
+    }
+
+    /// Makes room under [`Config::max_connections`]: of the next
+    /// [`EVICTION_SAMPLE`] tracked connections after the cursor, removes the
+    /// one with the oldest last packet, as a removal at a timeout would
+    /// (`conn_stats`, `connection_state_remove`), and raises the sampled
+    /// `connection_table_full` net weird.
+    fn evict(&mut self, q: &mut EventQueue) {
+        let n = self.slots.len();
+        let mut oldest: Option<(f64, u32)> = None;
+        let mut seen = 0;
+        for step in 0..n {
+            let i = (self.evict_cursor + step) % n;
+            let Some(c) = &self.slots[i] else { continue };
+            if oldest.is_none_or(|(t, _)| c.last_time < t) {
+                oldest = Some((c.last_time, i as u32));
+            }
+            seen += 1;
+            if seen == EVICTION_SAMPLE {
+                self.evict_cursor = (i + 1) % n;
+                break;
+            }
+        }
+        let Some((_, slot)) = oldest else { return };
+        self.evictions += 1;
+        if q.wants(EventKind::NetWeird) && weird_permitted(self.evictions) {
+            let addl = format!("{} connections tracked", self.table.len());
+            q.push(Event::NetWeird { name: "connection_table_full".into(), addl, source: String::new() });
+        }
+        self.remove(slot, q);
     }
 
     fn insert(&mut self, c: Conn) -> u32 {
@@ -484,6 +529,9 @@ impl Sessions {
         let generation = c.timer_gen;
         let t = p.ts;
         let is_tcp = matches!(c.state, ProtoState::Tcp(_));
+        if self.cfg.max_connections > 0 && self.table.len() >= self.cfg.max_connections {
+            self.evict(q);
+        }
         let slot = self.insert(c);
         if timeout > 0.0 {
             self.timers.add(t + timeout, slot, generation, TimerKind::Inactivity);
