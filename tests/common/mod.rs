@@ -420,3 +420,24 @@ pub fn pcap_records(data: &[u8]) -> Vec<(usize, usize)> {
     assert_eq!(off, data.len(), "demo.pcap ends on a record boundary");
     out
 }
+
+/// The rows of log `name` in `dir` as sorted text, without the columns that
+/// hold UIDs (`uid`, `tunnel_parents`): runs that name connections
+/// differently (other seeds, other worker counts) compare equal when they
+/// logged the same things. A missing log has no rows.
+pub fn rows_without_uids(dir: &Path, name: &str) -> Vec<String> {
+    let mut v: Vec<String> = read_stream(dir, name)
+        .map(|l| {
+            l.rows
+                .iter()
+                .map(|r| {
+                    let mut cols: Vec<_> = r.iter().filter(|(k, _)| !matches!(k.as_str(), "uid" | "tunnel_parents")).collect();
+                    cols.sort();
+                    format!("{cols:?}")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}

@@ -114,6 +114,11 @@ pub struct RunArgs {
     /// 0 = no cap.
     #[arg(long, default_value_t = 0)]
     pub max_connections: usize,
+    /// Worker threads: packets are spread by a symmetric hash of their outer
+    /// IP addresses, each worker with its own connection table and handler
+    /// instances, all writing the same logs. 1 = everything on one thread.
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
+    pub workers: usize,
 }
 
 fn main() -> ExitCode {
@@ -122,6 +127,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_env("WEIR_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {

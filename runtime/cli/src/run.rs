@@ -5,10 +5,11 @@ use anyhow::{bail, Context};
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use weir_engine::capture::{file::FileSource, live::LiveSource, PacketSource};
+use weir_engine::capture::fanout::Fanout;
+use weir_engine::capture::{file::FileSource, live::LiveSource, Packet, PacketSource};
 use weir_engine::config::{parse_port_list, Config, DEFAULT_LIKELY_SERVER_PORTS};
 use weir_engine::Engine;
 use std::collections::HashMap;
@@ -83,8 +84,9 @@ impl Progress {
         Progress { enabled: std::io::stderr().is_terminal(), start: now, last: now }
     }
 
-    fn tick(&mut self, engine: &Engine) {
-        if !self.enabled || !engine.stats.packets.is_multiple_of(4096) {
+    /// Called per packet read; `open` (connections tracked) is asked only when a line is due.
+    fn tick(&mut self, packets: u64, open: impl FnOnce() -> usize) {
+        if !self.enabled || !packets.is_multiple_of(4096) {
             return;
         }
         let now = Instant::now();
@@ -93,12 +95,7 @@ impl Progress {
         }
         self.last = now;
         let secs = now.duration_since(self.start).as_secs_f64().max(1e-9);
-        eprint!(
-            "\r\x1b[2K{} packets, {} connections open, {:.0} packets/s",
-            engine.stats.packets,
-            engine.connections(),
-            engine.stats.packets as f64 / secs
-        );
+        eprint!("\r\x1b[2K{packets} packets, {} connections open, {:.0} packets/s", open(), packets as f64 / secs);
     }
 
     fn done(&self) {
@@ -106,6 +103,79 @@ impl Progress {
             eprint!("\r\x1b[2K");
         }
     }
+}
+
+/// One engine and the sandbox its events go to: the whole pipeline after
+/// capture, run by the main thread or by each `--workers` thread.
+struct Worker {
+    engine: Engine,
+    sandbox: Sandbox,
+}
+
+impl Worker {
+    /// Starts the pipeline: `bro_init` and one `bro_script_loaded` per handler.
+    fn start(cfg: Config, mut sandbox: Sandbox) -> Worker {
+        let mut engine = Engine::new(cfg, sandbox.subscriptions());
+        engine.start();
+        for ev in sandbox.script_loaded_events() {
+            engine.queue.push(ev);
+        }
+        sandbox.dispatch(&mut engine.queue, engine.network_time);
+        Worker { engine, sandbox }
+    }
+
+    /// One packet through the engine, then its events through the handlers.
+    fn packet(&mut self, pkt: &Packet<'_>) {
+        self.engine.process(pkt);
+        self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
+    }
+
+    /// Runs the timers due by `now` (another worker's packet time).
+    fn advance_to(&mut self, now: f64) {
+        self.engine.advance_to(now);
+        self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
+    }
+
+    /// End of input: every connection removed, `bro_done`, last reporter
+    /// round. The logs stay open.
+    fn finish(mut self) -> Sandbox {
+        self.engine.finish();
+        self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
+        self.sandbox.finish_handlers();
+        tracing::info!(packets = self.engine.stats.packets, connections_evicted = self.engine.evictions(), "worker done");
+        self.sandbox
+    }
+}
+
+/// The UID seed of worker `i`: `--seed` itself for worker 0 (a one-worker
+/// run matches a run without `--workers`), a distinct derived or random one
+/// for the others, so UIDs never collide across workers.
+fn worker_seed(seed: Option<u64>, i: usize) -> Option<u64> {
+    use std::hash::BuildHasher;
+    match seed {
+        Some(s) => Some(s.wrapping_add((i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))),
+        None => Some(std::collections::hash_map::RandomState::new().hash_one(i)),
+    }
+}
+
+/// Reads packets until the end, a stop signal or an error (returned).
+fn read_all(
+    source: &mut dyn PacketSource,
+    stop: &AtomicBool,
+    mut each: impl FnMut(&Packet<'_>) -> bool,
+) -> Option<weir_engine::capture::CaptureError> {
+    while !stop.load(Ordering::Relaxed) {
+        match source.next_packet() {
+            Ok(Some(pkt)) => {
+                if !each(&pkt) {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return Some(e),
+        }
+    }
+    None
 }
 
 /// `weir run`.
@@ -117,6 +187,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         LogFormat::Json => weir_logs::LogFormat::Json,
     };
     let options = handler_options(&args)?;
+    let workers = args.workers.max(1);
     let defaults = SandboxConfig::default();
     let mut sandbox = Sandbox::new(SandboxConfig {
         fuel: args.fuel.unwrap_or(DEFAULT_FUEL),
@@ -125,6 +196,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         log_format,
         max_records_per_sec: args.max_log_records.unwrap_or(defaults.max_records_per_sec),
         max_messages_per_sec: args.max_reporter_messages.unwrap_or(defaults.max_messages_per_sec),
+        max_instances: defaults.max_instances * workers as u32,
         ..defaults
     })?;
     if !args.no_default_handlers {
@@ -147,34 +219,22 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("give a trace with -r or an interface with -i"),
     };
 
-    let mut engine = Engine::new(cfg, sandbox.subscriptions());
-    engine.start();
-    for ev in sandbox.script_loaded_events() {
-        engine.queue.push(ev);
-    }
-    sandbox.dispatch(&mut engine.queue, engine.network_time);
-
     let mut progress = Progress::new();
-    let mut failure = None;
-    while !stop.load(Ordering::Relaxed) {
-        match source.next_packet() {
-            Ok(Some(pkt)) => {
-                engine.process(&pkt);
-                sandbox.dispatch(&mut engine.queue, engine.network_time);
-                progress.tick(&engine);
-            }
-            Ok(None) => break,
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
-        }
-    }
-    progress.done();
-    engine.finish();
-    sandbox.dispatch(&mut engine.queue, engine.network_time);
-    sandbox.finish()?;
-    tracing::info!(packets = engine.stats.packets, "done");
+    let failure = if workers == 1 {
+        let mut w = Worker::start(cfg, sandbox);
+        let failure = read_all(source.as_mut(), &stop, |pkt| {
+            w.packet(pkt);
+            progress.tick(w.engine.stats.packets, || w.engine.connections());
+            true
+        });
+        progress.done();
+        w.finish().close_logs()?;
+        failure
+    } else {
+        let (failure, sandbox) = run_workers(workers, &cfg, sandbox, source.as_mut(), &stop, &mut progress)?;
+        sandbox.close_logs()?;
+        failure
+    };
     match failure {
         Some(e) => {
             eprintln!("weir: {e}");
@@ -182,6 +242,55 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// `--workers N`: this thread reads and fans packets out by flow hash; each
+/// worker thread runs its own engine (connection table, timers) and its own
+/// instances of every handler, writing into the same log files. Returns the
+/// read error, if any, and the sandbox that owns the logs.
+fn run_workers(
+    n: usize,
+    cfg: &Config,
+    sandbox: Sandbox,
+    source: &mut dyn PacketSource,
+    stop: &AtomicBool,
+    progress: &mut Progress,
+) -> anyhow::Result<(Option<weir_engine::capture::CaptureError>, Sandbox)> {
+    let (mut fanout, inboxes) = Fanout::new(n);
+    let open: Vec<Arc<AtomicUsize>> = (0..n).map(|_| Arc::new(AtomicUsize::new(0))).collect();
+    let mut threads = Vec::new();
+    for (i, inbox) in inboxes.into_iter().enumerate() {
+        let cfg = Config { uid_seed: worker_seed(cfg.uid_seed, i), ..cfg.clone() };
+        let sibling = sandbox.sibling();
+        let open = open[i].clone();
+        let t = std::thread::Builder::new().name(format!("weir-worker-{i}")).spawn(move || {
+            let mut w = Worker::start(cfg, sibling);
+            while let Some(batch) = inbox.next() {
+                for pkt in batch.packets() {
+                    w.packet(&pkt);
+                }
+                w.advance_to(batch.now);
+                open.store(w.engine.connections(), Ordering::Relaxed);
+                inbox.recycle(batch);
+            }
+            w.finish()
+        });
+        threads.push(t.context("starting a worker thread")?);
+    }
+    let mut packets = 0u64;
+    let failure = read_all(source, stop, |pkt| {
+        packets += 1;
+        progress.tick(packets, || open.iter().map(|o| o.load(Ordering::Relaxed)).sum());
+        fanout.push(pkt)
+    });
+    fanout.finish();
+    progress.done();
+    for t in threads {
+        if t.join().is_err() {
+            bail!("a worker thread panicked");
+        }
+    }
+    Ok((failure, sandbox))
 }
 
 /// `weir check`.

@@ -392,6 +392,16 @@ impl Engine {
         encap.pop();
     }
 
+    /// Moves network time to `now` without a packet (a worker learning how far
+    /// the reader has got) and runs the timers due by then.
+    pub fn advance_to(&mut self, now: f64) {
+        if now > self.network_time {
+            self.network_time = now;
+            self.sessions.advance(now, &mut self.queue);
+            self.frags.expire(now);
+        }
+    }
+
     /// End of input: removes every remaining connection, then queues `bro_done`.
     pub fn finish(&mut self) {
         self.sessions.finish(&mut self.queue);

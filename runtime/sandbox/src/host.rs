@@ -54,11 +54,37 @@ struct Pending {
     count: u64,
 }
 
-/// State shared by every handler's store: log writers, network time, caused events.
-pub(crate) struct Shared {
+/// The open log files, shared by every sandbox of a run (one per worker):
+/// a stream is found by its path, so each worker's instance of a handler
+/// writes into the same file.
+pub(crate) struct LogStreams {
     log_dir: std::path::PathBuf,
     format: weir_logs::LogFormat,
     streams: Vec<Option<StreamEntry>>,
+}
+
+impl LogStreams {
+    pub(crate) fn new(cfg: &SandboxConfig) -> LogStreams {
+        LogStreams { log_dir: cfg.log_dir.clone(), format: cfg.log_format, streams: Vec::new() }
+    }
+
+    /// Closes every stream.
+    pub(crate) fn close_all(&mut self) -> anyhow::Result<()> {
+        let mut first_err = None;
+        for s in self.streams.iter_mut().filter_map(Option::take) {
+            let file = s.writer.file().display().to_string();
+            if let Err(e) = s.writer.close() {
+                first_err.get_or_insert(anyhow::anyhow!("closing {file}: {e}"));
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+}
+
+/// State shared by every handler's store in one sandbox: rate windows,
+/// network time, caused events, and the run's log files.
+pub(crate) struct Shared {
+    logs: Arc<Mutex<LogStreams>>,
     rates: Vec<Rate>,
     max_records_per_sec: u64,
     max_messages_per_sec: u64,
@@ -72,11 +98,9 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(cfg: &SandboxConfig) -> Shared {
+    pub(crate) fn new(cfg: &SandboxConfig, logs: Arc<Mutex<LogStreams>>) -> Shared {
         Shared {
-            log_dir: cfg.log_dir.clone(),
-            format: cfg.log_format,
-            streams: Vec::new(),
+            logs,
             rates: Vec::new(),
             max_records_per_sec: cfg.max_records_per_sec,
             max_messages_per_sec: cfg.max_messages_per_sec,
@@ -205,18 +229,6 @@ impl Shared {
             });
         }
         std::mem::take(&mut self.caused)
-    }
-
-    /// Closes every stream.
-    pub(crate) fn close_all(&mut self) -> anyhow::Result<()> {
-        let mut first_err = None;
-        for s in self.streams.iter_mut().filter_map(Option::take) {
-            let file = s.writer.file().display().to_string();
-            if let Err(e) = s.writer.close() {
-                first_err.get_or_insert(anyhow::anyhow!("closing {file}: {e}"));
-            }
-        }
-        first_err.map_or(Ok(()), Err)
     }
 }
 
@@ -368,7 +380,8 @@ impl wlog::Host for HostState {
         }
         let columns: Vec<Column> = columns.into_iter().map(|c| Column { name: c.name, ty: log_type(c.type_) }).collect();
         let handler = self.handler;
-        let mut shared = self.shared.lock().expect("sandbox state");
+        let logs = self.shared.lock().expect("sandbox state").logs.clone();
+        let mut shared = logs.lock().expect("log streams");
         for (i, s) in shared.streams.iter().enumerate() {
             let Some(s) = s else { continue };
             if s.writer.path() == name {
@@ -402,8 +415,9 @@ impl wlog::Host for HostState {
             return;
         }
         rate.records += 1;
-        let result = match shared.streams.get_mut(id as usize).and_then(Option::as_mut) {
-            Some(s) if s.owner == handler => s.writer.write(&values.into_iter().map(log_value).collect::<Vec<_>>()),
+        let values: Vec<LogValue> = values.into_iter().map(log_value).collect();
+        let result = match shared.logs.lock().expect("log streams").streams.get_mut(id as usize).and_then(Option::as_mut) {
+            Some(s) if s.owner == handler => s.writer.write(&values),
             _ => Err(format!("no log stream {id} for this handler")),
         };
         if let Err(e) = result {

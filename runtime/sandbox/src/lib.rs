@@ -26,7 +26,7 @@ use wasmtime::{CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllo
 use weir_engine::events::{Event, EventKind, EventQueue, Subscriptions};
 pub use weir_logs::LogFormat;
 
-use host::{HostState, Level, Shared};
+use host::{HostState, Level, LogStreams, Shared};
 pub use host::MAX_MESSAGE_BYTES;
 
 /// Fuel charged for every host call a handler makes (WASI ones included), on top
@@ -136,7 +136,7 @@ impl Default for SandboxConfig {
 macro_rules! events {
     ($( $kind:ident, $field:ident, $module:ident; )*) => {
         /// Which event interfaces a component exports (looked up once per handler).
-        #[derive(Default)]
+        #[derive(Default, Clone)]
         struct ExportIndices {
             $( $field: Option<bindings::exports::weir::events::$module::GuestIndices>, )*
         }
@@ -317,10 +317,47 @@ pub struct Sandbox {
     linker: Linker<HostState>,
     handlers: Vec<Handler>,
     shared: Arc<Mutex<Shared>>,
+    /// The run's log files, shared with sibling sandboxes.
+    logs: Arc<Mutex<LogStreams>>,
     /// Network time (f64 bits) read by the handlers' WASI clocks.
     clock: Arc<AtomicU64>,
-    ticker_stop: Arc<AtomicBool>,
-    ticker: Option<std::thread::JoinHandle<()>>,
+    /// The epoch ticker; it stops when the last sandbox sharing it is dropped.
+    _ticker: Arc<Ticker>,
+}
+
+/// The thread that advances wasmtime's epoch: the wall-clock backstop of every call.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: &Engine, tick: Duration) -> anyhow::Result<Ticker> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let engine = engine.clone();
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("weir-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(tick);
+                        engine.increment_epoch();
+                    }
+                })
+                .context("starting the epoch ticker")?
+        };
+        Ok(Ticker { stop, thread: Some(thread) })
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 fn engine(cfg: &SandboxConfig) -> anyhow::Result<Engine> {
@@ -460,24 +497,46 @@ impl Sandbox {
         linker.allow_shadowing(false);
         bindings::AllEvents::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| anyhow!("linking the weir:events imports: {e}"))?;
-        let shared = Arc::new(Mutex::new(Shared::new(&cfg)));
-        let ticker_stop = Arc::new(AtomicBool::new(false));
-        let ticker = {
-            let engine = engine.clone();
-            let stop = ticker_stop.clone();
-            let tick = cfg.epoch_tick;
-            std::thread::Builder::new()
-                .name("weir-epoch".into())
-                .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(tick);
-                        engine.increment_epoch();
-                    }
-                })
-                .context("starting the epoch ticker")?
-        };
+        let logs = Arc::new(Mutex::new(LogStreams::new(&cfg)));
+        let shared = Arc::new(Mutex::new(Shared::new(&cfg, logs.clone())));
+        let ticker = Arc::new(Ticker::start(&engine, cfg.epoch_tick)?);
         let clock = Arc::new(AtomicU64::new(0f64.to_bits()));
-        Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, clock, ticker_stop, ticker: Some(ticker) })
+        Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, logs, clock, _ticker: ticker })
+    }
+
+    /// A sandbox for another worker thread: the same handlers (compiled once,
+    /// instantiated afresh in their own stores), budgets and log files, with
+    /// rate windows, reporter rounds and network time of its own. Load every
+    /// handler before making siblings; close the logs once, after every
+    /// sibling's [`Sandbox::finish_handlers`].
+    pub fn sibling(&self) -> Sandbox {
+        let handlers = self
+            .handlers
+            .iter()
+            .map(|h| Handler {
+                name: h.name.clone(),
+                path: h.path.clone(),
+                pre: h.pre.clone(),
+                exports: h.exports.clone(),
+                kinds: h.kinds.clone(),
+                live: None,
+                traps: VecDeque::new(),
+                disabled: false,
+                fuel: h.fuel,
+                grant_dir: h.grant_dir.clone(),
+                stats: HandlerStats { name: h.name.clone(), ..HandlerStats::default() },
+            })
+            .collect();
+        Sandbox {
+            cfg: self.cfg.clone(),
+            engine: self.engine.clone(),
+            linker: self.linker.clone(),
+            handlers,
+            shared: Arc::new(Mutex::new(Shared::new(&self.cfg, self.logs.clone()))),
+            logs: self.logs.clone(),
+            clock: Arc::new(AtomicU64::new(0f64.to_bits())),
+            _ticker: self._ticker.clone(),
+        }
     }
 
     /// Loads the embedded conn, weird, reporter and tunnel handlers.
@@ -786,6 +845,13 @@ impl Sandbox {
     /// Closes every log (TSV: writes the `#close` line) and reports pending rate-limit drops.
     /// Last rate-limit warnings are delivered to the reporter handlers first.
     pub fn finish(&mut self) -> anyhow::Result<()> {
+        self.finish_handlers();
+        self.close_logs()
+    }
+
+    /// Delivers the last rate-limit warnings to the reporter handlers and drops
+    /// every instance; the logs stay open (for sibling sandboxes still running).
+    pub fn finish_handlers(&mut self) {
         self.shared.lock().expect("sandbox state").roll_rate_windows(f64::INFINITY);
         for _round in 0..2 {
             for ev in self.take_caused() {
@@ -796,7 +862,11 @@ impl Sandbox {
         for h in &mut self.handlers {
             h.live = None;
         }
-        self.shared.lock().expect("sandbox state").close_all()
+    }
+
+    /// Closes every log file of the run (shared with sibling sandboxes).
+    pub fn close_logs(&self) -> anyhow::Result<()> {
+        self.logs.lock().expect("log streams").close_all()
     }
 
     /// Validates a component for `weir check`: the events it takes and what it imports.
@@ -830,14 +900,5 @@ impl Sandbox {
     /// The loaded handlers' names and whether each is still enabled.
     pub fn handler_status(&self) -> Vec<(String, bool)> {
         self.handlers.iter().map(|h| (h.name.clone(), !h.disabled)).collect()
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        self.ticker_stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.ticker.take() {
-            let _ = t.join();
-        }
     }
 }

@@ -121,5 +121,6 @@ pub trait PacketSource {
     fn is_live(&self) -> bool;
 }
 
+pub mod fanout;
 pub mod file;
 pub mod live;
