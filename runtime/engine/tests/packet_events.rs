@@ -230,3 +230,40 @@ fn rexmit_inconsistency_and_content_gap_on_generated_connections() {
         .collect();
     assert_eq!(gaps, vec![(42001, false, 1, 1000)]);
 }
+
+/// `udp_session_done` comes right before `connection_state_remove` for
+/// exactly the UDP connections on a DNS/NTP/SNMP/Syslog responder port.
+fn check_udp_session_done(trace: &Path) -> usize {
+    let (ev, _) = events(trace, &[EventKind::UdpSessionDone, EventKind::ConnectionStateRemove]);
+    let analyzer_port = |p: u16| [53, 137, 5353, 5355, 123, 161, 162, 514].contains(&p);
+    let mut done = 0;
+    for (i, e) in ev.iter().enumerate() {
+        match e {
+            Event::UdpSessionDone(c) => {
+                done += 1;
+                let Some(Event::ConnectionStateRemove(r)) = ev.get(i + 1) else {
+                    panic!("udp_session_done for {} not followed by its removal", c.uid)
+                };
+                assert_eq!(r.uid, c.uid);
+                assert!(c.id.proto == 17 && analyzer_port(c.id.resp_p));
+            }
+            Event::ConnectionStateRemove(c) => {
+                let expected = c.id.proto == 17 && analyzer_port(c.id.resp_p);
+                let got = i > 0 && matches!(&ev[i - 1], Event::UdpSessionDone(u) if u.uid == c.uid);
+                assert_eq!(got, expected, "{} {:?}", c.uid, c.id);
+            }
+            _ => {}
+        }
+    }
+    done
+}
+
+#[test]
+fn udp_session_done_for_udp_analyzer_ports() {
+    assert!(check_udp_session_done(&repo().join("tests/traces/demo.pcap")) >= 1);
+    for case in ["opt.basic", "scripts.base.protocols.ntp.misordered-ntp"] {
+        if let Some(trace) = oracle(case) {
+            assert!(check_udp_session_done(&trace) >= 1, "{case}");
+        }
+    }
+}

@@ -182,6 +182,7 @@ events! {
     NewConnection, new_connection, new_connection;
     ConnectionStateRemove, connection_state_remove, connection_state_remove;
     ConnectionTimeout, connection_timeout, connection_timeout;
+    UdpSessionDone, udp_session_done, udp_session_done;
     ConnectionStatusUpdate, connection_status_update, connection_status_update;
     ConnectionReused, connection_reused, connection_reused;
     ConnectionFlowLabelChanged, connection_flow_label_changed, connection_flow_label_changed;
@@ -224,6 +225,7 @@ impl<'a> WitEvent<'a> {
             | Event::ConnectionStateRemove(c)
             | Event::ConnectionStatusUpdate(c)
             | Event::ConnectionTimeout(c)
+            | Event::UdpSessionDone(c)
             | Event::ConnectionFlowLabelChanged { c, .. }
             | Event::ContentGap { c, .. }
             | Event::PacketContents { c, .. }
@@ -771,6 +773,7 @@ impl Sandbox {
                     g.connection_status_update.as_ref().ok_or_else(missing)?.call_connection_status_update(s, c)
                 }
                 Event::ConnectionTimeout(_) => g.connection_timeout.as_ref().ok_or_else(missing)?.call_connection_timeout(s, c),
+                Event::UdpSessionDone(_) => g.udp_session_done.as_ref().ok_or_else(missing)?.call_udp_session_done(s, c),
                 Event::ConnectionFlowLabelChanged { is_orig, old_label, new_label, .. } => g
                     .connection_flow_label_changed
                     .as_ref()

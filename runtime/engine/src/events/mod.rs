@@ -159,6 +159,9 @@ pub enum Event {
     ConnectionStatusUpdate(Box<Connection>),
     /// The connection timed out.
     ConnectionTimeout(Box<Connection>),
+    /// A UDP connection on a port of a UDP analyzer that raises this at its
+    /// end (DNS, NTP, SNMP, Syslog) is removed.
+    UdpSessionDone(Box<Connection>),
     /// A side's IPv6 flow label changed.
     ConnectionFlowLabelChanged {
         /// The connection.
@@ -323,6 +326,7 @@ impl Event {
             Event::ConnectionStateRemove(_) => EventKind::ConnectionStateRemove,
             Event::ConnectionStatusUpdate(_) => EventKind::ConnectionStatusUpdate,
             Event::ConnectionTimeout(_) => EventKind::ConnectionTimeout,
+            Event::UdpSessionDone(_) => EventKind::UdpSessionDone,
             Event::ConnectionFlowLabelChanged { .. } => EventKind::ConnectionFlowLabelChanged,
             Event::TunnelChanged { .. } => EventKind::TunnelChanged,
             Event::ContentGap { .. } => EventKind::ContentGap,
@@ -393,6 +397,7 @@ impl Event {
             | Event::ConnectionStateRemove(x)
             | Event::ConnectionStatusUpdate(x)
             | Event::ConnectionTimeout(x) => vec![c(x)],
+            Event::UdpSessionDone(x) => vec![a("u", "connection", conn_text(x))],
             Event::ConnectionFlowLabelChanged { c: x, is_orig, old_label, new_label } => {
                 vec![c(x), b("is_orig", *is_orig), n("old_label", *old_label as u64), n("new_label", *new_label as u64)]
             }

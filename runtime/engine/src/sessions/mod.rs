@@ -23,6 +23,11 @@ pub fn weird_permitted(count: u64) -> bool {
     count <= 25 || count.is_multiple_of(1000)
 }
 
+/// UDP responder ports of the analyzers whose `Done()` raises
+/// `udp_session_done` (DNS, mDNS, LLMNR, NetBIOS name service, NTP, SNMP,
+/// Syslog), as their scripts register them.
+const UDP_SESSION_DONE_PORTS: [u16; 8] = [53, 137, 5353, 5355, 123, 161, 162, 514];
+
 /// One packet as the session layer sees it.
 pub struct PacketInfo<'a, 'b> {
     /// Packet timestamp.
@@ -186,9 +191,13 @@ impl Sessions {
         self.remove(slot, q);
     }
 
-    /// Removes a connection, raising `conn_stats` (TCP) and `connection_state_remove`.
+    /// Removes a connection, raising `udp_session_done` (UDP analyzer ports),
+    /// `conn_stats` (TCP) and `connection_state_remove`.
     pub fn remove(&mut self, slot: u32, q: &mut EventQueue) {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.take()) else { return };
+        if c.proto == 17 && UDP_SESSION_DONE_PORTS.contains(&c.resp.1) && q.wants(EventKind::UdpSessionDone) {
+            q.push(Event::UdpSessionDone(Box::new(c.snapshot())));
+        }
         if let (ProtoState::Tcp(t), true) = (&c.state, q.wants(EventKind::ConnStats)) {
             q.push(Event::ConnStats { c: Box::new(c.snapshot()), os: t.orig.stats_record(), rs: t.resp.stats_record() });
         }
