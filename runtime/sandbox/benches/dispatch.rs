@@ -3,6 +3,9 @@
 //!
 //! - one `new_connection` into an empty handler, and into one that reads
 //!   every field of the connection record, fuel on and off;
+//! - the same record passed straight to the empty handler's export with
+//!   wasmtime's generated bindings and nothing of weir around it: what the
+//!   canonical ABI costs for this record, the floor of any host;
 //! - an event nobody subscribed to;
 //! - re-instantiation after a trap.
 //!
@@ -25,6 +28,11 @@ const EMPTY: &str = concat!(env!("OUT_DIR"), "/empty.wasm");
 const READ_ALL: &str = concat!(env!("OUT_DIR"), "/read_all.wasm");
 const LOOP: &str = concat!(env!("OUT_DIR"), "/loop_forever.wasm");
 const BATCHES: usize = 9;
+
+#[allow(missing_docs, clippy::all)]
+mod bindings {
+    wasmtime::component::bindgen!({ world: "all-events", path: "../../wit" });
+}
 
 /// Median over `BATCHES` batches of `n` calls of `f`, in ns per call.
 fn median_ns(n: u32, mut f: impl FnMut()) -> f64 {
@@ -72,6 +80,59 @@ fn empty_typed_call(fuel: bool) -> f64 {
             store.set_fuel(10_000_000).unwrap();
         }
         f.call(&mut store, ()).unwrap();
+    })
+}
+
+/// The record floor: `new_connection` called on the empty handler through
+/// wasmtime's generated bindings with a record converted once up front, in a
+/// bare store (imports trap; the empty handler makes none).
+fn record_typed_call(fuel: bool) -> f64 {
+    use bindings::weir::events::types as w;
+    let mut c = Config::new();
+    c.wasm_component_model(true);
+    c.consume_fuel(fuel);
+    c.epoch_interruption(true);
+    let engine = Engine::new(&c).unwrap();
+    let component = Component::from_file(&engine, EMPTY).unwrap();
+    let mut linker: Linker<()> = Linker::new(&engine);
+    linker.define_unknown_imports_as_traps(&component).unwrap();
+    let pre = linker.instantiate_pre(&component).unwrap();
+    let idx = bindings::exports::weir::events::new_connection::GuestIndices::new(&pre).unwrap();
+    let mut store = Store::new(&engine, ());
+    store.set_epoch_deadline(u64::MAX / 2);
+    if fuel {
+        store.set_fuel(u64::MAX / 2).unwrap();
+    }
+    let inst = pre.instantiate(&mut store).unwrap();
+    let guest = idx.load(&mut store, &inst).unwrap();
+    let v4 = |a, b, c, d| w::IpAddress::Ipv4((a, b, c, d));
+    let port = |number| w::Port { number, proto: w::Transport::Tcp };
+    let ep = |size, mac: &str| w::Endpoint {
+        size,
+        state: 4,
+        num_pkts: Some(3),
+        num_bytes_ip: Some(300),
+        flow_label: 0,
+        l2_addr: Some(mac.to_string()),
+    };
+    let record = w::Connection {
+        id: w::ConnId { orig_h: v4(10, 0, 0, 1), orig_p: port(40000), resp_h: v4(192, 0, 2, 1), resp_p: port(80), proto: 6 },
+        orig: ep(120, "00:11:22:33:44:55"),
+        resp: ep(900, "66:77:88:99:aa:bb"),
+        start_time: 1300475167.096535,
+        duration: 1.5,
+        service: vec!["http".into()],
+        history: "ShADadfF".into(),
+        uid: "CHhAvVGS1DHFjwGM9".into(),
+        tunnel: None,
+        vlan: Some(10),
+        inner_vlan: None,
+    };
+    median_ns(20_000, || {
+        if fuel {
+            store.set_fuel(10_000_000).unwrap();
+        }
+        guest.call_new_connection(&mut store, &record).unwrap();
     })
 }
 
@@ -123,6 +184,7 @@ fn main() {
         let budget = if fuel { 10_000_000 } else { 0 };
         let tag = if fuel { "fuel on" } else { "fuel off" };
         rows.push((format!("empty wasmtime typed call ({tag})"), floor, floor));
+        rows.push((format!("same record, bare wasmtime bindings ({tag})"), record_typed_call(fuel), floor));
         rows.push((format!("new_connection -> empty handler ({tag})"), dispatch_ns(&dir, budget, EMPTY, 20_000), floor));
         rows.push((format!("new_connection -> read-all handler ({tag})"), dispatch_ns(&dir, budget, READ_ALL, 20_000), floor));
     }
