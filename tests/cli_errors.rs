@@ -231,3 +231,37 @@ fn per_handler_options_name_a_loaded_handler() {
         assert_one_clear_line(&out, flag);
     }
 }
+
+/// Runs the demo trace with the standard handlers and the compile cache in `cache`.
+fn run_with_cache(cache: &Path, logs: &Path) -> std::process::Output {
+    std::process::Command::new(weir_bin())
+        .args(["run", "--seed", "1", "--logdir"])
+        .arg(logs)
+        .arg("-r")
+        .arg(demo_trace())
+        .env("WEIR_CACHE_DIR", cache)
+        .output()
+        .expect("run weir")
+}
+
+#[test]
+fn a_damaged_compile_cache_entry_is_compiled_again() {
+    let dir = scratch_dir("compile-cache");
+    let cache = dir.join("cache");
+    let first = run_with_cache(&cache, &dir.join("a"));
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let mut entries: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    assert_eq!(entries.len(), 4, "one compiled entry per standard handler: {entries:?}");
+    // Cut one entry short and fill another with junk: both are compiled again.
+    let whole = std::fs::read(&entries[0]).unwrap();
+    std::fs::write(&entries[0], &whole[..whole.len() / 3]).unwrap();
+    std::fs::write(&entries[1], b"not compiled code").unwrap();
+    let second = run_with_cache(&cache, &dir.join("b"));
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(std::fs::read(&entries[0]).unwrap(), whole, "the damaged entry was written again");
+    let conn = |d: &str| std::fs::read_to_string(dir.join(d).join("conn.log")).unwrap();
+    let rows = |t: String| t.lines().filter(|l| !l.starts_with('#')).map(String::from).collect::<Vec<_>>();
+    assert_eq!(rows(conn("a")), rows(conn("b")));
+    assert!(!rows(conn("a")).is_empty());
+}

@@ -119,6 +119,10 @@ pub struct RunArgs {
     /// instances, all writing the same logs. 1 = everything on one thread.
     #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     pub workers: usize,
+    /// Compile every handler at load instead of reusing compiled code kept in
+    /// $WEIR_CACHE_DIR (default ~/.cache/weir).
+    #[arg(long)]
+    pub no_compile_cache: bool,
 }
 
 fn main() -> ExitCode {

@@ -197,6 +197,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         max_records_per_sec: args.max_log_records.unwrap_or(defaults.max_records_per_sec),
         max_messages_per_sec: args.max_reporter_messages.unwrap_or(defaults.max_messages_per_sec),
         max_instances: defaults.max_instances * workers as u32,
+        compile_cache: if args.no_compile_cache { None } else { weir_sandbox::compile_cache::default_dir() },
         ..defaults
     })?;
     if !args.no_default_handlers {

@@ -8,6 +8,7 @@
 //! instantiated again from its `InstancePre` at its next event, and a
 //! `reporter_error` is raised; too many traps in a window disable the handler.
 
+pub mod compile_cache;
 mod convert;
 mod host;
 
@@ -111,6 +112,9 @@ pub struct SandboxConfig {
     pub max_messages_per_sec: u64,
     /// Most handler instances alive at once (pooling allocator slots).
     pub max_instances: u32,
+    /// Folder of compiled handlers reused across runs (see [`compile_cache`]);
+    /// `None` compiles every handler at load.
+    pub compile_cache: Option<PathBuf>,
 }
 
 impl Default for SandboxConfig {
@@ -129,6 +133,7 @@ impl Default for SandboxConfig {
             max_records_per_sec: 100_000,
             max_messages_per_sec: 1_000,
             max_instances: 64,
+            compile_cache: None,
         }
     }
 }
@@ -544,7 +549,8 @@ impl Sandbox {
     /// Loads the embedded conn, weird, reporter and tunnel handlers.
     pub fn load_standard_handlers(&mut self) -> anyhow::Result<()> {
         for (name, bytes) in [("conn.wasm", standard::CONN), ("weird.wasm", standard::WEIRD), ("reporter.wasm", standard::REPORTER), ("tunnel.wasm", standard::TUNNEL)] {
-            let component = Component::new(&self.engine, bytes).map_err(|e| anyhow!("standard handler {name}: {e}"))?;
+            let component = compile_cache::component(&self.engine, bytes, self.cfg.compile_cache.as_deref())
+                .map_err(|e| anyhow!("standard handler {name}: {e}"))?;
             self.add(name.to_string(), format!("<standard>/{name}"), &component, HandlerOptions::default())?;
         }
         Ok(())
@@ -564,7 +570,8 @@ impl Sandbox {
             }
         }
         let bytes = read_component_bytes(path)?;
-        let component = Component::new(&self.engine, &bytes).map_err(|e| anyhow!("{}: not a valid component: {e}", path.display()))?;
+        let component = compile_cache::component(&self.engine, &bytes, self.cfg.compile_cache.as_deref())
+            .map_err(|e| anyhow!("{}: not a valid component: {e}", path.display()))?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
         self.add(name, path.display().to_string(), &component, options)
             .map_err(|e| anyhow!("{}: {e}", path.display()))
