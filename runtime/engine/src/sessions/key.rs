@@ -14,6 +14,8 @@ pub struct ConnKey {
     pub proto: u8,
     /// Extra key context: (outer, inner) VLAN ids when the VLAN-aware key is on.
     pub ctx: (Option<u16>, Option<u16>),
+    /// Keyed in packet direction (follows from the ICMP type in `a`).
+    pub one_way: bool,
 }
 
 impl ConnKey {
@@ -21,9 +23,9 @@ impl ConnKey {
     /// without a request/reply counterpart) keep their direction.
     pub fn new(src: (IpAddr, u16), dst: (IpAddr, u16), proto: u8, one_way: bool) -> ConnKey {
         if one_way || src <= dst {
-            ConnKey { a: src, b: dst, proto, ctx: (None, None) }
+            ConnKey { a: src, b: dst, proto, ctx: (None, None), one_way }
         } else {
-            ConnKey { a: dst, b: src, proto, ctx: (None, None) }
+            ConnKey { a: dst, b: src, proto, ctx: (None, None), one_way }
         }
     }
 }

@@ -180,7 +180,7 @@ impl Sessions {
         if q.wants(EventKind::ConnectionStateRemove) {
             q.push(Event::ConnectionStateRemove(Box::new(c.snapshot())));
         }
-        if let Ok(e) = self.table.find_entry(self.hasher.hash_one(c.key), |&s| s == slot) {
+        if let Ok(e) = self.table.find_entry(self.hasher.hash_one(c.key(self.cfg.vlan_conn_key)), |&s| s == slot) {
             e.remove();
         }
         self.free.push(slot);
@@ -202,7 +202,8 @@ impl Sessions {
     }
 
     fn insert(&mut self, c: Conn) -> u32 {
-        let key = c.key;
+        let vlan_key = self.cfg.vlan_conn_key;
+        let key = c.key(vlan_key);
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = Some(c);
@@ -214,7 +215,7 @@ impl Sessions {
             }
         };
         let (slots, hasher) = (&self.slots, &self.hasher);
-        let rehash = |s: &u32| slots[*s as usize].as_ref().map_or(0, |c| hasher.hash_one(c.key));
+        let rehash = |s: &u32| slots[*s as usize].as_ref().map_or(0, |c| hasher.hash_one(c.key(vlan_key)));
         self.table.insert_unique(hasher.hash_one(key), slot, rehash);
         slot
     }
@@ -222,7 +223,8 @@ impl Sessions {
     /// The slot of the connection with `key`, if tracked.
     fn lookup(&self, key: &ConnKey) -> Option<u32> {
         let slots = &self.slots;
-        let same = |s: &u32| slots[*s as usize].as_ref().is_some_and(|c| c.key == *key);
+        let vlan_key = self.cfg.vlan_conn_key;
+        let same = |s: &u32| slots[*s as usize].as_ref().is_some_and(|c| c.key(vlan_key) == *key);
         self.table.find(self.hasher.hash_one(key), same).copied()
     }
 
@@ -233,8 +235,7 @@ impl Sessions {
 
     fn conn_weird(&mut self, slot: u32, name: &'static str, addl: String, source: &'static str, q: &mut EventQueue) {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
-        c.did_weird = true;
-        let counts = c.weird_counts.get_or_insert_with(Box::default);
+        let counts = &mut c.extra.get_or_insert_with(Box::default).weird_counts;
         let count = match counts.iter_mut().find(|(n, _)| *n == name) {
             Some((_, k)) => {
                 *k += 1;
@@ -503,7 +504,7 @@ impl Sessions {
 
     fn check_flow_label(&mut self, slot: u32, is_orig: bool, label: u32, q: &mut EventQueue) {
         let c = self.slots[slot as usize].as_mut().unwrap();
-        let seen = if is_orig { c.orig_label_seen } else { c.resp_label_seen };
+        let seen = c.side(is_orig).label_seen;
         let old = c.side(is_orig).flow_label;
         if old != label {
             c.side(is_orig).flow_label = label;
@@ -512,11 +513,7 @@ impl Sessions {
                 q.push(Event::ConnectionFlowLabelChanged { c: Box::new(snap), is_orig, old_label: old, new_label: label });
             }
         }
-        if is_orig {
-            c.orig_label_seen = true;
-        } else {
-            c.resp_label_seen = true;
-        }
+        c.side(is_orig).label_seen = true;
     }
 
     fn check_encapsulation(&mut self, slot: u32, encap: &[EncapConn], q: &mut EventQueue) {
@@ -524,7 +521,7 @@ impl Sessions {
         if encap_equal(c.cur_encap(), encap) {
             return;
         }
-        let tun = c.tunnels.get_or_insert_with(Box::default);
+        let tun = &mut c.extra.get_or_insert_with(Box::default).tunnels;
         tun.cur_encap = encap.to_vec();
         tun.changes += 1;
         let changes = tun.changes;
