@@ -189,16 +189,18 @@ impl Sessions {
     /// End of input: unanswered SYNs are settled, then every remaining
     /// connection is removed, oldest first.
     pub fn finish(&mut self, q: &mut EventQueue) {
+        // No timer fires any more: free the queue before the list is made.
+        self.timers = TimerQueue::default();
         let mut live: Vec<u32> =
             self.slots.iter().enumerate().filter_map(|(i, c)| c.as_ref().map(|_| i as u32)).collect();
-        live.sort_by(|a, b| {
+        // Slots break ties, so an unstable sort (no buffer) gives the same order.
+        live.sort_unstable_by(|a, b| {
             let (ca, cb) = (self.conn(*a).unwrap(), self.conn(*b).unwrap());
             ca.start_time.total_cmp(&cb.start_time).then(a.cmp(b))
         });
         for slot in live {
             self.remove(slot, q);
         }
-        self.timers = TimerQueue::default();
     }
 
     fn insert(&mut self, c: Conn) -> u32 {
