@@ -257,6 +257,19 @@ impl Conn {
         k
     }
 
+    /// Whether this connection has table key `k` (as [`Conn::key`] would
+    /// give it, without building it).
+    pub fn has_key(&self, k: &ConnKey, vlan_key: bool) -> bool {
+        let ends = if self.one_way {
+            self.orig == k.a && self.resp == k.b
+        } else {
+            // Keys hold the endpoints in canonical order, either may be the originator.
+            (self.orig == k.a && self.resp == k.b) || (self.orig == k.b && self.resp == k.a)
+        };
+        let ctx = if vlan_key { (self.vlan, self.inner_vlan) } else { (None, None) };
+        ends && self.proto == k.proto && self.one_way == k.one_way && ctx == k.ctx
+    }
+
     /// Transport of the ports.
     pub fn transport(&self) -> Transport {
         Transport::of_proto(self.proto)
@@ -394,6 +407,28 @@ mod tests {
         let mut s = Scaled(Scaled::STOPPED | (Scaled::TOP - 1));
         assert!(s.hit(), "every 10^9th after that");
     }
+    #[test]
+    fn has_key_agrees_with_key() {
+        let x: IpAddr = "10.0.0.1".parse().unwrap();
+        let y: IpAddr = "2001:db8::2".parse().unwrap();
+        let l2 = L2Info { vlan: Some(7), ..L2Info::default() };
+        for (a, b, proto, one_way) in [((x, 1234), (x, 80), 6, false), ((y, 3), (y, 0), 58, true), ((x, 5), (x, 5), 17, false)] {
+            let k = ConnKey::new(a, b, proto, one_way);
+            let mut c = Conn::new(k, a, b, proto, super::super::uid::UidGen::new(Some(1)).next_words(), 0.0, &l2, &[], 0);
+            for vlan_key in [false, true] {
+                assert!(c.has_key(&c.key(vlan_key), vlan_key));
+                assert!(!c.has_key(&c.key(!vlan_key), vlan_key));
+            }
+            if !one_way {
+                c.flip_roles();
+                assert!(c.has_key(&k, false), "roles do not change the key");
+                assert_eq!(c.key(false), k);
+            }
+            assert!(!c.has_key(&ConnKey::new(a, (x, 9), proto, one_way), false));
+            assert!(!c.has_key(&ConnKey::new(a, b, 1, one_way), false));
+        }
+    }
+
     /// The per-connection memory figure rests on these sizes (64-bit targets).
     #[test]
     #[cfg(target_pointer_width = "64")]

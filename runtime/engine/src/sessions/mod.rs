@@ -226,7 +226,7 @@ impl Sessions {
     fn lookup(&self, key: &ConnKey) -> Option<u32> {
         let slots = &self.slots;
         let vlan_key = self.cfg.vlan_conn_key;
-        let same = |s: &u32| slots[*s as usize].as_ref().is_some_and(|c| c.key(vlan_key) == *key);
+        let same = |s: &u32| slots[*s as usize].as_ref().is_some_and(|c| c.has_key(key, vlan_key));
         self.table.find(self.hasher.hash_one(key), same).copied()
     }
 
