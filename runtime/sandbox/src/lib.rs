@@ -567,6 +567,10 @@ impl Sandbox {
         if queue.wants(EventKind::EventQueueFlushPoint) {
             round.push_back(Event::EventQueueFlushPoint);
         }
+        if round.is_empty() && self.handlers.is_empty() {
+            // No handler: nothing runs, reports, reads the time or is caused.
+            return;
+        }
         let caused = if round.is_empty() {
             // Nothing to run (most packets): one lock sets the time and ends the round.
             let caused = {
