@@ -630,16 +630,34 @@ impl Sandbox {
     /// then one more round of the events those caused (e.g. reporter events from
     /// traps); events caused in that second round are pushed back onto `queue`.
     pub fn dispatch(&mut self, queue: &mut EventQueue, network_time: f64) {
-        self.shared.lock().expect("sandbox state").network_time = network_time;
         self.clock.store(network_time.to_bits(), Ordering::Relaxed);
         let mut round = queue.take();
         if queue.wants(EventKind::EventQueueFlushPoint) {
             round.push_back(Event::EventQueueFlushPoint);
         }
-        for ev in round {
-            self.dispatch_one(&ev);
+        if round.is_empty() && self.handlers.is_empty() {
+            // No handler: nothing runs, reports, reads the time or is caused.
+            return;
         }
-        let caused = self.take_caused();
+        let caused = if round.is_empty() {
+            // Nothing to run (most packets): one lock sets the time and ends the round.
+            let caused = {
+                let mut shared = self.shared.lock().expect("sandbox state");
+                shared.network_time = network_time;
+                shared.take_caused()
+            };
+            self.wanted(caused)
+        } else {
+            self.shared.lock().expect("sandbox state").network_time = network_time;
+            for ev in round {
+                self.dispatch_one(&ev);
+            }
+            self.take_caused()
+        };
+        if caused.is_empty() {
+            // Nothing ran since the round ended, so nothing more was caused.
+            return;
+        }
         for ev in caused {
             self.dispatch_one(&ev);
         }
@@ -651,6 +669,11 @@ impl Sandbox {
     /// Events raised by the host or handlers during the last calls (reporter events).
     fn take_caused(&mut self) -> Vec<Event> {
         let caused = self.shared.lock().expect("sandbox state").take_caused();
+        self.wanted(caused)
+    }
+
+    /// The subscribed ones of `caused`.
+    fn wanted(&self, caused: Vec<Event>) -> Vec<Event> {
         if caused.is_empty() {
             return caused;
         }

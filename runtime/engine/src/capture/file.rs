@@ -1,6 +1,8 @@
 //! Trace files: pcap and pcapng through libpcap, gzip-compressed traces
-//! decompressed to a temporary file first.
+//! decompressed to a temporary file first. Plain classic pcap records are
+//! read directly in large blocks ([`Direct`]), the rest by libpcap.
 
+use std::ffi::{c_int, c_void};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -24,6 +26,8 @@ pub struct FileSource {
     offset: u64,
     /// Set once the end or an error was reported.
     done: bool,
+    /// The direct reader, while records are plain.
+    direct: Option<Direct>,
 }
 
 impl FileSource {
@@ -40,18 +44,19 @@ impl FileSource {
         drop(f);
 
         let gz = n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-        let (cap, magic) = if gz {
+        let (cap, magic, file) = if gz {
             let tmp = decompress_to_temp(path).map_err(|e| open_err(format!("cannot decompress gzip trace: {e}")))?;
             let mut m = [0u8; 4];
             let mut t = std::fs::File::open(&tmp.0).map_err(|e| open_err(e.to_string()))?;
             let _ = read_up_to(&mut t, &mut m);
             drop(t);
-            // libpcap keeps the file open; the directory entry can go now.
+            // libpcap (and the direct reader) keep the file open; the directory entry can go now.
             let cap = pcap::Capture::from_file(&tmp.0);
+            let file = std::fs::File::open(&tmp.0).ok();
             drop(tmp);
-            (cap, m)
+            (cap, m, file)
         } else {
-            (pcap::Capture::from_file(path), magic)
+            (pcap::Capture::from_file(path), magic, std::fs::File::open(path).ok())
         };
         let mut cap = cap.map_err(|e| open_err(not_a_trace_reason(e)))?;
         if let Some(expr) = filter {
@@ -63,8 +68,9 @@ impl FileSource {
             [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d]
         );
         let link_type = cap.get_datalink().0;
-        tracing::debug!(file = %name, link_type, classic, gz, "opened trace");
-        Ok(FileSource { cap, name, link_type, classic, packets: 0, offset: PCAP_FILE_HEADER, done: false })
+        let direct = if filter.is_none() { file.and_then(|f| Direct::new(f, link_type)) } else { None };
+        tracing::debug!(file = %name, link_type, classic, gz, direct = direct.is_some(), "opened trace");
+        Ok(FileSource { cap, name, link_type, classic, packets: 0, offset: PCAP_FILE_HEADER, done: false, direct })
     }
 
     /// The link-layer type of the trace (a [`super::dlt`] value).
@@ -82,6 +88,26 @@ impl PacketSource for FileSource {
     fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
         if self.done {
             return Ok(None);
+        }
+        if let Some(d) = self.direct.as_mut() {
+            match d.next_record() {
+                Some(r) => {
+                    self.packets += 1;
+                    self.offset += PCAP_RECORD_HEADER + r.data.len() as u64;
+                    let ts = r.sec as f64 + r.usec as f64 / 1e6;
+                    let data = &self.direct.as_ref().expect("direct reader").buf[r.data];
+                    return Ok(Some(Packet { ts, wire_len: r.wire_len, link_type: self.link_type, data }));
+                }
+                None => {
+                    // Not plain (or the end): libpcap goes on from this record.
+                    self.direct = None;
+                    if !seek_libpcap(&self.cap, self.offset) {
+                        self.done = true;
+                        let reason = format!("cannot seek to byte offset {}", self.offset);
+                        return Err(CaptureError::Read { source: self.name.clone(), reason });
+                    }
+                }
+            }
         }
         match self.cap.next_packet() {
             Ok(p) => {
@@ -120,6 +146,113 @@ impl PacketSource for FileSource {
 
     fn is_live(&self) -> bool {
         false
+    }
+}
+
+/// Reads classic pcap records straight from the file in 1 MiB blocks:
+/// libpcap reads through stdio 4 KiB a system call and copies every packet
+/// once more, which cost more than all of weir's own packet work. Only
+/// plain records are read here, ones libpcap returns exactly as stored:
+/// a native-order microsecond file of version 2.4 or later, a link type
+/// libpcap does not fix up, and a record complete in the file with a
+/// captured length within the file's snapshot length, 256 KiB and the
+/// wire length. At the first other record (or the end) the caller hands
+/// over to libpcap at that record's offset, so the end, truncation, errors
+/// and odd records are libpcap's as before.
+struct Direct {
+    file: std::fs::File,
+    buf: Vec<u8>,
+    /// Unparsed bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    /// Largest captured length read here.
+    max_caplen: u32,
+    /// The file gave no more bytes.
+    eof: bool,
+}
+
+/// A record the direct reader returned: its header fields and where its bytes are.
+struct Record {
+    sec: i32,
+    usec: i32,
+    wire_len: u32,
+    data: std::ops::Range<usize>,
+}
+
+impl Direct {
+    const BLOCK: usize = 1 << 20;
+    /// libpcap's usual maximum snapshot length (`MAXIMUM_SNAPLEN`).
+    const MAX_SNAPLEN: u32 = 262_144;
+    /// `DLT_USB_LINUX_MMAPPED`: libpcap rewrites its headers on reading.
+    const USB_LINUX_MMAPPED: i32 = 220;
+
+    /// A reader past the file header of `file`, if the file is one it reads.
+    fn new(mut file: std::fs::File, link_type: i32) -> Option<Direct> {
+        let mut h = [0u8; PCAP_FILE_HEADER as usize];
+        if read_up_to(&mut file, &mut h).ok()? != h.len() || link_type == Self::USB_LINUX_MMAPPED {
+            return None;
+        }
+        let word = |i: usize| u32::from_ne_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+        let (major, minor) = (u16::from_ne_bytes([h[4], h[5]]), u16::from_ne_bytes([h[6], h[7]]));
+        if word(0) != 0xa1b2_c3d4 || major != 2 || minor < 4 {
+            return None;
+        }
+        // libpcap takes a snapshot length of 0, negative or above the maximum as the maximum.
+        let snaplen = word(16) as i32;
+        let max_caplen = if snaplen <= 0 { Self::MAX_SNAPLEN } else { (snaplen as u32).min(Self::MAX_SNAPLEN) };
+        Some(Direct { file, buf: vec![0; Self::BLOCK], start: 0, end: 0, max_caplen, eof: false })
+    }
+
+    /// The next record, or `None` at one that is not plain, at the end, or on a read error.
+    fn next_record(&mut self) -> Option<Record> {
+        let hdr = PCAP_RECORD_HEADER as usize;
+        if !self.fill(hdr) {
+            return None;
+        }
+        let h = &self.buf[self.start..self.start + hdr];
+        let word = |i: usize| u32::from_ne_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+        let (sec, usec, caplen, wire_len) = (word(0) as i32, word(4) as i32, word(8), word(12));
+        if caplen > self.max_caplen || caplen > wire_len || !self.fill(hdr + caplen as usize) {
+            return None;
+        }
+        let data = self.start + hdr..self.start + hdr + caplen as usize;
+        self.start = data.end;
+        Some(Record { sec, usec, wire_len, data })
+    }
+
+    /// Whether `n` unparsed bytes are buffered, reading more if needed.
+    fn fill(&mut self, n: usize) -> bool {
+        while self.end - self.start < n {
+            if self.eof {
+                return false;
+            }
+            // Move the partial record to the front, then read as much as fits.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            match self.file.read(&mut self.buf[self.end..]) {
+                Ok(0) | Err(_) => self.eof = true,
+                Ok(k) => self.end += k,
+            }
+        }
+        true
+    }
+}
+
+/// Moves libpcap's read position to byte `offset` of its file (a record
+/// boundary), for it to take over from the direct reader.
+fn seek_libpcap(cap: &pcap::Capture<pcap::Offline>, offset: u64) -> bool {
+    extern "C" {
+        fn pcap_file(p: *mut c_void) -> *mut c_void;
+        fn fseeko(stream: *mut c_void, offset: i64, whence: c_int) -> c_int;
+    }
+    const SEEK_SET: c_int = 0;
+    let Ok(offset) = i64::try_from(offset) else { return false };
+    // SAFETY: the handle is a live offline capture, whose FILE libpcap only
+    // uses from this thread; it reads on from wherever the stream stands.
+    unsafe {
+        let f = pcap_file(cap.as_ptr().cast());
+        !f.is_null() && fseeko(f, offset, SEEK_SET) == 0
     }
 }
 

@@ -26,47 +26,50 @@ pub mod hist {
     pub const MULTI_FLAG_PKT: u32 = 0x40;
 }
 
-/// A logarithmic history letter's counter ("scaled" entries: 1st, 10th, 100th ...).
-#[derive(Clone, Copy, Debug)]
-pub struct Scaled {
-    count: u32,
-    threshold: u32,
-}
-
-impl Default for Scaled {
-    fn default() -> Self {
-        Scaled { count: 0, threshold: 1 }
-    }
-}
+/// A logarithmic history letter's counter ("scaled" entries: 1st, 10th,
+/// 100th ... up to 10^9, then every 10^9th), in 4 bytes: the count in the
+/// low 31 bits, and the top bit set once the threshold stopped at 10^9.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Scaled(u32);
 
 impl Scaled {
+    const TOP: u32 = 1_000_000_000;
+    const STOPPED: u32 = 1 << 31;
+
     /// Counts one occurrence; true when the letter is to be added.
     pub fn hit(&mut self) -> bool {
-        self.count = self.count.wrapping_add(1);
-        if self.count == self.threshold {
-            match self.threshold.checked_mul(10) {
-                Some(t) => self.threshold = t,
-                None => self.count = 0,
-            }
-            true
-        } else {
-            false
+        let stopped = self.0 & Self::STOPPED;
+        let count = (self.0 & !Self::STOPPED) + 1;
+        if count == Self::TOP {
+            self.0 = Self::STOPPED;
+            return true;
         }
+        self.0 = stopped | count;
+        stopped == 0 && is_power_of_ten(count)
     }
 }
 
-/// History letters: up to 22 kept inline, a longer string on the heap.
+/// Whether `n` is 1, 10, 100 ... (below 10^9).
+fn is_power_of_ten(mut n: u32) -> bool {
+    while n >= 10 && n.is_multiple_of(10) {
+        n /= 10;
+    }
+    n == 1
+}
+
+/// History letters: up to 14 kept inline (16 bytes in all; few histories
+/// are longer), a longer string on the heap.
 #[derive(Clone, Debug)]
 pub enum History {
     /// Length and ASCII letters.
-    Inline(u8, [u8; 22]),
+    Inline(u8, [u8; 14]),
     /// The letters once they outgrow the inline buffer.
     Heap(Box<String>),
 }
 
 impl Default for History {
     fn default() -> Self {
-        History::Inline(0, [0; 22])
+        History::Inline(0, [0; 14])
     }
 }
 
@@ -119,6 +122,15 @@ pub struct Tunnels {
     pub changes: u32,
 }
 
+/// The parts of a [`Conn`] most connections never need, made on first use.
+#[derive(Clone, Debug, Default)]
+pub struct ConnExtra {
+    /// Encapsulation state; default while no packet was tunnelled.
+    pub tunnels: Tunnels,
+    /// Weird counts per name, for rate limiting.
+    pub weird_counts: Vec<(&'static str, u64)>,
+}
+
 /// Per-direction counters that every protocol keeps.
 #[derive(Clone, Copy, Debug)]
 pub struct Side {
@@ -134,11 +146,13 @@ pub struct Side {
     pub payload_len: i64,
     /// Bad-checksum letter counter.
     pub chk: Scaled,
+    /// Whether the flow label was recorded yet.
+    pub label_seen: bool,
 }
 
 impl Default for Side {
     fn default() -> Self {
-        Side { pkts: 0, ip_bytes: 0, flow_label: 0, l2_addr: None, payload_len: -1, chk: Scaled::default() }
+        Side { pkts: 0, ip_bytes: 0, flow_label: 0, l2_addr: None, payload_len: -1, chk: Scaled::default(), label_seen: false }
     }
 }
 
@@ -151,19 +165,18 @@ pub enum ProtoState {
     Datagram,
 }
 
-/// A tracked connection.
+/// A tracked connection (208 bytes, plus its boxed TCP state). Its table
+/// key is not stored but derived from the endpoints ([`Conn::key`]).
 #[derive(Clone, Debug)]
 pub struct Conn {
-    /// Table key.
-    pub key: ConnKey,
     /// Originator address and port.
     pub orig: (IpAddr, u16),
     /// Responder address and port.
     pub resp: (IpAddr, u16),
     /// IP protocol number.
     pub proto: u8,
-    /// Transport of the ports.
-    pub transport: Transport,
+    /// Keyed in the direction of its packets (one-way ICMP; never flipped).
+    pub one_way: bool,
     /// UID, formatted when a record is built.
     pub uid: Uid,
     /// Time of the creating packet.
@@ -182,22 +195,14 @@ pub struct Conn {
     pub state: ProtoState,
     /// Inactivity timeout in force (0 = none).
     pub inactivity_timeout: f64,
-    /// Encapsulation state; `None` while no packet was tunnelled.
-    pub tunnels: Option<Box<Tunnels>>,
+    /// Tunnel facts and weird counts, made on the first tunnelled packet or weird.
+    pub extra: Option<Box<ConnExtra>>,
     /// VLAN ids of the creating packet.
     pub vlan: Option<u16>,
     /// Inner VLAN id of the creating packet.
     pub inner_vlan: Option<u16>,
-    /// Whether a weird was raised for this connection.
-    pub did_weird: bool,
-    /// Weird counts per name, for rate limiting (made on the first weird).
-    pub weird_counts: Option<Box<Vec<(&'static str, u64)>>>,
     /// Cleared when a timer decided the connection is over.
     pub is_active: bool,
-    /// Whether the responder's flow label was recorded yet.
-    pub resp_label_seen: bool,
-    /// Whether the originator's flow label was recorded yet.
-    pub orig_label_seen: bool,
     /// Identifies this connection's live timers; changed to cancel them all.
     pub timer_gen: u32,
     /// Whether packets and IP bytes are counted (`use_conn_size_analyzer`).
@@ -218,35 +223,61 @@ impl Conn {
         encap: &[EncapConn],
         flow_label: u32,
     ) -> Conn {
-        let transport = Transport::of_proto(proto);
         let state = if proto == 6 { ProtoState::Tcp(Box::default()) } else { ProtoState::Datagram };
+        let tunnels = Tunnels { tunnel: Some(encap.to_vec()), cur_encap: encap.to_vec(), changes: 0 };
         Conn {
-            key,
             orig: src,
             resp: dst,
             proto,
-            transport,
+            one_way: key.one_way,
             uid,
             start_time: t,
             last_time: t,
             history: History::default(),
             hist_seen: 0,
-            o: Side { l2_addr: l2.src.filter(|m| *m != [0; 6]), flow_label, ..Side::default() },
+            o: Side { l2_addr: l2.src.filter(|m| *m != [0; 6]), flow_label, label_seen: true, ..Side::default() },
             r: Side { l2_addr: l2.dst.filter(|m| *m != [0; 6]), ..Side::default() },
             state,
             inactivity_timeout: 0.0,
-            tunnels: (!encap.is_empty())
-                .then(|| Box::new(Tunnels { tunnel: Some(encap.to_vec()), cur_encap: encap.to_vec(), changes: 0 })),
+            extra: (!encap.is_empty()).then(|| Box::new(ConnExtra { tunnels, weird_counts: Vec::new() })),
             vlan: l2.vlan,
             inner_vlan: l2.inner_vlan,
-            did_weird: false,
-            weird_counts: None,
             is_active: true,
-            resp_label_seen: false,
-            orig_label_seen: true,
             timer_gen: 0,
             conn_size: true,
         }
+    }
+
+    /// The table key; `vlan_key` adds the VLAN ids (`Config::vlan_conn_key`).
+    pub fn key(&self, vlan_key: bool) -> ConnKey {
+        let mut k = ConnKey::new(self.orig, self.resp, self.proto, self.one_way);
+        if vlan_key {
+            k.ctx = (self.vlan, self.inner_vlan);
+        }
+        k
+    }
+
+    /// Whether this connection has table key `k` (as [`Conn::key`] would
+    /// give it, without building it).
+    pub fn has_key(&self, k: &ConnKey, vlan_key: bool) -> bool {
+        let ends = if self.one_way {
+            self.orig == k.a && self.resp == k.b
+        } else {
+            // Keys hold the endpoints in canonical order, either may be the originator.
+            (self.orig == k.a && self.resp == k.b) || (self.orig == k.b && self.resp == k.a)
+        };
+        let ctx = if vlan_key { (self.vlan, self.inner_vlan) } else { (None, None) };
+        ends && self.proto == k.proto && self.one_way == k.one_way && ctx == k.ctx
+    }
+
+    /// Transport of the ports.
+    pub fn transport(&self) -> Transport {
+        Transport::of_proto(self.proto)
+    }
+
+    /// Whether a weird was raised for this connection.
+    pub fn did_weird(&self) -> bool {
+        self.extra.as_ref().is_some_and(|x| !x.weird_counts.is_empty())
     }
 
     /// Records `code` once per `mask` (Zeek's `CheckHistory`); true if already seen.
@@ -278,7 +309,6 @@ impl Conn {
     pub fn flip_roles(&mut self) {
         std::mem::swap(&mut self.orig, &mut self.resp);
         std::mem::swap(&mut self.o, &mut self.r);
-        std::mem::swap(&mut self.orig_label_seen, &mut self.resp_label_seen);
         self.hist_seen = self.hist_seen.rotate_right(16);
         if let ProtoState::Tcp(t) = &mut self.state {
             std::mem::swap(&mut t.orig, &mut t.resp);
@@ -307,14 +337,14 @@ impl Conn {
 
     /// Encapsulation of the latest packet (empty when not tunnelled).
     pub fn cur_encap(&self) -> &[EncapConn] {
-        self.tunnels.as_ref().map_or(&[], |t| &t.cur_encap)
+        self.extra.as_ref().map_or(&[], |x| &x.tunnels.cur_encap)
     }
 
     /// The `connection` record as events see it now.
     pub fn snapshot(&self) -> Connection {
         let (os, rs) = match &self.state {
             ProtoState::Tcp(t) => ((t.orig.size(&t.resp), t.orig.state as u8), (t.resp.size(&t.orig), t.resp.state as u8)),
-            ProtoState::Datagram if self.transport == Transport::Unknown => ((0, 0), (0, 0)),
+            ProtoState::Datagram if self.transport() == Transport::Unknown => ((0, 0), (0, 0)),
             ProtoState::Datagram => (
                 (self.o.payload_len.max(0) as u64, (self.o.payload_len >= 0) as u8),
                 (self.r.payload_len.max(0) as u64, (self.r.payload_len >= 0) as u8),
@@ -334,7 +364,7 @@ impl Conn {
                 orig_p: self.orig.1,
                 resp_h: self.resp.0,
                 resp_p: self.resp.1,
-                transport: self.transport,
+                transport: self.transport(),
                 proto: self.proto,
             },
             orig: ep(&self.o, os),
@@ -344,9 +374,68 @@ impl Conn {
             service: Vec::new(),
             history: self.history.as_str().to_string(),
             uid: self.uid_string(),
-            tunnel: self.tunnels.as_ref().and_then(|t| t.tunnel.clone()),
+            tunnel: self.extra.as_ref().and_then(|x| x.tunnels.tunnel.clone()),
             vlan: self.vlan.map(i64::from),
             inner_vlan: self.inner_vlan.map(i64::from),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaled_hits_like_a_growing_threshold() {
+        // The original two-counter form: threshold x10 on each hit, kept at 10^9.
+        let (mut count, mut threshold) = (0u32, 1u32);
+        let mut s = Scaled::default();
+        for _ in 0..2_000_000 {
+            count += 1;
+            let want = count == threshold;
+            if want {
+                threshold *= 10;
+            }
+            assert_eq!(s.hit(), want, "at {count}");
+        }
+        let mut s = Scaled(Scaled::TOP - 2);
+        assert!(!s.hit());
+        assert!(s.hit(), "10^9th");
+        for _ in 1..10 {
+            assert!(!s.hit(), "no 1st, 10th ... after 10^9");
+        }
+        let mut s = Scaled(Scaled::STOPPED | (Scaled::TOP - 1));
+        assert!(s.hit(), "every 10^9th after that");
+    }
+    #[test]
+    fn has_key_agrees_with_key() {
+        let x: IpAddr = "10.0.0.1".parse().unwrap();
+        let y: IpAddr = "2001:db8::2".parse().unwrap();
+        let l2 = L2Info { vlan: Some(7), ..L2Info::default() };
+        for (a, b, proto, one_way) in [((x, 1234), (x, 80), 6, false), ((y, 3), (y, 0), 58, true), ((x, 5), (x, 5), 17, false)] {
+            let k = ConnKey::new(a, b, proto, one_way);
+            let mut c = Conn::new(k, a, b, proto, super::super::uid::UidGen::new(Some(1)).next_words(), 0.0, &l2, &[], 0);
+            for vlan_key in [false, true] {
+                assert!(c.has_key(&c.key(vlan_key), vlan_key));
+                assert!(!c.has_key(&c.key(!vlan_key), vlan_key));
+            }
+            if !one_way {
+                c.flip_roles();
+                assert!(c.has_key(&k, false), "roles do not change the key");
+                assert_eq!(c.key(false), k);
+            }
+            assert!(!c.has_key(&ConnKey::new(a, (x, 9), proto, one_way), false));
+            assert!(!c.has_key(&ConnKey::new(a, b, 1, one_way), false));
+        }
+    }
+
+    /// The per-connection memory figure rests on these sizes (64-bit targets).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn state_sizes() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Option<Conn>>(), 208);
+        assert_eq!(size_of::<TcpState>(), 184);
+        assert_eq!(size_of::<History>(), 16);
     }
 }

@@ -204,7 +204,7 @@ impl Sessions {
         if q.wants(EventKind::ConnectionStateRemove) {
             q.push(Event::ConnectionStateRemove(Box::new(c.snapshot())));
         }
-        if let Ok(e) = self.table.find_entry(self.hasher.hash_one(c.key), |&s| s == slot) {
+        if let Ok(e) = self.table.find_entry(self.hasher.hash_one(c.key(self.cfg.vlan_conn_key)), |&s| s == slot) {
             e.remove();
         }
         self.free.push(slot);
@@ -213,16 +213,18 @@ impl Sessions {
     /// End of input: unanswered SYNs are settled, then every remaining
     /// connection is removed, oldest first.
     pub fn finish(&mut self, q: &mut EventQueue) {
+        // No timer fires any more: free the queue before the list is made.
+        self.timers = TimerQueue::default();
         let mut live: Vec<u32> =
             self.slots.iter().enumerate().filter_map(|(i, c)| c.as_ref().map(|_| i as u32)).collect();
-        live.sort_by(|a, b| {
+        // Slots break ties, so an unstable sort (no buffer) gives the same order.
+        live.sort_unstable_by(|a, b| {
             let (ca, cb) = (self.conn(*a).unwrap(), self.conn(*b).unwrap());
             ca.start_time.total_cmp(&cb.start_time).then(a.cmp(b))
         });
         for slot in live {
             self.remove(slot, q);
         }
-        self.timers = TimerQueue::default();
     }
 
     /// Makes room under [`Config::max_connections`]: of the next
@@ -256,7 +258,8 @@ impl Sessions {
     }
 
     fn insert(&mut self, c: Conn) -> u32 {
-        let key = c.key;
+        let vlan_key = self.cfg.vlan_conn_key;
+        let key = c.key(vlan_key);
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = Some(c);
@@ -268,7 +271,7 @@ impl Sessions {
             }
         };
         let (slots, hasher) = (&self.slots, &self.hasher);
-        let rehash = |s: &u32| slots[*s as usize].as_ref().map_or(0, |c| hasher.hash_one(c.key));
+        let rehash = |s: &u32| slots[*s as usize].as_ref().map_or(0, |c| hasher.hash_one(c.key(vlan_key)));
         self.table.insert_unique(hasher.hash_one(key), slot, rehash);
         slot
     }
@@ -276,7 +279,8 @@ impl Sessions {
     /// The slot of the connection with `key`, if tracked.
     fn lookup(&self, key: &ConnKey) -> Option<u32> {
         let slots = &self.slots;
-        let same = |s: &u32| slots[*s as usize].as_ref().is_some_and(|c| c.key == *key);
+        let vlan_key = self.cfg.vlan_conn_key;
+        let same = |s: &u32| slots[*s as usize].as_ref().is_some_and(|c| c.has_key(key, vlan_key));
         self.table.find(self.hasher.hash_one(key), same).copied()
     }
 
@@ -287,8 +291,7 @@ impl Sessions {
 
     fn conn_weird(&mut self, slot: u32, name: &'static str, addl: String, source: &'static str, q: &mut EventQueue) {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
-        c.did_weird = true;
-        let counts = c.weird_counts.get_or_insert_with(Box::default);
+        let counts = &mut c.extra.get_or_insert_with(Box::default).weird_counts;
         let count = match counts.iter_mut().find(|(n, _)| *n == name) {
             Some((_, k)) => {
                 *k += 1;
@@ -560,7 +563,7 @@ impl Sessions {
 
     fn check_flow_label(&mut self, slot: u32, is_orig: bool, label: u32, q: &mut EventQueue) {
         let c = self.slots[slot as usize].as_mut().unwrap();
-        let seen = if is_orig { c.orig_label_seen } else { c.resp_label_seen };
+        let seen = c.side(is_orig).label_seen;
         let old = c.side(is_orig).flow_label;
         if old != label {
             c.side(is_orig).flow_label = label;
@@ -569,11 +572,7 @@ impl Sessions {
                 q.push(Event::ConnectionFlowLabelChanged { c: Box::new(snap), is_orig, old_label: old, new_label: label });
             }
         }
-        if is_orig {
-            c.orig_label_seen = true;
-        } else {
-            c.resp_label_seen = true;
-        }
+        c.side(is_orig).label_seen = true;
     }
 
     fn check_encapsulation(&mut self, slot: u32, encap: &[EncapConn], q: &mut EventQueue) {
@@ -581,7 +580,7 @@ impl Sessions {
         if encap_equal(c.cur_encap(), encap) {
             return;
         }
-        let tun = c.tunnels.get_or_insert_with(Box::default);
+        let tun = &mut c.extra.get_or_insert_with(Box::default).tunnels;
         tun.cur_encap = encap.to_vec();
         tun.changes += 1;
         let changes = tun.changes;

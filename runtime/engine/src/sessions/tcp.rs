@@ -37,48 +37,55 @@ impl EndpointState {
     }
 }
 
-/// One side of a TCP connection.
+/// One side of a TCP connection: 88 bytes, what nearly every connection
+/// uses; the rest is in [`EndpointExtra`], made on first need. No window
+/// is kept: the scaled window is zero exactly when the offered one is
+/// (a scale of at most 14 keeps it within 32 bits), and Zeek's window
+/// recision check reports nothing.
 #[derive(Clone, Debug, Default)]
 pub struct TcpEndpoint {
     /// Current state.
     pub state: EndpointState,
     /// Previous state.
     pub prev_state: EndpointState,
+    /// Whether this side's close was processed.
+    pub did_close: bool,
+    /// FINs and RSTs sent, saturating (only `> 0` and `>= 1000` matter).
+    fin_cnt: u16,
+    rst_cnt: u16,
     start_seq: u32,
     last_seq: u32,
     ack_seq: u32,
     seq_wraps: u32,
     ack_wraps: u32,
-    /// Whether this side's close was processed.
-    pub did_close: bool,
-    fin_cnt: u32,
-    rst_cnt: u32,
+    rxmit: Scaled,
     fin_seq: u64,
     hist_last_syn: u64,
     hist_last_fin: u64,
     hist_last_rst: u64,
-    window: u32,
-    window_scale: u32,
-    window_seq: u32,
-    window_ack_seq: u32,
-    rxmit: Scaled,
-    win0: Scaled,
     /// Time of this side's latest packet.
     pub last_time: f64,
     /// Reassembly: relative sequence number up to which data is accounted for.
     last_reassem: u64,
+    /// Rarely needed state, made on first use.
+    extra: Option<Box<EndpointExtra>>,
+}
+
+/// The parts of a [`TcpEndpoint`] most connections never need.
+#[derive(Clone, Debug, Default)]
+struct EndpointExtra {
     /// Reassembly: captured data above a hole, as sorted `[seq, upper)` ranges.
-    /// Boxed and made on the first hole: most connections never have one, and
-    /// the box keeps the field at 8 bytes instead of a `Vec`'s 24.
-    #[allow(clippy::box_collection)]
-    blocks: Option<Box<Vec<(u64, u64)>>>,
+    blocks: Vec<(u64, u64)>,
+    /// Zero-window letter counter.
+    win0: Scaled,
+    /// Content-gap letter counter.
     gap: Scaled,
     /// TCPStats analyzer counters, made on the first packet when
     /// `conn_stats` is wanted (`Config::tcp_stats`).
-    pub stats: Option<Box<Stats>>,
+    stats: Option<Stats>,
     /// Unacknowledged payload for retransmission checks, made on first use
     /// when `rexmit_inconsistency` is wanted (`Config::check_rexmit`).
-    kept: Option<Box<Kept>>,
+    kept: Option<Kept>,
 }
 
 /// Payload delivered in order and not yet acknowledged, kept only to
@@ -203,7 +210,7 @@ impl TcpEndpoint {
 
     /// The `conn_stats` record of this side (zero when not counted).
     pub fn stats_record(&self) -> crate::events::EndpointStats {
-        self.stats.as_ref().map(|s| s.rec).unwrap_or_default()
+        self.extra.as_ref().and_then(|x| x.stats.as_ref()).map(|s| s.rec).unwrap_or_default()
     }
 
     /// Logical bytes sent (`TCP_Endpoint::Size`); `peer` is the other side.
@@ -234,7 +241,7 @@ impl TcpEndpoint {
     /// Compares a retransmitted payload with the kept bytes it overlaps and
     /// keeps what extends them. Returns (kept, new) bytes when they differ.
     fn check_rexmit(&mut self, seq: u64, data: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-        let k = self.kept.get_or_insert_with(Box::default);
+        let k = self.extra().kept.get_or_insert_with(Kept::default);
         if k.bytes.is_empty() {
             k.from = seq;
         }
@@ -261,7 +268,7 @@ impl TcpEndpoint {
 
     /// Drops kept bytes the peer acknowledged.
     fn trim_kept(&mut self, ack: u64) {
-        let Some(k) = self.kept.as_mut() else { return };
+        let Some(k) = self.extra.as_mut().and_then(|x| x.kept.as_mut()) else { return };
         while ack > k.from && !k.bytes.is_empty() {
             k.bytes.pop_front();
             k.from += 1;
@@ -280,7 +287,7 @@ impl TcpEndpoint {
         if seq <= self.last_reassem {
             self.last_reassem = upper;
         } else {
-            let blocks = self.blocks.get_or_insert_with(Box::default);
+            let blocks = &mut self.extra().blocks;
             let at = blocks.partition_point(|b| b.0 < seq);
             blocks.insert(at, (seq, upper));
             // Merge overlapping or touching neighbours.
@@ -291,9 +298,9 @@ impl TcpEndpoint {
                     _ => merged.push(b),
                 }
             }
-            **blocks = merged;
+            *blocks = merged;
         }
-        while let Some(&(s, u)) = self.blocks.as_ref().and_then(|b| b.first()) {
+        while let Some(&(s, u)) = self.first_block() {
             if s > self.last_reassem {
                 break;
             }
@@ -302,13 +309,20 @@ impl TcpEndpoint {
         }
     }
 
-    /// Removes the lowest captured block, and the box with the last one.
+    /// The rarely needed state, made now if not yet.
+    fn extra(&mut self) -> &mut EndpointExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The lowest captured block above a hole.
+    fn first_block(&self) -> Option<&(u64, u64)> {
+        self.extra.as_ref().and_then(|x| x.blocks.first())
+    }
+
+    /// Removes the lowest captured block.
     fn drop_first_block(&mut self) {
-        if let Some(b) = self.blocks.as_mut() {
-            b.remove(0);
-            if b.is_empty() {
-                self.blocks = None;
-            }
+        if let Some(x) = self.extra.as_mut() {
+            x.blocks.remove(0);
         }
     }
 
@@ -329,7 +343,7 @@ impl TcpEndpoint {
             self.last_reassem = seq;
             return;
         }
-        while let Some(&(s, u)) = self.blocks.as_ref().and_then(|b| b.first()) {
+        while let Some(&(s, u)) = self.first_block() {
             if s >= seq {
                 break;
             }
@@ -433,8 +447,9 @@ fn tcp(c: &mut Conn) -> &mut TcpState {
     }
 }
 
-/// Window-scale option of a SYN (`-1` when absent), clamped to 14.
-fn window_scale_option(opts: &[u8], weirds: &mut Vec<&'static str>, did_weird: bool) -> i64 {
+/// Checks the window-scale option of a SYN: a scale above 14 is a
+/// `TCP_scale_range` weird (the scale itself is not needed, see [`TcpEndpoint`]).
+fn check_window_scale(opts: &[u8], weirds: &mut Vec<&'static str>, did_weird: bool) {
     let mut i = 0;
     while i < opts.len() {
         match opts[i] {
@@ -447,20 +462,15 @@ fn window_scale_option(opts: &[u8], weirds: &mut Vec<&'static str>, did_weird: b
                     break;
                 }
                 if kind == 3 && len == 3 {
-                    let s = opts[i + 2] as i64;
-                    if s > 14 {
-                        if !did_weird {
-                            weirds.push("TCP_scale_range");
-                        }
-                        return 14;
+                    if opts[i + 2] > 14 && !did_weird {
+                        weirds.push("TCP_scale_range");
                     }
-                    return s;
+                    return;
                 }
                 i += len;
             }
         }
     }
-    -1
 }
 
 /// Whether a segment on an existing connection starts a new one (`IsReuse`).
@@ -537,7 +547,7 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
     let seq_len = len + flags.syn() as u32 + flags.fin() as u32;
     let seq_one_past = base_seq.wrapping_add(seq_len);
 
-    let did_weird = c.did_weird;
+    let did_weird = c.did_weird();
     init_endpoint(tcp(c).ep(is_orig).0, flags, base_seq, seq_one_past, t, fx);
 
     let (rel_seq, underflow) = {
@@ -549,7 +559,7 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
     }
 
     update_history(c, is_orig, flags, rel_seq, len);
-    update_window(c, is_orig, seg.win as u32, base_seq, ack_seq, flags);
+    update_window(c, is_orig, seg.win, flags);
 
     {
         let st = tcp(c);
@@ -569,33 +579,20 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
         if len > 0 {
             fx.weirds.push("SYN_with_data");
         }
-        let scale = window_scale_option(seg.options, &mut fx.weirds, did_weird);
-        let (ep, peer) = tcp(c).ep(is_orig);
-        if scale < 0 {
-            ep.window_scale = 0;
-            if flags.ack() {
-                peer.window_scale = 0;
-            }
-        } else {
-            ep.window_scale = scale as u32;
-            ep.window_seq = base_seq;
-            ep.window_ack_seq = ack_seq;
-            peer.window_seq = ack_seq;
-            peer.window_ack_seq = base_seq;
-        }
+        check_window_scale(seg.options, &mut fx.weirds, did_weird);
     }
 
     {
         let (ep, _) = tcp(c).ep(is_orig);
         if flags.fin() {
-            ep.fin_cnt += 1;
+            ep.fin_cnt = ep.fin_cnt.saturating_add(1);
             if ep.fin_cnt >= 1000 && t < ep.last_time + 1.0 {
                 fx.weirds.push("FIN_storm");
             }
             ep.fin_seq = rel_seq + seq_len as u64;
         }
         if flags.rst() {
-            ep.rst_cnt += 1;
+            ep.rst_cnt = ep.rst_cnt.saturating_add(1);
             if ep.rst_cnt >= 1000 && t < ep.last_time + 1.0 {
                 fx.weirds.push("RST_storm");
             }
@@ -676,7 +673,7 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
                 if report {
                     fx.gaps.push((!is_orig, seq, glen));
                 }
-                if letter && tcp(c).ep(is_orig).1.gap.hit() {
+                if letter && tcp(c).ep(is_orig).1.extra().gap.hit() {
                     c.add_history_dir(!is_orig, 'G');
                 }
             }
@@ -700,7 +697,7 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
         tcp(c).ep(is_orig).0.data_sent(rel_data, len as u64);
     }
     if cfg.tcp_stats {
-        tcp(c).ep(is_orig).0.stats.get_or_insert_with(Box::default).packet(ip_id, rel_data, len as u64);
+        tcp(c).ep(is_orig).0.extra().stats.get_or_insert_with(Stats::default).packet(ip_id, rel_data, len as u64);
     }
 
     if do_close {
@@ -781,26 +778,13 @@ fn update_history(c: &mut Conn, is_orig: bool, flags: Flags, rel_seq: u64, len: 
     }
 }
 
-fn update_window(c: &mut Conn, is_orig: bool, window: u32, base_seq: u32, ack_seq: u32, flags: Flags) {
+fn update_window(c: &mut Conn, is_orig: bool, window: u16, flags: Flags) {
     let (ep, peer) = tcp(c).ep(is_orig);
-    let scale = ep.window_scale;
-    let window = window << scale;
-    let mut zero = false;
-    if window == 0 && !flags.rst() && peer.state != EndpointState::Closed && ep.state != EndpointState::Reset {
-        zero = ep.win0.hit();
-    }
-    if !flags.syn()
-        && !flags.fin()
+    let zero = window == 0
         && !flags.rst()
-        && ep.state != EndpointState::Closed
+        && peer.state != EndpointState::Closed
         && ep.state != EndpointState::Reset
-        && seq_delta(base_seq, ep.window_seq) >= 0
-        && seq_delta(ack_seq, ep.window_ack_seq) >= 0
-    {
-        ep.window = window;
-        ep.window_ack_seq = ack_seq;
-        ep.window_seq = base_seq;
-    }
+        && ep.extra().win0.hit();
     if zero {
         c.add_history_dir(is_orig, 'W');
     }

@@ -49,16 +49,17 @@ impl UidGen {
         self.counter += 1;
         let w0 = (splitmix64(self.key ^ splitmix64(self.counter)) >> 32) as u32;
         let w1 = splitmix64(self.key.rotate_left(17) ^ splitmix64(self.counter ^ 0xa5a5_a5a5));
-        Uid { w0, w1 }
+        Uid { w0, w1: [w1 as u32, (w1 >> 32) as u32] }
     }
 }
 
-/// A UID kept as its two hashed words (12 bytes instead of a heap string);
-/// the text form is built only when a record needs it.
+/// A UID kept as its two hashed words (12 bytes instead of a heap string;
+/// the 64-bit word as two halves, so no padding); the text form is built
+/// only when a record needs it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Uid {
     w0: u32,
-    w1: u64,
+    w1: [u32; 2],
 }
 
 impl Uid {
@@ -67,7 +68,7 @@ impl Uid {
         let mut s = String::with_capacity(18);
         s.push(prefix);
         push_base62(&mut s, self.w0 as u64);
-        push_base62(&mut s, self.w1);
+        push_base62(&mut s, self.w1[0] as u64 | (self.w1[1] as u64) << 32);
         s
     }
 }
