@@ -12,7 +12,7 @@ use std::process::Command;
 
 /// Cases that must pass. Raised as fidelity lands; it only goes up.
 /// 0 while the engine is being written.
-const ORACLE_FLOOR: u64 = 100;
+const ORACLE_FLOOR: u64 = 101;
 
 fn manifest() -> PathBuf {
     let path = match std::env::var_os("WEIR_ORACLE_MANIFEST") {

@@ -8,22 +8,22 @@ use crate::decode::L2Info;
 use crate::events::{ConnId, Connection, EncapConn, Endpoint, Transport};
 use std::net::IpAddr;
 
-/// History bits (Zeek's `HIST_*`); responder bits are shifted left by 16.
+/// History bits (Zeek's `HIST_*`) of the originator; the responder's are these `<< 8`.
 pub mod hist {
     /// SYN without ACK, or SYN+ACK (they share the slot).
-    pub const SYN_PKT: u32 = 0x1;
+    pub const SYN_PKT: u16 = 0x1;
     /// FIN.
-    pub const FIN_PKT: u32 = 0x2;
+    pub const FIN_PKT: u16 = 0x2;
     /// RST.
-    pub const RST_PKT: u32 = 0x4;
+    pub const RST_PKT: u16 = 0x4;
     /// FIN+RST.
-    pub const FIN_RST_PKT: u32 = 0x8;
+    pub const FIN_RST_PKT: u16 = 0x8;
     /// Pure ACK.
-    pub const ACK_PKT: u32 = 0x10;
+    pub const ACK_PKT: u16 = 0x10;
     /// Payload.
-    pub const DATA_PKT: u32 = 0x20;
+    pub const DATA_PKT: u16 = 0x20;
     /// Other multi-flag combination.
-    pub const MULTI_FLAG_PKT: u32 = 0x40;
+    pub const MULTI_FLAG_PKT: u16 = 0x40;
 }
 
 /// A logarithmic history letter's counter ("scaled" entries: 1st, 10th,
@@ -186,7 +186,7 @@ pub struct Conn {
     /// History letters.
     pub history: History,
     /// History bits already recorded.
-    pub hist_seen: u32,
+    pub hist_seen: u16,
     /// Originator counters.
     pub o: Side,
     /// Responder counters.
@@ -207,6 +207,9 @@ pub struct Conn {
     pub timer_gen: u32,
     /// Whether packets and IP bytes are counted (`use_conn_size_analyzer`).
     pub conn_size: bool,
+    /// NTP role check ([`crate::sessions::ntp`]): attached, and whether each
+    /// delivery direction already flipped.
+    pub ntp: super::ntp::NtpState,
 }
 
 impl Conn {
@@ -245,6 +248,7 @@ impl Conn {
             is_active: true,
             timer_gen: 0,
             conn_size: true,
+            ntp: super::ntp::NtpState::default(),
         }
     }
 
@@ -281,7 +285,7 @@ impl Conn {
     }
 
     /// Records `code` once per `mask` (Zeek's `CheckHistory`); true if already seen.
-    pub fn check_history(&mut self, mask: u32, code: char) -> bool {
+    pub fn check_history(&mut self, mask: u16, code: char) -> bool {
         if self.hist_seen & mask == 0 {
             self.hist_seen |= mask;
             self.history.push(code);
@@ -292,11 +296,11 @@ impl Conn {
     }
 
     /// Records a per-direction letter: upper case for the originator.
-    pub fn check_history_dir(&mut self, is_orig: bool, mask: u32, code: char) -> bool {
+    pub fn check_history_dir(&mut self, is_orig: bool, mask: u16, code: char) -> bool {
         if is_orig {
             self.check_history(mask, code)
         } else {
-            self.check_history(mask << 16, code.to_ascii_lowercase())
+            self.check_history(mask << 8, code.to_ascii_lowercase())
         }
     }
 
@@ -305,11 +309,20 @@ impl Conn {
         self.history.push(if is_orig { code } else { code.to_ascii_lowercase() });
     }
 
-    /// Swaps originator and responder (Zeek's `Connection::FlipRoles`).
+    /// Swaps originator and responder, history bits included: a letter
+    /// recorded for one side stays recorded for that side.
     pub fn flip_roles(&mut self) {
+        self.flip_roles_keeping_history_bits();
+        self.hist_seen = self.hist_seen.rotate_right(8);
+    }
+
+    /// Zeek's `Connection::FlipRoles` exactly: addresses, ports, counters and
+    /// endpoint state swap, but the history-seen bits stay where they are (an
+    /// analyzer's flip: the new originator counts as having sent what the old
+    /// one did).
+    pub fn flip_roles_keeping_history_bits(&mut self) {
         std::mem::swap(&mut self.orig, &mut self.resp);
         std::mem::swap(&mut self.o, &mut self.r);
-        self.hist_seen = self.hist_seen.rotate_right(16);
         if let ProtoState::Tcp(t) = &mut self.state {
             std::mem::swap(&mut t.orig, &mut t.resp);
         }

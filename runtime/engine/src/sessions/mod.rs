@@ -4,6 +4,7 @@
 
 pub mod conn;
 pub mod key;
+pub mod ntp;
 pub mod tcp;
 pub mod timers;
 pub mod uid;
@@ -404,6 +405,11 @@ impl Sessions {
                 let ulen = u.ulen as i64;
                 c.last_time = t;
                 c.check_history_dir(is_orig, conn::hist::DATA_PKT, 'D');
+                // The NTP analyzer sees the datagram before the sizes are
+                // counted; after its flip, `is_orig` names the new side.
+                if c.ntp.flips(is_orig, u.payload) {
+                    c.flip_roles_keeping_history_bits();
+                }
                 let side = c.side(is_orig);
                 let add = ulen - 8;
                 side.payload_len = if side.payload_len < 0 { add } else { side.payload_len + add };
@@ -530,6 +536,9 @@ impl Sessions {
         c.conn_size = self.cfg.use_conn_size_analyzer;
         if flip {
             c.flip_roles();
+        }
+        if ip.proto == 17 {
+            c.ntp = ntp::NtpState::for_new_udp(c.resp.1);
         }
         let timeout = match ip.proto {
             6 | 17 => self.cfg.udp_inactivity_timeout,
