@@ -1,6 +1,8 @@
 //! Micro-benchmarks of event dispatch into wasm handlers, each against an
 //! empty wasmtime typed call measured in the same run:
 //!
+//! - an event without arguments into an empty handler: weir's own dispatch
+//!   path with nothing to convert or lower;
 //! - one `new_connection` into an empty handler, and into one that reads
 //!   every field of the connection record, fuel on and off;
 //! - the same record passed straight to the empty handler's export with
@@ -163,11 +165,16 @@ fn sandbox(dir: &Path, fuel: u64, handler: &str) -> Sandbox {
 
 /// ns per `new_connection` dispatched alone (one event per drain, as after a packet).
 fn dispatch_ns(dir: &Path, fuel: u64, handler: &str, n: u32) -> f64 {
+    let c = conn();
+    dispatch_event_ns(dir, fuel, handler, n, || Event::NewConnection(Box::new(c.clone())))
+}
+
+/// ns per event made by `event` and dispatched alone.
+fn dispatch_event_ns(dir: &Path, fuel: u64, handler: &str, n: u32, event: impl Fn() -> Event) -> f64 {
     let mut sb = sandbox(dir, fuel, handler);
     let mut q = EventQueue::new(sb.subscriptions());
-    let c = conn();
     let ns = median_ns(n, || {
-        q.push(Event::NewConnection(Box::new(c.clone())));
+        q.push(event());
         sb.dispatch(&mut q, 1.0);
     });
     sb.finish().unwrap();
@@ -185,6 +192,7 @@ fn main() {
         let tag = if fuel { "fuel on" } else { "fuel off" };
         rows.push((format!("empty wasmtime typed call ({tag})"), floor, floor));
         rows.push((format!("same record, bare wasmtime bindings ({tag})"), record_typed_call(fuel), floor));
+        rows.push((format!("no-argument event -> empty handler ({tag})"), dispatch_event_ns(&dir, budget, EMPTY, 100_000, || Event::BroInit), floor));
         rows.push((format!("new_connection -> empty handler ({tag})"), dispatch_ns(&dir, budget, EMPTY, 20_000), floor));
         rows.push((format!("new_connection -> read-all handler ({tag})"), dispatch_ns(&dir, budget, READ_ALL, 20_000), floor));
     }
