@@ -8,11 +8,19 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::time::Duration;
 
-const UDP_PORT: u16 = 45679;
-const TCP_PORT: u16 = 45680;
-
 #[test]
 fn live_capture_on_loopback() {
+    live_capture("1", 45679, 45680);
+}
+
+#[test]
+fn live_capture_on_loopback_with_two_workers() {
+    live_capture("2", 45681, 45682);
+}
+
+/// Captures a UDP exchange on `udp_port` and a TCP connection on `tcp_port`
+/// with `--workers workers`.
+fn live_capture(workers: &str, udp_port: u16, tcp_port: u16) {
     if !is_root() {
         println!("skipped: live capture needs root");
         return;
@@ -25,8 +33,8 @@ fn live_capture_on_loopback() {
         println!("skipped: no lo interface");
         return;
     }
-    let dir = scratch_dir("live-lo");
-    let filter = format!("udp port {UDP_PORT} or tcp port {TCP_PORT}");
+    let dir = scratch_dir(&format!("live-lo-{workers}"));
+    let filter = format!("udp port {udp_port} or tcp port {tcp_port}");
     // -C: the kernel leaves transport checksums of loopback packets unfinished
     // (checksum offload), so every captured TCP/UDP checksum looks wrong.
     let child = spawn_weir([
@@ -38,13 +46,15 @@ fn live_capture_on_loopback() {
         filter.as_str().as_ref(),
         "--logdir".as_ref(),
         dir.as_os_str(),
+        "--workers".as_ref(),
+        workers.as_ref(),
     ]);
     let pid = child.id();
     // Give weir time to open the interface and install the filter.
     std::thread::sleep(Duration::from_secs(2));
 
     // UDP: three datagrams, each answered.
-    let server = UdpSocket::bind(("127.0.0.1", UDP_PORT)).expect("bind UDP server");
+    let server = UdpSocket::bind(("127.0.0.1", udp_port)).expect("bind UDP server");
     server
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
@@ -53,7 +63,7 @@ fn live_capture_on_loopback() {
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     for i in 0..3u8 {
-        client.send_to(&[b'q', i], ("127.0.0.1", UDP_PORT)).unwrap();
+        client.send_to(&[b'q', i], ("127.0.0.1", udp_port)).unwrap();
         let mut buf = [0u8; 64];
         let (n, from) = server.recv_from(&mut buf).expect("UDP request");
         server.send_to(&buf[..n], from).unwrap();
@@ -62,7 +72,7 @@ fn live_capture_on_loopback() {
     let udp_client_port = client.local_addr().unwrap().port();
 
     // TCP: connect, one request and one answer, both sides close.
-    let listener = TcpListener::bind(("127.0.0.1", TCP_PORT)).expect("bind TCP listener");
+    let listener = TcpListener::bind(("127.0.0.1", tcp_port)).expect("bind TCP listener");
     let acceptor = std::thread::spawn(move || {
         let (mut s, _) = listener.accept().expect("accept");
         let mut req = [0u8; 5];
@@ -71,7 +81,7 @@ fn live_capture_on_loopback() {
         let mut rest = Vec::new();
         s.read_to_end(&mut rest).expect("read to EOF");
     });
-    let mut conn = TcpStream::connect(("127.0.0.1", TCP_PORT)).expect("connect");
+    let mut conn = TcpStream::connect(("127.0.0.1", tcp_port)).expect("connect");
     let tcp_client_port = conn.local_addr().unwrap().port();
     conn.write_all(b"hello").unwrap();
     let mut answer = [0u8; 5];
@@ -102,7 +112,7 @@ fn live_capture_on_loopback() {
     );
 
     let log = read_zeek_tsv(&dir.join("conn.log")).expect("conn.log");
-    let udp = log.conn("127.0.0.1", udp_client_port, "127.0.0.1", UDP_PORT, "udp");
+    let udp = log.conn("127.0.0.1", udp_client_port, "127.0.0.1", udp_port, "udp");
     assert_eq!(udp.len(), 1, "UDP row missing: {:?}", log.rows);
     assert_eq!(udp[0]["conn_state"], "SF", "{:?}", udp[0]);
     assert_eq!(udp[0]["history"], "Dd", "{:?}", udp[0]);
@@ -110,7 +120,7 @@ fn live_capture_on_loopback() {
     assert_eq!(udp[0]["resp_pkts"], "3", "{:?}", udp[0]);
     assert_eq!(udp[0]["orig_bytes"], "6", "{:?}", udp[0]);
 
-    let tcp = log.conn("127.0.0.1", tcp_client_port, "127.0.0.1", TCP_PORT, "tcp");
+    let tcp = log.conn("127.0.0.1", tcp_client_port, "127.0.0.1", tcp_port, "tcp");
     assert_eq!(tcp.len(), 1, "TCP row missing: {:?}", log.rows);
     assert_eq!(tcp[0]["conn_state"], "SF", "{:?}", tcp[0]);
     assert_eq!(tcp[0]["orig_bytes"], "5", "{:?}", tcp[0]);

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use weir_engine::capture::fanout::Fanout;
-use weir_engine::capture::{file::FileSource, live::LiveSource, Packet, PacketSource};
+use weir_engine::capture::{file::FileSource, live::LiveSource, Packet, PacketSource, Poll};
 use weir_engine::config::{parse_port_list, Config, DEFAULT_LIKELY_SERVER_PORTS};
 use weir_engine::Engine;
 use std::collections::HashMap;
@@ -158,21 +158,23 @@ fn worker_seed(seed: Option<u64>, i: usize) -> Option<u64> {
     }
 }
 
-/// Reads packets until the end, a stop signal or an error (returned).
+/// Reads packets until the end, a stop signal or an error (returned); `each`
+/// gets every packet, and `None` when a live source was idle for its read
+/// timeout. It returns false to stop reading.
 fn read_all(
     source: &mut dyn PacketSource,
     stop: &AtomicBool,
-    mut each: impl FnMut(&Packet<'_>) -> bool,
+    mut each: impl FnMut(Option<&Packet<'_>>) -> bool,
 ) -> Option<weir_engine::capture::CaptureError> {
     while !stop.load(Ordering::Relaxed) {
-        match source.next_packet() {
-            Ok(Some(pkt)) => {
-                if !each(&pkt) {
-                    break;
-                }
-            }
-            Ok(None) => break,
+        let more = match source.poll() {
+            Ok(Poll::Packet(pkt)) => each(Some(&pkt)),
+            Ok(Poll::Idle) => each(None),
+            Ok(Poll::End) => false,
             Err(e) => return Some(e),
+        };
+        if !more {
+            break;
         }
     }
     None
@@ -224,8 +226,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let failure = if workers == 1 {
         let mut w = Worker::start(cfg, sandbox);
         let failure = read_all(source.as_mut(), &stop, |pkt| {
-            w.packet(pkt);
-            progress.tick(w.engine.stats.packets, || w.engine.connections());
+            if let Some(pkt) = pkt {
+                w.packet(pkt);
+                progress.tick(w.engine.stats.packets, || w.engine.connections());
+            }
             true
         });
         progress.done();
@@ -258,6 +262,9 @@ fn run_workers(
     progress: &mut Progress,
 ) -> anyhow::Result<(Option<weir_engine::capture::CaptureError>, Sandbox)> {
     let (mut fanout, inboxes) = Fanout::new(n);
+    if source.is_live() {
+        fanout = fanout.with_max_delay(Duration::from_millis(100));
+    }
     let open: Vec<Arc<AtomicUsize>> = (0..n).map(|_| Arc::new(AtomicUsize::new(0))).collect();
     let mut threads = Vec::new();
     for (i, inbox) in inboxes.into_iter().enumerate() {
@@ -279,10 +286,14 @@ fn run_workers(
         threads.push(t.context("starting a worker thread")?);
     }
     let mut packets = 0u64;
-    let failure = read_all(source, stop, |pkt| {
-        packets += 1;
-        progress.tick(packets, || open.iter().map(|o| o.load(Ordering::Relaxed)).sum());
-        fanout.push(pkt)
+    // An idle live source hands over what the workers wait for.
+    let failure = read_all(source, stop, |pkt| match pkt {
+        Some(pkt) => {
+            packets += 1;
+            progress.tick(packets, || open.iter().map(|o| o.load(Ordering::Relaxed)).sum());
+            fanout.push(pkt)
+        }
+        None => fanout.flush(),
     });
     fanout.finish();
     progress.done();

@@ -14,6 +14,7 @@ use super::Packet;
 use crate::decode::link::decode_link;
 use crate::decode::LinkOutcome;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::time::{Duration, Instant};
 
 /// Packets read between two hand-overs to the workers.
 pub const FLUSH_EVERY: usize = 512;
@@ -129,6 +130,8 @@ pub struct Fanout {
     filling: Vec<Batch>,
     since_flush: usize,
     now: f64,
+    /// Longest a packet may wait in a batch (live sources), with the time of the last hand-over.
+    max_delay: Option<(Duration, Instant)>,
 }
 
 impl Fanout {
@@ -144,7 +147,14 @@ impl Fanout {
             inboxes.push(Inbox { batches: rx, spent: spent_tx });
         }
         let filling = (0..n).map(|_| Batch::default()).collect();
-        (Fanout { outs, spent, filling, since_flush: 0, now: 0.0 }, inboxes)
+        (Fanout { outs, spent, filling, since_flush: 0, now: 0.0, max_delay: None }, inboxes)
+    }
+
+    /// Hands batches over at least every `delay` of wall-clock time too (for
+    /// live sources, where 512 packets may take long to come).
+    pub fn with_max_delay(mut self, delay: Duration) -> Fanout {
+        self.max_delay = Some((delay, Instant::now()));
+        self
     }
 
     /// Routes one packet to its worker's batch; hands every batch over each
@@ -156,7 +166,8 @@ impl Fanout {
             self.now = p.ts;
         }
         self.since_flush += 1;
-        if self.since_flush >= FLUSH_EVERY {
+        let late = self.max_delay.is_some_and(|(d, last)| last.elapsed() >= d);
+        if self.since_flush >= FLUSH_EVERY || late {
             return self.flush();
         }
         true
@@ -165,6 +176,9 @@ impl Fanout {
     /// Hands every worker its batch now. False once a worker has gone away.
     pub fn flush(&mut self) -> bool {
         self.since_flush = 0;
+        if let Some((_, last)) = &mut self.max_delay {
+            *last = Instant::now();
+        }
         let mut ok = true;
         for (i, out) in self.outs.iter().enumerate() {
             let fresh = self.spent[i].try_recv().unwrap_or_default();

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::{CaptureError, Packet, PacketSource};
+use super::{CaptureError, Packet, PacketSource, Poll};
 
 /// Read timeout in milliseconds: how often the stop flag is checked when idle.
 const READ_TIMEOUT_MS: i32 = 100;
@@ -74,25 +74,33 @@ impl LiveSource {
 
 impl PacketSource for LiveSource {
     fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
-        let link_type = self.link_type;
         loop {
-            if self.stop.load(Ordering::Relaxed) {
-                return Ok(None);
-            }
-            let cap: *mut pcap::Capture<pcap::Active> = &mut self.cap;
-            // SAFETY: `cap` points to `self.cap`, alive and exclusively borrowed for
+            let cap: *mut LiveSource = self;
+            // SAFETY: `cap` points to `self`, alive and exclusively borrowed for
             // the whole call. The raw pointer only sidesteps the borrow checker's
             // rejection of a borrow returned from one loop iteration and retried in
             // the next (no borrow survives a `continue`).
-            match unsafe { (*cap).next_packet() } {
-                Ok(p) => {
-                    let ts = p.header.ts.tv_sec as f64 + p.header.ts.tv_usec as f64 / 1e6;
-                    return Ok(Some(Packet { ts, wire_len: p.header.len, link_type, data: p.data }));
-                }
-                Err(pcap::Error::TimeoutExpired) => continue,
-                Err(pcap::Error::NoMorePackets) => return Ok(None),
-                Err(e) => return Err(CaptureError::Read { source: self.name.clone(), reason: e.to_string() }),
+            match unsafe { (*cap).poll() }? {
+                Poll::Packet(p) => return Ok(Some(p)),
+                Poll::Idle => continue,
+                Poll::End => return Ok(None),
             }
+        }
+    }
+
+    fn poll(&mut self) -> Result<Poll<'_>, CaptureError> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Ok(Poll::End);
+        }
+        let link_type = self.link_type;
+        match self.cap.next_packet() {
+            Ok(p) => {
+                let ts = p.header.ts.tv_sec as f64 + p.header.ts.tv_usec as f64 / 1e6;
+                Ok(Poll::Packet(Packet { ts, wire_len: p.header.len, link_type, data: p.data }))
+            }
+            Err(pcap::Error::TimeoutExpired) => Ok(Poll::Idle),
+            Err(pcap::Error::NoMorePackets) => Ok(Poll::End),
+            Err(e) => Err(CaptureError::Read { source: self.name.clone(), reason: e.to_string() }),
         }
     }
 

@@ -110,11 +110,31 @@ impl std::fmt::Display for CaptureError {
 
 impl std::error::Error for CaptureError {}
 
+/// What [`PacketSource::poll`] found.
+#[derive(Debug)]
+pub enum Poll<'a> {
+    /// A packet.
+    Packet(Packet<'a>),
+    /// No packet within the read timeout (live sources only).
+    Idle,
+    /// The end of the input (or a stop).
+    End,
+}
+
 /// A source of packets: a trace file or a live interface.
 pub trait PacketSource {
     /// The next packet, `Ok(None)` at the end of a trace, or an error.
-    /// Live sources return `Ok(None)` after [`PacketSource::stop`] too.
+    /// Live sources return `Ok(None)` after a stop too.
     fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError>;
+    /// Like [`PacketSource::next_packet`], but a live source also returns
+    /// [`Poll::Idle`] each time its read timeout passes without a packet,
+    /// so the caller can hand over what it holds.
+    fn poll(&mut self) -> Result<Poll<'_>, CaptureError> {
+        Ok(match self.next_packet()? {
+            Some(p) => Poll::Packet(p),
+            None => Poll::End,
+        })
+    }
     /// A name for messages (path or interface).
     fn name(&self) -> &str;
     /// Whether this source is live (network time may follow the wall clock).
