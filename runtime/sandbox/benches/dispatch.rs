@@ -54,13 +54,29 @@ fn median_ns(n: u32, mut f: impl FnMut()) -> f64 {
     v[BATCHES / 2]
 }
 
-/// The floor: a typed call of an empty exported function of a component.
-fn empty_typed_call(fuel: bool) -> f64 {
+/// A component engine as the sandbox configures it (fuel, epochs), without
+/// its pooling allocator or budgets.
+fn bare_engine(fuel: bool) -> Engine {
     let mut c = Config::new();
     c.wasm_component_model(true);
     c.consume_fuel(fuel);
     c.epoch_interruption(true);
-    let engine = Engine::new(&c).unwrap();
+    Engine::new(&c).unwrap()
+}
+
+/// A store with no deadline and (when metering) plenty of fuel.
+fn bare_store(engine: &Engine, fuel: bool) -> Store<()> {
+    let mut store = Store::new(engine, ());
+    store.set_epoch_deadline(u64::MAX / 2);
+    if fuel {
+        store.set_fuel(u64::MAX / 2).unwrap();
+    }
+    store
+}
+
+/// The floor: a typed call of an empty exported function of a component.
+fn empty_typed_call(fuel: bool) -> f64 {
+    let engine = bare_engine(fuel);
     let component = Component::new(
         &engine,
         r#"(component
@@ -70,11 +86,7 @@ fn empty_typed_call(fuel: bool) -> f64 {
     )
     .unwrap();
     let linker: Linker<()> = Linker::new(&engine);
-    let mut store = Store::new(&engine, ());
-    store.set_epoch_deadline(u64::MAX / 2);
-    if fuel {
-        store.set_fuel(u64::MAX / 2).unwrap();
-    }
+    let mut store = bare_store(&engine, fuel);
     let inst = linker.instantiate(&mut store, &component).unwrap();
     let f = inst.get_typed_func::<(), ()>(&mut store, "f").unwrap();
     median_ns(100_000, || {
@@ -90,21 +102,13 @@ fn empty_typed_call(fuel: bool) -> f64 {
 /// bare store (imports trap; the empty handler makes none).
 fn record_typed_call(fuel: bool) -> f64 {
     use bindings::weir::events::types as w;
-    let mut c = Config::new();
-    c.wasm_component_model(true);
-    c.consume_fuel(fuel);
-    c.epoch_interruption(true);
-    let engine = Engine::new(&c).unwrap();
+    let engine = bare_engine(fuel);
     let component = Component::from_file(&engine, EMPTY).unwrap();
     let mut linker: Linker<()> = Linker::new(&engine);
     linker.define_unknown_imports_as_traps(&component).unwrap();
     let pre = linker.instantiate_pre(&component).unwrap();
     let idx = bindings::exports::weir::events::new_connection::GuestIndices::new(&pre).unwrap();
-    let mut store = Store::new(&engine, ());
-    store.set_epoch_deadline(u64::MAX / 2);
-    if fuel {
-        store.set_fuel(u64::MAX / 2).unwrap();
-    }
+    let mut store = bare_store(&engine, fuel);
     let inst = pre.instantiate(&mut store).unwrap();
     let guest = idx.load(&mut store, &inst).unwrap();
     let v4 = |a, b, c, d| w::IpAddress::Ipv4((a, b, c, d));
