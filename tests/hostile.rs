@@ -161,6 +161,27 @@ fn loop_forever_is_stopped_by_fuel() {
 }
 
 #[test]
+fn loop_forever_with_two_workers_is_stopped_in_each() {
+    // Each worker has its own instance, trapped and then disabled on its own.
+    let flags = ["--workers", "2"];
+    for (i, trace) in traces().iter().enumerate() {
+        let base = run(&format!("w2-{i}-base"), trace, None, &flags);
+        let bad = run(&format!("w2-{i}"), trace, Some("loop_forever.wasm"), &flags);
+        let rows = |r: &Run| {
+            let mut v: Vec<String> = r.log_body("conn").lines().filter(|l| !l.starts_with('#')).map(String::from).collect();
+            v.sort();
+            v
+        };
+        let conns = rows(&base).len() as u64;
+        assert!(conns > 0);
+        assert_eq!(rows(&bad), rows(&base), "{}: conn.log rows differ", trace.display());
+        let traps = bad.count("Reporter::ERROR", "handler loop_forever.wasm: event new_connection: out of fuel");
+        let (least, most) = (conns.min(MAX_TRAPS as u64), conns.min(2 * MAX_TRAPS as u64));
+        assert!((least..=most).contains(&traps), "{traps} traps for {conns} connections on two workers");
+    }
+}
+
+#[test]
 fn allocate_forever_is_stopped() {
     // Stopped by fuel or by the memory cap, whichever comes first.
     each_trace("allocate_forever.wasm", &[], &[], |r, _, n| assert_traps(r, "allocate_forever.wasm", "event new_connection: ", n));
