@@ -82,6 +82,14 @@ impl History {
         }
     }
 
+    /// Whether the letters are exactly `s` (no UTF-8 check, for the per-packet test).
+    pub fn is(&self, s: &str) -> bool {
+        match self {
+            History::Inline(n, b) => &b[..*n as usize] == s.as_bytes(),
+            History::Heap(h) => h.as_str() == s,
+        }
+    }
+
     /// Appends a letter.
     pub fn push(&mut self, c: char) {
         match self {
