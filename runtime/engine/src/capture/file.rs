@@ -186,8 +186,12 @@ impl Direct {
     /// `DLT_USB_LINUX_MMAPPED`: libpcap rewrites its headers on reading.
     const USB_LINUX_MMAPPED: i32 = 220;
 
-    /// A reader past the file header of `file`, if the file is one it reads.
+    /// A reader past the file header of `file`, if the file is one it reads
+    /// (a regular file: libpcap must be able to seek to where it takes over).
     fn new(mut file: std::fs::File, link_type: i32) -> Option<Direct> {
+        if !file.metadata().ok()?.is_file() {
+            return None;
+        }
         let mut h = [0u8; PCAP_FILE_HEADER as usize];
         if read_up_to(&mut file, &mut h).ok()? != h.len() || link_type == Self::USB_LINUX_MMAPPED {
             return None;

@@ -82,6 +82,14 @@ impl History {
         }
     }
 
+    /// Whether the letters are exactly `s` (no UTF-8 check, for the per-packet test).
+    pub fn is(&self, s: &str) -> bool {
+        match self {
+            History::Inline(n, b) => &b[..*n as usize] == s.as_bytes(),
+            History::Heap(h) => h.as_str() == s,
+        }
+    }
+
     /// Appends a letter.
     pub fn push(&mut self, c: char) {
         match self {
@@ -264,14 +272,15 @@ impl Conn {
     /// Whether this connection has table key `k` (as [`Conn::key`] would
     /// give it, without building it).
     pub fn has_key(&self, k: &ConnKey, vlan_key: bool) -> bool {
+        let (o, r) = (ConnKey::end(self.orig), ConnKey::end(self.resp));
         let ends = if self.one_way {
-            self.orig == k.a && self.resp == k.b
+            o == k.a && r == k.b
         } else {
             // Keys hold the endpoints in canonical order, either may be the originator.
-            (self.orig == k.a && self.resp == k.b) || (self.orig == k.b && self.resp == k.a)
+            (o == k.a && r == k.b) || (o == k.b && r == k.a)
         };
         let ctx = if vlan_key { (self.vlan, self.inner_vlan) } else { (None, None) };
-        ends && self.proto == k.proto && self.one_way == k.one_way && ctx == k.ctx
+        ends && self.orig.0.is_ipv6() == k.v6 && self.proto == k.proto && self.one_way == k.one_way && ctx == k.ctx
     }
 
     /// Transport of the ports.

@@ -4,13 +4,20 @@
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
+/// One endpoint of a key: the address as a number (an IPv4 one in the low
+/// 32 bits) and the port. Plain integers, cheaper to build, order and hash
+/// on every packet than `(IpAddr, u16)`.
+pub type KeyEnd = (u128, u16);
+
 /// The table key: both endpoints in canonical order plus the IP protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnKey {
     /// Lower (address, port) endpoint, or the sender for one-way ICMP.
-    pub a: (IpAddr, u16),
+    pub a: KeyEnd,
     /// Higher endpoint, or the receiver for one-way ICMP.
-    pub b: (IpAddr, u16),
+    pub b: KeyEnd,
+    /// IPv6 addresses (else IPv4).
+    pub v6: bool,
     /// IP protocol number.
     pub proto: u8,
     /// Extra key context: (outer, inner) VLAN ids when the VLAN-aware key is on.
@@ -20,14 +27,22 @@ pub struct ConnKey {
 }
 
 impl ConnKey {
-    /// Key of a packet from `src` to `dst`. One-way flows (ICMP messages
-    /// without a request/reply counterpart) keep their direction.
+    /// Key of a packet from `src` to `dst` (addresses of one family). One-way
+    /// flows (ICMP messages without a request/reply counterpart) keep their
+    /// direction.
     pub fn new(src: (IpAddr, u16), dst: (IpAddr, u16), proto: u8, one_way: bool) -> ConnKey {
-        if one_way || src <= dst {
-            ConnKey { a: src, b: dst, proto, ctx: (None, None), one_way }
-        } else {
-            ConnKey { a: dst, b: src, proto, ctx: (None, None), one_way }
-        }
+        let (s, d) = (Self::end(src), Self::end(dst));
+        let (a, b) = if one_way || s <= d { (s, d) } else { (d, s) };
+        ConnKey { a, b, v6: src.0.is_ipv6(), proto, ctx: (None, None), one_way }
+    }
+
+    /// The key form of an endpoint.
+    pub fn end((ip, port): (IpAddr, u16)) -> KeyEnd {
+        let addr = match ip {
+            IpAddr::V4(x) => u128::from(u32::from(x)),
+            IpAddr::V6(x) => u128::from(x),
+        };
+        (addr, port)
     }
 }
 
@@ -35,13 +50,12 @@ impl Hash for ConnKey {
     /// A few fixed-size writes (one word per IPv4 endpoint), cheaper than
     /// the derived field-by-field hash on every packet's lookup.
     fn hash<H: Hasher>(&self, h: &mut H) {
-        for (ip, port) in [self.a, self.b] {
-            match ip {
-                IpAddr::V4(x) => h.write_u64(u64::from(u32::from(x)) << 16 | u64::from(port)),
-                IpAddr::V6(x) => {
-                    h.write_u128(u128::from(x));
-                    h.write_u16(port);
-                }
+        for (addr, port) in [self.a, self.b] {
+            if self.v6 {
+                h.write_u128(addr);
+                h.write_u16(port);
+            } else {
+                h.write_u64((addr as u64) << 16 | u64::from(port));
             }
         }
         let vlan = |v: Option<u16>| v.map_or(0, |x| u64::from(x) + 1);

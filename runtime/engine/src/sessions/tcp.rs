@@ -522,7 +522,7 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
 
     // A connection that began with a SYN+ACK is flipped by the next pure
     // ACK or data packet from either side.
-    if c.history.as_str() == "H" && !flags.syn() && !flags.fin() && !flags.rst() && (len > 0 || flags.ack()) {
+    if c.history.is("H") && !flags.syn() && !flags.fin() && !flags.rst() && (len > 0 || flags.ack()) {
         c.flip_roles();
         c.history.set("^h");
         is_orig = !is_orig;
