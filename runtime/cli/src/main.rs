@@ -28,7 +28,7 @@ pub enum LogFormat {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Reads packets from a trace or an interface and runs the handlers.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Validates a handler component and lists the events it takes.
     Check {
         /// The component file.
@@ -135,7 +135,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Check { file } => run::check(&file),
         Command::New { lang, name, dir, sdk } => new::new(lang, &name, dir, sdk),
         Command::Wit => {

@@ -69,3 +69,50 @@ fn split_frames(data: &[u8]) -> Vec<&[u8]> {
     out.push(&data[start..]);
     out
 }
+
+/// Runs one fuzz input as a whole trace file: written to a scratch file and
+/// read back through [`crate::capture::file::FileSource`] (the direct pcap
+/// reader, and libpcap where it takes over) into a fresh engine. When byte 0
+/// is odd a valid classic pcap file header (raw IP or Ethernet, snapshot
+/// length from byte 1) goes first, so the fuzzer reaches the records.
+/// Returns the number of packets read; errors end the read, as in a run.
+pub fn run_trace_file(data: &[u8]) -> u64 {
+    use crate::capture::file::FileSource;
+    use crate::capture::PacketSource;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+
+    let Some((&sel, rest)) = data.split_first() else { return 0 };
+    let mut file = Vec::with_capacity(data.len() + 24);
+    if sel & 1 == 1 {
+        let snaplen = u32::from(rest.first().copied().unwrap_or(0)) << (sel >> 4);
+        let link = if sel & 2 == 0 { 1u32 } else { 101 };
+        file.extend_from_slice(&0xa1b2_c3d4u32.to_ne_bytes());
+        file.extend_from_slice(&2u16.to_ne_bytes());
+        file.extend_from_slice(&4u16.to_ne_bytes());
+        file.extend_from_slice(&[0; 8]);
+        file.extend_from_slice(&snaplen.to_ne_bytes());
+        file.extend_from_slice(&link.to_ne_bytes());
+    }
+    file.extend_from_slice(rest);
+    let path = std::env::temp_dir().join(format!("weir-fuzz-{}-{}.pcap", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+    if std::fs::write(&path, &file).is_err() {
+        return 0;
+    }
+    let mut packets = 0;
+    if let Ok(mut src) = FileSource::open(&path, None) {
+        let mut subs = Subscriptions::default();
+        for k in EventKind::ALL {
+            subs.insert(*k);
+        }
+        let mut engine = Engine::new(Config::default(), subs);
+        while let Ok(Some(p)) = src.next_packet() {
+            packets += 1;
+            engine.process(&p);
+            engine.queue.take();
+        }
+        engine.finish();
+    }
+    let _ = std::fs::remove_file(&path);
+    packets
+}

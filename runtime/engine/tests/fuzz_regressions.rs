@@ -1,6 +1,7 @@
 //! Replays the fuzz inputs kept in `fuzz/regressions/` (inputs that once
 //! crashed the engine, and interesting ones the fuzzer found) through the
-//! same path as the fuzz target: none may panic.
+//! same path as their fuzz target (`trace-file-*`: `trace_file`, the others:
+//! `packets`): none may panic.
 
 use std::path::Path;
 
@@ -14,7 +15,11 @@ fn fuzz_regressions_do_not_panic() {
             continue;
         }
         let data = std::fs::read(&path).unwrap();
-        weir_engine::fuzzing::run(&data);
+        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("trace-file-")) {
+            weir_engine::fuzzing::run_trace_file(&data);
+        } else {
+            weir_engine::fuzzing::run(&data);
+        }
         n += 1;
     }
     println!("replayed {n} inputs");
