@@ -1,5 +1,8 @@
 //! Live capture on the loopback interface: weir sees a UDP exchange and a TCP
-//! connection made by this test, and writes their conn.log rows after SIGINT.
+//! connection made by this test. The UDP connection times out on the wall
+//! clock while the interface is quiet and its conn.log row appears while weir
+//! still runs (logs are flushed every second); the TCP row is written after
+//! SIGINT.
 
 mod common;
 
@@ -48,6 +51,8 @@ fn live_capture(workers: &str, udp_port: u16, tcp_port: u16) {
         dir.as_os_str(),
         "--workers".as_ref(),
         workers.as_ref(),
+        "--set".as_ref(),
+        "udp_inactivity_timeout=1".as_ref(),
     ]);
     let pid = child.id();
     // Give weir time to open the interface and install the filter.
@@ -70,6 +75,15 @@ fn live_capture(workers: &str, udp_port: u16, tcp_port: u16) {
         client.recv_from(&mut buf).expect("UDP answer");
     }
     let udp_client_port = client.local_addr().unwrap().port();
+
+    // Quiet for more than the UDP timeout: the row shows up while weir runs.
+    let conn_log = dir.join("conn.log");
+    let udp_row = format!("127.0.0.1\t{udp_client_port}\t127.0.0.1\t{udp_port}\tudp");
+    let t0 = std::time::Instant::now();
+    while !std::fs::read_to_string(&conn_log).unwrap_or_default().contains(&udp_row) {
+        assert!(t0.elapsed() < Duration::from_secs(10), "no UDP row in conn.log 10 s after the exchange (weir still running)");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     // TCP: connect, one request and one answer, both sides close.
     let listener = TcpListener::bind(("127.0.0.1", tcp_port)).expect("bind TCP listener");

@@ -105,6 +105,36 @@ impl Progress {
     }
 }
 
+/// Flushes the logs once a second of wall clock, as Zeek's writers do, so a
+/// live run's logs can be followed; checked every 4096 packets and whenever
+/// a live source is idle.
+struct LogFlusher {
+    last: Instant,
+}
+
+impl LogFlusher {
+    fn new() -> Self {
+        LogFlusher { last: Instant::now() }
+    }
+
+    /// Flushes `sandbox`'s logs if a second has passed; `packets` read so far
+    /// (`None` when idle) keeps the clock reads rare on busy input.
+    fn tick(&mut self, packets: Option<u64>, sandbox: &Sandbox) {
+        if packets.is_some_and(|n| !n.is_multiple_of(4096)) || self.last.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        self.last = Instant::now();
+        if let Err(e) = sandbox.flush_logs() {
+            tracing::warn!("{e:#}");
+        }
+    }
+}
+
+/// Wall-clock time in seconds since the epoch: the network time of an idle live source.
+fn wall_clock() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
 /// One engine and the sandbox its events go to: the whole pipeline after
 /// capture, run by the main thread or by each `--workers` thread.
 struct Worker {
@@ -223,12 +253,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
 
     let mut progress = Progress::new();
+    let mut flusher = LogFlusher::new();
     let failure = if workers == 1 {
         let mut w = Worker::start(cfg, sandbox);
         let failure = read_all(source.as_mut(), &stop, |pkt| {
-            if let Some(pkt) = pkt {
-                w.packet(pkt);
-                progress.tick(w.engine.stats.packets, || w.engine.connections());
+            match pkt {
+                Some(pkt) => {
+                    w.packet(pkt);
+                    progress.tick(w.engine.stats.packets, || w.engine.connections());
+                    flusher.tick(Some(w.engine.stats.packets), &w.sandbox);
+                }
+                // A live source went quiet: timers run on the wall clock.
+                None => {
+                    w.advance_to(wall_clock());
+                    flusher.tick(None, &w.sandbox);
+                }
             }
             true
         });
@@ -236,7 +275,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         w.finish().close_logs()?;
         failure
     } else {
-        let (failure, sandbox) = run_workers(workers, &cfg, sandbox, source.as_mut(), &stop, &mut progress)?;
+        let (failure, sandbox) = run_workers(workers, &cfg, sandbox, source.as_mut(), &stop, &mut progress, &mut flusher)?;
         sandbox.close_logs()?;
         failure
     };
@@ -260,6 +299,7 @@ fn run_workers(
     source: &mut dyn PacketSource,
     stop: &AtomicBool,
     progress: &mut Progress,
+    flusher: &mut LogFlusher,
 ) -> anyhow::Result<(Option<weir_engine::capture::CaptureError>, Sandbox)> {
     let (mut fanout, inboxes) = Fanout::new(n);
     if source.is_live() {
@@ -286,14 +326,19 @@ fn run_workers(
         threads.push(t.context("starting a worker thread")?);
     }
     let mut packets = 0u64;
-    // An idle live source hands over what the workers wait for.
+    // An idle live source hands over what the workers wait for, and moves
+    // their timers on with the wall clock.
     let failure = read_all(source, stop, |pkt| match pkt {
         Some(pkt) => {
             packets += 1;
             progress.tick(packets, || open.iter().map(|o| o.load(Ordering::Relaxed)).sum());
+            flusher.tick(Some(packets), &sandbox);
             fanout.push(pkt)
         }
-        None => fanout.flush(),
+        None => {
+            flusher.tick(None, &sandbox);
+            fanout.flush_at(wall_clock())
+        }
     });
     fanout.finish();
     progress.done();

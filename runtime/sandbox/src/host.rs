@@ -68,6 +68,14 @@ impl LogStreams {
         LogStreams { log_dir: cfg.log_dir.clone(), format: cfg.log_format, streams: Vec::new() }
     }
 
+    /// Writes what every stream has buffered to its file.
+    pub(crate) fn flush_all(&mut self) -> anyhow::Result<()> {
+        for s in self.streams.iter_mut().flatten() {
+            s.writer.flush().map_err(|e| anyhow::anyhow!("writing {}: {e}", s.writer.file().display()))?;
+        }
+        Ok(())
+    }
+
     /// Closes every stream.
     pub(crate) fn close_all(&mut self) -> anyhow::Result<()> {
         let mut first_err = None;

@@ -897,6 +897,12 @@ impl Sandbox {
         }
     }
 
+    /// Writes what the run's logs have buffered to their files (as Zeek's
+    /// writers do every second), so that `tail -f conn.log` follows a live run.
+    pub fn flush_logs(&self) -> anyhow::Result<()> {
+        self.logs.lock().expect("log streams").flush_all()
+    }
+
     /// Closes every log file of the run (shared with sibling sandboxes).
     pub fn close_logs(&self) -> anyhow::Result<()> {
         self.logs.lock().expect("log streams").close_all()

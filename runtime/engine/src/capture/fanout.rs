@@ -173,6 +173,16 @@ impl Fanout {
         true
     }
 
+    /// Hands every worker its batch now, with network time moved on to `now`
+    /// if that is later (a live source idle while the clock runs). False
+    /// once a worker has gone away.
+    pub fn flush_at(&mut self, now: f64) -> bool {
+        if now > self.now {
+            self.now = now;
+        }
+        self.flush()
+    }
+
     /// Hands every worker its batch now. False once a worker has gone away.
     pub fn flush(&mut self) -> bool {
         self.since_flush = 0;

@@ -8,12 +8,19 @@ use super::{CaptureError, Packet, PacketSource, Poll};
 /// Read timeout in milliseconds: how often the stop flag is checked when idle.
 const READ_TIMEOUT_MS: i32 = 100;
 
-/// A live interface read with libpcap (promiscuous, immediate mode).
+/// A live interface read with libpcap (promiscuous, immediate mode,
+/// non-blocking: libpcap's read timeout does not make a read return on every
+/// platform when no packet comes, so the source waits on the capture's file
+/// descriptor itself, one read timeout at a time).
 pub struct LiveSource {
     cap: pcap::Capture<pcap::Active>,
     name: String,
     link_type: i32,
     stop: Arc<AtomicBool>,
+    /// The capture's descriptor, waited on when nothing is buffered.
+    fd: std::os::fd::RawFd,
+    /// The last read found nothing buffered.
+    drained: bool,
 }
 
 impl LiveSource {
@@ -27,6 +34,7 @@ impl LiveSource {
             .snaplen(snaplen)
             .timeout(READ_TIMEOUT_MS)
             .open()
+            .and_then(|c| c.setnonblock())
             .map_err(open_err)?;
         if let Some(expr) = filter {
             cap.filter(expr, true)
@@ -34,7 +42,8 @@ impl LiveSource {
         }
         let link_type = cap.get_datalink().0;
         tracing::info!(interface = iface, link_type, "listening");
-        Ok(LiveSource { cap, name: iface.to_string(), link_type, stop: Arc::new(AtomicBool::new(false)) })
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&cap);
+        Ok(LiveSource { cap, name: iface.to_string(), link_type, stop: Arc::new(AtomicBool::new(false)), fd, drained: false })
     }
 
     /// Uses `flag` as the stop flag (one a signal handler sets, say). libpcap
@@ -89,18 +98,36 @@ impl PacketSource for LiveSource {
     }
 
     fn poll(&mut self) -> Result<Poll<'_>, CaptureError> {
-        if self.stop.load(Ordering::Relaxed) {
-            return Ok(Poll::End);
-        }
         let link_type = self.link_type;
-        match self.cap.next_packet() {
-            Ok(p) => {
-                let ts = p.header.ts.tv_sec as f64 + p.header.ts.tv_usec as f64 / 1e6;
-                Ok(Poll::Packet(Packet { ts, wire_len: p.header.len, link_type, data: p.data }))
+        loop {
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok(Poll::End);
             }
-            Err(pcap::Error::TimeoutExpired) => Ok(Poll::Idle),
-            Err(pcap::Error::NoMorePackets) => Ok(Poll::End),
-            Err(e) => Err(CaptureError::Read { source: self.name.clone(), reason: e.to_string() }),
+            if self.drained {
+                // Nothing was buffered: wait for the descriptor up to one read
+                // timeout; no packet by then means the source is idle.
+                self.drained = false;
+                let mut fds = libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 };
+                // SAFETY: one valid pollfd; the capture that owns `fd` outlives the call.
+                if unsafe { libc::poll(&mut fds, 1, READ_TIMEOUT_MS) } == 0 {
+                    return Ok(Poll::Idle);
+                }
+            }
+            let cap: *mut pcap::Capture<pcap::Active> = &mut self.cap;
+            // SAFETY: `cap` points to `self.cap`, alive and exclusively borrowed for
+            // the whole call. The raw pointer only sidesteps the borrow checker's
+            // rejection of a borrow returned from one loop iteration and retried in
+            // the next (no borrow survives a `continue`).
+            match unsafe { (*cap).next_packet() } {
+                Ok(p) => {
+                    let ts = p.header.ts.tv_sec as f64 + p.header.ts.tv_usec as f64 / 1e6;
+                    return Ok(Poll::Packet(Packet { ts, wire_len: p.header.len, link_type, data: p.data }));
+                }
+                // Non-blocking: nothing buffered right now.
+                Err(pcap::Error::TimeoutExpired) => self.drained = true,
+                Err(pcap::Error::NoMorePackets) => return Ok(Poll::End),
+                Err(e) => return Err(CaptureError::Read { source: self.name.clone(), reason: e.to_string() }),
+            }
         }
     }
 
