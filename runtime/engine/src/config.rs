@@ -71,6 +71,8 @@ pub struct Config {
     /// ends as at a timeout (`connection_state_remove`, conn.log) and counts
     /// towards the `connection_table_full` net weird.
     pub max_connections: usize,
+    /// `FTP::max_command_length`: longest FTP command word before the limit weird (0 = none).
+    pub ftp_max_command_length: u64,
 }
 
 impl Default for Config {
@@ -103,6 +105,7 @@ impl Default for Config {
             check_rexmit: false,
             tcp_stats: false,
             max_connections: 0,
+            ftp_max_command_length: 100,
         }
     }
 }
@@ -170,6 +173,9 @@ impl Config {
             "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,
             "use_conn_size_analyzer" => self.use_conn_size_analyzer = parse_bool(value)?,
             "Tunnel::max_depth" => self.tunnel_max_depth = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
+            "FTP::max_command_length" => {
+                self.ftp_max_command_length = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?
+            }
             "max_connections" => self.max_connections = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "max_timer_expires" => self.max_timer_expires = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "tcp_SYN_timeout" => self.tcp_syn_timeout = iv()?,

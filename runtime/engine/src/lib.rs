@@ -11,6 +11,7 @@
 //! them. Nothing here knows about WebAssembly: the sandbox crate turns the
 //! queued [`events::Event`]s into WIT records for the handlers.
 
+pub mod analyzers;
 pub mod capture;
 pub mod config;
 pub mod decode;

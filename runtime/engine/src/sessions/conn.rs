@@ -137,6 +137,8 @@ pub struct ConnExtra {
     pub tunnels: Tunnels,
     /// Weird counts per name, for rate limiting.
     pub weird_counts: Vec<(&'static str, u64)>,
+    /// The TCP application analyzer, if one was attached at creation.
+    pub app: Option<crate::analyzers::TcpApp>,
 }
 
 /// Per-direction counters that every protocol keeps.
@@ -215,9 +217,9 @@ pub struct Conn {
     pub timer_gen: u32,
     /// Whether packets and IP bytes are counted (`use_conn_size_analyzer`).
     pub conn_size: bool,
-    /// NTP role check ([`crate::sessions::ntp`]): attached, and whether each
+    /// NTP role check ([`crate::analyzers::ntp`]): attached, and whether each
     /// delivery direction already flipped.
-    pub ntp: super::ntp::NtpState,
+    pub ntp: crate::analyzers::ntp::NtpState,
 }
 
 impl Conn {
@@ -250,13 +252,13 @@ impl Conn {
             r: Side { l2_addr: l2.dst.filter(|m| *m != [0; 6]), ..Side::default() },
             state,
             inactivity_timeout: 0.0,
-            extra: (!encap.is_empty()).then(|| Box::new(ConnExtra { tunnels, weird_counts: Vec::new() })),
+            extra: (!encap.is_empty()).then(|| Box::new(ConnExtra { tunnels, ..ConnExtra::default() })),
             vlan: l2.vlan,
             inner_vlan: l2.inner_vlan,
             is_active: true,
             timer_gen: 0,
             conn_size: true,
-            ntp: super::ntp::NtpState::default(),
+            ntp: crate::analyzers::ntp::NtpState::default(),
         }
     }
 

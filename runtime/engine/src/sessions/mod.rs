@@ -4,11 +4,12 @@
 
 pub mod conn;
 pub mod key;
-pub mod ntp;
 pub mod tcp;
 pub mod timers;
 pub mod uid;
 
+use crate::analyzers::ftp::Finding;
+use crate::analyzers::TcpApp;
 use crate::config::{Config, PortProto};
 use crate::decode::{checksum, IpHdr, L2Info, L4};
 use crate::events::{pkt, EncapConn, Event, EventKind, EventQueue, TunnelType};
@@ -23,11 +24,6 @@ use timers::{TimerKind, TimerQueue};
 pub fn weird_permitted(count: u64) -> bool {
     count <= 25 || count.is_multiple_of(1000)
 }
-
-/// UDP responder ports of the analyzers whose `Done()` raises
-/// `udp_session_done` (DNS, mDNS, LLMNR, NetBIOS name service, NTP, SNMP,
-/// Syslog), as their scripts register them.
-const UDP_SESSION_DONE_PORTS: [u16; 8] = [53, 137, 5353, 5355, 123, 161, 162, 514];
 
 /// One packet as the session layer sees it.
 pub struct PacketInfo<'a, 'b> {
@@ -196,7 +192,7 @@ impl Sessions {
     /// `conn_stats` (TCP) and `connection_state_remove`.
     pub fn remove(&mut self, slot: u32, q: &mut EventQueue) {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.take()) else { return };
-        if c.proto == 17 && UDP_SESSION_DONE_PORTS.contains(&c.resp.1) && q.wants(EventKind::UdpSessionDone) {
+        if c.proto == 17 && crate::analyzers::UDP_SESSION_DONE_PORTS.contains(&c.resp.1) && q.wants(EventKind::UdpSessionDone) {
             q.push(Event::UdpSessionDone(Box::new(c.snapshot())));
         }
         if let (ProtoState::Tcp(t), true) = (&c.state, q.wants(EventKind::ConnStats)) {
@@ -390,7 +386,11 @@ impl Sessions {
                 // A flip inside processing changes which side sent the packet.
                 let now_orig = if c.is_orig(src) == before { is_orig } else { !is_orig };
                 count_packet(c, now_orig, ip);
+                let data = fx.data.take();
                 self.apply(slot, fx, q);
+                if let Some((from_orig, seq, len)) = data {
+                    self.app_data(slot, from_orig, seq, &seg.payload[..len as usize], q);
+                }
             }
             L4::Udp(u) => {
                 let c = self.slots[slot as usize].as_mut().unwrap();
@@ -437,6 +437,31 @@ impl Sessions {
             }
         }
         Some((slot, true))
+    }
+
+    /// In-order TCP payload for the connection's application analyzer, if it
+    /// has one; what the analyzer finds becomes weirds and history `X`.
+    fn app_data(&mut self, slot: u32, from_orig: bool, seq: u64, data: &[u8], q: &mut EventQueue) {
+        let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
+        let Some(app) = c.extra.as_mut().and_then(|x| x.app.as_mut()) else { return };
+        let mut findings = Vec::new();
+        let source = match app {
+            TcpApp::Ftp(ftp) => {
+                if from_orig {
+                    ftp.request_data(seq, data, self.cfg.ftp_max_command_length, &mut findings);
+                }
+                "FTP"
+            }
+        };
+        for f in findings {
+            match f {
+                Finding::Weird(name, addl) => self.conn_weird(slot, name, addl, source, q),
+                Finding::Limit(name, addl) => {
+                    self.conn_weird(slot, name, addl, source, q);
+                    self.analysis_limited(slot);
+                }
+            }
+        }
     }
 
     /// `ipv6_ext_headers`, `new_packet` and `packet_contents`, in that order,
@@ -538,7 +563,12 @@ impl Sessions {
             c.flip_roles();
         }
         if ip.proto == 17 {
-            c.ntp = ntp::NtpState::for_new_udp(c.resp.1);
+            c.ntp = crate::analyzers::ntp::NtpState::for_new_udp(c.resp.1);
+        }
+        if ip.proto == 6 {
+            if let Some(app) = TcpApp::for_new_tcp(c.resp.1) {
+                c.extra.get_or_insert_with(Box::default).app = Some(app);
+            }
         }
         let timeout = match ip.proto {
             6 | 17 => self.cfg.udp_inactivity_timeout,

@@ -429,6 +429,9 @@ pub struct Effects {
     pub gaps: Vec<(bool, u64, u64)>,
     /// Retransmissions whose bytes differ: (kept bytes, new bytes, flag letters).
     pub rexmit: Vec<(Vec<u8>, Vec<u8>, String)>,
+    /// Payload that entered reassembly, for an application analyzer:
+    /// (from the originator, relative sequence number, length).
+    pub data: Option<(bool, u64, u32)>,
 }
 
 /// Zeek's letters for a segment's flags in `rexmit_inconsistency`.
@@ -695,6 +698,7 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
             }
         }
         tcp(c).ep(is_orig).0.data_sent(rel_data, len as u64);
+        fx.data = Some((is_orig, rel_data, len));
     }
     if cfg.tcp_stats {
         tcp(c).ep(is_orig).0.extra().stats.get_or_insert_with(Stats::default).packet(ip_id, rel_data, len as u64);
