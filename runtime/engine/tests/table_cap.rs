@@ -21,7 +21,7 @@ fn run(cap: usize) -> (Vec<Event>, usize, u64) {
     }
     let cfg = Config { max_connections: cap, uid_seed: Some(7), ..Config::default() };
     let mut e = Engine::new(cfg, subs);
-    let mut src = FileSource::open(&demo(), None).expect("demo trace");
+    let mut src = FileSource::open(demo(), None).expect("demo trace");
     let (mut out, mut peak) = (Vec::new(), 0);
     while let Some(p) = src.next_packet().expect("read") {
         e.process(&p);
