@@ -160,7 +160,8 @@ impl Worker {
         self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
     }
 
-    /// Runs the timers due by `now` (another worker's packet time).
+    /// Runs the timers due by `now`: the reader's latest packet time, or the
+    /// wall clock while a live source is quiet.
     fn advance_to(&mut self, now: f64) {
         self.engine.advance_to(now);
         self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);

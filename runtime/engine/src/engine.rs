@@ -392,8 +392,9 @@ impl Engine {
         encap.pop();
     }
 
-    /// Moves network time to `now` without a packet (a worker learning how far
-    /// the reader has got) and runs the timers due by then.
+    /// Moves network time to `now` without a packet (a quiet live interface,
+    /// or a worker learning how far the reader has got) and runs the timers
+    /// due by then.
     pub fn advance_to(&mut self, now: f64) {
         if now > self.network_time {
             self.network_time = now;
