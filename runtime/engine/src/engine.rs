@@ -88,6 +88,11 @@ impl Engine {
         self.sessions.len()
     }
 
+    /// Timers waiting in the connection table's queue (stale ones included).
+    pub fn pending_timers(&self) -> usize {
+        self.sessions.pending_timers()
+    }
+
     /// Connections evicted so far by the connection-table cap.
     pub fn evictions(&self) -> u64 {
         self.sessions.evictions()

@@ -77,3 +77,40 @@ fn a_cap_above_the_peak_changes_nothing() {
     assert_eq!(evicted, 0);
     assert_eq!(format!("{free:?}"), format!("{capped:?}"));
 }
+
+/// A raw IPv4 TCP SYN from 10.1.x.y:sport to 192.0.2.1:80.
+fn syn(i: u32) -> Vec<u8> {
+    let mut p = vec![0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0, 10, 1, (i >> 8) as u8, i as u8, 192, 0, 2, 1];
+    let sport = 1024 + (i >> 16) as u16;
+    p.extend_from_slice(&sport.to_be_bytes());
+    p.extend_from_slice(&80u16.to_be_bytes());
+    p.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+    p
+}
+
+#[test]
+fn a_syn_flood_under_the_cap_keeps_the_timer_queue_bounded() {
+    // 300,000 one-packet connections in 30 s of network time, cap 1,000:
+    // without compaction every evicted connection's timers would wait for
+    // their timeouts (minutes), several hundred thousand of them.
+    let cfg = Config { max_connections: 1_000, ignore_checksums: true, ..Config::default() };
+    let mut subs = Subscriptions::default();
+    subs.insert(EventKind::ConnectionStateRemove);
+    let mut e = Engine::new(cfg, subs);
+    let (mut removed, mut most_timers) = (0, 0);
+    for i in 0..300_000u32 {
+        let data = syn(i);
+        e.process(&weir_engine::capture::Packet {
+            ts: 1_000.0 + f64::from(i) * 1e-4,
+            wire_len: data.len() as u32,
+            link_type: weir_engine::capture::dlt::RAW,
+            data: &data,
+        });
+        removed += e.queue.take().len();
+        most_timers = most_timers.max(e.pending_timers());
+        assert!(e.connections() <= 1_000);
+    }
+    assert!(most_timers <= 2 * (4 * 1_000 + 65_536), "timer queue grew to {most_timers}");
+    assert!(e.evictions() > 290_000, "{} evictions", e.evictions());
+    assert!(removed as u64 >= e.evictions());
+}

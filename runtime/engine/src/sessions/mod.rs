@@ -60,7 +60,13 @@ pub struct Sessions {
     evict_cursor: usize,
     /// Connections evicted by the table cap so far.
     evictions: u64,
+    /// Pending timers above which the stale ones are dropped.
+    compact_timers_at: usize,
 }
+
+/// Stale timers tolerated beyond four per tracked connection before the
+/// queue is compacted.
+const TIMER_SLACK: usize = 65_536;
 
 /// How many tracked connections an eviction compares (the least recently
 /// active of them goes): an approximate LRU that needs no list per connection.
@@ -82,12 +88,32 @@ impl Sessions {
             tunnel_uids: HashMap::new(),
             evict_cursor: 0,
             evictions: 0,
+            compact_timers_at: TIMER_SLACK,
         }
     }
 
     /// Number of tracked connections.
     pub fn len(&self) -> usize {
         self.table.len()
+    }
+
+    /// Timers waiting in the queue, stale ones (of removed connections) included.
+    pub fn pending_timers(&self) -> usize {
+        self.timers.len()
+    }
+
+    /// Drops the timers of removed connections once they outnumber the live
+    /// ones by far: they would only be skipped when due, but a flood of short
+    /// connections (or evictions under the table cap) would otherwise grow the
+    /// queue with the arrival rate times the timeouts instead of with the
+    /// table. Amortized: the next compaction waits for the queue to double.
+    fn compact_timers(&mut self) {
+        if self.timers.len() <= self.compact_timers_at {
+            return;
+        }
+        let slots = &self.slots;
+        self.timers.retain(|t| slots.get(t.slot as usize).and_then(|c| c.as_ref()).is_some_and(|c| c.timer_gen == t.generation));
+        self.compact_timers_at = (2 * self.timers.len()).max(4 * self.table.len() + TIMER_SLACK);
     }
 
     /// Connections evicted so far by [`Config::max_connections`].
@@ -584,6 +610,7 @@ impl Sessions {
             self.evict(q);
         }
         let slot = self.insert(c);
+        self.compact_timers();
         if timeout > 0.0 {
             self.timers.add(t + timeout, slot, generation, TimerKind::Inactivity);
         }

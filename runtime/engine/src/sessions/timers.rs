@@ -96,6 +96,12 @@ impl TimerQueue {
         }
     }
 
+    /// Drops every timer for which `live` is false (the ones whose connection
+    /// is gone or moved on), keeping the order of the others.
+    pub fn retain(&mut self, live: impl FnMut(&Timer) -> bool) {
+        self.heap.retain(live);
+    }
+
     /// Number of pending timers (stale ones included).
     pub fn len(&self) -> usize {
         self.heap.len()
