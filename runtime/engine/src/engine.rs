@@ -3,7 +3,7 @@
 use crate::capture::Packet;
 use crate::config::Config;
 use crate::decode::frag::FragReassembler;
-use crate::decode::ip::{parse_ip, IpWeird};
+use crate::decode::ip::{ip_addresses, parse_ip, IpWeird};
 use crate::decode::link::{decode_ethernet, decode_ieee80211_all, decode_link, link_header_len};
 use crate::decode::tunnel::{self, Inner, TunnelError};
 use crate::decode::UdpDgram;
@@ -13,7 +13,7 @@ use crate::events::pkt::{self, L3Proto};
 use crate::events::{ConnId, EncapConn, Event, EventKind, EventQueue, PktHdr, RawPktHdr, Subscriptions, Transport, TunnelType};
 use crate::sessions::{weird_permitted, PacketInfo, Sessions};
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 /// Counters of a run, for progress lines and the summary.
 #[derive(Clone, Copy, Debug, Default)]
@@ -41,23 +41,6 @@ pub struct Engine {
     notes: Vec<IpWeird>,
     net_weirds: HashMap<String, u64>,
     flow_weirds: HashMap<(IpAddr, IpAddr, &'static str), u64>,
-}
-
-/// Source and destination of the IP header at the start of `data`, if readable.
-fn ip_addrs(data: &[u8]) -> Option<(IpAddr, IpAddr)> {
-    match data.first()? >> 4 {
-        4 if data.len() >= 20 => {
-            let s: [u8; 4] = data[12..16].try_into().ok()?;
-            let d: [u8; 4] = data[16..20].try_into().ok()?;
-            Some((Ipv4Addr::from(s).into(), Ipv4Addr::from(d).into()))
-        }
-        6 if data.len() >= 40 => {
-            let s: [u8; 16] = data[8..24].try_into().ok()?;
-            let d: [u8; 16] = data[24..40].try_into().ok()?;
-            Some((Ipv6Addr::from(s).into(), Ipv6Addr::from(d).into()))
-        }
-        _ => None,
-    }
 }
 
 impl Engine {
@@ -158,7 +141,7 @@ impl Engine {
     }
 
     fn ip_weird(&mut self, w: IpWeird, data: &[u8], in_tunnel: bool) {
-        match (w.flow, ip_addrs(data)) {
+        match (w.flow, ip_addresses(data)) {
             (true, Some((s, d))) => self.flow_weird(w.name, s, d, String::new(), "IP"),
             _ => self.net_weird(&packet_weird_name(w.name, in_tunnel), String::new(), "IP"),
         }

@@ -28,16 +28,21 @@ const LINK_TYPES: &[i32] = &[
     dlt::FDDI,
 ];
 
-/// Runs one fuzz input through a fresh engine; returns the number of events raised.
-pub fn run(data: &[u8]) -> usize {
-    let Some((&sel, rest)) = data.split_first() else { return 0 };
-    let link_type = LINK_TYPES[sel as usize % LINK_TYPES.len()];
+/// A fresh engine with every event subscribed, so every path that builds one runs.
+fn engine_with_every_event(cfg: Config) -> Engine {
     let mut subs = Subscriptions::default();
     for k in EventKind::ALL {
         subs.insert(*k);
     }
+    Engine::new(cfg, subs)
+}
+
+/// Runs one fuzz input through a fresh engine; returns the number of events raised.
+pub fn run(data: &[u8]) -> usize {
+    let Some((&sel, rest)) = data.split_first() else { return 0 };
+    let link_type = LINK_TYPES[sel as usize % LINK_TYPES.len()];
     let cfg = Config { tunnel_max_depth: 2 + (sel as u32 >> 6), ..Config::default() };
-    let mut engine = Engine::new(cfg, subs);
+    let mut engine = engine_with_every_event(cfg);
     let mut events = 0;
     let mut ts = 1_000_000.0;
     for frame in split_frames(rest) {
@@ -101,11 +106,7 @@ pub fn run_trace_file(data: &[u8]) -> u64 {
     }
     let mut packets = 0;
     if let Ok(mut src) = FileSource::open(&path, None) {
-        let mut subs = Subscriptions::default();
-        for k in EventKind::ALL {
-            subs.insert(*k);
-        }
-        let mut engine = Engine::new(Config::default(), subs);
+        let mut engine = engine_with_every_event(Config::default());
         while let Ok(Some(p)) = src.next_packet() {
             packets += 1;
             engine.process(&p);

@@ -11,8 +11,10 @@
 //! its own packets as in a single-threaded run.
 
 use super::Packet;
+use crate::decode::ip::ip_addresses;
 use crate::decode::link::decode_link;
 use crate::decode::LinkOutcome;
+use std::net::IpAddr;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
@@ -76,25 +78,42 @@ impl Batch {
     }
 }
 
-/// A symmetric hash of the outermost IP addresses of a frame; 0 when it has none.
+/// A symmetric hash of the outermost IP addresses of a frame; 0 (worker 0)
+/// when it has none, or when its IP header is damaged: such packets raise
+/// net weirds, which weird.log suppresses per worker, so they all go to one.
 pub fn flow_hash(link_type: i32, frame: &[u8]) -> u64 {
     let LinkOutcome::Ip { ip, .. } = decode_link(link_type, frame) else { return 0 };
-    let (a, b) = match ip.first().map(|b| b >> 4) {
-        Some(4) if ip.len() >= 20 => (fold(&ip[12..16]), fold(&ip[16..20])),
-        Some(6) if ip.len() >= 40 => (fold(&ip[8..24]), fold(&ip[24..40])),
-        _ => return 0,
-    };
+    if !plausible_ip_header(ip) {
+        return 0;
+    }
+    let Some((a, b)) = ip_addresses(ip) else { return 0 };
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    mix(lo ^ mix(hi))
+    mix(word(lo) ^ mix(word(hi)))
 }
 
-/// An address's bytes folded into one word.
-fn fold(addr: &[u8]) -> u64 {
-    addr.chunks(8).fold(0u64, |h, c| {
-        let mut w = [0u8; 8];
-        w[..c.len()].copy_from_slice(c);
-        mix(h ^ u64::from_le_bytes(w))
-    })
+/// Whether the IP header at the start of `ip` has a sane length (IPv4: at
+/// least 20 bytes, within the datagram and the capture; IPv6: 40 bytes).
+fn plausible_ip_header(ip: &[u8]) -> bool {
+    match ip.first().map(|b| b >> 4) {
+        Some(4) if ip.len() >= 20 => {
+            let ihl = usize::from(ip[0] & 0x0f) * 4;
+            let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+            ihl >= 20 && ihl <= ip.len() && total >= ihl
+        }
+        Some(6) => ip.len() >= 40,
+        _ => false,
+    }
+}
+
+/// An address folded into one word.
+fn word(a: IpAddr) -> u64 {
+    match a {
+        IpAddr::V4(v4) => mix(u64::from(u32::from(v4))),
+        IpAddr::V6(v6) => {
+            let x = u128::from(v6);
+            mix(mix(x as u64) ^ (x >> 64) as u64)
+        }
+    }
 }
 
 /// splitmix64's finaliser: every input bit reaches every output bit.
@@ -230,6 +249,9 @@ mod tests {
         }
         assert!(per_worker.iter().all(|&n| n > 60), "uneven spread {per_worker:?}");
         assert_eq!(flow_hash(dlt::RAW, &[0x45, 0, 0]), 0, "no IP header: worker 0");
+        let mut zero_ihl = ipv4([10, 0, 0, 1], [10, 0, 0, 2]);
+        zero_ihl[0] = 0x40;
+        assert_eq!(flow_hash(dlt::RAW, &zero_ihl), 0, "a damaged header: worker 0");
     }
 
     #[test]

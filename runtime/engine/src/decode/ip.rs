@@ -76,6 +76,24 @@ fn v6addr(d: &[u8], at: usize) -> Ipv6Addr {
     Ipv6Addr::from(a)
 }
 
+/// Source and destination of the IP header at the start of `data`, if it
+/// is long enough to hold them (nothing else is checked).
+pub fn ip_addresses(data: &[u8]) -> Option<(IpAddr, IpAddr)> {
+    match data.first()? >> 4 {
+        4 if data.len() >= 20 => {
+            let s: [u8; 4] = data[12..16].try_into().ok()?;
+            let d: [u8; 4] = data[16..20].try_into().ok()?;
+            Some((Ipv4Addr::from(s).into(), Ipv4Addr::from(d).into()))
+        }
+        6 if data.len() >= 40 => {
+            let s: [u8; 16] = data[8..24].try_into().ok()?;
+            let d: [u8; 16] = data[24..40].try_into().ok()?;
+            Some((Ipv6Addr::from(s).into(), Ipv6Addr::from(d).into()))
+        }
+        _ => None,
+    }
+}
+
 /// Parses the IP packet at the start of `data` (`wire_len` = bytes the link
 /// layer says the IP packet had on the wire, for `truncated_IP_len`).
 /// Non-fatal findings (IPv6 extension-header weirds) are pushed to `notes`.
