@@ -1,10 +1,10 @@
 //! Trace files: pcap and pcapng through libpcap, gzip-compressed traces
-//! decompressed to a temporary file first. Plain classic pcap records are
+//! decompressed on the fly into a pipe libpcap reads ([`Gunzip`]). Plain classic pcap records are
 //! read directly in large blocks ([`Direct`]), the rest by libpcap.
 
 use std::ffi::{c_int, c_void};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{CaptureError, Packet, PacketSource};
 
@@ -28,11 +28,15 @@ pub struct FileSource {
     done: bool,
     /// The direct reader, while records are plain.
     direct: Option<Direct>,
+    /// The decompressing thread of a gzip trace. Dropped, it is left to end
+    /// by itself: once `cap` has closed the pipe's read end, its next write fails.
+    gunzip: Option<Gunzip>,
 }
 
 impl FileSource {
-    /// Opens the pcap or pcapng trace at `path` (`*.gz` is decompressed
-    /// first), with an optional BPF `filter`.
+    /// Opens the pcap or pcapng trace at `path` (a gzip-compressed one is
+    /// decompressed as it is read, and refused at once when what it holds
+    /// does not start like a trace), with an optional BPF `filter`.
     pub fn open(path: impl AsRef<Path>, filter: Option<&str>) -> Result<Self, CaptureError> {
         let path = path.as_ref();
         let name = path.display().to_string();
@@ -44,19 +48,20 @@ impl FileSource {
         drop(f);
 
         let gz = n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-        let (cap, magic, file) = if gz {
-            let tmp = decompress_to_temp(path).map_err(|e| open_err(format!("cannot decompress gzip trace: {e}")))?;
-            let mut m = [0u8; 4];
-            let mut t = std::fs::File::open(&tmp.0).map_err(|e| open_err(e.to_string()))?;
-            let _ = read_up_to(&mut t, &mut m);
-            drop(t);
-            // libpcap (and the direct reader) keep the file open; the directory entry can go now.
-            let cap = pcap::Capture::from_file(&tmp.0);
-            let file = std::fs::File::open(&tmp.0).ok();
-            drop(tmp);
-            (cap, m, file)
+        let (cap, magic, file, gunzip) = if gz {
+            let (gunzip, fd, m) = Gunzip::start(path).map_err(open_err)?;
+            // SAFETY: `fd` is the read end of a fresh pipe that nothing else owns.
+            let cap = unsafe { pcap::Capture::from_raw_fd(fd) };
+            if cap.is_err() {
+                // libpcap leaves the stream open when it refuses it; closing
+                // the descriptor ends the thread's writes (the stream is never
+                // used again).
+                // SAFETY: the descriptor is still open and nothing reads it any more.
+                unsafe { libc::close(fd) };
+            }
+            (cap, m, None, Some(gunzip))
         } else {
-            (pcap::Capture::from_file(path), magic, std::fs::File::open(path).ok())
+            (pcap::Capture::from_file(path), magic, std::fs::File::open(path).ok(), None)
         };
         let mut cap = cap.map_err(|e| open_err(not_a_trace_reason(e)))?;
         if let Some(expr) = filter {
@@ -70,7 +75,7 @@ impl FileSource {
         let link_type = cap.get_datalink().0;
         let direct = if filter.is_none() { file.and_then(|f| Direct::new(f, link_type)) } else { None };
         tracing::debug!(file = %name, link_type, classic, gz, direct = direct.is_some(), "opened trace");
-        Ok(FileSource { cap, name, link_type, classic, packets: 0, offset: PCAP_FILE_HEADER, done: false, direct })
+        Ok(FileSource { cap, name, link_type, classic, packets: 0, offset: PCAP_FILE_HEADER, done: false, direct, gunzip })
     }
 
     /// The link-layer type of the trace (a [`super::dlt`] value).
@@ -82,6 +87,11 @@ impl FileSource {
     pub fn packets_read(&self) -> u64 {
         self.packets
     }
+}
+
+/// The error for a trace whose bytes ended early, after `packets` packets.
+fn truncated(name: &str, packets: u64, offset: Option<u64>, reason: String) -> CaptureError {
+    CaptureError::Truncated { source: name.to_string(), packets, offset, reason }
 }
 
 impl PacketSource for FileSource {
@@ -120,10 +130,16 @@ impl PacketSource for FileSource {
             }
             Err(pcap::Error::NoMorePackets) => {
                 self.done = true;
-                Ok(None)
+                match self.gunzip.as_mut().and_then(Gunzip::failure) {
+                    Some(reason) => Err(truncated(&self.name, self.packets, self.classic.then_some(self.offset), reason)),
+                    None => Ok(None),
+                }
             }
             Err(e) => {
                 self.done = true;
+                if let Some(reason) = self.gunzip.as_mut().and_then(Gunzip::failure) {
+                    return Err(truncated(&self.name, self.packets, self.classic.then_some(self.offset), reason));
+                }
                 let reason = e.to_string();
                 if reason.contains("truncated") {
                     let offset = self.classic.then_some(self.offset);
@@ -282,27 +298,81 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// A temporary file removed when dropped.
-struct TempFile(PathBuf);
+/// The magic numbers a pcap or pcapng trace starts with.
+fn trace_magic(m: &[u8; 4]) -> bool {
+    matches!(
+        m,
+        [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0x4d, 0x3c, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d]
+            | [0x0a, 0x0d, 0x0d, 0x0a]
+    )
+}
 
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+/// A gzip-compressed trace decompressed on the fly: a thread writes the
+/// decompressed bytes into a pipe that libpcap reads, so nothing is written
+/// to disk and memory stays at the pipe's and the decoder's buffers
+/// whatever the file expands to.
+struct Gunzip {
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// Set by the thread when the stream ends in an error.
+    error: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Gunzip {
+    /// Checks that the gzip file at `path` holds a pcap or pcapng trace (by
+    /// decompressing its first four bytes), then starts the thread. Returns
+    /// it, the pipe's read end for libpcap and the trace's magic.
+    fn start(path: &Path) -> Result<(Gunzip, std::os::fd::RawFd, [u8; 4]), String> {
+        use std::io::Write;
+        use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
+        let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f));
+        let mut magic = [0u8; 4];
+        let n = read_up_to(&mut dec, &mut magic).map_err(|e| format!("cannot decompress gzip trace: {e}"))?;
+        if n < magic.len() || !trace_magic(&magic) {
+            let head: Vec<String> = magic[..n].iter().map(|b| format!("{b:02x}")).collect();
+            return Err(format!(
+                "not a pcap or pcapng trace (gzip-compressed; it starts with bytes [{}])",
+                head.join(" ")
+            ));
+        }
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(format!("cannot decompress gzip trace: {}", std::io::Error::last_os_error()));
+        }
+        // SAFETY: both descriptors are fresh and owned here only.
+        let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let error = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let slot = std::sync::Arc::clone(&error);
+        let thread = std::thread::Builder::new()
+            .name("weir-gunzip".into())
+            .spawn(move || {
+                let mut out = std::fs::File::from(wr);
+                let res = out.write_all(&magic).and_then(|()| std::io::copy(&mut dec, &mut out).map(drop));
+                match res {
+                    // The reader stopped early (a stop, a filter error): nothing to report.
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                    Err(e) => {
+                        tracing::debug!(error = %e, "gzip stream ended in an error");
+                        *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("gzip stream damaged: {e}"));
+                    }
+                    Ok(()) => {}
+                }
+            })
+            .map_err(|e| format!("cannot decompress gzip trace: {e}"))?;
+        Ok((Gunzip { thread: Some(thread), error }, rd.into_raw_fd(), magic))
+    }
+
+    /// Waits for the thread (the pipe gave its end, so it is done or about
+    /// to be) and returns what went wrong in the stream, if anything.
+    fn failure(&mut self) -> Option<String> {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }
 
-/// Decompresses the gzip file at `path` into a fresh temporary file.
-fn decompress_to_temp(path: &Path) -> std::io::Result<TempFile> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let tmp = std::env::temp_dir().join(format!(
-        "weir-trace-{}-{}.pcap",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    let mut out = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-    let guard = TempFile(tmp);
-    let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(std::fs::File::open(path)?));
-    std::io::copy(&mut dec, &mut out)?;
-    Ok(guard)
-}
