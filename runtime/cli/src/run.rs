@@ -173,7 +173,28 @@ impl Worker {
         self.engine.finish();
         self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
         self.sandbox.finish_handlers();
-        tracing::info!(packets = self.engine.stats.packets, connections_evicted = self.engine.evictions(), "worker done");
+        let t = self.engine.table_stats();
+        tracing::info!(
+            packets = self.engine.stats.packets,
+            connections_evicted = t.connections_evicted,
+            frag_datagrams_expired = t.frags.expired,
+            frag_datagrams_evicted = t.frags.evicted,
+            flow_weird_pairs = t.flow_weird_pairs,
+            flow_weird_pairs_evicted = t.flow_weird_pairs_evicted,
+            ip_tunnels = t.ip_tunnels,
+            ip_tunnels_evicted = t.ip_tunnels_evicted,
+            packets_backwards = t.clock.backwards,
+            packets_far_ahead_held = t.clock.jump_held,
+            "worker done"
+        );
+        if t.frags.evicted > 0 || t.flow_weird_pairs_evicted > 0 || t.ip_tunnels_evicted > 0 {
+            tracing::warn!(
+                frag_datagrams_evicted = t.frags.evicted,
+                flow_weird_pairs_evicted = t.flow_weird_pairs_evicted,
+                ip_tunnels_evicted = t.ip_tunnels_evicted,
+                "engine tables were full: state was dropped early (max_frag_datagrams, max_frag_bytes, max_flow_weird_pairs, max_ip_tunnels)"
+            );
+        }
         self.sandbox
     }
 }
@@ -302,7 +323,8 @@ fn run_workers(
     progress: &mut Progress,
     flusher: &mut LogFlusher,
 ) -> anyhow::Result<(Option<weir_engine::capture::CaptureError>, Sandbox)> {
-    let (mut fanout, inboxes) = Fanout::new(n);
+    let (fanout, inboxes) = Fanout::new(n);
+    let mut fanout = fanout.with_clock_of(cfg);
     if source.is_live() {
         fanout = fanout.with_max_delay(Duration::from_millis(100));
     }

@@ -73,6 +73,29 @@ pub struct Config {
     pub max_connections: usize,
     /// `FTP::max_command_length`: longest FTP command word before the limit weird (0 = none).
     pub ftp_max_command_length: u64,
+    /// `Weird::sampling_threshold`, `Weird::sampling_rate` and `Weird::sampling_duration`.
+    pub weird_sampling: crate::weird::Sampling,
+    /// Most (source, destination) pairs whose flow weirds are counted at
+    /// once (0 = no cap); past it the oldest pair's counts are dropped.
+    pub max_flow_weird_pairs: usize,
+    /// `Tunnel::ip_tunnel_timeout`: an IP-in-IP or GRE tunnel idle this long
+    /// is forgotten (its next packet gets a new tunnel UID).
+    pub ip_tunnel_timeout: f64,
+    /// Most IP-in-IP and GRE tunnels tracked at once (0 = no cap); past it
+    /// the one scheduled to expire first is forgotten.
+    pub max_ip_tunnels: usize,
+    /// Most fragmented datagrams waiting for reassembly at once (0 = no cap);
+    /// past it the oldest is dropped.
+    pub max_frag_datagrams: usize,
+    /// Most bytes held by datagrams waiting for reassembly (0 = no cap);
+    /// past it the oldest are dropped.
+    pub max_frag_bytes: usize,
+    /// A packet more than this many seconds ahead of network time does not
+    /// move network time by itself (0 = any jump is followed at once).
+    pub time_jump_threshold: f64,
+    /// How many packets in a row must lie beyond such a jump before network
+    /// time follows them.
+    pub time_jump_confirm_packets: u32,
 }
 
 impl Default for Config {
@@ -106,6 +129,14 @@ impl Default for Config {
             tcp_stats: false,
             max_connections: 0,
             ftp_max_command_length: 100,
+            weird_sampling: crate::weird::Sampling::default(),
+            max_flow_weird_pairs: 100_000,
+            ip_tunnel_timeout: 86_400.0,
+            max_ip_tunnels: 100_000,
+            max_frag_datagrams: 65_536,
+            max_frag_bytes: 64 << 20,
+            time_jump_threshold: 86_400.0,
+            time_jump_confirm_packets: 8,
         }
     }
 }
@@ -168,7 +199,18 @@ impl Config {
     /// `likely_server_ports+` adds ports; `ConnKey::factory` takes `vlan_fivetuple`.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         let iv = || parse_interval(value);
+        let count = || value.trim().parse::<u64>().map_err(|_| format!("'{value}' is not a count"));
         match name.trim() {
+            "Weird::sampling_threshold" => self.weird_sampling.threshold = count()?,
+            "Weird::sampling_rate" => self.weird_sampling.rate = count()?,
+            "Weird::sampling_duration" => self.weird_sampling.duration = iv()?,
+            "Tunnel::ip_tunnel_timeout" => self.ip_tunnel_timeout = iv()?,
+            "max_flow_weird_pairs" => self.max_flow_weird_pairs = count()? as usize,
+            "max_ip_tunnels" => self.max_ip_tunnels = count()? as usize,
+            "max_frag_datagrams" => self.max_frag_datagrams = count()? as usize,
+            "max_frag_bytes" => self.max_frag_bytes = count()? as usize,
+            "time_jump_threshold" => self.time_jump_threshold = iv()?,
+            "time_jump_confirm_packets" => self.time_jump_confirm_packets = count()?.clamp(1, u32::MAX.into()) as u32,
             "ignore_checksums" => self.ignore_checksums = parse_bool(value)?,
             "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,
             "use_conn_size_analyzer" => self.use_conn_size_analyzer = parse_bool(value)?,
@@ -230,5 +272,10 @@ mod tests {
         assert!(c.set_assignment("no_such_thing=1").is_err());
         assert!(c.set_assignment("tcp_close_delay=soon").is_err());
         assert_eq!(parse_port_list(DEFAULT_LIKELY_SERVER_PORTS).unwrap().len(), 73);
+        c.set_assignment("Weird::sampling_duration=1 min").unwrap();
+        c.set_assignment("Weird::sampling_threshold=5").unwrap();
+        assert_eq!((c.weird_sampling.duration, c.weird_sampling.threshold), (60.0, 5));
+        c.set_assignment("Tunnel::ip_tunnel_timeout=1 hr").unwrap();
+        assert_eq!(c.ip_tunnel_timeout, 3600.0);
     }
 }

@@ -11,8 +11,9 @@ use crate::decode::transport::parse_l4;
 use crate::decode::{IpHdr, L2Info, LinkOutcome, L4};
 use crate::events::pkt::{self, L3Proto};
 use crate::events::{ConnId, EncapConn, Event, EventKind, EventQueue, PktHdr, RawPktHdr, Subscriptions, Transport, TunnelType};
-use crate::sessions::{weird_permitted, PacketInfo, Sessions};
-use std::collections::HashMap;
+use crate::clock::{NetworkClock, Step};
+use crate::sessions::{PacketInfo, Sessions};
+use crate::weird::{FlowWeirds, NetWeirds};
 use std::net::IpAddr;
 
 /// Counters of a run, for progress lines and the summary.
@@ -26,21 +27,60 @@ pub struct Stats {
     pub ip_packets: u64,
 }
 
+/// The size of every table the engine keeps and what its bounds did: for
+/// the end-of-run line and for monitoring.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableStats {
+    /// Connections tracked.
+    pub connections: usize,
+    /// Connections evicted by `max_connections`.
+    pub connections_evicted: u64,
+    /// Timers pending (stale ones included).
+    pub timers: usize,
+    /// Fragmented datagrams waiting for reassembly.
+    pub frag_datagrams: usize,
+    /// Bytes those datagrams hold.
+    pub frag_bytes: usize,
+    /// Fragment table counters (reassembled, expired, evicted).
+    pub frags: crate::decode::frag::FragStats,
+    /// Address pairs with flow weird counts.
+    pub flow_weird_pairs: usize,
+    /// Pairs dropped early by `max_flow_weird_pairs`.
+    pub flow_weird_pairs_evicted: u64,
+    /// Names with net weird counts.
+    pub net_weird_names: usize,
+    /// IP-in-IP and GRE tunnels tracked.
+    pub ip_tunnels: usize,
+    /// Tunnels forgotten early by `max_ip_tunnels`.
+    pub ip_tunnels_evicted: u64,
+    /// What packet timestamps did to network time.
+    pub clock: crate::clock::ClockStats,
+}
+
+impl TableStats {
+    /// Whether a cap had to drop state before its time.
+    pub fn any_evicted(&self) -> bool {
+        self.connections_evicted > 0 || self.frags.evicted > 0 || self.flow_weird_pairs_evicted > 0 || self.ip_tunnels_evicted > 0
+    }
+}
+
 /// One engine instance: owns every stage's state.
 pub struct Engine {
     /// Settings.
     pub cfg: Config,
     /// Events waiting for dispatch.
     pub queue: EventQueue,
-    /// Network time: the latest packet timestamp seen.
+    /// Network time: the latest packet timestamp seen, as [`NetworkClock`]
+    /// moves it (never back, far jumps only once confirmed).
     pub network_time: f64,
     /// Run counters.
     pub stats: Stats,
     sessions: Sessions,
     frags: FragReassembler,
     notes: Vec<IpWeird>,
-    net_weirds: HashMap<String, u64>,
-    flow_weirds: HashMap<(IpAddr, IpAddr, &'static str), u64>,
+    net_weirds: NetWeirds,
+    flow_weirds: FlowWeirds,
+    clock: NetworkClock,
 }
 
 impl Engine {
@@ -50,14 +90,15 @@ impl Engine {
         cfg.tcp_stats = subs.wants(EventKind::ConnStats);
         Engine {
             sessions: Sessions::new(cfg.clone()),
-            frags: FragReassembler::new(cfg.frag_timeout),
+            frags: FragReassembler::with_caps(cfg.frag_timeout, cfg.max_frag_datagrams, cfg.max_frag_bytes),
+            flow_weirds: FlowWeirds::new(cfg.max_flow_weird_pairs),
+            clock: NetworkClock::for_config(&cfg),
             cfg,
             queue: EventQueue::new(subs),
             network_time: 0.0,
             stats: Stats::default(),
             notes: Vec::new(),
-            net_weirds: HashMap::new(),
-            flow_weirds: HashMap::new(),
+            net_weirds: NetWeirds::default(),
         }
     }
 
@@ -81,25 +122,47 @@ impl Engine {
         self.sessions.evictions()
     }
 
-    /// Raises a net weird, rate-limited per name.
+    /// The size of every table and what its bounds did so far.
+    pub fn table_stats(&self) -> TableStats {
+        TableStats {
+            connections: self.sessions.len(),
+            connections_evicted: self.sessions.evictions(),
+            timers: self.sessions.pending_timers(),
+            frag_datagrams: self.frags.pending(),
+            frag_bytes: self.frags.pending_bytes(),
+            frags: self.frags.stats(),
+            flow_weird_pairs: self.flow_weirds.len(),
+            flow_weird_pairs_evicted: self.flow_weirds.evicted(),
+            net_weird_names: self.net_weirds.len(),
+            ip_tunnels: self.sessions.tunnels(),
+            ip_tunnels_evicted: self.sessions.tunnels_evicted(),
+            clock: self.clock.stats(),
+        }
+    }
+
+    /// Raises a net weird, sampled per name (`Weird::sampling_*`).
     pub fn net_weird(&mut self, name: &str, addl: String, source: &'static str) {
-        let n = match self.net_weirds.get_mut(name) {
-            Some(n) => n,
-            None => self.net_weirds.entry(name.to_string()).or_insert(0),
-        };
-        *n += 1;
-        if self.queue.wants(EventKind::NetWeird) && weird_permitted(*n) {
+        let permitted = self.net_weirds.permit(&self.cfg.weird_sampling, name, self.network_time);
+        if self.queue.wants(EventKind::NetWeird) && permitted {
             self.queue.push(Event::NetWeird { name: name.into(), addl, source: source.into() });
         }
     }
 
-    /// Raises a flow weird, rate-limited per (src, dst, name).
+    /// Raises a flow weird, sampled per (src, dst) pair and name (`Weird::sampling_*`).
     pub fn flow_weird(&mut self, name: &'static str, src: IpAddr, dst: IpAddr, addl: String, source: &'static str) {
-        let n = self.flow_weirds.entry((src, dst, name)).or_insert(0);
-        *n += 1;
-        if self.queue.wants(EventKind::FlowWeird) && weird_permitted(*n) {
+        let permitted = self.flow_weirds.permit(&self.cfg.weird_sampling, name, src, dst, self.network_time);
+        if self.queue.wants(EventKind::FlowWeird) && permitted {
             self.queue.push(Event::FlowWeird { name: name.into(), src, dst, addl, source: source.into() });
         }
+    }
+
+    /// Runs everything due by network time: connection timers, fragment and
+    /// weird-state expiry.
+    fn expire_state(&mut self) {
+        let now = self.network_time;
+        self.sessions.advance(now, &mut self.queue);
+        self.frags.expire(now);
+        self.flow_weirds.expire(&self.cfg.weird_sampling, now);
     }
 
     /// Runs one captured packet through the stages; its events end up in `queue`.
@@ -110,11 +173,19 @@ impl Engine {
             self.net_weird("negative_packet_timestamp", String::new(), "");
             return;
         }
-        if pkt.ts > self.network_time {
-            self.network_time = pkt.ts;
+        let step = self.clock.packet(pkt.ts);
+        self.network_time = self.clock.now();
+        self.sessions.held_jump = matches!(step, Step::JumpHeld { .. });
+        self.expire_state();
+        if step == (Step::JumpHeld { first: true }) {
+            let addl = format!(
+                "{:.6} is {:.0} s ahead of network time {:.6}",
+                pkt.ts,
+                pkt.ts - self.network_time,
+                self.network_time
+            );
+            self.net_weird("network_time_jump", addl, "");
         }
-        self.sessions.advance(self.network_time, &mut self.queue);
-        self.frags.expire(self.network_time);
         let outcome = decode_link(pkt.link_type, pkt.data);
         let (l2, ip, protocol) = match outcome {
             LinkOutcome::Ip { l2, ip } => {
@@ -191,7 +262,7 @@ impl Engine {
                 self.flow_weird("exceeded_tunnel_max_depth", ip.src, ip.dst, String::new(), "IPTunnel");
                 return;
             }
-            let uid = self.sessions.tunnel_uid(ip.src, ip.dst, TunnelType::Ip);
+            let uid = self.sessions.tunnel_uid(ip.src, ip.dst, TunnelType::Ip, ts);
             encap.push(EncapConn {
                 cid: ConnId {
                     orig_h: ip.src,
@@ -283,7 +354,7 @@ impl Engine {
                 if !self.depth_ok(ip, encap, "GRE") {
                     return;
                 }
-                let uid = self.sessions.tunnel_uid(ip.src, ip.dst, TunnelType::Gre);
+                let uid = self.sessions.tunnel_uid(ip.src, ip.dst, TunnelType::Gre, ts);
                 encap.push(EncapConn {
                     cid: ConnId { orig_h: ip.src, orig_p: 0, resp_h: ip.dst, resp_p: 0, transport: Transport::Unknown, proto: 47 },
                     tunnel_type: TunnelType::Gre,
@@ -385,9 +456,9 @@ impl Engine {
     /// due by then.
     pub fn advance_to(&mut self, now: f64) {
         if now > self.network_time {
-            self.network_time = now;
-            self.sessions.advance(now, &mut self.queue);
-            self.frags.expire(now);
+            self.clock.advance_to(now);
+            self.network_time = self.clock.now();
+            self.expire_state();
         }
     }
 

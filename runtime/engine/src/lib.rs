@@ -13,6 +13,7 @@
 
 pub mod analyzers;
 pub mod capture;
+pub mod clock;
 pub mod config;
 pub mod decode;
 pub mod engine;
@@ -20,6 +21,7 @@ pub mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod sessions;
+pub mod weird;
 
 pub use config::Config;
 pub use engine::Engine;

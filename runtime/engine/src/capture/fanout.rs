@@ -148,7 +148,9 @@ pub struct Fanout {
     spent: Vec<Receiver<Batch>>,
     filling: Vec<Batch>,
     since_flush: usize,
-    now: f64,
+    /// Network time as the packets read so far move it (the workers' engines
+    /// follow the same rule, so a far-future packet does not move it either).
+    clock: crate::clock::NetworkClock,
     /// Longest a packet may wait in a batch (live sources), with the time of the last hand-over.
     max_delay: Option<(Duration, Instant)>,
 }
@@ -166,7 +168,14 @@ impl Fanout {
             inboxes.push(Inbox { batches: rx, spent: spent_tx });
         }
         let filling = (0..n).map(|_| Batch::default()).collect();
-        (Fanout { outs, spent, filling, since_flush: 0, now: 0.0, max_delay: None }, inboxes)
+        let clock = crate::clock::NetworkClock::for_config(&crate::Config::default());
+        (Fanout { outs, spent, filling, since_flush: 0, clock, max_delay: None }, inboxes)
+    }
+
+    /// Moves network time by the jump rule of `cfg` (the workers' settings).
+    pub fn with_clock_of(mut self, cfg: &crate::Config) -> Fanout {
+        self.clock = crate::clock::NetworkClock::for_config(cfg);
+        self
     }
 
     /// Hands batches over at least every `delay` of wall-clock time too (for
@@ -181,8 +190,8 @@ impl Fanout {
     pub fn push(&mut self, p: &Packet<'_>) -> bool {
         let w = (flow_hash(p.link_type, p.data) % self.outs.len() as u64) as usize;
         self.filling[w].push(p);
-        if p.ts > self.now {
-            self.now = p.ts;
+        if p.ts >= 0.0 {
+            self.clock.packet(p.ts);
         }
         self.since_flush += 1;
         let late = self.max_delay.is_some_and(|(d, last)| last.elapsed() >= d);
@@ -196,9 +205,7 @@ impl Fanout {
     /// if that is later (a live source idle while the clock runs). False
     /// once a worker has gone away.
     pub fn flush_at(&mut self, now: f64) -> bool {
-        if now > self.now {
-            self.now = now;
-        }
+        self.clock.advance_to(now);
         self.flush()
     }
 
@@ -212,7 +219,7 @@ impl Fanout {
         for (i, out) in self.outs.iter().enumerate() {
             let fresh = self.spent[i].try_recv().unwrap_or_default();
             let mut batch = std::mem::replace(&mut self.filling[i], fresh);
-            batch.now = self.now;
+            batch.now = self.clock.now();
             ok &= out.send(batch).is_ok();
         }
         ok

@@ -5,7 +5,7 @@
 //! `fragment_protocol_inconsistency` possible. All weirds raised here are
 //! flow weirds on the fragment's addresses.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use super::checksum;
@@ -47,12 +47,41 @@ struct Datagram {
     blocks: Vec<Block>,
     /// Network time after which the datagram is dropped.
     expires: f64,
+    /// Which datagram of the run this is (tells a reused key from the first use).
+    serial: u64,
+    /// Bytes held: headers, blocks and their bookkeeping.
+    bytes: usize,
 }
 
-/// Reassembly state for all datagrams in flight.
+/// Bookkeeping bytes counted per block besides its data.
+const BLOCK_OVERHEAD: usize = std::mem::size_of::<Block>() + 16;
+
+/// Reassembly state for all datagrams in flight. Keys are chosen by
+/// whoever sends the fragments, so the table is bounded three ways: by
+/// `frag_timeout`, by a number of datagrams and by the bytes they hold;
+/// past a cap the oldest datagram is dropped (counted in
+/// [`FragStats::evicted`]).
 pub struct FragReassembler {
     table: HashMap<Key, Datagram>,
     timeout: f64,
+    /// Datagrams in the order they were made (so of expiry), with their serial.
+    order: VecDeque<(f64, Key, u64)>,
+    next_serial: u64,
+    max_datagrams: usize,
+    max_bytes: usize,
+    bytes: usize,
+    stats: FragStats,
+}
+
+/// Counters of the fragment table, for the operator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FragStats {
+    /// Datagrams reassembled.
+    pub reassembled: u64,
+    /// Incomplete datagrams dropped when their `frag_timeout` ran out.
+    pub expired: u64,
+    /// Incomplete datagrams dropped early to stay under the caps.
+    pub evicted: u64,
 }
 
 impl Default for FragReassembler {
@@ -72,12 +101,66 @@ impl FragReassembler {
     /// A reassembler dropping incomplete datagrams `timeout` seconds after
     /// their first fragment (0 = never).
     pub fn new(timeout: f64) -> Self {
-        FragReassembler { table: HashMap::new(), timeout }
+        FragReassembler::with_caps(timeout, 0, 0)
+    }
+
+    /// Like [`FragReassembler::new`], holding at most `max_datagrams`
+    /// incomplete datagrams and `max_bytes` bytes of them (0 = no cap).
+    pub fn with_caps(timeout: f64, max_datagrams: usize, max_bytes: usize) -> Self {
+        FragReassembler {
+            table: HashMap::new(),
+            timeout,
+            order: VecDeque::new(),
+            next_serial: 0,
+            max_datagrams,
+            max_bytes,
+            bytes: 0,
+            stats: FragStats::default(),
+        }
     }
 
     /// Datagrams currently incomplete.
     pub fn pending(&self) -> usize {
         self.table.len()
+    }
+
+    /// Bytes the incomplete datagrams hold.
+    pub fn pending_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Counters since the start.
+    pub fn stats(&self) -> FragStats {
+        self.stats
+    }
+
+    /// Removes the datagram under `key`, keeping the byte count right.
+    fn drop_datagram(&mut self, key: &Key) -> Option<Datagram> {
+        let dg = self.table.remove(key)?;
+        self.bytes -= dg.bytes;
+        Some(dg)
+    }
+
+    /// Drops the oldest datagrams while a cap is exceeded.
+    fn enforce_caps(&mut self) {
+        let over = |r: &Self| {
+            (r.max_datagrams > 0 && r.table.len() > r.max_datagrams) || (r.max_bytes > 0 && r.bytes > r.max_bytes)
+        };
+        while over(self) {
+            let Some((_, key, serial)) = self.order.pop_front() else { break };
+            if self.table.get(&key).is_some_and(|d| d.serial == serial) {
+                self.drop_datagram(&key);
+                self.stats.evicted += 1;
+            }
+        }
+    }
+
+    /// Drops queue entries of datagrams already gone once they are most of it.
+    fn compact_order(&mut self) {
+        if self.order.len() > 2 * self.table.len() + 1024 {
+            let table = &self.table;
+            self.order.retain(|(_, k, serial)| table.get(k).is_some_and(|d| d.serial == *serial));
+        }
     }
 
     /// Adds a fragment (`ip.is_fragment`) seen at network time `now`. Returns
@@ -92,39 +175,66 @@ impl FragReassembler {
             return None;
         }
         let key = (ip.src, ip.dst, ip.id);
-        let timeout = self.timeout;
-        let dg = self.table.entry(key).or_insert_with(|| {
+        if !self.table.contains_key(&key) {
             let proto_hdr = if ip.version == 4 {
                 ip.header.to_vec()
             } else {
                 ip.header[..ip.hdr_len - 8].to_vec()
             };
-            Datagram {
+            let expires = if self.timeout > 0.0 { now + self.timeout } else { f64::INFINITY };
+            let serial = self.next_serial;
+            self.next_serial += 1;
+            let bytes = std::mem::size_of::<Datagram>() + proto_hdr.len() + 64;
+            self.bytes += bytes;
+            let dg = Datagram {
                 proto_hdr,
                 next_proto: ip.proto,
                 first_hdr_len: ip.hdr_len,
                 frag_size: 0,
                 blocks: Vec::new(),
-                expires: if timeout > 0.0 { now + timeout } else { f64::INFINITY },
+                expires,
+                serial,
+                bytes,
+            };
+            self.table.insert(key, dg);
+            self.order.push_back((expires, key, serial));
+            self.compact_order();
+        }
+        let dg = self.table.get_mut(&key).expect("datagram just made");
+        let before = dg.bytes;
+        let added = dg.add_fragment(ip, weirds);
+        let done = if added { dg.try_complete(weirds) } else { None };
+        self.bytes = self.bytes + dg.bytes - before;
+        match done {
+            Some(pkt) => {
+                self.drop_datagram(&key);
+                if pkt.is_some() {
+                    self.stats.reassembled += 1;
+                }
+                pkt
             }
-        });
-        if !dg.add_fragment(ip, weirds) {
-            return None;
+            None => {
+                self.enforce_caps();
+                None
+            }
         }
-        let done = dg.try_complete(weirds);
-        if let Some(pkt) = done {
-            self.table.remove(&key);
-            return pkt;
-        }
-        None
     }
 
     /// Drops incomplete datagrams whose time ran out at network time `now`.
     pub fn expire(&mut self, now: f64) {
-        let before = self.table.len();
-        self.table.retain(|_, d| d.expires > now);
-        let dropped = before - self.table.len();
+        let mut dropped = 0u64;
+        while let Some(&(expires, key, serial)) = self.order.front() {
+            if expires > now {
+                break;
+            }
+            self.order.pop_front();
+            if self.table.get(&key).is_some_and(|d| d.serial == serial && d.expires <= now) {
+                self.drop_datagram(&key);
+                dropped += 1;
+            }
+        }
         if dropped > 0 {
+            self.stats.expired += dropped;
             tracing::debug!(dropped, "expired incomplete fragmented datagrams");
         }
     }
@@ -184,8 +294,11 @@ impl Datagram {
             return;
         }
         let upper = seq + data.len() as u64;
+        // Blocks are sorted and disjoint, so their upper ends are sorted too:
+        // the first block that can overlap is found by bisection.
+        let first = self.blocks.partition_point(|b| b.upper() <= seq);
         // Report each overlapping existing block.
-        for b in &self.blocks {
+        for b in self.blocks[first..].iter().take_while(|b| b.seq < upper) {
             let lo = seq.max(b.seq);
             let hi = upper.min(b.upper());
             if lo < hi {
@@ -197,7 +310,7 @@ impl Datagram {
         // Insert the gaps between existing blocks.
         let mut cur = seq;
         let mut pieces = Vec::new();
-        for b in &self.blocks {
+        for b in &self.blocks[first..] {
             if b.upper() <= cur {
                 continue;
             }
@@ -214,6 +327,7 @@ impl Datagram {
         }
         for (lo, hi) in pieces {
             let block = Block { seq: lo, data: data[(lo - seq) as usize..(hi - seq) as usize].to_vec() };
+            self.bytes += block.data.len() + BLOCK_OVERHEAD;
             let at = self.blocks.partition_point(|b| b.seq < lo);
             self.blocks.insert(at, block);
         }

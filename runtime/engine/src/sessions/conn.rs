@@ -135,8 +135,8 @@ pub struct Tunnels {
 pub struct ConnExtra {
     /// Encapsulation state; default while no packet was tunnelled.
     pub tunnels: Tunnels,
-    /// Weird counts per name, for rate limiting.
-    pub weird_counts: Vec<(&'static str, u64)>,
+    /// Weird counts per name, for rate limiting (`Weird::sampling_*`).
+    pub weird_counts: Vec<(&'static str, crate::weird::WeirdState)>,
     /// The TCP application analyzer, if one was attached at creation.
     pub app: Option<crate::analyzers::TcpApp>,
 }

@@ -15,15 +15,10 @@ use crate::decode::{checksum, IpHdr, L2Info, L4};
 use crate::events::{pkt, EncapConn, Event, EventKind, EventQueue, TunnelType};
 use conn::{Conn, ProtoState};
 use key::{icmp_ports, ConnKey};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr};
 use timers::{TimerKind, TimerQueue};
-
-/// Weird sampling: the first 25 of a name pass, then 1 in 1000 (`Weird::sampling_*`).
-pub fn weird_permitted(count: u64) -> bool {
-    count <= 25 || count.is_multiple_of(1000)
-}
 
 /// One packet as the session layer sees it.
 pub struct PacketInfo<'a, 'b> {
@@ -55,7 +50,17 @@ pub struct Sessions {
     timers: TimerQueue,
     uids: uid::UidGen,
     next_timer_gen: u32,
-    tunnel_uids: HashMap<(IpAddr, IpAddr, TunnelType), String>,
+    /// IP-in-IP and GRE tunnels: UID and time of the latest packet.
+    tunnel_uids: HashMap<TunnelKey, (String, f64)>,
+    /// Expiry checks of `tunnel_uids` in due order (Zeek's `IPTunnelTimer`).
+    tunnel_timers: VecDeque<(f64, TunnelKey)>,
+    /// Tunnels forgotten before their time because the table was full.
+    tunnels_evicted: u64,
+    /// Network time of the latest [`Sessions::advance`].
+    now: f64,
+    /// The packet being processed lies far ahead of network time (a jump
+    /// not yet confirmed, see [`crate::clock`]).
+    pub held_jump: bool,
     /// Where the next eviction sample starts in `slots`.
     evict_cursor: usize,
     /// Connections evicted by the table cap so far.
@@ -63,6 +68,9 @@ pub struct Sessions {
     /// Pending timers above which the stale ones are dropped.
     compact_timers_at: usize,
 }
+
+/// An IP tunnel's endpoints (in address order) and kind.
+type TunnelKey = (IpAddr, IpAddr, TunnelType);
 
 /// Stale timers tolerated beyond four per tracked connection before the
 /// queue is compacted.
@@ -86,6 +94,10 @@ impl Sessions {
             uids,
             next_timer_gen: 1,
             tunnel_uids: HashMap::new(),
+            tunnel_timers: VecDeque::new(),
+            tunnels_evicted: 0,
+            now: 0.0,
+            held_jump: false,
             evict_cursor: 0,
             evictions: 0,
             compact_timers_at: TIMER_SLACK,
@@ -131,15 +143,56 @@ impl Sessions {
         self.slots.get(slot as usize).and_then(|c| c.as_ref())
     }
 
-    /// The UID of an IP-in-IP or GRE tunnel between `a` and `b` (either order), made on first use.
-    pub fn tunnel_uid(&mut self, a: IpAddr, b: IpAddr, kind: TunnelType) -> String {
+    /// The UID of an IP-in-IP or GRE tunnel between `a` and `b` (either
+    /// order), made on first use; a packet at `ts` keeps the tunnel alive.
+    /// A tunnel idle for `Tunnel::ip_tunnel_timeout` is forgotten, and under
+    /// [`Config::max_ip_tunnels`] the one due to be checked first makes room.
+    pub fn tunnel_uid(&mut self, a: IpAddr, b: IpAddr, kind: TunnelType, ts: f64) -> String {
         let k = if a <= b { (a, b, kind) } else { (b, a, kind) };
-        if let Some(u) = self.tunnel_uids.get(&k) {
-            return u.clone();
+        let seen = ts.max(self.now);
+        if let Some(u) = self.tunnel_uids.get_mut(&k) {
+            u.1 = seen;
+            return u.0.clone();
+        }
+        let cap = self.cfg.max_ip_tunnels;
+        while cap > 0 && self.tunnel_uids.len() >= cap {
+            let Some((_, old)) = self.tunnel_timers.pop_front() else { break };
+            if self.tunnel_uids.remove(&old).is_some() {
+                self.tunnels_evicted += 1;
+            }
         }
         let u = self.uids.next('C');
-        self.tunnel_uids.insert(k, u.clone());
+        self.tunnel_uids.insert(k, (u.clone(), seen));
+        self.tunnel_timers.push_back((self.now + self.cfg.ip_tunnel_timeout, k));
         u
+    }
+
+    /// Runs the tunnel expiry checks due at `now`: an idle tunnel goes, an
+    /// active one is checked again a timeout later.
+    fn expire_tunnels(&mut self, now: f64) {
+        let timeout = self.cfg.ip_tunnel_timeout;
+        while let Some(&(due, k)) = self.tunnel_timers.front() {
+            if due > now {
+                break;
+            }
+            self.tunnel_timers.pop_front();
+            let Some(&(_, last)) = self.tunnel_uids.get(&k) else { continue };
+            if now - last >= timeout {
+                self.tunnel_uids.remove(&k);
+            } else {
+                self.tunnel_timers.push_back((now + timeout, k));
+            }
+        }
+    }
+
+    /// IP-in-IP and GRE tunnels tracked.
+    pub fn tunnels(&self) -> usize {
+        self.tunnel_uids.len()
+    }
+
+    /// Tunnels forgotten early because [`Config::max_ip_tunnels`] was reached.
+    pub fn tunnels_evicted(&self) -> u64 {
+        self.tunnels_evicted
     }
 
     fn lsp(&self, port: u16, proto: u8) -> bool {
@@ -148,6 +201,8 @@ impl Sessions {
 
     /// Runs the timers due at or before `now`, at most `max_timer_expires` of them.
     pub fn advance(&mut self, now: f64, q: &mut EventQueue) {
+        self.now = self.now.max(now);
+        self.expire_tunnels(self.now);
         let max = self.cfg.max_timer_expires;
         let mut n = 0;
         while max == 0 || n < max {
@@ -273,7 +328,7 @@ impl Sessions {
         }
         let Some((_, slot)) = oldest else { return };
         self.evictions += 1;
-        if q.wants(EventKind::NetWeird) && weird_permitted(self.evictions) {
+        if q.wants(EventKind::NetWeird) && self.cfg.weird_sampling.permit(self.evictions) {
             let addl = format!("{} connections tracked", self.table.len());
             q.push(Event::NetWeird { name: "connection_table_full".into(), addl, source: String::new() });
         }
@@ -315,17 +370,15 @@ impl Sessions {
     fn conn_weird(&mut self, slot: u32, name: &'static str, addl: String, source: &'static str, q: &mut EventQueue) {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
         let counts = &mut c.extra.get_or_insert_with(Box::default).weird_counts;
-        let count = match counts.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, k)) => {
-                *k += 1;
-                *k
-            }
+        let i = match counts.iter().position(|(n, _)| *n == name) {
+            Some(i) => i,
             None => {
-                counts.push((name, 1));
-                1
+                counts.push((name, Default::default()));
+                counts.len() - 1
             }
         };
-        if q.wants(EventKind::ConnWeird) && weird_permitted(count) {
+        let permitted = counts[i].1.permit(&self.cfg.weird_sampling, self.now);
+        if q.wants(EventKind::ConnWeird) && permitted {
             q.push(Event::ConnWeird { name: name.to_string(), c: Box::new(c.snapshot()), addl, source: source.to_string() });
         }
     }
@@ -362,7 +415,18 @@ impl Sessions {
             key.ctx = (p.l2.vlan, p.l2.inner_vlan);
         }
 
-        let slot = match self.lookup(&key) {
+        let mut found = self.lookup(&key);
+        if let (true, Some(slot)) = (self.held_jump, found) {
+            // Network time waits for the jump to be confirmed, so this
+            // connection's timers have not run yet: end it here if they
+            // would have by the packet's time, as they would once followed.
+            let c = self.conn(slot).unwrap();
+            if c.inactivity_timeout > 0.0 && c.last_time + c.inactivity_timeout <= p.ts {
+                self.timeout_and_remove(slot, q);
+                found = None;
+            }
+        }
+        let slot = match found {
             Some(slot) => {
                 let reuse = match p.l4 {
                     L4::Tcp(seg) => tcp::is_reuse(self.conn(slot).unwrap(), seg, p.ts, &self.cfg),
