@@ -71,11 +71,18 @@ pub struct TcpEndpoint {
     extra: Option<Box<EndpointExtra>>,
 }
 
+/// Most disjoint ranges above a hole kept per side: a sender choosing
+/// sequence numbers could otherwise grow them without end. Far more than
+/// any real window holds.
+const MAX_BLOCKS: usize = 16_384;
+
 /// The parts of a [`TcpEndpoint`] most connections never need.
 #[derive(Clone, Debug, Default)]
 struct EndpointExtra {
-    /// Reassembly: captured data above a hole, as sorted `[seq, upper)` ranges.
-    blocks: Vec<(u64, u64)>,
+    /// Reassembly: captured data above a hole, as disjoint `[seq, upper)`
+    /// ranges keyed by `seq` (a tree: segments arrive in any order the
+    /// sender likes), at most [`MAX_BLOCKS`] of them.
+    blocks: std::collections::BTreeMap<u64, u64>,
     /// Zero-window letter counter.
     win0: Scaled,
     /// Content-gap letter counter.
@@ -288,19 +295,26 @@ impl TcpEndpoint {
             self.last_reassem = upper;
         } else {
             let blocks = &mut self.extra().blocks;
-            let at = blocks.partition_point(|b| b.0 < seq);
-            blocks.insert(at, (seq, upper));
-            // Merge overlapping or touching neighbours.
-            let mut merged: Vec<(u64, u64)> = Vec::with_capacity(blocks.len());
-            for b in blocks.drain(..) {
-                match merged.last_mut() {
-                    Some(last) if b.0 <= last.1 => last.1 = last.1.max(b.1),
-                    _ => merged.push(b),
+            let (mut lo, mut hi) = (seq, upper);
+            // Merge with overlapping or touching neighbours.
+            if let Some((&s, &u)) = blocks.range(..=seq).next_back() {
+                if u >= seq {
+                    lo = s;
+                    hi = hi.max(u);
+                    blocks.remove(&s);
                 }
             }
-            *blocks = merged;
+            while let Some((&s, &u)) = blocks.range(lo..=hi).next() {
+                hi = hi.max(u);
+                blocks.remove(&s);
+            }
+            blocks.insert(lo, hi);
+            if blocks.len() > MAX_BLOCKS {
+                // The highest range goes: its bytes count as missing if acknowledged.
+                blocks.pop_last();
+            }
         }
-        while let Some(&(s, u)) = self.first_block() {
+        while let Some((s, u)) = self.first_block() {
             if s > self.last_reassem {
                 break;
             }
@@ -315,14 +329,14 @@ impl TcpEndpoint {
     }
 
     /// The lowest captured block above a hole.
-    fn first_block(&self) -> Option<&(u64, u64)> {
-        self.extra.as_ref().and_then(|x| x.blocks.first())
+    fn first_block(&self) -> Option<(u64, u64)> {
+        self.extra.as_ref().and_then(|x| x.blocks.first_key_value()).map(|(&s, &u)| (s, u))
     }
 
     /// Removes the lowest captured block.
     fn drop_first_block(&mut self) {
         if let Some(x) = self.extra.as_mut() {
-            x.blocks.remove(0);
+            x.blocks.pop_first();
         }
     }
 
@@ -343,7 +357,7 @@ impl TcpEndpoint {
             self.last_reassem = seq;
             return;
         }
-        while let Some(&(s, u)) = self.first_block() {
+        while let Some((s, u)) = self.first_block() {
             if s >= seq {
                 break;
             }
@@ -1033,5 +1047,42 @@ pub fn attempt_failed(c: &Conn) -> bool {
 pub fn checksum_error(c: &mut Conn, is_orig: bool) {
     if c.side(is_orig).chk.hit() {
         c.add_history_dir(is_orig, 'C');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranges(e: &TcpEndpoint) -> Vec<(u64, u64)> {
+        e.extra.as_ref().map(|x| x.blocks.iter().map(|(&s, &u)| (s, u)).collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn ranges_above_a_hole_merge_in_any_order() {
+        let mut e = TcpEndpoint::default();
+        e.data_sent(1, 10); // in order: [1, 11)
+        e.data_sent(30, 5);
+        e.data_sent(20, 5);
+        e.data_sent(25, 5); // touches both neighbours
+        e.data_sent(50, 10);
+        e.data_sent(45, 20); // covers [50, 60)
+        assert_eq!(ranges(&e), [(20, 35), (45, 65)]);
+        let mut gaps = Vec::new();
+        e.ack_received(70, false, &mut gaps);
+        assert_eq!(gaps, [(11, 9), (35, 10), (65, 5)]);
+        assert!(ranges(&e).is_empty());
+    }
+
+    #[test]
+    fn ranges_above_a_hole_are_capped() {
+        let mut e = TcpEndpoint::default();
+        e.data_sent(1, 1);
+        // Every other byte, highest first: the worst order for a sorted list.
+        for k in (0..3 * MAX_BLOCKS as u64).rev() {
+            e.data_sent(10 + 2 * k, 1);
+        }
+        assert_eq!(ranges(&e).len(), MAX_BLOCKS);
+        assert_eq!(ranges(&e)[0], (10, 11), "the lowest ranges are the ones kept");
     }
 }
