@@ -14,8 +14,10 @@
 //! [`crate::Config::time_jump_threshold`] seconds ahead of network time is
 //! analysed, but moves network time only once
 //! [`crate::Config::time_jump_confirm_packets`] packets in a row lie that
-//! far ahead (a trace that really resumes later, or merged captures); the
-//! first packet of such a jump raises the `network_time_jump` net weird.
+//! far ahead (a trace that really resumes later, or merged captures). A
+//! jump that is not confirmed (packets near network time come again, or the
+//! input ends) raises the `network_time_jump_ignored` net weird, a weird of
+//! weir's own; a confirmed one raises nothing, as in Zeek.
 
 /// What one packet's timestamp did to network time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,11 +27,7 @@ pub enum Step {
     /// The packet is older than network time, which stays.
     Backwards,
     /// The packet is far ahead; network time waits for confirmation.
-    /// `first` for the first packet of the jump.
-    JumpHeld {
-        /// Whether this packet started the jump.
-        first: bool,
-    },
+    JumpHeld,
     /// Enough packets in a row confirmed a jump: network time followed it.
     JumpFollowed,
 }
@@ -53,6 +51,10 @@ pub struct NetworkClock {
     confirm: u32,
     /// Packets in a row lying beyond the threshold.
     pending: u32,
+    /// Time of the first of them.
+    pending_since: f64,
+    /// A jump given up, not yet reported: (its first packet's time, packets held).
+    ignored: Option<(f64, u32)>,
     stats: ClockStats,
 }
 
@@ -60,7 +62,15 @@ impl NetworkClock {
     /// A clock at 0 (no packet yet) with the jump rule's settings
     /// (`threshold` 0 turns it off).
     pub fn new(threshold: f64, confirm: u32) -> Self {
-        NetworkClock { now: 0.0, threshold, confirm: confirm.max(1), pending: 0, stats: ClockStats::default() }
+        NetworkClock {
+            now: 0.0,
+            threshold,
+            confirm: confirm.max(1),
+            pending: 0,
+            pending_since: 0.0,
+            ignored: None,
+            stats: ClockStats::default(),
+        }
     }
 
     /// The clock of `cfg`'s settings.
@@ -80,8 +90,11 @@ impl NetworkClock {
 
     /// A packet stamped `ts` (not negative) arrived.
     pub fn packet(&mut self, ts: f64) -> Step {
+        if self.pending > 0 && ts - self.now <= self.threshold {
+            // Back near network time: the jump was a stray packet (or a few).
+            self.give_up_jump();
+        }
         if ts <= self.now {
-            self.pending = 0;
             if ts < self.now {
                 self.stats.backwards += 1;
                 return Step::Backwards;
@@ -89,9 +102,11 @@ impl NetworkClock {
             return Step::Followed;
         }
         if self.now == 0.0 || self.threshold <= 0.0 || ts - self.now <= self.threshold {
-            self.pending = 0;
             self.now = ts;
             return Step::Followed;
+        }
+        if self.pending == 0 {
+            self.pending_since = ts;
         }
         self.pending += 1;
         if self.pending >= self.confirm {
@@ -101,7 +116,26 @@ impl NetworkClock {
             return Step::JumpFollowed;
         }
         self.stats.jump_held += 1;
-        Step::JumpHeld { first: self.pending == 1 }
+        Step::JumpHeld
+    }
+
+    fn give_up_jump(&mut self) {
+        if self.pending > 0 {
+            self.ignored = Some((self.pending_since, self.pending));
+            self.pending = 0;
+        }
+    }
+
+    /// A jump given up since the last call: the time of its first packet
+    /// and how many packets it had.
+    pub fn take_ignored_jump(&mut self) -> Option<(f64, u32)> {
+        self.ignored.take()
+    }
+
+    /// End of input: a jump still waiting for confirmation is given up
+    /// (see [`NetworkClock::take_ignored_jump`]).
+    pub fn finish(&mut self) {
+        self.give_up_jump();
     }
 
     /// Moves network time on to `t` without a packet (a quiet live source's
@@ -109,6 +143,11 @@ impl NetworkClock {
     pub fn advance_to(&mut self, t: f64) {
         if t > self.now {
             self.now = t;
+            // Time got there without the packets (another reader saw the
+            // confirmation): the jump waiting here is confirmed too.
+            if self.pending > 0 && self.pending_since - t <= self.threshold {
+                self.pending = 0;
+            }
         }
     }
 }
@@ -124,13 +163,24 @@ mod tests {
         assert_eq!(c.packet(999.0), Step::Backwards);
         assert_eq!(c.now(), 1000.0);
         assert_eq!(c.packet(1050.0), Step::Followed);
-        assert_eq!(c.packet(9e9), Step::JumpHeld { first: true });
-        assert_eq!(c.packet(1051.0), Step::Followed, "back to normal: the jump is forgotten");
-        assert_eq!(c.packet(5000.0), Step::JumpHeld { first: true });
-        assert_eq!(c.packet(5001.0), Step::JumpHeld { first: false });
+        assert_eq!(c.packet(9e9), Step::JumpHeld);
+        assert_eq!(c.take_ignored_jump(), None);
+        assert_eq!(c.packet(1051.0), Step::Followed, "back to normal: the jump is given up");
+        assert_eq!(c.take_ignored_jump(), Some((9e9, 1)));
+        assert_eq!(c.packet(5000.0), Step::JumpHeld);
+        assert_eq!(c.packet(5001.0), Step::JumpHeld);
         assert_eq!(c.packet(5002.0), Step::JumpFollowed);
         assert_eq!(c.now(), 5002.0);
-        assert_eq!(c.stats(), ClockStats { backwards: 1, jump_held: 3, jumps_followed: 1 });
+        assert_eq!(c.take_ignored_jump(), None, "a confirmed jump is not reported");
+        assert_eq!(c.packet(9e9), Step::JumpHeld);
+        c.advance_to(5003.0);
+        c.finish();
+        assert_eq!(c.take_ignored_jump(), Some((9e9, 1)), "unconfirmed at the end");
+        c.packet(20_000.0);
+        c.advance_to(19_990.0);
+        c.finish();
+        assert_eq!(c.take_ignored_jump(), None, "confirmed by the time another reader gave");
+        assert_eq!(c.stats(), ClockStats { backwards: 1, jump_held: 5, jumps_followed: 1 });
         let mut off = NetworkClock::new(0.0, 3);
         off.packet(1.0);
         assert_eq!(off.packet(9e9), Step::Followed);

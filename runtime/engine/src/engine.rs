@@ -175,17 +175,9 @@ impl Engine {
         }
         let step = self.clock.packet(pkt.ts);
         self.network_time = self.clock.now();
-        self.sessions.held_jump = matches!(step, Step::JumpHeld { .. });
+        self.sessions.held_jump = step == Step::JumpHeld;
         self.expire_state();
-        if step == (Step::JumpHeld { first: true }) {
-            let addl = format!(
-                "{:.6} is {:.0} s ahead of network time {:.6}",
-                pkt.ts,
-                pkt.ts - self.network_time,
-                self.network_time
-            );
-            self.net_weird("network_time_jump", addl, "");
-        }
+        self.report_ignored_jump();
         let outcome = decode_link(pkt.link_type, pkt.data);
         let (l2, ip, protocol) = match outcome {
             LinkOutcome::Ip { l2, ip } => {
@@ -235,7 +227,9 @@ impl Engine {
             }
         };
         if ip.is_fragment {
-            let whole = self.frags.add(ts, &ip, &mut notes);
+            // Expiry counts from network time (not the packet's own, which may lie far
+            // ahead or behind), so the fragment table expires in the order it fills.
+            let whole = self.frags.add(self.network_time, &ip, &mut notes);
             for w in notes.drain(..) {
                 self.ip_weird(w, data, false);
             }
@@ -462,8 +456,22 @@ impl Engine {
         }
     }
 
+    /// Raises `network_time_jump_ignored` for a jump the clock gave up.
+    fn report_ignored_jump(&mut self) {
+        if let Some((ts, packets)) = self.clock.take_ignored_jump() {
+            let addl = format!(
+                "{packets} packet(s) from {ts:.6}, {:.0} s ahead of network time {:.6}",
+                ts - self.network_time,
+                self.network_time
+            );
+            self.net_weird("network_time_jump_ignored", addl, "");
+        }
+    }
+
     /// End of input: removes every remaining connection, then queues `bro_done`.
     pub fn finish(&mut self) {
+        self.clock.finish();
+        self.report_ignored_jump();
         self.sessions.finish(&mut self.queue);
         self.queue.push(Event::BroDone);
     }

@@ -212,7 +212,7 @@ fn one_packet_from_the_future_does_not_move_network_time() {
     expected.push((31_000, 1));
     expected.sort();
     assert_eq!(got, expected, "the ten conversations stay whole, the future packet is its own connection");
-    assert_eq!(weirds, ["network_time_jump"]);
+    assert_eq!(weirds, ["network_time_jump_ignored"]);
 }
 
 #[test]
@@ -226,7 +226,7 @@ fn a_resumed_trace_moves_network_time_after_confirmation() {
     let (got, weirds) = removals(&trace);
     assert_eq!(got.len(), 20, "{got:?}");
     assert!(got.iter().all(|&(_, n)| n == 200), "{got:?}");
-    assert_eq!(weirds, ["network_time_jump"]);
+    assert!(weirds.is_empty(), "a confirmed jump raises nothing, as in Zeek: {weirds:?}");
 }
 
 #[test]
