@@ -110,11 +110,13 @@ pub struct FlowWeirds {
     evicted: u64,
 }
 
-/// The weird counts of one address pair.
+/// The weird counts of one address pair: most pairs see one name, kept
+/// inline; others go to `more` (allocated only then).
 #[derive(Debug)]
 struct FlowState {
     made: f64,
-    counts: Vec<(&'static str, u64)>,
+    first: (&'static str, u64),
+    more: Vec<(&'static str, u64)>,
 }
 
 impl FlowWeirds {
@@ -134,18 +136,23 @@ impl FlowWeirds {
                     self.evicted += 1;
                 }
             }
-            self.map.insert(key, FlowState { made: now, counts: Vec::new() });
+            self.map.insert(key, FlowState { made: now, first: (name, 0), more: Vec::new() });
             self.order.push_back((now, key));
         }
         let st = self.map.get_mut(&key).expect("pair just made");
-        let count = match st.counts.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, k)) => {
-                *k += 1;
-                *k
-            }
-            None => {
-                st.counts.push((name, 1));
-                1
+        let count = if st.first.0 == name {
+            st.first.1 += 1;
+            st.first.1
+        } else {
+            match st.more.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, k)) => {
+                    *k += 1;
+                    *k
+                }
+                None => {
+                    st.more.push((name, 1));
+                    1
+                }
             }
         };
         s.permit(count)
@@ -212,6 +219,8 @@ mod tests {
         let mut f = FlowWeirds::new(3);
         assert!(f.permit(&s, "x", a, a, 0.0));
         assert!(!f.permit(&s, "x", a, a, 50.0));
+        assert!(f.permit(&s, "y", a, a, 50.0), "another name counts on its own");
+        assert!(!f.permit(&s, "y", a, a, 50.0));
         f.expire(&s, 99.0);
         assert_eq!(f.len(), 1);
         f.expire(&s, 100.0);
