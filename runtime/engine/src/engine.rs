@@ -57,13 +57,6 @@ pub struct TableStats {
     pub clock: crate::clock::ClockStats,
 }
 
-impl TableStats {
-    /// Whether a cap had to drop state before its time.
-    pub fn any_evicted(&self) -> bool {
-        self.connections_evicted > 0 || self.frags.evicted > 0 || self.flow_weird_pairs_evicted > 0 || self.ip_tunnels_evicted > 0
-    }
-}
-
 /// One engine instance: owns every stage's state.
 pub struct Engine {
     /// Settings.
@@ -256,7 +249,7 @@ impl Engine {
                 self.flow_weird("exceeded_tunnel_max_depth", ip.src, ip.dst, String::new(), "IPTunnel");
                 return;
             }
-            let uid = self.sessions.tunnel_uid(ip.src, ip.dst, TunnelType::Ip, ts);
+            let uid = self.sessions.tunnel_uid(ip.src, ip.dst, TunnelType::Ip);
             encap.push(EncapConn {
                 cid: ConnId {
                     orig_h: ip.src,
@@ -348,7 +341,7 @@ impl Engine {
                 if !self.depth_ok(ip, encap, "GRE") {
                     return;
                 }
-                let uid = self.sessions.tunnel_uid(ip.src, ip.dst, TunnelType::Gre, ts);
+                let uid = self.sessions.tunnel_uid(ip.src, ip.dst, TunnelType::Gre);
                 encap.push(EncapConn {
                     cid: ConnId { orig_h: ip.src, orig_p: 0, resp_h: ip.dst, resp_p: 0, transport: Transport::Unknown, proto: 47 },
                     tunnel_type: TunnelType::Gre,

@@ -144,12 +144,13 @@ impl Sessions {
     }
 
     /// The UID of an IP-in-IP or GRE tunnel between `a` and `b` (either
-    /// order), made on first use; a packet at `ts` keeps the tunnel alive.
+    /// order), made on first use; each use keeps the tunnel alive (at
+    /// network time, as Zeek's `TunnelActivity`).
     /// A tunnel idle for `Tunnel::ip_tunnel_timeout` is forgotten, and under
     /// [`Config::max_ip_tunnels`] the one due to be checked first makes room.
-    pub fn tunnel_uid(&mut self, a: IpAddr, b: IpAddr, kind: TunnelType, ts: f64) -> String {
+    pub fn tunnel_uid(&mut self, a: IpAddr, b: IpAddr, kind: TunnelType) -> String {
         let k = if a <= b { (a, b, kind) } else { (b, a, kind) };
-        let seen = ts.max(self.now);
+        let seen = self.now;
         if let Some(u) = self.tunnel_uids.get_mut(&k) {
             u.1 = seen;
             return u.0.clone();
