@@ -129,33 +129,18 @@ impl FlowWeirds {
     /// whether it is raised.
     pub fn permit(&mut self, s: &Sampling, name: &'static str, src: IpAddr, dst: IpAddr, now: f64) -> bool {
         let key = (src, dst);
-        if !self.map.contains_key(&key) {
-            if self.cap > 0 && self.map.len() >= self.cap {
-                if let Some((_, old)) = self.order.pop_front() {
-                    self.map.remove(&old);
-                    self.evicted += 1;
-                }
-            }
-            self.map.insert(key, FlowState { made: now, first: (name, 0), more: Vec::new() });
-            self.order.push_back((now, key));
+        if let Some(st) = self.map.get_mut(&key) {
+            return s.permit(st.count(name));
         }
-        let st = self.map.get_mut(&key).expect("pair just made");
-        let count = if st.first.0 == name {
-            st.first.1 += 1;
-            st.first.1
-        } else {
-            match st.more.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, k)) => {
-                    *k += 1;
-                    *k
-                }
-                None => {
-                    st.more.push((name, 1));
-                    1
-                }
+        if self.cap > 0 && self.map.len() >= self.cap {
+            if let Some((_, old)) = self.order.pop_front() {
+                self.map.remove(&old);
+                self.evicted += 1;
             }
-        };
-        s.permit(count)
+        }
+        self.order.push_back((now, key));
+        self.map.insert(key, FlowState { made: now, first: (name, 1), more: Vec::new() });
+        s.permit(1)
     }
 
     /// Drops the pairs made `duration` or more before `now`.
@@ -184,6 +169,26 @@ impl FlowWeirds {
     /// Pairs dropped before their time because the table was full.
     pub fn evicted(&self) -> u64 {
         self.evicted
+    }
+}
+
+impl FlowState {
+    /// Counts one more weird `name`; its count.
+    fn count(&mut self, name: &'static str) -> u64 {
+        if self.first.0 == name {
+            self.first.1 += 1;
+            return self.first.1;
+        }
+        match self.more.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, k)) => {
+                *k += 1;
+                *k
+            }
+            None => {
+                self.more.push((name, 1));
+                1
+            }
+        }
     }
 }
 
