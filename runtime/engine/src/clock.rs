@@ -17,7 +17,12 @@
 //! far ahead (a trace that really resumes later, or merged captures). A
 //! jump that is not confirmed (packets near network time come again, or the
 //! input ends) raises the `network_time_jump_ignored` net weird, a weird of
-//! weir's own; a confirmed one raises nothing, as in Zeek.
+//! weir's own; a confirmed one raises nothing, as in Zeek. The same holds
+//! for the very first packets, which have no network time to be compared
+//! with: while fewer than `time_jump_confirm_packets` packets have been
+//! seen, a packet more than the threshold behind network time restarts it
+//! there (nothing can be due yet between the two), so a stray packet from
+//! the future at the start of a trace does not freeze time either.
 
 /// What one packet's timestamp did to network time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +35,9 @@ pub enum Step {
     JumpHeld,
     /// Enough packets in a row confirmed a jump: network time followed it.
     JumpFollowed,
+    /// One of the first packets lay far behind the ones before it: network
+    /// time went back to it (they were strays from the future).
+    Restarted,
 }
 
 /// Counters of the clock, for the operator.
@@ -55,6 +63,8 @@ pub struct NetworkClock {
     pending_since: f64,
     /// A jump given up, not yet reported: (its first packet's time, packets held).
     ignored: Option<(f64, u32)>,
+    /// Packets seen, counted up to `confirm` (the start is settled then).
+    seen: u32,
     stats: ClockStats,
 }
 
@@ -69,6 +79,7 @@ impl NetworkClock {
             pending: 0,
             pending_since: 0.0,
             ignored: None,
+            seen: 0,
             stats: ClockStats::default(),
         }
     }
@@ -90,6 +101,15 @@ impl NetworkClock {
 
     /// A packet stamped `ts` (not negative) arrived.
     pub fn packet(&mut self, ts: f64) -> Step {
+        if self.seen < self.confirm {
+            self.seen += 1;
+            if self.now > 0.0 && self.threshold > 0.0 && self.now - ts > self.threshold {
+                self.ignored = Some((self.now, self.seen - 1));
+                self.now = ts;
+                self.pending = 0;
+                return Step::Restarted;
+            }
+        }
         if self.pending > 0 && ts - self.now <= self.threshold {
             // Back near network time: the jump was a stray packet (or a few).
             self.give_up_jump();
@@ -180,6 +200,12 @@ mod tests {
         c.advance_to(19_990.0);
         c.finish();
         assert_eq!(c.take_ignored_jump(), None, "confirmed by the time another reader gave");
+        let mut start = NetworkClock::new(100.0, 3);
+        assert_eq!(start.packet(9e9), Step::Followed);
+        assert_eq!(start.packet(1000.0), Step::Restarted, "a stray first packet from the future");
+        assert_eq!((start.now(), start.take_ignored_jump()), (1000.0, Some((9e9, 1))));
+        assert_eq!(start.packet(1001.0), Step::Followed);
+        assert_eq!(start.packet(10.0), Step::Backwards, "the start is settled after three packets");
         assert_eq!(c.stats(), ClockStats { backwards: 1, jump_held: 5, jumps_followed: 1 });
         let mut off = NetworkClock::new(0.0, 3);
         off.packet(1.0);

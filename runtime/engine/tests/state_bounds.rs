@@ -216,6 +216,21 @@ fn one_packet_from_the_future_does_not_move_network_time() {
 }
 
 #[test]
+fn a_first_packet_from_the_future_does_not_freeze_time() {
+    let normal = conversations();
+    let (want, _) = removals(&normal);
+    let mut hostile = normal.clone();
+    let future = udp(Ipv4Addr::new(10, 9, 9, 9), 31_000, SERVER, 53, &[3; 20]);
+    hostile.insert(0, (2_147_000_000.0, future));
+    let (got, weirds) = removals(&hostile);
+    let mut expected = want.clone();
+    expected.push((31_000, 1));
+    expected.sort();
+    assert_eq!(got, expected);
+    assert_eq!(weirds, ["network_time_jump_ignored"]);
+}
+
+#[test]
 fn a_resumed_trace_moves_network_time_after_confirmation() {
     // The same conversations, then again a year later: network time follows
     // the second half once eight packets confirm it, so the first half's

@@ -202,8 +202,10 @@ impl Sessions {
 
     /// Runs the timers due at or before `now`, at most `max_timer_expires` of them.
     pub fn advance(&mut self, now: f64, q: &mut EventQueue) {
-        self.now = self.now.max(now);
-        self.expire_tunnels(self.now);
+        // Network time only goes back at the start of the input (see
+        // `crate::clock`), before anything is due.
+        self.now = now;
+        self.expire_tunnels(now);
         let max = self.cfg.max_timer_expires;
         let mut n = 0;
         while max == 0 || n < max {
