@@ -2,7 +2,8 @@
 //! more than 150,000 new connections and a burst of as many malformed packets
 //! from spoofed sources, generated here, must give every connection its
 //! conn.log row and every weird its weird.log row, with no trap of a standard
-//! handler and no dropped record.
+//! handler and no dropped record; the weird handler's memory of weirds is
+//! bounded.
 
 mod common;
 
@@ -131,4 +132,24 @@ fn a_burst_of_malformed_packets_keeps_every_weird_row() {
     let origs: HashSet<&str> = weird.rows.iter().map(|r| r["id.orig_h"].as_str()).collect();
     assert_eq!(origs.len(), N as usize, "every spoofed source has its row");
     assert_eq!(standard_trouble(&logs), Vec::<String>::new());
+}
+
+/// Weirds the standard weird handler remembers for suppression at most (per set).
+const WEIRD_MEMORY: u32 = 500_000;
+
+#[test]
+fn the_weird_handlers_memory_is_bounded() {
+    // More distinct weirds than it remembers, under half the default memory
+    // cap: no trap, every row, one warning that older ones are forgotten.
+    let dir = scratch_dir("traffic-weird-bound");
+    let n = WEIRD_MEMORY + 20_000;
+    let trace = dir.join("bad-ip-checksums.pcap");
+    write_pcap(&trace, (0..n).map(|i| ipv4_frame(source(i), [192, 0, 2, 1], 17, &[0; 8], true)));
+    let logs = dir.join("logs");
+    run_trace(&trace, &logs, &["--memory-mb", "32"]);
+    let weird = read_stream(&logs, "weird").expect("weird.log");
+    assert_eq!(weird.rows.len(), n as usize, "reporter: {:?}", standard_trouble(&logs));
+    assert_eq!(standard_trouble(&logs), Vec::<String>::new());
+    let forgotten = reporter(&logs).into_iter().filter(|(l, m, loc)| l == "Reporter::WARNING" && m.contains("older ones are forgotten") && loc == "weird").count();
+    assert_eq!(forgotten, 1);
 }
