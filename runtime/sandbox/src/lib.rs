@@ -688,12 +688,12 @@ impl Sandbox {
             bail!("another handler is named {name}");
         }
         let count = self.handlers.len() as u32 + 1;
-        if count > MAX_HANDLERS || count.saturating_mul(self.cfg.workers.max(1)) > self.cfg.max_instances.max(4) {
-            bail!(
-                "too many handlers: {count} handlers on {} workers need more than the {} instance slots (at most {MAX_HANDLERS} handlers)",
-                self.cfg.workers.max(1),
-                self.cfg.max_instances.max(4)
-            );
+        if count > MAX_HANDLERS {
+            bail!("too many handlers: at most {MAX_HANDLERS}, the standard ones included");
+        }
+        let (workers, slots) = (self.cfg.workers.max(1), self.cfg.max_instances.max(4));
+        if count.saturating_mul(workers) > slots {
+            bail!("too many handlers: {count} handlers on {workers} workers need more than the {slots} instance slots of the pool");
         }
         let (imports, exports) = component_names(&self.engine, component);
         check_version(&imports)?;
