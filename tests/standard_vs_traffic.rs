@@ -83,6 +83,21 @@ fn syn_scan(dir: &Path) -> PathBuf {
     path
 }
 
+/// The first `n` connections of [`syn_scan`].
+fn small_scan(dir: &Path, n: u32) -> PathBuf {
+    let path = dir.join("small-scan.pcap");
+    write_pcap(
+        &path,
+        (0..n).map(|i| {
+            let mut tcp = vec![4, 0, 0, 80];
+            tcp.extend(i.to_be_bytes());
+            tcp.extend([0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+            ipv4_frame(source(i), [192, 0, 2, 1], 6, &tcp, false)
+        }),
+    );
+    path
+}
+
 /// One IPv4 packet with a bad header checksum per spoofed source.
 fn malformed_burst(dir: &Path) -> PathBuf {
     let path = dir.join("bad-ip-checksums.pcap");
@@ -152,4 +167,17 @@ fn the_weird_handlers_memory_is_bounded() {
     assert_eq!(standard_trouble(&logs), Vec::<String>::new());
     let forgotten = reporter(&logs).into_iter().filter(|(l, m, loc)| l == "Reporter::WARNING" && m.contains("older ones are forgotten") && loc == "weird").count();
     assert_eq!(forgotten, 1);
+}
+
+#[test]
+fn the_record_rate_cap_never_drops_standard_rows() {
+    // 5,000 rows within one second of network time, under a cap of 100 records
+    // per second: the cap is for the other handlers.
+    let dir = scratch_dir("traffic-rate-cap");
+    let trace = small_scan(&dir, 5_000);
+    let logs = dir.join("logs");
+    run_trace(&trace, &logs, &["-C", "--max-log-records", "100"]);
+    let conn = read_stream(&logs, "conn").expect("conn.log");
+    assert_eq!(conn.rows.len(), 5_000, "reporter: {:?}", standard_trouble(&logs));
+    assert_eq!(standard_trouble(&logs), Vec::<String>::new());
 }
