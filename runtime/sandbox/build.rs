@@ -21,6 +21,9 @@ const HOSTILE: &[&str] = &[
     "trap_in_reporter_error",
     "reporter_in_reporter",
     "ambient_authority",
+    "claim_standard_logs",
+    "grab_streams",
+    "imitate_weir",
 ];
 /// Example handlers the tests run (`testing::EXAMPLES`).
 const EXAMPLES: &[&str] = &["packet_census", "event_trace"];

@@ -82,19 +82,25 @@ pub struct RunArgs {
     /// cost per host call and one unit per byte passed to it); 0 turns metering off.
     #[arg(long)]
     pub fuel: Option<u64>,
-    /// Fuel per call for one handler, by its file name: `loop.wasm=50000000` (repeatable).
+    /// Fuel per call for one handler, by its file name (`loop.wasm=50000000`) or,
+    /// for a standard handler, its name (`conn=50000000`) (repeatable).
     #[arg(long = "handler-fuel", value_name = "NAME=N")]
     pub handler_fuel: Vec<String>,
     /// Lets one handler read and write a host folder, seen by it as `/granted`:
     /// `mine.wasm=/srv/data` (repeatable). Handlers get no files otherwise.
     #[arg(long = "grant-dir", value_name = "NAME=PATH")]
     pub grant_dir: Vec<String>,
-    /// Log records each handler may write per second of network time.
+    /// Log records each handler may write per second of network time (the
+    /// standard handlers are not held to it: their rows are never dropped).
     #[arg(long)]
     pub max_log_records: Option<u64>,
     /// Distinct reporter messages each handler may send per second of network time.
     #[arg(long)]
     pub max_reporter_messages: Option<u64>,
+    /// Log streams each handler may open (default 16; the standard handlers'
+    /// logs are reserved for them and count for no one else).
+    #[arg(long)]
+    pub max_log_streams: Option<u32>,
     /// Linear-memory cap per handler, in MiB.
     #[arg(long)]
     pub memory_mb: Option<u64>,

@@ -55,11 +55,38 @@ fn per_handler<'a>(flag: &str, arg: &'a str, names: &[String]) -> anyhow::Result
     Ok((name, value))
 }
 
+/// Names of the standard handlers this run loads (`conn`, `weird`, ...).
+fn standard_names(args: &RunArgs) -> Vec<String> {
+    if args.no_default_handlers {
+        return Vec::new();
+    }
+    weir_sandbox::standard::HANDLERS.iter().map(|s| s.name.to_string()).collect()
+}
+
+/// `--handler-fuel` options that name a standard handler: (name, fuel).
+fn standard_fuel(args: &RunArgs) -> anyhow::Result<Vec<(String, u64)>> {
+    let standard = standard_names(args);
+    let mut v = Vec::new();
+    for a in &args.handler_fuel {
+        let Some((name, value)) = a.split_once('=') else { continue };
+        if standard.iter().any(|n| n == name) && !args.handlers.iter().any(|p| handler_name(p) == name) {
+            let fuel = value.parse().map_err(|_| anyhow::anyhow!("--handler-fuel {a}: {value} is not a number"))?;
+            v.push((name.to_string(), fuel));
+        }
+    }
+    Ok(v)
+}
+
 /// Each `--handler` with its `--handler-fuel` and `--grant-dir` options.
 fn handler_options(args: &RunArgs) -> anyhow::Result<Vec<(PathBuf, HandlerOptions)>> {
     let names: Vec<String> = args.handlers.iter().map(|p| handler_name(p)).collect();
+    let standard = standard_names(args);
     let mut opts: HashMap<&str, HandlerOptions> = HashMap::new();
     for a in &args.handler_fuel {
+        // A standard handler's fuel is set once it is loaded (`standard_fuel`).
+        if a.split_once('=').is_some_and(|(n, _)| standard.iter().any(|s| s == n) && !names.iter().any(|x| x == n)) {
+            continue;
+        }
         let (name, value) = per_handler("--handler-fuel", a, &names)?;
         let fuel = value.parse().map_err(|_| anyhow::anyhow!("--handler-fuel {a}: {value} is not a number"))?;
         opts.entry(name).or_default().fuel = Some(fuel);
@@ -241,8 +268,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         LogFormat::Json => weir_logs::LogFormat::Json,
     };
     let options = handler_options(&args)?;
+    let standard_fuel = standard_fuel(&args)?;
     let workers = args.workers.max(1);
     let defaults = SandboxConfig::default();
+    // One pool slot per handler and worker: each handler instance has its whole
+    // quota, so no handler can leave another without.
+    let handlers = (standard_names(&args).len() + args.handlers.len()).min(weir_sandbox::MAX_HANDLERS as usize + 1) as u32;
     let mut sandbox = Sandbox::new(SandboxConfig {
         fuel: args.fuel.unwrap_or(DEFAULT_FUEL),
         memory_bytes: (args.memory_mb.unwrap_or(DEFAULT_MEMORY_MB) * 1024 * 1024) as usize,
@@ -250,7 +281,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         log_format,
         max_records_per_sec: args.max_log_records.unwrap_or(defaults.max_records_per_sec),
         max_messages_per_sec: args.max_reporter_messages.unwrap_or(defaults.max_messages_per_sec),
-        max_instances: defaults.max_instances * workers as u32,
+        max_instances: handlers.max(1) * workers as u32,
+        workers: workers as u32,
+        quota: weir_sandbox::HandlerQuota {
+            streams: args.max_log_streams.unwrap_or(defaults.quota.streams),
+            ..defaults.quota
+        },
         compile_cache: if args.no_compile_cache { None } else { weir_sandbox::compile_cache::default_dir() },
         ..defaults
     })?;
@@ -259,6 +295,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     for (path, opts) in options {
         sandbox.load_file_with(&path, opts)?;
+    }
+    for (name, fuel) in standard_fuel {
+        sandbox.set_handler_fuel(&name, fuel)?;
     }
 
     let stop = Arc::new(AtomicBool::new(false));

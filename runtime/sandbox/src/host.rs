@@ -26,6 +26,15 @@ pub(crate) enum Level {
 struct StreamEntry {
     writer: LogWriter,
     owner: usize,
+    /// The owner's identity, for refusals.
+    owner_name: String,
+}
+
+/// A log stream name reserved for a standard handler before any handler runs.
+struct Reserved {
+    name: String,
+    owner: usize,
+    owner_name: String,
 }
 
 /// Longest reporter message a handler may send, in bytes; longer ones are cut.
@@ -61,11 +70,44 @@ pub(crate) struct LogStreams {
     log_dir: std::path::PathBuf,
     format: weir_logs::LogFormat,
     streams: Vec<Option<StreamEntry>>,
+    reserved: Vec<Reserved>,
+    /// Streams each handler may open.
+    max_streams: u32,
 }
 
 impl LogStreams {
     pub(crate) fn new(cfg: &SandboxConfig) -> LogStreams {
-        LogStreams { log_dir: cfg.log_dir.clone(), format: cfg.log_format, streams: Vec::new() }
+        LogStreams {
+            log_dir: cfg.log_dir.clone(),
+            format: cfg.log_format,
+            streams: Vec::new(),
+            reserved: Vec::new(),
+            max_streams: cfg.quota.streams,
+        }
+    }
+
+    /// Reserves stream `name` for handler `owner` (a standard handler).
+    pub(crate) fn reserve(&mut self, name: &str, owner: usize, owner_name: &str) {
+        self.reserved.push(Reserved { name: name.to_string(), owner, owner_name: owner_name.to_string() });
+    }
+
+    /// Why handler `handler` may not create stream `name`, if it may not. Names
+    /// are compared without case: on a case-insensitive file system `CONN`
+    /// would be conn.log.
+    fn refusal(&self, name: &str, handler: usize) -> Option<String> {
+        if let Some(r) = self.reserved.iter().find(|r| r.name.eq_ignore_ascii_case(name) && r.owner != handler) {
+            return Some(format!("reserved for the standard handler {}", r.owner_name));
+        }
+        let owned = self.streams.iter().flatten().find(|s| s.writer.path().eq_ignore_ascii_case(name) && s.owner != handler);
+        if let Some(s) = owned {
+            return Some(format!("it belongs to handler {}", s.owner_name));
+        }
+        let mine = self.streams.iter().flatten().filter(|s| s.owner == handler).count();
+        let reserved_mine = self.reserved.iter().any(|r| r.owner == handler && r.name.eq_ignore_ascii_case(name));
+        if !reserved_mine && mine >= self.max_streams as usize {
+            return Some(format!("a handler may open at most {} log streams", self.max_streams));
+        }
+        None
     }
 
     /// Writes what every stream has buffered to its file.
@@ -220,10 +262,12 @@ impl Shared {
         for p in std::mem::take(&mut self.pending) {
             let msg = if p.count > 1 { format!("{} ({} times)", p.msg, p.count) } else { p.msg };
             let location = p.location.as_str();
+            // On stderr a message stays on its line: no line breaks, no terminal escapes.
+            let shown = escape_controls(&msg);
             match p.level {
-                Level::Info => tracing::info!(location, "{msg}"),
-                Level::Warning => tracing::warn!(location, "{msg}"),
-                Level::Error => tracing::error!(location, "{msg}"),
+                Level::Info => tracing::info!(location, "{shown}"),
+                Level::Warning => tracing::warn!(location, "{shown}"),
+                Level::Error => tracing::error!(location, "{shown}"),
             }
             if p.quiet {
                 continue;
@@ -251,6 +295,9 @@ pub(crate) struct HostState {
     name: String,
     /// Set while a reporter_* event runs: reporter calls go to stderr only.
     pub quiet: bool,
+    /// A standard handler: its records are not held to the rate cap (one per
+    /// connection or weird; dropping them would lose rows silently).
+    pub standard: bool,
     /// Fuel owed for the bytes passed in the current host call (see [`crate::HOST_BYTE_FUEL`]).
     pub charge: u64,
 }
@@ -283,11 +330,12 @@ impl HostState {
             wasi.preopened_dir(dir, "/granted", FsPerms::ReadWrite)
                 .map_err(|e| wasmtime::format_err!("cannot grant {}: {e}", dir.display()))?;
         }
+        let q = cfg.quota;
         let limits = StoreLimitsBuilder::new()
             .memory_size(cfg.memory_bytes)
-            .instances(32)
-            .tables(32)
-            .memories(8)
+            .instances(q.core_instances as usize)
+            .tables(q.tables as usize)
+            .memories(q.memories as usize)
             .table_elements(100_000)
             .trap_on_grow_failure(true)
             .build();
@@ -299,6 +347,7 @@ impl HostState {
             handler,
             name: name.to_string(),
             quiet: false,
+            standard: false,
             charge: 0,
         })
     }
@@ -390,23 +439,28 @@ impl wlog::Host for HostState {
         let handler = self.handler;
         let logs = self.shared.lock().expect("sandbox state").logs.clone();
         let mut shared = logs.lock().expect("log streams");
+        if let Some(why) = shared.refusal(&name, handler) {
+            drop(shared);
+            let msg = format!("handler {}: log {name} refused: {why}", self.name);
+            let quiet = self.quiet;
+            self.shared.lock().expect("sandbox state").report_from_handler(handler, &self.name, Level::Warning, msg, quiet);
+            return Err(format!("log {name} refused: {why}"));
+        }
         for (i, s) in shared.streams.iter().enumerate() {
             let Some(s) = s else { continue };
             if s.writer.path() == name {
-                if s.owner != handler {
-                    return Err(format!("log {name} belongs to another handler"));
-                }
                 if s.writer.columns() != columns.as_slice() {
                     return Err(format!("log {name} already exists with other columns"));
                 }
                 return Ok(i as u32);
             }
         }
-        if shared.streams.len() >= 1024 {
+        let reserved = shared.reserved.iter().any(|r| r.owner == handler && r.name.eq_ignore_ascii_case(&name));
+        if shared.streams.len() >= 1024 && !reserved {
             return Err("too many log streams".into());
         }
         let writer = LogWriter::create(&shared.log_dir, &name, columns, shared.format).map_err(|e| format!("log {name}: {e}"))?;
-        shared.streams.push(Some(StreamEntry { writer, owner: handler }));
+        shared.streams.push(Some(StreamEntry { writer, owner: handler, owner_name: self.name.clone() }));
         Ok((shared.streams.len() - 1) as u32)
     }
 
@@ -417,12 +471,14 @@ impl wlog::Host for HostState {
         let mut shared = self.shared.lock().expect("sandbox state");
         let cap = shared.max_records_per_sec;
         let now = shared.network_time;
-        let rate = shared.rate(handler, &name, now);
-        if rate.records >= cap {
-            rate.records_dropped += 1;
-            return;
+        if !self.standard {
+            let rate = shared.rate(handler, &name, now);
+            if rate.records >= cap {
+                rate.records_dropped += 1;
+                return;
+            }
+            rate.records += 1;
         }
-        rate.records += 1;
         let values: Vec<LogValue> = values.into_iter().map(log_value).collect();
         let result = match shared.logs.lock().expect("log streams").streams.get_mut(id as usize).and_then(Option::as_mut) {
             Some(s) if s.owner == handler => s.writer.write(&values),
@@ -433,6 +489,27 @@ impl wlog::Host for HostState {
             shared.report_from_handler(handler, &name, Level::Warning, format!("handler {name}: {e}"), quiet);
         }
     }
+}
+
+/// `s` with control characters (line breaks, carriage returns, terminal
+/// escapes, C1 controls) and bidirectional-text overrides written as `\xNN` or
+/// `\u{NNNN}`, so that it cannot start a line or rewrite one on a terminal.
+pub(crate) fn escape_controls(s: &str) -> String {
+    let hidden = |c: char| c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !s.chars().any(hidden) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !hidden(c) {
+            out.push(c);
+        } else if (c as u32) < 0x100 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+        }
+    }
+    out
 }
 
 /// Cuts a message to [`MAX_MESSAGE_BYTES`] (at a character boundary), saying how long it was.

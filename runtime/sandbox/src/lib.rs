@@ -62,6 +62,27 @@ pub mod standard {
     pub const REPORTER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/reporter.wasm"));
     /// tunnel.log.
     pub const TUNNEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tunnel.wasm"));
+
+    /// One standard handler: its identity and the log streams it owns.
+    pub struct Standard {
+        /// The handler's identity in messages, reporter.log, `--handler-fuel` and
+        /// stats (`conn`); a handler loaded from a file cannot take it.
+        pub name: &'static str,
+        /// The component.
+        pub bytes: &'static [u8],
+        /// Log streams reserved for it before any handler runs: no other
+        /// handler may create them, whatever the order of events.
+        pub streams: &'static [&'static str],
+    }
+
+    /// Every standard handler, in load order. A new standard handler declares
+    /// its streams here, which reserves them.
+    pub const HANDLERS: &[Standard] = &[
+        Standard { name: "conn", bytes: CONN, streams: &["conn"] },
+        Standard { name: "weird", bytes: WEIRD, streams: &["weird"] },
+        Standard { name: "reporter", bytes: REPORTER, streams: &["reporter"] },
+        Standard { name: "tunnel", bytes: TUNNEL, streams: &["tunnel"] },
+    ];
 }
 
 /// The hostile handlers of `examples/hostile/`, built by `build.rs`, for tests
@@ -99,19 +120,26 @@ pub struct SandboxConfig {
     /// See `epoch_tick`.
     pub epoch_deadline_ticks: u64,
     /// A handler that traps this many times within `trap_window` seconds of network
-    /// time is disabled.
+    /// time is disabled (a standard handler never is: its instance is replaced).
     pub max_traps: usize,
     /// See `max_traps`.
     pub trap_window: f64,
     /// Log records a handler may write per second of network time; more are dropped
-    /// and counted in one reporter warning per second.
+    /// and counted in one reporter warning per second. The standard handlers'
+    /// records (one per connection, weird, ...) are never dropped.
     pub max_records_per_sec: u64,
     /// Distinct reporter messages a handler may send per second of network time
     /// (repeats of a message within one queue drain are collapsed and not counted);
     /// more are dropped and counted in one reporter warning per second.
     pub max_messages_per_sec: u64,
-    /// Most handler instances alive at once (pooling allocator slots).
+    /// Most handler instances alive at once (pooling allocator slots): one per
+    /// handler and worker. A handler that would need more is refused at load.
     pub max_instances: u32,
+    /// Sandboxes (worker threads) that will each run an instance of every
+    /// handler: the first one and its [`Sandbox::sibling`]s.
+    pub workers: u32,
+    /// What each handler instance may hold; the pool holds exactly this much per slot.
+    pub quota: HandlerQuota,
     /// Folder of compiled handlers reused across runs (see [`compile_cache`]);
     /// `None` compiles every handler at load.
     pub compile_cache: Option<PathBuf>,
@@ -133,8 +161,39 @@ impl Default for SandboxConfig {
             max_records_per_sec: 100_000,
             max_messages_per_sec: 1_000,
             max_instances: 64,
+            workers: 1,
+            quota: HandlerQuota::default(),
             compile_cache: None,
         }
+    }
+}
+
+/// Most handlers one sandbox loads (standard ones included).
+pub const MAX_HANDLERS: u32 = 64;
+
+/// One handler instance's share of the instance pool and of the log streams.
+/// The pool is sized as [`SandboxConfig::max_instances`] times this, so what
+/// one handler takes never comes out of another's share; a component that
+/// needs more than its share is refused at load.
+#[derive(Clone, Copy, Debug)]
+pub struct HandlerQuota {
+    /// Core module instances a component may contain.
+    pub core_instances: u32,
+    /// Linear memories a component may define.
+    pub memories: u32,
+    /// Tables a component may define.
+    pub tables: u32,
+    /// Log streams a handler may open (the standard handlers' own are reserved
+    /// for them and never count against another handler).
+    pub streams: u32,
+}
+
+impl Default for HandlerQuota {
+    fn default() -> Self {
+        // The per-store caps weir always had: Rust and C components use 2-4 core
+        // instances, 1 memory and 1-2 tables; interpreted ones (Python,
+        // JavaScript) more instances and tables, still well inside.
+        HandlerQuota { core_instances: 32, memories: 4, tables: 32, streams: 16 }
     }
 }
 
@@ -266,8 +325,13 @@ struct Live {
 
 /// One loaded handler component.
 struct Handler {
-    /// File name used in messages (`loop.wasm`).
+    /// Identity used in messages, reporter.log and stats: the file name
+    /// (`loop.wasm`, control characters escaped) or a standard handler's name
+    /// (`conn`); unique within a sandbox.
     name: String,
+    /// One of [`standard::HANDLERS`]: set up first, its streams reserved, never
+    /// disabled, not held to the record rate cap.
+    standard: bool,
     /// Path reported in `bro_script_loaded`.
     path: String,
     pre: InstancePre<HostState>,
@@ -287,7 +351,7 @@ struct Handler {
 /// What one handler has cost so far: for benchmarks and for choosing fuel budgets.
 #[derive(Clone, Debug, Default)]
 pub struct HandlerStats {
-    /// File name of the handler (`scan.wasm`).
+    /// Identity of the handler (`scan.wasm`, `conn`).
     pub name: String,
     /// Event calls made (including those that trapped).
     pub calls: u64,
@@ -373,11 +437,18 @@ fn engine(cfg: &SandboxConfig) -> anyhow::Result<Engine> {
     c.consume_fuel(cfg.fuel > 0);
     c.epoch_interruption(true);
     let n = cfg.max_instances.max(4);
+    let q = cfg.quota;
     let mut pool = PoolingAllocationConfig::default();
+    // Each slot holds one handler instance with its whole quota: no handler can
+    // take another's share, and a component bigger than a share is refused when
+    // it is compiled or loaded.
     pool.total_component_instances(n)
-        .total_core_instances(n * 8)
-        .total_memories(n * 2)
-        .total_tables(n * 4)
+        .total_core_instances(n.saturating_mul(q.core_instances))
+        .total_memories(n.saturating_mul(q.memories))
+        .total_tables(n.saturating_mul(q.tables))
+        .max_core_instances_per_component(q.core_instances)
+        .max_memories_per_component(q.memories)
+        .max_tables_per_component(q.tables)
         .max_memory_size(cfg.memory_bytes.max(1 << 16));
     c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&c).map_err(|e| anyhow!("cannot set up wasmtime: {e}"))
@@ -522,6 +593,7 @@ impl Sandbox {
             .iter()
             .map(|h| Handler {
                 name: h.name.clone(),
+                standard: h.standard,
                 path: h.path.clone(),
                 pre: h.pre.clone(),
                 exports: h.exports.clone(),
@@ -546,14 +618,35 @@ impl Sandbox {
         }
     }
 
-    /// Loads the embedded conn, weird, reporter and tunnel handlers.
+    /// Loads the embedded standard handlers ([`standard::HANDLERS`]) and reserves
+    /// their log streams. Call it before loading any other handler.
     pub fn load_standard_handlers(&mut self) -> anyhow::Result<()> {
-        for (name, bytes) in [("conn.wasm", standard::CONN), ("weird.wasm", standard::WEIRD), ("reporter.wasm", standard::REPORTER), ("tunnel.wasm", standard::TUNNEL)] {
-            let component = compile_cache::component(&self.engine, bytes, self.cfg.compile_cache.as_deref())
+        for std in standard::HANDLERS {
+            let name = std.name;
+            let component = compile_cache::component(&self.engine, std.bytes, self.cfg.compile_cache.as_deref())
                 .map_err(|e| anyhow!("standard handler {name}: {e}"))?;
-            self.add(name.to_string(), format!("<standard>/{name}"), &component, HandlerOptions::default())?;
+            self.add(name.to_string(), format!("<standard>/{name}.wasm"), &component, HandlerOptions::default())?;
+            let i = self.handlers.len() - 1;
+            self.handlers[i].standard = true;
+            let mut logs = self.logs.lock().expect("log streams");
+            for stream in std.streams {
+                logs.reserve(stream, i, name);
+            }
         }
         Ok(())
+    }
+
+    /// Sets the fuel per call of the loaded handler named `name` (a file name,
+    /// or a standard handler's name such as `conn`).
+    pub fn set_handler_fuel(&mut self, name: &str, fuel: u64) -> anyhow::Result<()> {
+        let h = self.handlers.iter_mut().find(|h| h.name == name).ok_or_else(|| anyhow!("no handler named {name}"))?;
+        h.fuel = fuel;
+        Ok(())
+    }
+
+    /// Names of the loaded handlers, in load order.
+    pub fn handler_names(&self) -> Vec<String> {
+        self.handlers.iter().map(|h| h.name.clone()).collect()
     }
 
     /// Loads a handler component from a file. Errors are one line: not a
@@ -570,14 +663,38 @@ impl Sandbox {
             }
         }
         let bytes = read_component_bytes(path)?;
-        let component = compile_cache::component(&self.engine, &bytes, self.cfg.compile_cache.as_deref())
-            .map_err(|e| anyhow!("{}: not a valid component: {e}", path.display()))?;
+        let component = compile_cache::component(&self.engine, &bytes, self.cfg.compile_cache.as_deref()).map_err(|e| {
+            let text = format!("{e:#}");
+            if text.contains("in the pooling allocator") {
+                anyhow!("{}: more than a handler's share of the instance pool: {}", path.display(), text.lines().next().unwrap_or(""))
+            } else {
+                anyhow!("{}: not a valid component: {e}", path.display())
+            }
+        })?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-        self.add(name, path.display().to_string(), &component, options)
-            .map_err(|e| anyhow!("{}: {e}", path.display()))
+        let name = host::escape_controls(&name);
+        let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
+        if let Some(other) = self.handlers.iter().find(|h| h.name == name) {
+            if other.path == full {
+                bail!("{}: loaded twice", path.display());
+            }
+            bail!("{}: another handler is named {name} ({}); handler names (file names) must be unique", path.display(), other.path);
+        }
+        self.add(name, full, &component, options).map_err(|e| anyhow!("{}: {e}", path.display()))
     }
 
     fn add(&mut self, name: String, path: String, component: &Component, options: HandlerOptions) -> anyhow::Result<()> {
+        if self.handlers.iter().any(|h| h.name == name) {
+            bail!("another handler is named {name}");
+        }
+        let count = self.handlers.len() as u32 + 1;
+        if count > MAX_HANDLERS {
+            bail!("too many handlers: at most {MAX_HANDLERS}, the standard ones included");
+        }
+        let (workers, slots) = (self.cfg.workers.max(1), self.cfg.max_instances.max(4));
+        if count.saturating_mul(workers) > slots {
+            bail!("too many handlers: {count} handlers on {workers} workers need more than the {slots} instance slots of the pool");
+        }
         let (imports, exports) = component_names(&self.engine, component);
         check_version(&imports)?;
         check_version(&exports)?;
@@ -596,6 +713,7 @@ impl Sandbox {
         let stats = HandlerStats { name: name.clone(), ..HandlerStats::default() };
         self.handlers.push(Handler {
             name,
+            standard: false,
             path,
             pre,
             exports,
@@ -704,7 +822,8 @@ impl Sandbox {
 
     fn instantiate(&self, i: usize) -> wasmtime::Result<Live> {
         let h = &self.handlers[i];
-        let state = HostState::new(self.shared.clone(), i, &h.name, &self.cfg, h.grant_dir.as_deref(), self.clock.clone())?;
+        let mut state = HostState::new(self.shared.clone(), i, &h.name, &self.cfg, h.grant_dir.as_deref(), self.clock.clone())?;
+        state.standard = h.standard;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
         if self.cfg.fuel > 0 {
@@ -858,7 +977,8 @@ impl Sandbox {
         while h.traps.front().is_some_and(|t| now - *t > self.cfg.trap_window) {
             h.traps.pop_front();
         }
-        let disable = h.traps.len() >= self.cfg.max_traps;
+        // Traffic must never cost a standard log: a standard handler is replaced, never disabled.
+        let disable = h.traps.len() >= self.cfg.max_traps && !h.standard;
         let name = h.name.clone();
         let mut shared = self.shared.lock().expect("sandbox state");
         shared.report(Level::Error, msg, &name, quiet);
@@ -894,6 +1014,8 @@ impl Sandbox {
         self.take_caused();
         for h in &mut self.handlers {
             h.live = None;
+            let s = &h.stats;
+            tracing::info!(handler = %h.name, calls = s.calls, fuel = s.fuel, max_fuel = s.max_fuel, instantiations = s.instantiations, "handler cost");
         }
     }
 

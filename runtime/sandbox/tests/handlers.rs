@@ -383,3 +383,48 @@ fn measure_dispatch_cost() {
     sb.finish().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn handler_identities_are_unique() {
+    let dir = tmpdir("identity");
+    let mut sb = sandbox(&dir, 10_000_000);
+    sb.load_standard_handlers().unwrap();
+    let file = write_file(&dir, "conn.wasm", LOOP);
+    sb.load_file(&file).unwrap();
+    assert_eq!(sb.handler_names(), ["conn", "weird", "reporter", "tunnel", "conn.wasm"]);
+    let twice = sb.load_file(&file).unwrap_err().to_string();
+    assert!(twice.ends_with("loaded twice"), "{twice}");
+    std::fs::create_dir_all(dir.join("b")).unwrap();
+    let same_name = sb.load_file(&write_file(&dir.join("b"), "conn.wasm", LOOP)).unwrap_err().to_string();
+    assert!(same_name.contains("another handler is named conn.wasm"), "{same_name}");
+    let standard_name = sb.load_file(&write_file(&dir, "weird", LOOP)).unwrap_err().to_string();
+    assert!(standard_name.contains("another handler is named weird (<standard>/weird.wasm)"), "{standard_name}");
+    sb.set_handler_fuel("conn", 20_000_000).unwrap();
+    assert!(sb.set_handler_fuel("nope", 1).is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn standard_handlers_are_replaced_never_disabled() {
+    // With too little fuel for anyone, every handler traps at every event: the
+    // file handler is disabled, the standard ones keep being replaced.
+    let dir = tmpdir("never-disabled");
+    let cfg = SandboxConfig { fuel: 3_000, max_traps: 2, log_dir: dir.clone(), ..SandboxConfig::default() };
+    let mut sb = Sandbox::new(cfg).unwrap();
+    sb.load_standard_handlers().unwrap();
+    sb.load_file(&write_file(&dir, "loop.wasm", LOOP)).unwrap();
+    for i in 0..6u16 {
+        let mut q = EventQueue::new(sb.subscriptions());
+        let c = conn(&format!("C{i}"), "10.0.0.1", i, "10.0.0.2", 80, Transport::Tcp, 6);
+        q.push(Event::NewConnection(Box::new(c.clone())));
+        q.push(Event::ConnectionStateRemove(Box::new(c)));
+        sb.dispatch(&mut q, 10.0 + f64::from(i));
+    }
+    sb.finish().unwrap();
+    let status = sb.handler_status();
+    assert!(status[..4].iter().all(|(_, enabled)| *enabled), "{status:?}");
+    assert_eq!(status[4], ("loop.wasm".to_string(), false));
+    let stats = sb.handler_stats();
+    assert!(stats[0].instantiations > 2, "conn was replaced after each trap: {stats:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,8 +1,16 @@
 //! The standard conn.log handler: Zeek's `base/protocols/conn/main.zeek`.
 //! One record per connection, written at `connection_state_remove`.
+//!
+//! Most connections need no state between events: the record at removal has
+//! everything but `missed_bytes` (summed from `content_gap`) and the tunnel
+//! parents added by `tunnel_changed` (the creation encapsulation is in the
+//! record). Only connections with one of those events are tracked, in a
+//! B-tree (no rehash of the whole table inside one call, so no call costs
+//! more than a few thousand fuel however many connections are open), at most
+//! [`MAX_TRACKED`] at once.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use weir_guest::log::{LogType as T, LogValue as V};
 use weir_guest::types::{Connection, EncapsulatingConn, Transport};
 use weir_guest::{ip, is_private, Handler, Stream};
@@ -42,8 +50,38 @@ struct State {
     tunnel_parents: Vec<String>,
 }
 
+/// Connections tracked at once (about 100 bytes each); past it a gap or tunnel
+/// change of a further connection is not counted, and a reporter warning says so once.
+const MAX_TRACKED: usize = 200_000;
+
 thread_local! {
-    static STATES: RefCell<HashMap<String, State>> = RefCell::new(HashMap::new());
+    static STATES: RefCell<BTreeMap<String, State>> = const { RefCell::new(BTreeMap::new()) };
+    static FULL_REPORTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` on the state of `c`, tracking it from now on (seeded with its
+/// creation encapsulation) unless the table is full.
+fn with_state(c: &Connection, f: impl FnOnce(&mut State)) {
+    STATES.with(|s| {
+        let mut s = s.borrow_mut();
+        if let Some(st) = s.get_mut(&c.uid) {
+            return f(st);
+        }
+        if s.len() >= MAX_TRACKED {
+            if !FULL_REPORTED.with(|r| r.replace(true)) {
+                weir_guest::reporter::warning(&format!(
+                    "conn: {MAX_TRACKED} connections with gaps or tunnel changes open at once; missed_bytes and tunnel_parents of further ones are not tracked"
+                ));
+            }
+            return;
+        }
+        let mut st = State::default();
+        if let Some(t) = &c.tunnel {
+            add_parent(&mut st.tunnel_parents, t);
+        }
+        f(&mut st);
+        s.insert(c.uid.clone(), st);
+    })
 }
 
 // TCP endpoint states (init-bare.zeek).
@@ -153,25 +191,17 @@ fn count_or_unset(v: Option<u64>) -> V {
 struct Conn;
 
 impl Handler for Conn {
-    fn new_connection(c: Connection) {
-        let mut st = State::default();
-        if let Some(t) = &c.tunnel {
-            add_parent(&mut st.tunnel_parents, t);
-        }
-        STATES.with(|s| s.borrow_mut().insert(c.uid, st));
-    }
-
     fn tunnel_changed(c: Connection, e: Vec<EncapsulatingConn>) {
-        STATES.with(|s| add_parent(&mut s.borrow_mut().entry(c.uid).or_default().tunnel_parents, &e));
+        with_state(&c, |st| add_parent(&mut st.tunnel_parents, &e));
     }
 
     fn content_gap(c: Connection, _is_orig: bool, _seq: u64, length: u64) {
-        STATES.with(|s| s.borrow_mut().entry(c.uid).or_default().missed_bytes += length);
+        with_state(&c, |st| st.missed_bytes += length);
     }
 
     fn connection_state_remove(c: Connection) {
         let st = STATES.with(|s| s.borrow_mut().remove(&c.uid)).unwrap_or_else(|| {
-            // Connection seen before a restart of this handler: rebuild what we can.
+            // Nothing tracked (no gap, no tunnel change): the record has it all.
             let mut st = State::default();
             if let Some(t) = &c.tunnel {
                 add_parent(&mut st.tunnel_parents, t);
@@ -213,4 +243,4 @@ impl Handler for Conn {
     }
 }
 
-weir_guest::export_handler!(Conn: new_connection, tunnel_changed, content_gap, connection_state_remove);
+weir_guest::export_handler!(Conn: tunnel_changed, content_gap, connection_state_remove);

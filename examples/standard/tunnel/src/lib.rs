@@ -2,9 +2,12 @@
 //! `Tunnel::DISCOVER` when a tunnel first appears in a connection's
 //! encapsulation (at `new_connection` or `tunnel_changed`), `Tunnel::CLOSE`
 //! when the tunnel's own connection is removed.
+//!
+//! Active tunnels are kept in one B-tree by uid (a lookup per encapsulation
+//! level, never a scan), at most [`MAX_ACTIVE`] at once.
 
-use std::cell::RefCell;
-use std::collections::HashSet;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use weir_guest::log::{LogType as T, LogValue as V};
 use weir_guest::types::{Connection, EncapsulatingConn, TunnelType};
 use weir_guest::{runtime, Handler, Stream};
@@ -23,9 +26,14 @@ static TUNNEL: Stream = Stream::new(
     ],
 );
 
+/// Tunnels tracked at once; a further one is logged at discovery without a
+/// CLOSE line, and a reporter warning says so once.
+const MAX_ACTIVE: usize = 200_000;
+
 thread_local! {
-    /// Tunnels discovered and not yet closed, by uid.
-    static ACTIVE: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    /// Tunnels discovered and not yet closed, by uid, with their endpoints for the CLOSE line.
+    static ACTIVE: RefCell<BTreeMap<String, EncapsulatingConn>> = const { RefCell::new(BTreeMap::new()) };
+    static FULL_REPORTED: Cell<bool> = const { Cell::new(false) };
 }
 
 fn type_name(t: TunnelType) -> &'static str {
@@ -56,29 +64,30 @@ fn write(e: &EncapsulatingConn, uid: &str, action: &str) {
     ]);
 }
 
+/// Logs DISCOVER for every tunnel of `stack` not active yet, and tracks it.
 fn discover(stack: &[EncapsulatingConn]) {
     for e in stack {
         let Some(uid) = &e.uid else { continue };
-        if ACTIVE.with(|a| a.borrow_mut().insert(uid.clone())) {
+        let new = ACTIVE.with(|a| {
+            let mut a = a.borrow_mut();
+            if a.contains_key(uid) {
+                return false;
+            }
+            if a.len() >= MAX_ACTIVE {
+                if !FULL_REPORTED.with(|r| r.replace(true)) {
+                    weir_guest::reporter::warning(&format!(
+                        "tunnel: {MAX_ACTIVE} tunnels active at once; further ones get no Tunnel::CLOSE line"
+                    ));
+                }
+            } else {
+                a.insert(uid.clone(), e.clone());
+            }
+            true
+        });
+        if new {
             write(e, uid, "Tunnel::DISCOVER");
         }
     }
-}
-
-/// Remembered endpoints of active tunnels, for the CLOSE line.
-thread_local! {
-    static SEEN: RefCell<Vec<EncapsulatingConn>> = const { RefCell::new(Vec::new()) };
-}
-
-fn remember(stack: &[EncapsulatingConn]) {
-    SEEN.with(|s| {
-        let mut s = s.borrow_mut();
-        for e in stack {
-            if !s.iter().any(|x| x.uid == e.uid) {
-                s.push(e.clone());
-            }
-        }
-    });
 }
 
 struct Tunnel;
@@ -86,26 +95,16 @@ struct Tunnel;
 impl Handler for Tunnel {
     fn new_connection(c: Connection) {
         if let Some(t) = &c.tunnel {
-            remember(t);
             discover(t);
         }
     }
 
     fn tunnel_changed(_c: Connection, e: Vec<EncapsulatingConn>) {
-        remember(&e);
         discover(&e);
     }
 
     fn connection_state_remove(c: Connection) {
-        if !ACTIVE.with(|a| a.borrow_mut().remove(&c.uid)) {
-            return;
-        }
-        let e = SEEN.with(|s| {
-            let mut s = s.borrow_mut();
-            let at = s.iter().position(|x| x.uid.as_deref() == Some(c.uid.as_str()))?;
-            Some(s.swap_remove(at))
-        });
-        if let Some(e) = e {
+        if let Some(e) = ACTIVE.with(|a| a.borrow_mut().remove(&c.uid)) {
             write(&e, &c.uid, "Tunnel::CLOSE");
         }
     }

@@ -4,9 +4,17 @@
 //! once per originator, notice, or ignore; unlisted names are logged), and an
 //! identical weird (same name, same connection or flow) is not logged again
 //! for 10 minutes of network time, except checksum errors.
+//!
+//! Zeek keeps those memories in `&create_expire` sets; here each is an
+//! [`ExpiringSet`] of 64-bit keyed hashes in a B-tree, swept a few entries
+//! per weird as Zeek sweeps its tables incrementally, and bounded, so that a
+//! flood of distinct weirds costs each call a few thousand fuel and the
+//! instance a bounded amount of memory.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, RandomState};
+use std::ops::Bound;
 use weir_guest::log::{LogType as T, LogValue as V};
 use weir_guest::types::{Connection, IpAddress, Port, Transport};
 use weir_guest::{ip, runtime, Handler, Stream};
@@ -90,26 +98,98 @@ fn action(name: &str) -> Action {
     ACTIONS.iter().find(|(n, _)| *n == name).map_or(Action::Log, |(_, a)| *a)
 }
 
-/// Keys seen, with the network time they were added (Zeek's `&create_expire` sets).
-#[derive(Default)]
+/// Keys each set holds at most (16-24 bytes each); past it the entry with the
+/// smallest hash (an arbitrary one) makes room, so a repeat may be logged again.
+const MAX_KEYS: usize = 500_000;
+
+/// Entries checked for expiry per insertion (Zeek's `table_incremental_step`
+/// bounds the work of one expiry round the same way).
+const SWEEP_STEP: usize = 16;
+
+/// A `&create_expire` set: key hashes with the network time they were added.
+struct ExpiringSet {
+    ttl: f64,
+    added: BTreeMap<u64, f64>,
+    /// Where the incremental sweep goes on.
+    cursor: u64,
+    /// Entries pushed out because the set was full.
+    evicted: u64,
+}
+
+impl ExpiringSet {
+    const fn new(ttl: f64) -> ExpiringSet {
+        ExpiringSet { ttl, added: BTreeMap::new(), cursor: 0, evicted: 0 }
+    }
+
+    /// Whether `key` was added less than `ttl` ago.
+    fn contains(&self, key: u64, now: f64) -> bool {
+        self.added.get(&key).is_some_and(|&t| now - t < self.ttl)
+    }
+
+    /// Adds `key` at `now` (again, if it had expired).
+    fn insert(&mut self, key: u64, now: f64) {
+        self.sweep(now, SWEEP_STEP);
+        if self.added.len() >= MAX_KEYS && !self.added.contains_key(&key) {
+            self.sweep(now, 1024);
+            if self.added.len() >= MAX_KEYS {
+                self.added.pop_first();
+                self.evicted += 1;
+                if self.evicted == 1 {
+                    weir_guest::reporter::warning(&format!(
+                        "weird: {MAX_KEYS} weirds remembered for suppression; older ones are forgotten and may be logged again"
+                    ));
+                }
+            }
+        }
+        self.added.insert(key, now);
+    }
+
+    /// Removes expired entries among the next `step` after the cursor.
+    fn sweep(&mut self, now: f64, step: usize) {
+        let mut expired = Vec::new();
+        let mut last = None;
+        for (&k, &t) in self.added.range((Bound::Excluded(self.cursor), Bound::Unbounded)).take(step) {
+            last = Some(k);
+            if now - t >= self.ttl {
+                expired.push(k);
+            }
+        }
+        // At the end of the tree the sweep starts again from the smallest key.
+        self.cursor = last.unwrap_or(0);
+        for k in expired {
+            self.added.remove(&k);
+        }
+    }
+}
+
+/// The suppression sets and the keyed hash their keys go through.
 struct State {
-    ignore: HashMap<(String, String), f64>,
-    did_log: HashMap<(String, String), f64>,
+    ignore: ExpiringSet,
+    did_log: ExpiringSet,
+    hasher: Option<RandomState>,
+}
+
+impl State {
+    /// The key of (`a`, `b`): a 64-bit SipHash under a random key of this
+    /// instance (a collision, at 2^-64 per pair, would hide one weird).
+    fn key(&mut self, a: &str, b: &str) -> u64 {
+        self.hasher.get_or_insert_with(RandomState::new).hash_one((a, b))
+    }
 }
 
 thread_local! {
-    static STATE: RefCell<State> = RefCell::new(State::default());
+    static STATE: RefCell<State> = const {
+        RefCell::new(State { ignore: ExpiringSet::new(IGNORE_FOR), did_log: ExpiringSet::new(DID_LOG_FOR), hasher: None })
+    };
 }
 
-/// Whether `key` was added less than `ttl` ago; adds it otherwise.
-fn seen(set: &mut HashMap<(String, String), f64>, key: (String, String), now: f64, ttl: f64) -> bool {
-    match set.get(&key) {
-        Some(&t) if now - t < ttl => true,
-        _ => {
-            set.insert(key, now);
-            false
-        }
+/// Whether `key` was added less than the set's ttl ago; adds it otherwise.
+fn seen(set: &mut ExpiringSet, key: u64, now: f64) -> bool {
+    if set.contains(key, now) {
+        return true;
     }
+    set.insert(key, now);
+    false
 }
 
 /// One weird: who it concerns, and how it identifies itself for de-duplication.
@@ -136,9 +216,11 @@ fn do_weird(w: Weird) {
     let act = action(&w.name);
     let logged = STATE.with(|s| {
         let mut s = s.borrow_mut();
-        if act == Action::Ignore
-            || s.ignore.get(&(w.name.clone(), w.identifier.clone())).is_some_and(|&t| now - t < IGNORE_FOR)
-        {
+        if act == Action::Ignore {
+            return false;
+        }
+        let ignore_key = s.key(&w.name, &w.identifier);
+        if s.ignore.contains(ignore_key, now) {
             return false;
         }
         let limit_key = match act {
@@ -149,12 +231,13 @@ fn do_weird(w: Weird) {
             _ => None,
         };
         if let Some(k) = limit_key {
-            if seen(&mut s.did_log, (w.name.clone(), k), now, DID_LOG_FOR) {
+            let key = s.key(&w.name, &k);
+            if seen(&mut s.did_log, key, now) {
                 return false;
             }
         }
         if !DO_NOT_IGNORE_REPEATS.contains(&w.name.as_str()) {
-            s.ignore.insert((w.name.clone(), w.identifier.clone()), now);
+            s.ignore.insert(ignore_key, now);
         }
         true
     });
