@@ -21,6 +21,12 @@ const HOSTILE: &[&str] = &[
     "trap_in_reporter_error",
     "reporter_in_reporter",
     "ambient_authority",
+    "sleep_forever",
+    "poll_forever",
+    "burn_fuel",
+    "random_flood",
+    "huge_set",
+    "stderr_flood",
 ];
 /// Example handlers the tests run (`testing::EXAMPLES`).
 const EXAMPLES: &[&str] = &["packet_census", "event_trace"];
