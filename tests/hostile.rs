@@ -525,3 +525,23 @@ fn sigterm_ends_a_run_with_a_sleeping_handler() {
 fn a_second_signal_skips_the_other_handlers_at_the_end() {
     stopped_by("twice", &["INT", "INT"]);
 }
+
+#[test]
+fn log_output_is_capped_in_bytes() {
+    // flood.log rows are about 30 bytes: 3 000 bytes a second is about 100 rows.
+    each_trace("flood_log.wasm", &["--max-log-bytes", "3000"], &["flood.log"], |r, _, n| {
+        let body = r.log_body("flood");
+        let rows: Vec<&str> = body.lines().filter(|l| !l.starts_with('#')).collect();
+        let by_bytes = r
+            .reporter()
+            .iter()
+            .filter(|(_, m)| m.contains(" log records dropped (byte limit 3000 bytes/s)"))
+            .filter_map(|(_, m)| m.split(": ").nth(1)?.split(' ').next()?.parse::<u64>().ok())
+            .sum::<u64>();
+        assert!(by_bytes > 0, "the byte cap never applied: {:?}", r.reporter());
+        assert_eq!(rows.len() as u64 + r.dropped("log records"), FLOOD_LOG_RECORDS * n, "every record is written or counted");
+        let bytes: usize = rows.iter().map(|l| l.len() + 1).sum();
+        let seconds = r.count("Reporter::WARNING", "handler flood_log.wasm: ") as usize;
+        assert!(bytes <= seconds.max(1) * (3000 + 100), "{bytes} bytes of flood.log in {seconds} capped seconds");
+    });
+}
