@@ -134,7 +134,8 @@ pub struct SandboxConfig {
     /// clocks are answered at once from network time.
     pub host_wait_limit: Duration,
     /// Fuel a (non-standard) handler may spend per second of network time, see
-    /// [`DEFAULT_CPU_BUDGET`]; 0 turns the budget off.
+    /// [`DEFAULT_CPU_BUDGET`]; 0 turns the budget off, and so does turning fuel
+    /// metering off (`fuel` 0). With several workers each has its own budget.
     pub cpu_budget: u64,
     /// Log bytes a (non-standard) handler may write per second of network time;
     /// records past it are dropped and counted in one reporter warning per second.

@@ -342,6 +342,8 @@ pub(crate) fn add(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
 /// Why `open-at` must not open `path`: it names something other than a regular
 /// file, a folder or a symbolic link (a FIFO, whose opening blocks until a writer
 /// comes, a device or a socket). A path that does not exist yet may be created.
+/// Another process that swaps a FIFO in between this check and the open can still
+/// make the open wait: the granted folder must not be writable by others.
 pub(crate) fn refuse_special(
     view: &mut wasmtime_wasi::filesystem::WasiFilesystemCtxView<'_>,
     fd: &Resource<wasi_fs::Descriptor>,
