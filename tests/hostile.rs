@@ -474,10 +474,10 @@ fn spawn_with(dir: &Path, trace: &Path, hostile: &[&str], extra: &[&str]) -> std
         .expect("start weir")
 }
 
-/// Sends `signals` (each after `delay`) to a run that would take minutes: 20 000
-/// connections, a handler that sleeps an hour in each and one that burns most of its
-/// fuel on each event (no CPU budget). weir must exit 0 soon after with
-/// complete, closed logs.
+/// Sends `signals` (the first after 2 s, the next 0.3 s apart) to a run that would
+/// take about 20 s: 20 000 connections, a handler that sleeps an hour in each and one
+/// that burns most of its fuel on each event (no CPU budget). weir must exit 0 with
+/// complete, closed logs; after a second signal the other handlers are skipped.
 fn stopped_by(case: &str, signals: &[&str]) {
     let dir = scratch_dir(&format!("hostile-signal-{case}"));
     let trace = dir.join("syns.pcap");
@@ -487,8 +487,9 @@ fn stopped_by(case: &str, signals: &[&str]) {
     let sender = {
         let signals: Vec<String> = signals.iter().map(|s| s.to_string()).collect();
         std::thread::spawn(move || {
-            for s in signals {
-                std::thread::sleep(Duration::from_secs(2));
+            for (i, s) in signals.into_iter().enumerate() {
+                // The first while packets are read, the next while the end is written out.
+                std::thread::sleep(if i == 0 { Duration::from_secs(2) } else { Duration::from_millis(300) });
                 let _ = Command::new("kill").args([format!("-{s}"), pid.clone()]).status();
             }
         })
@@ -509,6 +510,7 @@ fn stopped_by(case: &str, signals: &[&str]) {
     assert_eq!(ports, (1024..1024 + rows.len() as u32).collect::<Vec<_>>(), "conn.log misses connections");
     let reporter = std::fs::read_to_string(dir.join("logs/reporter.log")).unwrap_or_default();
     assert!(reporter.contains("sleep-forever: woke after 0 s"), "{reporter}");
+    assert_eq!(out.stderr.contains("skipped after a second stop signal"), signals.len() > 1, "{}", out.stderr);
 }
 
 #[test]

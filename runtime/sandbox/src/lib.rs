@@ -368,6 +368,8 @@ pub struct Sandbox {
     _ticker: Arc<Ticker>,
     /// Stop signals received (see [`Sandbox::watch_signals`]).
     signals: Option<Arc<AtomicUsize>>,
+    /// Handler calls skipped after a second stop signal.
+    signal_skips: u64,
 }
 
 /// The thread that advances wasmtime's epoch: the wall-clock backstop of every call.
@@ -555,7 +557,7 @@ impl Sandbox {
         let shared = Arc::new(Mutex::new(Shared::new(&cfg, logs.clone())));
         let ticker = Arc::new(Ticker::start(&engine, cfg.epoch_tick)?);
         let clock = Arc::new(AtomicU64::new(0f64.to_bits()));
-        Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, logs, clock, _ticker: ticker, signals: None })
+        Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, logs, clock, _ticker: ticker, signals: None, signal_skips: 0 })
     }
 
     /// A sandbox for another worker thread: the same handlers (compiled once,
@@ -593,6 +595,7 @@ impl Sandbox {
             clock: Arc::new(AtomicU64::new(0f64.to_bits())),
             _ticker: self._ticker.clone(),
             signals: self.signals.clone(),
+            signal_skips: 0,
         }
     }
 
@@ -948,6 +951,9 @@ impl Sandbox {
     /// Delivers the last rate-limit warnings to the reporter handlers and drops
     /// every instance; the logs stay open (for sibling sandboxes still running).
     pub fn finish_handlers(&mut self) {
+        if self.signal_skips > 0 {
+            tracing::warn!("{} handler calls skipped after a second stop signal", self.signal_skips);
+        }
         for i in 0..self.handlers.len() {
             self.roll_budget(i, true);
         }
@@ -1025,6 +1031,7 @@ impl Sandbox {
     fn may_call(&mut self, i: usize) -> bool {
         let standard = self.handlers[i].standard;
         if !standard && self.signals.as_ref().is_some_and(|s| s.load(Ordering::Relaxed) >= 2) {
+            self.signal_skips += 1;
             return false;
         }
         if self.cfg.fuel == 0 {
