@@ -303,3 +303,247 @@ fn granted_folder_is_the_only_one_writable() {
     assert_eq!(r.count("Reporter::INFO", "ambient-authority: read /etc/passwd: denied"), 1);
     assert_eq!(std::fs::read_to_string(grant.join("probe.txt")).ok().as_deref(), Some("written through a grant\n"));
 }
+
+/// Writes a classic pcap of `n` TCP SYNs from distinct clients to 192.0.2.1:80,
+/// `spacing` seconds apart from network time 1e9 (checksums valid).
+fn syn_trace(path: &Path, n: u32, spacing: f64) {
+    fn sum(data: &[u8], mut s: u32) -> u16 {
+        for c in data.chunks(2) {
+            s += u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0));
+        }
+        while s >> 16 != 0 {
+            s = (s & 0xffff) + (s >> 16);
+        }
+        !(s as u16)
+    }
+    let mut out = Vec::new();
+    for v in [0xa1b2_c3d4u32.to_le_bytes(), [2, 0, 4, 0], [0; 4], [0; 4], 65535u32.to_le_bytes(), 1u32.to_le_bytes()] {
+        out.extend_from_slice(&v);
+    }
+    for i in 0..n {
+        let src = [10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+        let dst = [192, 0, 2, 1];
+        let mut tcp = Vec::new();
+        tcp.extend_from_slice(&(1024 + (i % 60000) as u16).to_be_bytes());
+        tcp.extend_from_slice(&80u16.to_be_bytes());
+        tcp.extend_from_slice(&i.to_be_bytes());
+        tcp.extend_from_slice(&[0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+        let mut pseudo = Vec::new();
+        pseudo.extend_from_slice(&src);
+        pseudo.extend_from_slice(&dst);
+        pseudo.extend_from_slice(&[0, 6, 0, 20]);
+        pseudo.extend_from_slice(&tcp);
+        let c = sum(&pseudo, 0);
+        tcp[16..18].copy_from_slice(&c.to_be_bytes());
+        let mut ip = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
+        ip.extend_from_slice(&src);
+        ip.extend_from_slice(&dst);
+        let c = sum(&ip, 0);
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
+        let frame: Vec<u8> = [&[0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 8, 0][..], &ip, &tcp].concat();
+        let t = 1e9 + f64::from(i) * spacing;
+        for v in [(t as u32), ((t.fract() * 1e6).round() as u32).min(999_999), frame.len() as u32, frame.len() as u32] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&frame);
+    }
+    std::fs::write(path, out).expect("write trace");
+}
+
+#[test]
+fn sleeping_is_answered_from_network_time() {
+    // The hour-long sleep ends at once: network time does not move during a call.
+    each_trace("sleep_forever.wasm", &[], &[], |r, _, n| {
+        assert_eq!(r.count("Reporter::INFO", "sleep-forever: woke after 0 s of network time"), n, "{:?}", r.reporter());
+        assert_eq!(r.count("Reporter::INFO", "sleep-forever: stdin read: 0 bytes"), 1);
+        assert_eq!(r.count("Reporter::INFO", "sleep-forever: open fifo: absent"), 1);
+        assert_eq!(r.count("Reporter::ERROR", "handler sleep_forever.wasm"), 0, "{:?}", r.reporter());
+    });
+}
+
+#[test]
+fn a_fifo_in_a_granted_folder_is_not_opened() {
+    let grant = scratch_dir("hostile-fifo-grant");
+    let fifo = grant.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        println!("skipped: mkfifo not available");
+        return;
+    }
+    let flag = format!("sleep_forever.wasm={}", grant.display());
+    let r = run("grant-fifo", &demo_trace(), Some("sleep_forever.wasm"), &["--grant-dir", &flag]);
+    assert_eq!(r.count("Reporter::INFO", "sleep-forever: open fifo: denied"), 1, "{:?}", r.reporter());
+    assert!(r.count("Reporter::INFO", "sleep-forever: woke after") > 0);
+}
+
+#[test]
+fn polling_forever_is_stopped_by_fuel() {
+    // Every wait is answered at once, so the loop spins on host calls, each costing fuel.
+    each_trace("poll_forever.wasm", &[], &[], |r, _, n| {
+        assert_traps(r, "poll_forever.wasm", "event new_connection: out of fuel", n)
+    });
+}
+
+#[test]
+fn random_bytes_are_charged_before_they_are_made() {
+    each_trace("random_flood.wasm", &[], &[], |r, _, n| {
+        assert_traps(r, "random_flood.wasm", "event new_connection: out of fuel", n);
+        assert_eq!(r.count("Reporter::INFO", "random-flood: got"), 0, "32 MiB of random bytes were handed out");
+    });
+}
+
+#[test]
+fn a_log_record_is_charged_per_element() {
+    each_trace("huge_set.wasm", &[], &["huge.log"], |r, _, n| {
+        // Cheap for the guest, 80 000 elements cost more than the call has left.
+        assert_traps(r, "huge_set.wasm", "event new_connection: out of fuel", n);
+        assert_eq!(r.log_body("huge").lines().filter(|l| !l.starts_with('#')).count(), 0, "an unpaid record was written");
+        assert_eq!(r.count("Reporter::INFO", "huge-set: record written"), 0);
+    });
+}
+
+#[test]
+fn stderr_is_escaped_prefixed_and_rate_limited() {
+    each_trace("stderr_flood.wasm", &["--max-reporter-messages", "100"], &[], |r, _, n| {
+        let err = &r.out.stderr;
+        assert!(!err.contains('\x1b') && !err.contains('\r'), "raw control bytes reached weir's stderr");
+        let theirs: Vec<&str> = err.lines().filter(|l| l.contains("stderr-flood") || l.contains("not a valid component") || l.contains("zzzz")).collect();
+        assert!(!theirs.is_empty(), "the handler's stderr is not shown at all");
+        for l in &theirs {
+            assert!(l.contains(" WARN ") && l.contains("handler stderr_flood.wasm stderr: "), "line without the handler's prefix: {l}");
+        }
+        assert!(!err.lines().any(|l| l.starts_with("weir:") || l.starts_with("2026-01-01")), "a handler line imitates weir's");
+        assert!(theirs.iter().any(|l| l.contains("\\x1b[2J\\x1b[H")), "escape codes are not shown escaped");
+        assert!(theirs.iter().any(|l| l.ends_with("... (cut, 1048576 bytes)")), "the 1 MiB line is not cut");
+        // At most `cap` lines a second of network time; the rest are counted.
+        let dropped = r.dropped("stderr lines");
+        assert!(dropped > 0, "the cap never applied");
+        assert_eq!(theirs.len() as u64 + dropped, 501 * n, "every line is shown or counted");
+        assert!(err.len() < 1 << 20, "weir's stderr holds {} bytes", err.len());
+    });
+}
+
+#[test]
+fn the_cpu_budget_skips_then_disables_a_handler_that_burns_just_under_its_fuel() {
+    // 40 connections a second for 8 seconds; the burner spends about 6 M fuel on
+    // each event, the budget allows 30 M a second.
+    let dir = scratch_dir("hostile-cpu-budget-trace");
+    let trace = dir.join("syns.pcap");
+    syn_trace(&trace, 320, 0.025);
+    let flags = ["--cpu-budget", "30000000"];
+    let base = run("cpu-budget-base", &trace, None, &flags);
+    let bad = run("cpu-budget", &trace, Some("burn_fuel.wasm"), &flags);
+    assert_eq!(bad.log_body("conn"), base.log_body("conn"), "conn.log differs");
+    assert_eq!(bad.count("Reporter::ERROR", "handler burn_fuel.wasm: event"), 0, "the burner trapped: {:?}", bad.reporter());
+    let over = bad.count("Reporter::WARNING", "handler burn_fuel.wasm: CPU budget exceeded: ");
+    assert_eq!(over, MAX_TRAPS as u64, "{:?}", bad.reporter());
+    assert_eq!(bad.count("Reporter::ERROR", &format!("handler burn_fuel.wasm: disabled after {MAX_TRAPS} CPU budget overruns")), 1);
+    // Within a second the burner runs until the budget is spent, then is skipped.
+    let skipped: Vec<u64> = bad
+        .reporter()
+        .iter()
+        .filter(|(_, m)| m.contains("CPU budget exceeded"))
+        .filter_map(|(_, m)| m.rsplit_once(", ")?.1.split(' ').next()?.parse().ok())
+        .collect();
+    assert!(skipped.iter().all(|s| *s > 0), "no events skipped: {skipped:?}");
+    // Without the budget nothing is reported.
+    let free = run("cpu-budget-off", &trace, Some("burn_fuel.wasm"), &["--cpu-budget", "0"]);
+    assert_eq!(free.count("Reporter::WARNING", "handler burn_fuel.wasm: CPU budget"), 0);
+    assert_eq!(free.log_body("conn"), base.log_body("conn"));
+}
+
+/// Starts weir on `trace` with the standard handlers and `hostile` handlers (from
+/// `dir/handlers`) and `extra` flags, its working folder `dir`, logs in `dir/logs`.
+fn spawn_with(dir: &Path, trace: &Path, hostile: &[&str], extra: &[&str]) -> std::process::Child {
+    std::fs::create_dir_all(dir.join("handlers")).expect("handlers folder");
+    let mut args: Vec<String> = ["run", "-r", &trace.display().to_string(), "--logdir", "logs", "--seed", "1"].map(String::from).to_vec();
+    for name in hostile {
+        let path = dir.join("handlers").join(name);
+        std::fs::write(&path, weir_sandbox::testing::hostile(name)).expect("write handler");
+        args.extend(["--handler".to_string(), path.display().to_string()]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Command::new(weir_bin())
+        .args(&args)
+        .current_dir(dir)
+        .env_remove("WEIR_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start weir")
+}
+
+/// Sends `signals` (the first after 2 s, the next 0.3 s apart) to a run that would
+/// take about 20 s: 20 000 connections, a handler that sleeps an hour in each and one
+/// that burns most of its fuel on each event (no CPU budget). weir must exit 0 with
+/// complete, closed logs; after a second signal the other handlers are skipped.
+fn stopped_by(case: &str, signals: &[&str]) {
+    let dir = scratch_dir(&format!("hostile-signal-{case}"));
+    let trace = dir.join("syns.pcap");
+    syn_trace(&trace, 20_000, 0.001);
+    let child = spawn_with(&dir, &trace, &["sleep_forever.wasm", "burn_fuel.wasm"], &["--cpu-budget", "0"]);
+    let pid = child.id().to_string();
+    let sender = {
+        let signals: Vec<String> = signals.iter().map(|s| s.to_string()).collect();
+        std::thread::spawn(move || {
+            for (i, s) in signals.into_iter().enumerate() {
+                // The first while packets are read, the next while the end is written out.
+                std::thread::sleep(if i == 0 { Duration::from_secs(2) } else { Duration::from_millis(300) });
+                let _ = Command::new("kill").args([format!("-{s}"), pid.clone()]).status();
+            }
+        })
+    };
+    let out = finish(child, Duration::from_secs(100));
+    sender.join().expect("signal sender");
+    assert!(out.status.is_some(), "weir did not stop after {signals:?}; stderr:\n{}", out.stderr);
+    assert!(out.success(), "weir failed after {signals:?} ({:?}); stderr:\n{}", out.status, out.stderr);
+    assert!(out.stderr.contains("stopping on a signal"), "{}", out.stderr);
+    let conn = std::fs::read_to_string(dir.join("logs/conn.log")).expect("conn.log");
+    assert!(conn.lines().last().is_some_and(|l| l.starts_with("#close")), "conn.log is not closed");
+    let rows: Vec<&str> = conn.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(!rows.is_empty() && rows.len() < 20_000, "{} conn.log rows: the run was not stopped early", rows.len());
+    // Every connection seen was written: the originator ports of the rows are the
+    // first ones of the trace, without a gap.
+    let mut ports: Vec<u32> = rows.iter().filter_map(|r| r.split('\t').nth(3)?.parse().ok()).collect();
+    ports.sort_unstable();
+    assert_eq!(ports, (1024..1024 + rows.len() as u32).collect::<Vec<_>>(), "conn.log misses connections");
+    let reporter = std::fs::read_to_string(dir.join("logs/reporter.log")).unwrap_or_default();
+    assert!(reporter.contains("sleep-forever: woke after 0 s"), "{reporter}");
+    assert_eq!(out.stderr.contains("skipped after a second stop signal"), signals.len() > 1, "{}", out.stderr);
+}
+
+#[test]
+fn sigint_ends_a_run_with_a_sleeping_handler() {
+    stopped_by("int", &["INT"]);
+}
+
+#[test]
+fn sigterm_ends_a_run_with_a_sleeping_handler() {
+    stopped_by("term", &["TERM"]);
+}
+
+#[test]
+fn a_second_signal_skips_the_other_handlers_at_the_end() {
+    stopped_by("twice", &["INT", "INT"]);
+}
+
+#[test]
+fn log_output_is_capped_in_bytes() {
+    // flood.log rows are about 30 bytes: 3 000 bytes a second is about 100 rows.
+    each_trace("flood_log.wasm", &["--max-log-bytes", "3000"], &["flood.log"], |r, _, n| {
+        let body = r.log_body("flood");
+        let rows: Vec<&str> = body.lines().filter(|l| !l.starts_with('#')).collect();
+        let by_bytes = r
+            .reporter()
+            .iter()
+            .filter(|(_, m)| m.contains(" log records dropped (byte limit 3000 bytes/s)"))
+            .filter_map(|(_, m)| m.split(": ").nth(1)?.split(' ').next()?.parse::<u64>().ok())
+            .sum::<u64>();
+        assert!(by_bytes > 0, "the byte cap never applied: {:?}", r.reporter());
+        assert_eq!(rows.len() as u64 + r.dropped("log records"), FLOOD_LOG_RECORDS * n, "every record is written or counted");
+        let bytes: usize = rows.iter().map(|l| l.len() + 1).sum();
+        let seconds = r.count("Reporter::WARNING", "handler flood_log.wasm: ") as usize;
+        assert!(bytes <= seconds.max(1) * (3000 + 100), "{bytes} bytes of flood.log in {seconds} capped seconds");
+    });
+}

@@ -24,6 +24,12 @@ const HOSTILE: &[&str] = &[
     "claim_standard_logs",
     "grab_streams",
     "imitate_weir",
+    "sleep_forever",
+    "poll_forever",
+    "burn_fuel",
+    "random_flood",
+    "huge_set",
+    "stderr_flood",
 ];
 /// Example handlers the tests run (`testing::EXAMPLES`).
 const EXAMPLES: &[&str] = &["packet_census", "event_trace"];

@@ -101,6 +101,19 @@ pub struct RunArgs {
     /// logs are reserved for them and count for no one else).
     #[arg(long)]
     pub max_log_streams: Option<u32>,
+    /// Log bytes each (non-standard) handler may write per second of network
+    /// time; records past it are dropped and counted (default 16 MiB; 0 = no cap).
+    #[arg(long)]
+    pub max_log_bytes: Option<u64>,
+    /// Fuel each (non-standard) handler may spend per second of network time;
+    /// past it its events are skipped for the rest of that second, and a handler
+    /// over budget in 5 seconds within 60 is disabled (default 2000000000; 0 = off).
+    #[arg(long)]
+    pub cpu_budget: Option<u64>,
+    /// Longest wall-clock wait, in milliseconds, of one blocking WASI call of a
+    /// handler (poll, blocking stream and file calls); past it the call traps.
+    #[arg(long, default_value_t = 100)]
+    pub host_wait_ms: u64,
     /// Linear-memory cap per handler, in MiB.
     #[arg(long)]
     pub memory_mb: Option<u64>,

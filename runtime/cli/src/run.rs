@@ -288,6 +288,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             ..defaults.quota
         },
         compile_cache: if args.no_compile_cache { None } else { weir_sandbox::compile_cache::default_dir() },
+        cpu_budget: args.cpu_budget.unwrap_or(defaults.cpu_budget),
+        max_log_bytes_per_sec: args.max_log_bytes.unwrap_or(defaults.max_log_bytes_per_sec),
+        host_wait_limit: Duration::from_millis(args.host_wait_ms),
         ..defaults
     })?;
     if !args.no_default_handlers {
@@ -300,10 +303,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         sandbox.set_handler_fuel(&name, fuel)?;
     }
 
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&stop)).context("cannot install signal handler")?;
-    }
+    let (stop, signals) = stop_signals()?;
+    sandbox.watch_signals(signals);
 
     let mut source: Box<dyn PacketSource> = match (&args.read, &args.interface) {
         (Some(path), _) => Box::new(FileSource::open(path, args.filter.as_deref())?),
@@ -315,6 +316,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let mut progress = Progress::new();
     let mut flusher = LogFlusher::new();
+    let stopping = || {
+        if stop.load(Ordering::Relaxed) {
+            tracing::warn!("stopping on a signal: writing out the open connections (a second signal skips all but the standard handlers)");
+        }
+    };
     let failure = if workers == 1 {
         let mut w = Worker::start(cfg, sandbox);
         let failure = read_all(source.as_mut(), &stop, |pkt| {
@@ -333,10 +339,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             true
         });
         progress.done();
+        stopping();
         w.finish().close_logs()?;
         failure
     } else {
-        let (failure, sandbox) = run_workers(workers, &cfg, sandbox, source.as_mut(), &stop, &mut progress, &mut flusher)?;
+        let (failure, sandbox) = run_workers(workers, &cfg, sandbox, source.as_mut(), &stop, &mut progress, &mut flusher, &stopping)?;
         sandbox.close_logs()?;
         failure
     };
@@ -353,6 +360,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 /// worker thread runs its own engine (connection table, timers) and its own
 /// instances of every handler, writing into the same log files. Returns the
 /// read error, if any, and the sandbox that owns the logs.
+#[allow(clippy::too_many_arguments)]
 fn run_workers(
     n: usize,
     cfg: &Config,
@@ -361,6 +369,7 @@ fn run_workers(
     stop: &AtomicBool,
     progress: &mut Progress,
     flusher: &mut LogFlusher,
+    stopping: &dyn Fn(),
 ) -> anyhow::Result<(Option<weir_engine::capture::CaptureError>, Sandbox)> {
     let (fanout, inboxes) = Fanout::new(n);
     let mut fanout = fanout.with_clock_of(cfg);
@@ -404,12 +413,31 @@ fn run_workers(
     });
     fanout.finish();
     progress.done();
+    stopping();
     for t in threads {
         if t.join().is_err() {
             bail!("a worker thread panicked");
         }
     }
     Ok((failure, sandbox))
+}
+
+/// SIGINT and SIGTERM: the first stops reading (the run then ends as at the end
+/// of its input: open connections are logged, `bro_done` runs, logs are flushed
+/// and closed); from the second on only the standard handlers are called, so the
+/// run ends as soon as the log writers are done. Returns the stop flag and the
+/// signal count.
+fn stop_signals() -> anyhow::Result<(Arc<AtomicBool>, Arc<AtomicUsize>)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let count = Arc::new(AtomicUsize::new(0));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop)).context("cannot install signal handler")?;
+        let count = Arc::clone(&count);
+        // SAFETY: the action only increments an atomic, which is async-signal-safe.
+        unsafe { signal_hook::low_level::register(sig, move || { count.fetch_add(1, Ordering::SeqCst); }) }
+            .context("cannot install signal handler")?;
+    }
+    Ok((stop, count))
 }
 
 /// `weir check`.

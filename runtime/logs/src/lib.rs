@@ -258,6 +258,11 @@ impl LogWriter {
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
     }
+
+    /// Bytes of the last record written (its line, newline included).
+    pub fn last_record_len(&self) -> usize {
+        self.line.len()
+    }
 }
 
 /// `YYYY-MM-DD-HH-MM-SS` (UTC) as in Zeek's `#open`/`#close` lines.

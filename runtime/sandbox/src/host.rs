@@ -51,6 +51,11 @@ struct Rate {
     records_dropped: u64,
     messages: u64,
     messages_dropped: u64,
+    /// Stderr lines dropped by the messages cap (stderr lines count as messages).
+    stderr_dropped: u64,
+    /// Log output bytes written in the window, and records dropped by the byte cap.
+    log_bytes: u64,
+    log_bytes_dropped: u64,
     name: String,
 }
 
@@ -138,6 +143,7 @@ pub(crate) struct Shared {
     rates: Vec<Rate>,
     max_records_per_sec: u64,
     max_messages_per_sec: u64,
+    max_log_bytes_per_sec: u64,
     /// Network time of the current drain.
     pub network_time: f64,
     /// Reporter messages of this round, in first-seen order, identical ones collapsed.
@@ -154,6 +160,7 @@ impl Shared {
             rates: Vec::new(),
             max_records_per_sec: cfg.max_records_per_sec,
             max_messages_per_sec: cfg.max_messages_per_sec,
+            max_log_bytes_per_sec: cfg.max_log_bytes_per_sec,
             network_time: 0.0,
             pending: Vec::new(),
             pending_index: HashMap::new(),
@@ -204,6 +211,21 @@ impl Shared {
         self.collapse(level, msg, &location, quiet);
     }
 
+    /// A line the handler wrote to its stderr (escaped by [`crate::stderr`]): to
+    /// weir's stderr with the handler's name in front, counted against the same
+    /// messages-per-second cap as its reporter messages (dropped past it).
+    pub(crate) fn stderr_line(&mut self, handler: usize, name: &str, line: String) {
+        let cap = self.max_messages_per_sec;
+        let now = self.network_time;
+        let rate = self.rate(handler, name, now);
+        if rate.messages >= cap {
+            rate.stderr_dropped += 1;
+            return;
+        }
+        rate.messages += 1;
+        tracing::warn!("handler {name} stderr: {line}");
+    }
+
     /// The handler's rate window, restarted when a second of network time has passed
     /// and nothing dropped in it awaits its warning.
     fn rate(&mut self, handler: usize, name: &str, now: f64) -> &mut Rate {
@@ -214,7 +236,8 @@ impl Shared {
         if r.name.is_empty() {
             r.name = name.to_string();
         }
-        if now - r.window_start >= 1.0 && r.records_dropped == 0 && r.messages_dropped == 0 {
+        let dropped = r.records_dropped + r.messages_dropped + r.stderr_dropped + r.log_bytes_dropped;
+        if now - r.window_start >= 1.0 && dropped == 0 {
             *r = Rate { window_start: now, name: std::mem::take(&mut r.name), ..Rate::default() };
         }
         r
@@ -232,6 +255,21 @@ impl Shared {
             if r.records_dropped > 0 {
                 warnings.push((
                     format!("handler {}: {} log records dropped (rate limit {record_cap} records/s)", r.name, r.records_dropped),
+                    r.name.clone(),
+                ));
+            }
+            if r.stderr_dropped > 0 {
+                warnings.push((
+                    format!("handler {}: {} stderr lines dropped (rate limit {message_cap} messages/s)", r.name, r.stderr_dropped),
+                    r.name.clone(),
+                ));
+            }
+            if r.log_bytes_dropped > 0 {
+                warnings.push((
+                    format!(
+                        "handler {}: {} log records dropped (byte limit {} bytes/s)",
+                        r.name, r.log_bytes_dropped, self.max_log_bytes_per_sec
+                    ),
                     r.name.clone(),
                 ));
             }
@@ -295,11 +333,17 @@ pub(crate) struct HostState {
     name: String,
     /// Set while a reporter_* event runs: reporter calls go to stderr only.
     pub quiet: bool,
-    /// A standard handler: its records are not held to the rate cap (one per
-    /// connection or weird; dropping them would lose rows silently).
+    /// A standard handler: its records are held to neither the rate cap nor the
+    /// byte cap (one per connection or weird; dropping them would lose rows silently).
     pub standard: bool,
     /// Fuel owed for the bytes passed in the current host call (see [`crate::HOST_BYTE_FUEL`]).
     pub charge: u64,
+    /// Fuel left when the current host call started (`u64::MAX` without metering).
+    pub fuel_left: u64,
+    /// Longest wall-clock wait of one WASI host call (see [`crate::wasi_shims`]).
+    pub wait_limit: std::time::Duration,
+    /// The handler's stderr, line by line.
+    pub stderr: Arc<Mutex<crate::stderr::LineSink>>,
 }
 
 impl HostState {
@@ -319,8 +363,9 @@ impl HostState {
         grant: Option<&Path>,
         clock: Arc<AtomicU64>,
     ) -> wasmtime::Result<HostState> {
+        let stderr = crate::stderr::LineSink::new(shared.clone(), handler, name);
         let mut wasi = WasiCtx::builder();
-        wasi.inherit_stderr()
+        wasi.stderr(crate::stderr::HandlerStderr(stderr.clone()))
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -349,6 +394,9 @@ impl HostState {
             quiet: false,
             standard: false,
             charge: 0,
+            fuel_left: u64::MAX,
+            wait_limit: cfg.host_wait_limit,
+            stderr,
         })
     }
 
@@ -411,6 +459,21 @@ fn value_bytes(v: &wlog::LogValue) -> u64 {
     }
 }
 
+/// Fuel a record costs before it is written: [`crate::LOG_VALUE_FUEL`] per value and
+/// per set or vector element, plus the bytes it carries; the bytes it writes are
+/// charged after.
+fn record_cost(values: &[wlog::LogValue]) -> u64 {
+    let elements: u64 = values
+        .iter()
+        .map(|v| match v {
+            wlog::LogValue::SetOfString(v) | wlog::LogValue::VectorOfString(v) => 1 + v.len() as u64,
+            _ => 1,
+        })
+        .sum();
+    let bytes: u64 = values.iter().map(value_bytes).sum();
+    elements.saturating_mul(crate::LOG_VALUE_FUEL).saturating_add(bytes.saturating_mul(crate::HOST_BYTE_FUEL))
+}
+
 fn log_value(v: wlog::LogValue) -> LogValue {
     match v {
         wlog::LogValue::Unset => LogValue::Unset,
@@ -465,25 +528,43 @@ impl wlog::Host for HostState {
     }
 
     fn write(&mut self, id: wlog::StreamId, values: Vec<wlog::LogValue>) {
-        self.charge += values.iter().map(value_bytes).sum::<u64>();
+        // Charged by the work the record causes: every value and element, and every
+        // byte in and out; a record the handler cannot pay for is not written.
+        let cost = record_cost(&values);
+        let carried: u64 = values.iter().map(value_bytes).sum();
+        self.charge += cost;
+        if cost > self.fuel_left {
+            return;
+        }
         let handler = self.handler;
         let name = self.name.clone();
+        let standard = self.standard;
         let mut shared = self.shared.lock().expect("sandbox state");
         let cap = shared.max_records_per_sec;
+        let byte_cap = shared.max_log_bytes_per_sec;
         let now = shared.network_time;
-        if !self.standard {
+        if !standard {
+            // The standard handlers' rows are never held to the caps.
             let rate = shared.rate(handler, &name, now);
             if rate.records >= cap {
                 rate.records_dropped += 1;
                 return;
             }
+            if byte_cap > 0 && rate.log_bytes >= byte_cap {
+                rate.log_bytes_dropped += 1;
+                return;
+            }
             rate.records += 1;
         }
         let values: Vec<LogValue> = values.into_iter().map(log_value).collect();
+        let mut written = 0;
         let result = match shared.logs.lock().expect("log streams").streams.get_mut(id as usize).and_then(Option::as_mut) {
-            Some(s) if s.owner == handler => s.writer.write(&values),
+            Some(s) if s.owner == handler => s.writer.write(&values).map(|()| written = s.writer.last_record_len() as u64),
             _ => Err(format!("no log stream {id} for this handler")),
         };
+        // The bytes carried were paid for up front; a line longer than them costs the rest.
+        self.charge += written.saturating_sub(carried) * crate::HOST_BYTE_FUEL;
+        shared.rate(handler, &name, now).log_bytes += written;
         if let Err(e) = result {
             let quiet = self.quiet;
             shared.report_from_handler(handler, &name, Level::Warning, format!("handler {name}: {e}"), quiet);

@@ -8,14 +8,17 @@
 //! instantiated again from its `InstancePre` at its next event, and a
 //! `reporter_error` is raised; too many traps in a window disable the handler.
 
+mod budget;
 pub mod compile_cache;
 mod convert;
 mod host;
+pub mod stderr;
+pub mod wasi_shims;
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,14 +32,25 @@ pub use weir_logs::LogFormat;
 
 use host::{HostState, Level, LogStreams, Shared};
 pub use host::MAX_MESSAGE_BYTES;
+pub use budget::DEFAULT_CPU_BUDGET;
 
 /// Fuel charged for every host call a handler makes (WASI ones included), on top
 /// of the wasm instructions it runs.
 pub const HOST_CALL_FUEL: u64 = 1_000;
 
-/// Fuel charged per byte a handler passes to a `weir:events` host call (messages,
-/// log names, log values).
+/// Fuel charged per byte a handler passes to or gets from a host call (messages,
+/// log names, log values and the bytes of the log line written, stream and file
+/// bytes); see [`wasi_shims`] for the WASI calls.
 pub const HOST_BYTE_FUEL: u64 = 1;
+
+/// Fuel charged per value and per set or vector element of a log record (each is
+/// a lift from guest memory, an allocation and a formatting step in the host).
+pub const LOG_VALUE_FUEL: u64 = 100;
+
+/// Default [`SandboxConfig::max_log_bytes_per_sec`]: 16 MiB of log lines per second
+/// of network time per handler (the record cap at conn.log's ~250 bytes a row is
+/// 25 MB).
+pub const DEFAULT_MAX_LOG_BYTES_PER_SEC: u64 = 16 << 20;
 
 /// The WIT package handlers are written against (`weir wit` prints it).
 pub const WIT_TEXT: &str = include_str!("../../../wit/weir-events.wit");
@@ -143,6 +157,18 @@ pub struct SandboxConfig {
     /// Folder of compiled handlers reused across runs (see [`compile_cache`]);
     /// `None` compiles every handler at load.
     pub compile_cache: Option<PathBuf>,
+    /// Longest wall-clock wait of one blocking WASI call (poll, block, blocking
+    /// stream calls, file reads and writes); past it the call traps. Waits on the
+    /// clocks are answered at once from network time.
+    pub host_wait_limit: Duration,
+    /// Fuel a (non-standard) handler may spend per second of network time, see
+    /// [`DEFAULT_CPU_BUDGET`]; 0 turns the budget off, and so does turning fuel
+    /// metering off (`fuel` 0). With several workers each has its own budget.
+    pub cpu_budget: u64,
+    /// Log bytes a (non-standard) handler may write per second of network time;
+    /// records past it are dropped and counted in one reporter warning per second.
+    /// 0 turns the cap off.
+    pub max_log_bytes_per_sec: u64,
 }
 
 impl Default for SandboxConfig {
@@ -164,6 +190,9 @@ impl Default for SandboxConfig {
             workers: 1,
             quota: HandlerQuota::default(),
             compile_cache: None,
+            host_wait_limit: wasi_shims::DEFAULT_HOST_WAIT_LIMIT,
+            cpu_budget: DEFAULT_CPU_BUDGET,
+            max_log_bytes_per_sec: DEFAULT_MAX_LOG_BYTES_PER_SEC,
         }
     }
 }
@@ -330,7 +359,8 @@ struct Handler {
     /// (`conn`); unique within a sandbox.
     name: String,
     /// One of [`standard::HANDLERS`]: set up first, its streams reserved, never
-    /// disabled, not held to the record rate cap.
+    /// disabled, held to neither the log caps nor the CPU budget, and still
+    /// called after a second stop signal.
     standard: bool,
     /// Path reported in `bro_script_loaded`.
     path: String,
@@ -346,6 +376,8 @@ struct Handler {
     grant_dir: Option<PathBuf>,
     /// What the handler has cost so far.
     stats: HandlerStats,
+    /// Fuel spent in the current second of network time.
+    budget: budget::Budget,
 }
 
 /// What one handler has cost so far: for benchmarks and for choosing fuel budgets.
@@ -363,6 +395,8 @@ pub struct HandlerStats {
     pub instantiations: u64,
     /// Time spent creating those instances.
     pub instantiate_time: Duration,
+    /// Most fuel spent in one second of network time.
+    pub max_fuel_per_sec: u64,
 }
 
 /// What `weir check` reports about a component.
@@ -394,6 +428,10 @@ pub struct Sandbox {
     clock: Arc<AtomicU64>,
     /// The epoch ticker; it stops when the last sandbox sharing it is dropped.
     _ticker: Arc<Ticker>,
+    /// Stop signals received (see [`Sandbox::watch_signals`]).
+    signals: Option<Arc<AtomicUsize>>,
+    /// Handler calls skipped after a second stop signal.
+    signal_skips: u64,
 }
 
 /// The thread that advances wasmtime's epoch: the wall-clock backstop of every call.
@@ -513,6 +551,9 @@ fn open_at(
     let state = cx.data_mut();
     let opened = {
         let mut view = wasmtime_wasi::filesystem::WasiFilesystemView::filesystem(state);
+        if let Some(refused) = wasi_shims::refuse_special(&mut view, &fd, path_flags, &path) {
+            return Ok((Err(refused),));
+        }
         wasi_fs::HostDescriptor::open_at(&mut view, fd, path_flags, path.clone(), oflags, flags)
     };
     match opened {
@@ -528,6 +569,11 @@ fn open_at(
 /// byte passed, taken from the store's fuel when the call returns to wasm; a handler
 /// that cannot pay traps with out-of-fuel.
 fn charge_host_call(mut cx: wasmtime::StoreContextMut<'_, HostState>, hook: CallHook) -> wasmtime::Result<()> {
+    if matches!(hook, CallHook::CallingHost) {
+        // What the host call may spend before it does work it cannot be paid for.
+        cx.data_mut().fuel_left = cx.get_fuel()?.saturating_sub(HOST_CALL_FUEL);
+        return Ok(());
+    }
     if !matches!(hook, CallHook::ReturningFromHost) {
         return Ok(());
     }
@@ -572,6 +618,7 @@ impl Sandbox {
             .instance("wasi:filesystem/types@0.2.12")
             .and_then(|mut i| i.func_wrap("[method]descriptor.open-at", open_at))
             .map_err(|e| anyhow!("linking WASI open-at: {e}"))?;
+        wasi_shims::add(&mut linker)?;
         linker.allow_shadowing(false);
         bindings::AllEvents::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| anyhow!("linking the weir:events imports: {e}"))?;
@@ -579,7 +626,7 @@ impl Sandbox {
         let shared = Arc::new(Mutex::new(Shared::new(&cfg, logs.clone())));
         let ticker = Arc::new(Ticker::start(&engine, cfg.epoch_tick)?);
         let clock = Arc::new(AtomicU64::new(0f64.to_bits()));
-        Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, logs, clock, _ticker: ticker })
+        Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, logs, clock, _ticker: ticker, signals: None, signal_skips: 0 })
     }
 
     /// A sandbox for another worker thread: the same handlers (compiled once,
@@ -604,6 +651,7 @@ impl Sandbox {
                 fuel: h.fuel,
                 grant_dir: h.grant_dir.clone(),
                 stats: HandlerStats { name: h.name.clone(), ..HandlerStats::default() },
+                budget: budget::Budget::default(),
             })
             .collect();
         Sandbox {
@@ -615,6 +663,8 @@ impl Sandbox {
             logs: self.logs.clone(),
             clock: Arc::new(AtomicU64::new(0f64.to_bits())),
             _ticker: self._ticker.clone(),
+            signals: self.signals.clone(),
+            signal_skips: 0,
         }
     }
 
@@ -724,6 +774,7 @@ impl Sandbox {
             fuel,
             grant_dir: options.grant_dir,
             stats,
+            budget: budget::Budget::default(),
         });
         Ok(())
     }
@@ -814,6 +865,9 @@ impl Sandbox {
             if self.handlers[i].disabled || !self.handlers[i].kinds.contains(&kind) {
                 continue;
             }
+            if !self.may_call(i) {
+                continue;
+            }
             if let Err(err) = self.call(i, &wit, in_reporter_handler) {
                 self.trapped(i, kind, &err, in_reporter_handler);
             }
@@ -850,10 +904,14 @@ impl Sandbox {
         let fuel = if self.cfg.fuel > 0 { self.handlers[i].fuel } else { 0 };
         let h = &mut self.handlers[i];
         h.stats.calls += 1;
+        if let Some(live) = &h.live {
+            live.store.data().stderr.lock().expect("stderr").flush();
+        }
         if fuel > 0 {
             let used = fuel - h.live.as_ref().and_then(|l| l.store.get_fuel().ok()).unwrap_or(0);
             h.stats.fuel += used;
             h.stats.max_fuel = h.stats.max_fuel.max(used);
+            h.budget.used = h.budget.used.saturating_add(used);
         }
         result
     }
@@ -1005,6 +1063,12 @@ impl Sandbox {
     /// Delivers the last rate-limit warnings to the reporter handlers and drops
     /// every instance; the logs stay open (for sibling sandboxes still running).
     pub fn finish_handlers(&mut self) {
+        if self.signal_skips > 0 {
+            tracing::warn!("{} handler calls skipped after a second stop signal", self.signal_skips);
+        }
+        for i in 0..self.handlers.len() {
+            self.roll_budget(i, true);
+        }
         self.shared.lock().expect("sandbox state").roll_rate_windows(f64::INFINITY);
         for _round in 0..2 {
             for ev in self.take_caused() {
@@ -1014,8 +1078,8 @@ impl Sandbox {
         self.take_caused();
         for h in &mut self.handlers {
             h.live = None;
-            let s = &h.stats;
-            tracing::info!(handler = %h.name, calls = s.calls, fuel = s.fuel, max_fuel = s.max_fuel, instantiations = s.instantiations, "handler cost");
+            let st = &h.stats;
+            tracing::info!(handler = %h.name, calls = st.calls, fuel = st.fuel, max_fuel = st.max_fuel, max_fuel_per_sec = st.max_fuel_per_sec, instantiations = st.instantiations, "handler cost");
         }
     }
 
@@ -1061,5 +1125,69 @@ impl Sandbox {
     /// The loaded handlers' names and whether each is still enabled.
     pub fn handler_status(&self) -> Vec<(String, bool)> {
         self.handlers.iter().map(|h| (h.name.clone(), !h.disabled)).collect()
+    }
+}
+
+impl Sandbox {
+    /// Counts the run's stop signals in `count` (SIGINT, SIGTERM). From the second
+    /// on, only the standard handlers are called: the events still to come (the
+    /// connections removed at the end, `bro_done`) reach the log writers only, so
+    /// the run ends as soon as they are written. Siblings made afterwards share it.
+    pub fn watch_signals(&mut self, count: Arc<AtomicUsize>) {
+        self.signals = Some(count);
+    }
+
+    /// Whether handler `i` may take the next event: not after a second stop signal
+    /// (unless standard), nor once it has spent its CPU budget for this second of
+    /// network time (the event is then counted as skipped).
+    fn may_call(&mut self, i: usize) -> bool {
+        let standard = self.handlers[i].standard;
+        if !standard && self.signals.as_ref().is_some_and(|s| s.load(Ordering::Relaxed) >= 2) {
+            self.signal_skips += 1;
+            return false;
+        }
+        if self.cfg.fuel == 0 {
+            return true;
+        }
+        self.roll_budget(i, false);
+        let limit = if standard { 0 } else { self.cfg.cpu_budget };
+        let h = &mut self.handlers[i];
+        if h.disabled {
+            return false;
+        }
+        if h.budget.exhausted(limit) {
+            h.budget.skipped += 1;
+            return false;
+        }
+        true
+    }
+
+    /// Ends handler `i`'s budget window when a second of network time has passed
+    /// (or `force`, at the end): an overrun is reported, and too many of them within
+    /// the trap window disable the handler.
+    fn roll_budget(&mut self, i: usize, force: bool) {
+        let now = f64::from_bits(self.clock.load(Ordering::Relaxed));
+        let limit = if self.handlers[i].standard { 0 } else { self.cfg.cpu_budget };
+        let (max_traps, window) = (self.cfg.max_traps, self.cfg.trap_window);
+        let h = &mut self.handlers[i];
+        let overrun = h.budget.roll(now, limit, window, force);
+        h.stats.max_fuel_per_sec = h.budget.max_used;
+        let Some(o) = overrun else { return };
+        let name = h.name.clone();
+        let disable = !h.disabled && o.recent >= max_traps;
+        if disable {
+            h.disabled = true;
+            h.live = None;
+        }
+        let mut shared = self.shared.lock().expect("sandbox state");
+        let msg = format!(
+            "handler {name}: CPU budget exceeded: {} fuel in one second of network time (budget {limit} fuel/s), {} events skipped",
+            o.used, o.skipped
+        );
+        shared.report(Level::Warning, msg, &name, false);
+        if disable {
+            let msg = format!("handler {name}: disabled after {max_traps} CPU budget overruns within {window} s");
+            shared.report(Level::Error, msg, &name, false);
+        }
     }
 }
