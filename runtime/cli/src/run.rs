@@ -211,6 +211,11 @@ fn read_all(
     None
 }
 
+/// `--max-handler-mb` and `--max-compile-secs` as the sandbox takes them.
+fn load_limits(l: crate::LoadLimits) -> (u64, std::time::Duration) {
+    (l.max_handler_mb.saturating_mul(1 << 20), std::time::Duration::from_secs(l.max_compile_secs))
+}
+
 /// `weir run`.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cfg = engine_config(&args)?;
@@ -231,6 +236,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         max_messages_per_sec: args.max_reporter_messages.unwrap_or(defaults.max_messages_per_sec),
         max_instances: defaults.max_instances * workers as u32,
         compile_cache: if args.no_compile_cache { None } else { weir_sandbox::compile_cache::default_dir() },
+        max_component_bytes: load_limits(args.limits).0,
+        max_compile_time: load_limits(args.limits).1,
         ..defaults
     })?;
     if !args.no_default_handlers {
@@ -352,8 +359,9 @@ fn run_workers(
 }
 
 /// `weir check`.
-pub fn check(file: &Path) -> anyhow::Result<ExitCode> {
-    let report = Sandbox::check(file)?;
+pub fn check(file: &Path, limits: crate::LoadLimits) -> anyhow::Result<ExitCode> {
+    let (bytes, time) = load_limits(limits);
+    let report = Sandbox::check_with(file, bytes, time)?;
     println!("{report}");
     Ok(ExitCode::SUCCESS)
 }
