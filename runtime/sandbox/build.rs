@@ -21,6 +21,8 @@ const HOSTILE: &[&str] = &[
     "trap_in_reporter_error",
     "reporter_in_reporter",
     "ambient_authority",
+    "forge_logs",
+    "symlink_escape",
 ];
 /// Example handlers the tests run (`testing::EXAMPLES`).
 const EXAMPLES: &[&str] = &["packet_census", "event_trace"];
