@@ -229,6 +229,7 @@ fn run_with_cache(cache: &Path, logs: &Path) -> std::process::Output {
         .arg("-r")
         .arg(demo_trace())
         .env("WEIR_CACHE_DIR", cache)
+        .env("WEIR_CACHE_KEY", cache.with_extension("key"))
         .output()
         .expect("run weir")
 }

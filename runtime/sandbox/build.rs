@@ -30,6 +30,8 @@ const HOSTILE: &[&str] = &[
     "random_flood",
     "huge_set",
     "stderr_flood",
+    "forge_logs",
+    "symlink_escape",
 ];
 /// Example handlers the tests run (`testing::EXAMPLES`).
 const EXAMPLES: &[&str] = &["packet_census", "event_trace"];

@@ -33,6 +33,8 @@ enum Command {
     Check {
         /// The component file.
         file: PathBuf,
+        #[command(flatten)]
+        limits: LoadLimits,
     },
     /// Prints the WIT package handlers are written against.
     Wit,
@@ -50,6 +52,17 @@ enum Command {
         #[arg(long)]
         sdk: Option<PathBuf>,
     },
+}
+
+/// Limits on loading a handler component (`weir run` and `weir check`).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct LoadLimits {
+    /// Largest handler component file accepted, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = weir_sandbox::DEFAULT_MAX_COMPONENT_BYTES >> 20)]
+    pub max_handler_mb: u64,
+    /// Longest a handler may take to compile, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = weir_sandbox::DEFAULT_MAX_COMPILE_TIME.as_secs())]
+    pub max_compile_secs: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -142,6 +155,8 @@ pub struct RunArgs {
     /// $WEIR_CACHE_DIR (default ~/.cache/weir).
     #[arg(long)]
     pub no_compile_cache: bool,
+    #[command(flatten)]
+    pub limits: LoadLimits,
 }
 
 fn main() -> ExitCode {
@@ -155,7 +170,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(*args),
-        Command::Check { file } => run::check(&file),
+        Command::Check { file, limits } => run::check(&file, limits),
         Command::New { lang, name, dir, sdk } => new::new(lang, &name, dir, sdk),
         Command::Wit => {
             print!("{}", weir_sandbox::WIT_TEXT);

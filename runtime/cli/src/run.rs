@@ -259,6 +259,11 @@ fn read_all(
     None
 }
 
+/// `--max-handler-mb` and `--max-compile-secs` as the sandbox takes them.
+fn load_limits(l: crate::LoadLimits) -> (u64, std::time::Duration) {
+    (l.max_handler_mb.saturating_mul(1 << 20), std::time::Duration::from_secs(l.max_compile_secs))
+}
+
 /// `weir run`.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cfg = engine_config(&args)?;
@@ -291,6 +296,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         cpu_budget: args.cpu_budget.unwrap_or(defaults.cpu_budget),
         max_log_bytes_per_sec: args.max_log_bytes.unwrap_or(defaults.max_log_bytes_per_sec),
         host_wait_limit: Duration::from_millis(args.host_wait_ms),
+        max_component_bytes: load_limits(args.limits).0,
+        max_compile_time: load_limits(args.limits).1,
         ..defaults
     })?;
     if !args.no_default_handlers {
@@ -441,8 +448,9 @@ fn stop_signals() -> anyhow::Result<(Arc<AtomicBool>, Arc<AtomicUsize>)> {
 }
 
 /// `weir check`.
-pub fn check(file: &Path) -> anyhow::Result<ExitCode> {
-    let report = Sandbox::check(file)?;
+pub fn check(file: &Path, limits: crate::LoadLimits) -> anyhow::Result<ExitCode> {
+    let (bytes, time) = load_limits(limits);
+    let report = Sandbox::check_with(file, bytes, time)?;
     println!("{report}");
     Ok(ExitCode::SUCCESS)
 }

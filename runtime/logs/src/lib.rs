@@ -146,16 +146,13 @@ pub struct LogWriter {
 
 impl LogWriter {
     /// Creates `<dir>/<path>.log` and writes the TSV header (TSV format only).
+    /// The stream name must pass [`validate_path`] and the columns
+    /// [`validate_columns`]; otherwise nothing is created and the reason is
+    /// returned (`InvalidInput`).
     pub fn create(dir: &Path, path: &str, columns: Vec<Column>, format: LogFormat) -> std::io::Result<LogWriter> {
-        let valid = !path.is_empty()
-            && path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-            && !path.starts_with('.');
-        if !valid {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("invalid log name {path:?} (letters, digits, '_', '-', '.' only)"),
-            ));
-        }
+        let invalid = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, msg);
+        validate_path(path).map_err(invalid)?;
+        validate_columns(&columns).map_err(invalid)?;
         let file = dir.join(format!("{path}.log"));
         let out = BufWriter::with_capacity(64 * 1024, File::create(&file)?);
         let mut w = LogWriter { path: path.to_string(), columns, format, out, file, line: String::new() };
@@ -240,6 +237,10 @@ impl LogWriter {
             }
         }
         line.push('\n');
+        if self.format == LogFormat::Tsv && line.starts_with('#') {
+            // A row must never read as a header line: Zeek escapes its first byte.
+            line.replace_range(..1, "\\x23");
+        }
         let r = self.out.write_all(line.as_bytes()).map_err(|e| format!("log {}: {e}", self.path));
         self.line = line;
         r
@@ -287,31 +288,139 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-/// Appends `s` escaped as Zeek's ASCII writer does: `\\`, tab and other control
-/// characters as `\xNN`; valid UTF-8 is kept. `sep` is an extra character to
-/// escape (the set separator `,` inside set elements).
-fn tsv_escape(out: &mut String, s: &str, sep: Option<char>) {
+/// Longest stream name, in bytes.
+pub const MAX_PATH_BYTES: usize = 200;
+
+/// Longest column name, in bytes.
+pub const MAX_COLUMN_NAME_BYTES: usize = 200;
+
+/// Checks a stream name (`conn`, `known_hosts`, `conn-summary`): 1 to
+/// [`MAX_PATH_BYTES`] ASCII letters, digits, `_`, `-` and `.`, starting with
+/// a letter, digit or `_`. So a name is always one plain file name inside the
+/// log folder: never empty, never a path (`a/b`, `../x`), never hidden, never
+/// mistaken for a command-line option (`-rf`, `--help`), never carrying
+/// control characters or a separator into the `#path` header line.
+pub fn validate_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("empty log name".into());
+    }
+    if path.len() > MAX_PATH_BYTES {
+        return Err(format!("log name too long ({} bytes, at most {MAX_PATH_BYTES})", path.len()));
+    }
+    let first_ok = path.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    let rest_ok = path.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !first_ok || !rest_ok {
+        return Err(format!(
+            "invalid log name {:?} (ASCII letters, digits, '_', '-', '.' only, starting with a letter, digit or '_')",
+            path
+        ));
+    }
+    Ok(())
+}
+
+/// Checks one column name as Zeek forms log field names: record field
+/// identifiers (`[A-Za-z_][A-Za-z0-9_]*`, Zeek's identifier rule) joined by
+/// `.` for nested records (`id.orig_h`), at most [`MAX_COLUMN_NAME_BYTES`].
+pub fn validate_column_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("empty column name".into());
+    }
+    if name.len() > MAX_COLUMN_NAME_BYTES {
+        return Err(format!("column name too long ({} bytes, at most {MAX_COLUMN_NAME_BYTES})", name.len()));
+    }
+    let component_ok = |p: &str| {
+        p.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if !name.split('.').all(component_ok) {
+        return Err(format!(
+            "invalid column name {:?} (identifiers of ASCII letters, digits and '_', not starting with a digit, joined by '.')",
+            name
+        ));
+    }
+    Ok(())
+}
+
+/// Checks every column name ([`validate_column_name`]) and that no name
+/// repeats (a TSV header or JSON object with two identical keys is ambiguous).
+pub fn validate_columns(columns: &[Column]) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::with_capacity(columns.len());
+    for c in columns {
+        validate_column_name(&c.name)?;
+        if !seen.insert(c.name.as_str()) {
+            return Err(format!("duplicate column name {:?}", c.name));
+        }
+    }
+    Ok(())
+}
+
+/// Whether Zeek's UTF-8 check (`check_ok_utf8`) lets a character through
+/// unescaped: not a C0/C1 control or DEL, not in the Private Use Area
+/// (U+E000-U+F8FF), not a specials character (U+FFF0-U+FFFF).
+fn zeek_utf8_ok(c: char) -> bool {
+    let u = c as u32;
+    !(u <= 0x1f || u == 0x7f || (0x80..=0x9f).contains(&u) || (0xe000..=0xf8ff).contains(&u) || (0xfff0..=0xffff).contains(&u))
+}
+
+/// Appends `s` escaped as Zeek's `escape_utf8` does: printable ASCII as is;
+/// `\b \f \n \r \t` as is unless `escape_printable_controls`; every other
+/// character kept if it passes [`zeek_utf8_ok`]. Once one character does not,
+/// the whole of `s` is written with every non-ASCII byte and control as
+/// `\xNN` (Zeek falls back to its fully escaped copy of the string).
+pub fn escape_utf8(out: &mut String, s: &str, escape_printable_controls: bool) {
+    let keep_raw = |c: char| (' '..='~').contains(&c) || (!escape_printable_controls && matches!(c, '\u{8}' | '\u{c}' | '\n' | '\r' | '\t'));
+    if s.chars().all(|c| keep_raw(c) || zeek_utf8_ok(c)) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
-        if c == '\\' || c.is_control() || Some(c) == sep {
+        if keep_raw(c) {
+            out.push(c);
+        } else {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
                 let _ = write!(out, "\\x{b:02x}");
             }
-        } else {
-            out.push(c);
         }
     }
 }
 
-fn tsv_string(out: &mut String, s: &str) {
+/// Appends the bytes of one string as Zeek's ASCII writer does (its `ODesc`
+/// with escaping and UTF-8 on): a backslash becomes `\\`, the separator (tab)
+/// and, inside a set or vector, the set separator `,` become `\xNN`, and each
+/// stretch between them goes through [`escape_utf8`] with every control escaped.
+fn tsv_escape(out: &mut String, s: &str, in_set: bool) {
+    let mut rest = s;
+    while let Some(i) = rest.find(|c: char| c == '\\' || c == '\t' || (in_set && c == ',')) {
+        escape_utf8(out, &rest[..i], true);
+        match rest.as_bytes()[i] {
+            b'\\' => out.push_str("\\\\"),
+            b => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+        rest = &rest[i + 1..];
+    }
+    escape_utf8(out, rest, true);
+}
+
+/// A string value (or one set element) in TSV: `(empty)` when empty; a value
+/// equal to the unset (`-`) or empty (`(empty)`) marker gets its first
+/// character hex-escaped so it cannot be read as the marker.
+fn tsv_string(out: &mut String, s: &str, in_set: bool) {
     if s.is_empty() {
-        out.push_str("(empty)");
-    } else if s == "-" {
-        out.push_str("\\x2d");
+        out.push_str(EMPTY_FIELD);
+    } else if s == UNSET_FIELD || s == EMPTY_FIELD {
+        let _ = write!(out, "\\x{:02x}", s.as_bytes()[0]);
+        tsv_escape(out, &s[1..], in_set);
     } else {
-        tsv_escape(out, s, None);
+        tsv_escape(out, s, in_set);
     }
 }
+
+/// Zeek's `Log::unset_field`.
+const UNSET_FIELD: &str = "-";
+/// Zeek's `Log::empty_field`.
+const EMPTY_FIELD: &str = "(empty)";
 
 fn tsv_value(out: &mut String, v: &LogValue) {
     match v {
@@ -326,7 +435,7 @@ fn tsv_value(out: &mut String, v: &LogValue) {
         LogValue::Double(x) | LogValue::Time(x) | LogValue::Interval(x) => {
             let _ = write!(out, "{x:.6}");
         }
-        LogValue::String(s) | LogValue::Enum(s) => tsv_string(out, s),
+        LogValue::String(s) | LogValue::Enum(s) => tsv_string(out, s, false),
         LogValue::Addr(a) => {
             let _ = write!(out, "{a}");
         }
@@ -341,18 +450,25 @@ fn tsv_value(out: &mut String, v: &LogValue) {
                 if i > 0 {
                     out.push(',');
                 }
-                if s.is_empty() {
-                    out.push_str("(empty)");
-                } else {
-                    tsv_escape(out, s, Some(','));
-                }
+                tsv_string(out, s, true);
             }
         }
     }
 }
 
+/// A JSON string; keys and values alike (names are validated, so escaping
+/// leaves them unchanged).
 fn json_string(out: &mut String, s: &str) {
     out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+}
+
+/// A string value in JSON as Zeek's JSON formatter writes it (its default
+/// `STRING_ESCAPE_POLICY_HEX`): [`escape_utf8`] with the printable controls
+/// kept, then JSON's own escaping of quotes, backslashes and controls.
+fn json_text(out: &mut String, s: &str) {
+    let mut escaped = String::with_capacity(s.len());
+    escape_utf8(&mut escaped, s, false);
+    json_string(out, &escaped);
 }
 
 fn json_number(out: &mut String, x: f64) {
@@ -381,7 +497,7 @@ fn json_value(out: &mut String, v: &LogValue) {
             let _ = write!(out, "{n}");
         }
         LogValue::Double(x) | LogValue::Time(x) | LogValue::Interval(x) => json_number(out, *x),
-        LogValue::String(s) | LogValue::Enum(s) => json_string(out, s),
+        LogValue::String(s) | LogValue::Enum(s) => json_text(out, s),
         LogValue::Addr(a) => json_string(out, &a.to_string()),
         LogValue::Port(p) => {
             let _ = write!(out, "{p}");
@@ -392,7 +508,7 @@ fn json_value(out: &mut String, v: &LogValue) {
                 if i > 0 {
                     out.push(',');
                 }
-                json_string(out, s);
+                json_text(out, s);
             }
             out.push(']');
         }
@@ -448,7 +564,7 @@ mod tests {
         assert!(lines[5].starts_with("#open\t2"), "{}", lines[5]);
         assert_eq!(lines[6], "#fields\tts\tid.orig_h\tid.orig_p\tservice\tduration\tmsg\tlocal_orig");
         assert_eq!(lines[7], "#types\ttime\taddr\tport\tset[string]\tinterval\tstring\tbool");
-        assert_eq!(lines[8], "1300475167.096535\t10.0.0.1\t80\t(empty)\t-\ta\\x09b\\x5cc\\x01\tT");
+        assert_eq!(lines[8], "1300475167.096535\t10.0.0.1\t80\t(empty)\t-\ta\\x09b\\\\c\\x01\tT");
         assert_eq!(lines.len(), 10);
         assert!(lines[9].starts_with("#close\t"));
         std::fs::remove_dir_all(&dir).unwrap();
@@ -467,7 +583,7 @@ mod tests {
         assert_eq!(v["id.orig_p"], 80);
         assert_eq!(v["ts"].as_f64().unwrap(), 1300475167.096535);
         assert!(v.get("duration").is_none());
-        assert_eq!(v["msg"], "a\tb\\c\u{1}");
+        assert_eq!(v["msg"], "a\tb\\c\\x01");
         assert_eq!(text.lines().count(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -477,6 +593,122 @@ mod tests {
         let dir = std::env::temp_dir();
         assert!(LogWriter::create(&dir, "../x", cols(), LogFormat::Tsv).is_err());
         assert!(LogWriter::create(&dir, "", cols(), LogFormat::Tsv).is_err());
+    }
+
+
+    fn tsv(v: LogValue) -> String {
+        let mut out = String::new();
+        tsv_value(&mut out, &v);
+        out
+    }
+
+    fn json(v: LogValue) -> serde_json::Value {
+        let mut out = String::new();
+        json_value(&mut out, &v);
+        serde_json::from_str(&out).unwrap()
+    }
+
+    fn s(x: &str) -> LogValue {
+        LogValue::String(x.into())
+    }
+
+    fn set(xs: &[&str]) -> LogValue {
+        LogValue::SetOfString(xs.iter().map(|x| x.to_string()).collect())
+    }
+
+    #[test]
+    fn tsv_escapes_as_zeek() {
+        // Separator, backslash, controls, newline.
+        assert_eq!(tsv(s("a\tb")), "a\\x09b");
+        assert_eq!(tsv(s("a\\b")), "a\\\\b");
+        assert_eq!(tsv(s("line\n#fields\tx")), "line\\x0a#fields\\x09x");
+        assert_eq!(tsv(s("cr\rbell\u{7}del\u{7f}")), "cr\\x0dbell\\x07del\\x7f");
+        assert_eq!(tsv(s("\u{1b}[2J")), "\\x1b[2J");
+        // Empty and the markers.
+        assert_eq!(tsv(s("")), "(empty)");
+        assert_eq!(tsv(s("-")), "\\x2d");
+        assert_eq!(tsv(s("(empty)")), "\\x28empty)");
+        assert_eq!(tsv(s("--")), "--");
+        assert_eq!(tsv(LogValue::Unset), "-");
+        // UTF-8 is kept; C1 controls, private-use and specials are not, and one
+        // of them makes every non-ASCII byte of its stretch escaped (as in Zeek).
+        assert_eq!(tsv(s("grüße")), "grüße");
+        assert_eq!(tsv(s("ü\u{85}")), "\\xc3\\xbc\\xc2\\x85");
+        assert_eq!(tsv(s("\u{e000}")), "\\xee\\x80\\x80");
+        assert_eq!(tsv(s("\u{fffd}x")), "\\xef\\xbf\\xbdx");
+        assert_eq!(tsv(s("ü\tü\u{1}")), "ü\\x09\\xc3\\xbc\\x01");
+        // Comma is the set separator only inside sets and vectors.
+        assert_eq!(tsv(s("a,b")), "a,b");
+        assert_eq!(tsv(set(&["a,b", "", "-", "(empty)", "c\\"])), "a\\x2cb,(empty),\\x2d,\\x28empty),c\\\\");
+        assert_eq!(tsv(set(&[])), "(empty)");
+        assert_eq!(tsv(LogValue::VectorOfString(vec!["x\ty".into()])), "x\\x09y");
+        assert_eq!(tsv(LogValue::Enum("E\n".into())), "E\\x0a");
+    }
+
+    #[test]
+    fn json_escapes_as_zeek() {
+        // Printable controls stay (JSON escapes them), others become \xNN text.
+        assert_eq!(json(s("a\tb\nc")), "a\tb\nc");
+        assert_eq!(json(s("\u{1b}[2J\u{7f}")), "\\x1b[2J\\x7f");
+        assert_eq!(json(s("q\"\\")), "q\"\\");
+        assert_eq!(json(s("grüße")), "grüße");
+        assert_eq!(json(s("ü\u{85}")), "\\xc3\\xbc\\xc2\\x85");
+        assert_eq!(json(set(&["a,b", "\u{0}"])), serde_json::json!(["a,b", "\\x00"]));
+        let mut out = String::new();
+        json_value(&mut out, &s("\u{1}\u{7}"));
+        assert!(!out.chars().any(|c| c.is_control()), "{out:?}");
+    }
+
+    #[test]
+    fn rows_never_start_with_the_header_prefix() {
+        let dir = std::env::temp_dir().join(format!("weir-logs-hash-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cols = vec![Column { name: "msg".into(), ty: LogType::String }, Column { name: "n".into(), ty: LogType::Count }];
+        let mut w = LogWriter::create(&dir, "forge", cols.clone(), LogFormat::Tsv).unwrap();
+        w.write(&[s("#fields\tts"), LogValue::Count(1)]).unwrap();
+        w.write(&[s("a#b"), LogValue::Count(2)]).unwrap();
+        w.close().unwrap();
+        let text = std::fs::read_to_string(dir.join("forge.log")).unwrap();
+        let rows: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(rows, ["\\x23fields\\x09ts\t1", "a#b\t2"]);
+        assert_eq!(text.lines().filter(|l| l.starts_with("#fields")).count(), 1);
+        let mut w = LogWriter::create(&dir, "forge", cols, LogFormat::Json).unwrap();
+        w.write(&[s("#x"), LogValue::Count(1)]).unwrap();
+        w.close().unwrap();
+        let text = std::fs::read_to_string(dir.join("forge.log")).unwrap();
+        assert_eq!(text, "{\"msg\":\"#x\",\"n\":1}\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn stream_names() {
+        for ok in ["conn", "known_hosts", "conn-summary", "dns.2", "_x", "1x"] {
+            assert!(validate_path(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-rf", "--help", "../x", "a/b", "/etc/passwd", ".hidden", "a\nb", "a\tb", "a b", "ü", "a\\b", "a\u{0}"] {
+            assert!(validate_path(bad).is_err(), "{bad:?}");
+            assert!(LogWriter::create(&std::env::temp_dir(), bad, cols(), LogFormat::Tsv).is_err(), "{bad:?}");
+        }
+        assert!(validate_path(&"a".repeat(MAX_PATH_BYTES)).is_ok());
+        assert!(validate_path(&"a".repeat(MAX_PATH_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn column_names() {
+        for ok in ["ts", "id.orig_h", "_x", "a.b.c", "X9"] {
+            assert!(validate_column_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a\nb", "a\tb", "#fields", "a b", "9a", "a..b", ".a", "a.", "a-b", "ü", "a::b", "a\"b"] {
+            assert!(validate_column_name(bad).is_err(), "{bad:?}");
+        }
+        let dir = std::env::temp_dir().join(format!("weir-logs-cols-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let col = |n: &str| Column { name: n.into(), ty: LogType::String };
+        let e = LogWriter::create(&dir, "dup", vec![col("a"), col("b"), col("a")], LogFormat::Json).err().unwrap();
+        assert!(e.to_string().contains("duplicate column name \"a\""), "{e}");
+        assert!(LogWriter::create(&dir, "nl", vec![col("a\n#fields")], LogFormat::Tsv).is_err());
+        assert!(!dir.join("dup.log").exists() && !dir.join("nl.log").exists(), "a refused stream creates no file");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod convert;
 mod host;
 pub mod stderr;
 pub mod wasi_shims;
+mod typecheck;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -169,7 +170,23 @@ pub struct SandboxConfig {
     /// records past it are dropped and counted in one reporter warning per second.
     /// 0 turns the cap off.
     pub max_log_bytes_per_sec: u64,
+    /// Largest handler component file accepted, in bytes.
+    pub max_component_bytes: u64,
+    /// Longest a handler may take to compile (wall clock); a handler that takes
+    /// longer is refused.
+    pub max_compile_time: Duration,
 }
+
+/// Default [`SandboxConfig::max_component_bytes`]: 64 MiB, above the largest
+/// real handlers: a Python handler bundles the CPython interpreter (the
+/// Python scan detector is 18.4 MB), the StarlingMonkey JavaScript engine
+/// makes 12.5 MB.
+pub const DEFAULT_MAX_COMPONENT_BYTES: u64 = 64 << 20;
+
+/// Default [`SandboxConfig::max_compile_time`]: 120 s. The Python scan detector
+/// (`examples/scan/python`, 18.4 MB) compiles in 19 s on the 2-core development
+/// machine under load; this leaves room for a busier machine.
+pub const DEFAULT_MAX_COMPILE_TIME: Duration = Duration::from_secs(120);
 
 impl Default for SandboxConfig {
     fn default() -> Self {
@@ -193,6 +210,8 @@ impl Default for SandboxConfig {
             host_wait_limit: wasi_shims::DEFAULT_HOST_WAIT_LIMIT,
             cpu_budget: DEFAULT_CPU_BUDGET,
             max_log_bytes_per_sec: DEFAULT_MAX_LOG_BYTES_PER_SEC,
+            max_component_bytes: DEFAULT_MAX_COMPONENT_BYTES,
+            max_compile_time: DEFAULT_MAX_COMPILE_TIME,
         }
     }
 }
@@ -432,6 +451,8 @@ pub struct Sandbox {
     signals: Option<Arc<AtomicUsize>>,
     /// Handler calls skipped after a second stop signal.
     signal_skips: u64,
+    /// The compile cache, when [`SandboxConfig::compile_cache`] is set and usable.
+    cache: Option<Arc<compile_cache::CompileCache>>,
 }
 
 /// The thread that advances wasmtime's epoch: the wall-clock backstop of every call.
@@ -492,9 +513,76 @@ fn engine(cfg: &SandboxConfig) -> anyhow::Result<Engine> {
     Engine::new(&c).map_err(|e| anyhow!("cannot set up wasmtime: {e}"))
 }
 
-/// Checks the file's header: a component (not a core module).
-fn read_component_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+/// weir's engine settings that change compiled code (part of a compile cache
+/// entry's name, beside wasmtime's own compatibility hash).
+fn engine_settings(cfg: &SandboxConfig) -> String {
+    format!(
+        "fuel={} epoch=on memory_bytes={} max_instances={}",
+        cfg.fuel > 0,
+        cfg.memory_bytes.max(1 << 16),
+        cfg.max_instances.max(4)
+    )
+}
+
+/// The compile cache of `cfg`, or `None` (with one warning) when its folder
+/// or key cannot be trusted.
+fn open_compile_cache(cfg: &SandboxConfig) -> Option<Arc<compile_cache::CompileCache>> {
+    let dir = cfg.compile_cache.as_deref()?;
+    let opened = match compile_cache::default_key_file() {
+        Some(key) => compile_cache::CompileCache::open(dir, &key),
+        None => Err("no place for its key ($WEIR_CACHE_KEY, $XDG_CONFIG_HOME and $HOME are unset)".into()),
+    };
+    match opened {
+        Ok(c) => Some(Arc::new(c)),
+        Err(e) => {
+            tracing::warn!("compile cache {} not used: {e}; compiling every handler at load", dir.display());
+            None
+        }
+    }
+}
+
+/// A granted folder as the handler will see it: an existing folder, not itself
+/// a symbolic link (a link planted there, e.g. by a handler granted its parent
+/// on an earlier run, would lead the grant elsewhere), resolved once to its
+/// canonical path so every later instance opens the same folder. Links inside
+/// the folder are resolved by WASI (cap-std), which refuses any that lead out.
+fn resolve_grant(dir: &Path) -> anyhow::Result<PathBuf> {
+    let meta = std::fs::symlink_metadata(dir).map_err(|_| anyhow!("granted folder {} does not exist", dir.display()))?;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(dir).map(|t| t.display().to_string()).unwrap_or_default();
+        bail!("granted folder {} is a symbolic link (to {target}); grant the folder itself", dir.display());
+    }
+    if !meta.is_dir() {
+        bail!("granted folder {} is not a folder", dir.display());
+    }
+    dir.canonicalize().map_err(|e| anyhow!("granted folder {}: {e}", dir.display()))
+}
+
+/// Reads a handler file of at most `max_bytes` and checks its header: a
+/// component (not a core module).
+fn read_component_bytes(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let too_big = |n: u64| {
+        anyhow!(
+            "{}: refused: {:.1} MiB, larger than the handler size limit of {} MiB (raise it with --max-handler-mb)",
+            path.display(),
+            n as f64 / (1u64 << 20) as f64,
+            max_bytes >> 20
+        )
+    };
+    let mut file = std::fs::File::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let meta = file.metadata().with_context(|| format!("{}: cannot read", path.display()))?;
+    if !meta.is_file() {
+        bail!("{}: not a regular file", path.display());
+    }
+    if meta.len() > max_bytes {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    (&mut file).take(max_bytes + 1).read_to_end(&mut bytes).with_context(|| format!("{}: cannot read", path.display()))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_big(bytes.len() as u64));
+    }
     if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
         bail!("{}: not a WebAssembly file", path.display());
     }
@@ -626,7 +714,8 @@ impl Sandbox {
         let shared = Arc::new(Mutex::new(Shared::new(&cfg, logs.clone())));
         let ticker = Arc::new(Ticker::start(&engine, cfg.epoch_tick)?);
         let clock = Arc::new(AtomicU64::new(0f64.to_bits()));
-        Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, logs, clock, _ticker: ticker, signals: None, signal_skips: 0 })
+        let cache = open_compile_cache(&cfg);
+        Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, logs, clock, _ticker: ticker, signals: None, signal_skips: 0, cache })
     }
 
     /// A sandbox for another worker thread: the same handlers (compiled once,
@@ -665,6 +754,7 @@ impl Sandbox {
             _ticker: self._ticker.clone(),
             signals: self.signals.clone(),
             signal_skips: 0,
+            cache: self.cache.clone(),
         }
     }
 
@@ -673,8 +763,7 @@ impl Sandbox {
     pub fn load_standard_handlers(&mut self) -> anyhow::Result<()> {
         for std in standard::HANDLERS {
             let name = std.name;
-            let component = compile_cache::component(&self.engine, std.bytes, self.cfg.compile_cache.as_deref())
-                .map_err(|e| anyhow!("standard handler {name}: {e}"))?;
+            let component = self.compile(std.bytes).map_err(|e| anyhow!("standard handler {name}: {e:#}"))?;
             self.add(name.to_string(), format!("<standard>/{name}.wasm"), &component, HandlerOptions::default())?;
             let i = self.handlers.len() - 1;
             self.handlers[i].standard = true;
@@ -707,18 +796,17 @@ impl Sandbox {
 
     /// [`Sandbox::load_file`] with a fuel override and grants for this handler.
     pub fn load_file_with(&mut self, path: &Path, options: HandlerOptions) -> anyhow::Result<()> {
+        let mut options = options;
         if let Some(dir) = &options.grant_dir {
-            if !dir.is_dir() {
-                bail!("{}: granted folder {} does not exist", path.display(), dir.display());
-            }
+            options.grant_dir = Some(resolve_grant(dir).map_err(|e| anyhow!("{}: {e}", path.display()))?);
         }
-        let bytes = read_component_bytes(path)?;
-        let component = compile_cache::component(&self.engine, &bytes, self.cfg.compile_cache.as_deref()).map_err(|e| {
+        let bytes = read_component_bytes(path, self.cfg.max_component_bytes)?;
+        let component = self.compile(&bytes).map_err(|e| {
             let text = format!("{e:#}");
             if text.contains("in the pooling allocator") {
                 anyhow!("{}: more than a handler's share of the instance pool: {}", path.display(), text.lines().next().unwrap_or(""))
             } else {
-                anyhow!("{}: not a valid component: {e}", path.display())
+                anyhow!("{}: {e}", path.display())
             }
         })?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
@@ -731,6 +819,35 @@ impl Sandbox {
             bail!("{}: another handler is named {name} ({}); handler names (file names) must be unique", path.display(), other.path);
         }
         self.add(name, full, &component, options).map_err(|e| anyhow!("{}: {e}", path.display()))
+    }
+
+    /// Compiles a component (through the compile cache when there is one) on
+    /// a thread of its own, waiting at most [`SandboxConfig::max_compile_time`].
+    /// wasmtime cannot stop a compilation: past the limit the handler is
+    /// refused and the compilation is left to finish unseen (`weir` exits).
+    fn compile(&self, bytes: &[u8]) -> anyhow::Result<Component> {
+        let (engine, cache, settings) = (self.engine.clone(), self.cache.clone(), engine_settings(&self.cfg));
+        let bytes = bytes.to_vec();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("weir-compile".into())
+            .spawn(move || {
+                let compiled = match &cache {
+                    Some(cache) => cache.component(&engine, &bytes, &settings),
+                    None => Component::new(&engine, &bytes),
+                };
+                let _ = tx.send(compiled);
+            })
+            .context("starting the compiler thread")?;
+        let limit = self.cfg.max_compile_time;
+        match rx.recv_timeout(limit) {
+            Ok(compiled) => compiled.map_err(|e| anyhow!("not a valid component: {e}")),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => bail!(
+                "refused: compiling it takes longer than the limit of {} s (raise it with --max-compile-secs)",
+                limit.as_secs_f64()
+            ),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => bail!("the compiler thread failed"),
+        }
     }
 
     fn add(&mut self, name: String, path: String, component: &Component, options: HandlerOptions) -> anyhow::Result<()> {
@@ -756,6 +873,7 @@ impl Sandbox {
         if !exports.iter().any(|n| event_name_of_interface(n).is_some()) {
             bail!("exports no {WIT_PACKAGE} event interface");
         }
+        typecheck::check_exports(&self.engine, component)?;
         let exports = ExportIndices::find(&pre, &exports)?;
         let kinds = exports.kinds();
         tracing::debug!(handler = %name, events = ?kinds, "handler loaded");
@@ -1096,11 +1214,20 @@ impl Sandbox {
 
     /// Validates a component for `weir check`: the events it takes and what it imports.
     pub fn check(path: &Path) -> anyhow::Result<CheckReport> {
-        let cfg = SandboxConfig { max_instances: 4, ..SandboxConfig::default() };
+        Sandbox::check_with(path, DEFAULT_MAX_COMPONENT_BYTES, DEFAULT_MAX_COMPILE_TIME)
+    }
+
+    /// [`Sandbox::check`] with other size and compile-time limits.
+    pub fn check_with(path: &Path, max_bytes: u64, max_compile_time: Duration) -> anyhow::Result<CheckReport> {
+        let cfg = SandboxConfig {
+            max_instances: 4,
+            max_component_bytes: max_bytes,
+            max_compile_time,
+            ..SandboxConfig::default()
+        };
         let sandbox = Sandbox::new(cfg)?;
-        let bytes = read_component_bytes(path)?;
-        let component =
-            Component::new(&sandbox.engine, &bytes).map_err(|e| anyhow!("{}: not a valid component: {e}", path.display()))?;
+        let bytes = read_component_bytes(path, max_bytes)?;
+        let component = sandbox.compile(&bytes).map_err(|e| anyhow!("{}: {e}", path.display()))?;
         let (imports, exports) = component_names(&sandbox.engine, &component);
         let display = path.display().to_string();
         check_version(&imports).map_err(|e| anyhow!("{display}: {e}"))?;
@@ -1109,6 +1236,7 @@ impl Sandbox {
             let text = format!("{e:#}");
             anyhow!("{display}: imports something this host does not provide ({})", text.lines().next().unwrap_or(""))
         })?;
+        typecheck::check_exports(&sandbox.engine, &component).map_err(|e| anyhow!("{display}: {e}"))?;
         ExportIndices::find(&pre, &exports).map_err(|e| anyhow!("{display}: {e}"))?;
         let events: Vec<String> = exports.iter().filter_map(|n| event_name_of_interface(n)).map(String::from).collect();
         if events.is_empty() {
