@@ -174,17 +174,22 @@ impl CompileCache {
                 // engine with these settings; wasmtime checks its header again.
                 Ok(code) => match unsafe { Component::deserialize(engine, &code) } {
                     Ok(c) => return Ok(c),
-                    Err(e) => tracing::warn!(path = %path.display(), "compile cache entry unusable, compiling again: {e}"),
+                    // Only entries that loaded are stored, so this one was stored
+                    // under limits (pool sizes) that have changed since: compile again.
+                    Err(e) => tracing::debug!(path = %path.display(), "compile cache entry unusable, compiling again: {e}"),
                 },
                 Err(e) => tracing::warn!(path = %path.display(), "compile cache entry refused, compiling again: {e}"),
             }
         }
         let compiled = engine.precompile_component(bytes)?;
+        // SAFETY: `compiled` comes from `precompile_component` of this engine.
+        let component = unsafe { Component::deserialize(engine, &compiled) }?;
+        // Stored only once it loaded: a component this engine refuses (over the
+        // pool's limits) is refused again at every run, without a cache entry.
         if let Err(e) = self.store(&path, &id, &compiled) {
             tracing::debug!(dir = %self.dir.display(), "cannot store compiled handler: {e}");
         }
-        // SAFETY: `compiled` comes from `precompile_component` of this engine.
-        unsafe { Component::deserialize(engine, &compiled) }
+        Ok(component)
     }
 
     /// Writes an entry (tag, then code) through a fresh temporary file.
