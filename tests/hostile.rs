@@ -1,13 +1,13 @@
 //! The sandbox promise, end to end: each hostile handler of `examples/hostile/`
 //! runs beside the standard handlers on the demo trace and on a real oracle trace.
-//! weir must exit 0, conn.log must be byte-identical (save `#open`/`#close`) to
+//! weir must exit 0, conn.log, weird.log and tunnel.log must be byte-identical (save `#open`/`#close`) to
 //! the run without the hostile handler, reporter.log must carry the expected lines
 //! with their counts, the reporter-recursion cases must surface on stderr only,
 //! and nothing may leak out of the sandbox.
 
 mod common;
 
-use common::{demo_trace, finish, repo_root, scratch_dir, weir_bin, Outcome};
+use common::{demo_trace, finish, hostile_traces, scratch_dir, weir_bin, Outcome};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -19,18 +19,6 @@ const FLOOD_LOG_RECORDS: u64 = 2_000;
 const FLOOD_REPORTER_MESSAGES: u64 = 1_000;
 /// Caps passed on the command line for the flood cases.
 const RATE_FLAGS: &[&str] = &["--max-log-records", "500", "--max-reporter-messages", "100"];
-
-/// The traces: the repository's demo trace, and an oracle trace when `../shared` is there.
-fn traces() -> Vec<PathBuf> {
-    let mut v = vec![demo_trace()];
-    let oracle = repo_root().join("../shared/oracle/dev/core.tunnels.gre-in-gre/gre-within-gre.pcap");
-    if oracle.exists() {
-        v.push(oracle);
-    } else {
-        eprintln!("hostile: oracle trace skipped: {} not found", oracle.display());
-    }
-    v
-}
 
 /// One run of weir inside its own folder `dir` (the working directory), logs in `dir/logs`.
 struct Run {
@@ -117,13 +105,16 @@ fn files(dir: &Path) -> Vec<String> {
 fn each_trace(hostile: &str, extra: &[&str], extra_logs: &[&str], check: impl Fn(&Run, &Run, u64)) {
     let escape = Path::new("/tmp/weir-escape.txt");
     let escape_before = escape.exists();
-    for (i, trace) in traces().iter().enumerate() {
+    for (i, trace) in hostile_traces("hostile").iter().enumerate() {
         let stem = hostile.trim_end_matches(".wasm");
         let base = run(&format!("{stem}-{i}-base"), trace, None, extra);
         let bad = run(&format!("{stem}-{i}"), trace, Some(hostile), extra);
         let conn = base.log_body("conn");
         assert!(!conn.is_empty(), "{}: baseline wrote no conn.log", trace.display());
-        assert_eq!(bad.log_body("conn"), conn, "{hostile} on {}: conn.log differs", trace.display());
+        // Every standard log is the same with and without the hostile handler.
+        for log in ["conn", "weird", "tunnel"] {
+            assert_eq!(bad.log_body(log), base.log_body(log), "{hostile} on {}: {log}.log differs", trace.display());
+        }
         // Nothing but the logs and the handler in the working folder; no log beyond
         // the baseline's, reporter.log and the hostile handler's own.
         assert_eq!(files(&bad.dir), ["handlers", "logs"], "{hostile}: stray files in the working folder");
@@ -164,7 +155,7 @@ fn loop_forever_is_stopped_by_fuel() {
 fn loop_forever_with_two_workers_is_stopped_in_each() {
     // Each worker has its own instance, trapped and then disabled on its own.
     let flags = ["--workers", "2"];
-    for (i, trace) in traces().iter().enumerate() {
+    for (i, trace) in hostile_traces("hostile").iter().enumerate() {
         let base = run(&format!("w2-{i}-base"), trace, None, &flags);
         let bad = run(&format!("w2-{i}"), trace, Some("loop_forever.wasm"), &flags);
         let rows = |r: &Run| {

@@ -11,23 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// The values forge_logs.wasm writes into `forge.log`, in order (as in
-/// `examples/hostile/forge-logs`).
-const FORGED: &[&str] = &[
-    "#fields\tts\tuid",
-    "line\n#close\t2038-01-19-03-14-07",
-    "-",
-    "(empty)",
-    "",
-    "\u{1b}[31mred\u{1b}[0m\r",
-    "a\\x09b",
-    "back\\slash",
-    "comma,separated",
-    "nul\u{0}del\u{7f}",
-    "c1\u{85}ü",
-    "grüße",
-    "{\"ts\":1}",
-];
+include!("../examples/hostile/forge-logs/src/forged.rs");
 
 /// Writes hostile handler `name` into `dir`; returns its path.
 fn handler(dir: &Path, name: &str) -> PathBuf {

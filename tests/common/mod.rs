@@ -441,3 +441,17 @@ pub fn rows_without_uids(dir: &Path, name: &str) -> Vec<String> {
     v.sort();
     v
 }
+
+/// The traces the hostile-handler tests run on: the repository's demo trace,
+/// and a tunnelled oracle trace when `../shared` is there (`who` names the
+/// test in the line saying it was skipped).
+pub fn hostile_traces(who: &str) -> Vec<PathBuf> {
+    let mut v = vec![demo_trace()];
+    let oracle = repo_root().join("../shared/oracle/dev/core.tunnels.gre-in-gre/gre-within-gre.pcap");
+    if oracle.exists() {
+        v.push(oracle);
+    } else {
+        eprintln!("{who}: oracle trace skipped: {} not found", oracle.display());
+    }
+    v
+}

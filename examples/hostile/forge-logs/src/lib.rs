@@ -9,22 +9,7 @@
 
 use weir_guest::log::{self, Column, LogType, LogValue};
 
-/// The forged values written, one row each (`msg` = value, `tags` = [value, "x,y", ""]).
-pub const FORGED: &[&str] = &[
-    "#fields\tts\tuid",
-    "line\n#close\t2038-01-19-03-14-07",
-    "-",
-    "(empty)",
-    "",
-    "\u{1b}[31mred\u{1b}[0m\r",
-    "a\\x09b",
-    "back\\slash",
-    "comma,separated",
-    "nul\u{0}del\u{7f}",
-    "c1\u{85}ü",
-    "grüße",
-    "{\"ts\":1}",
-];
+include!("forged.rs");
 
 fn col(name: &str) -> Column {
     Column { name: name.to_string(), type_: LogType::String }
