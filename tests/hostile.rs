@@ -7,9 +7,9 @@
 
 mod common;
 
-use common::{demo_trace, finish, hostile_traces, scratch_dir, weir_bin, Outcome};
+use common::{demo_trace, finish, hostile_traces, scratch_dir, weir_command, Outcome};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// Traps within the window before a handler is disabled (SandboxConfig default).
@@ -77,16 +77,7 @@ fn run(case: &str, trace: &Path, hostile: Option<&str>, extra: &[&str]) -> Run {
         args.extend(["--handler".to_string(), path.display().to_string()]);
     }
     args.extend(extra.iter().map(|s| s.to_string()));
-    let child = Command::new(weir_bin())
-        .args(&args)
-        .current_dir(&dir)
-        .env_remove("WEIR_LOG")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start weir");
+    let child = weir_command().args(&args).current_dir(&dir).spawn().expect("start weir");
     let out = finish(child, Duration::from_secs(120));
     assert!(out.success(), "weir {args:?} failed ({:?}); stderr:\n{}", out.status, out.stderr);
     Run { dir, out }
@@ -454,15 +445,7 @@ fn spawn_with(dir: &Path, trace: &Path, hostile: &[&str], extra: &[&str]) -> std
         args.extend(["--handler".to_string(), path.display().to_string()]);
     }
     args.extend(extra.iter().map(|s| s.to_string()));
-    Command::new(weir_bin())
-        .args(&args)
-        .current_dir(dir)
-        .env_remove("WEIR_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start weir")
+    weir_command().args(&args).current_dir(dir).spawn().expect("start weir")
 }
 
 /// Sends `signals` (the first after 2 s, the next 0.3 s apart) to a run that would

@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::{assert_one_clear_line, demo_trace, finish, read_zeek_tsv, run_trace, run_trace_unchecked, run_weir, scratch_dir, weir_bin, Outcome};
+use common::{assert_one_clear_line, demo_trace, finish, read_zeek_tsv, run_trace, run_trace_unchecked, run_weir, scratch_dir, weir_command, Outcome};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 include!("../examples/hostile/forge-logs/src/forged.rs");
@@ -250,19 +249,14 @@ fn a_handler_slower_to_compile_than_the_limit_is_refused() {
 /// Runs the demo trace with the standard handlers (and `extra`), the compile
 /// cache in `cache` and its key in `key`.
 fn run_cached(cache: &Path, key: &Path, logs: &Path, extra: &[&str]) -> Outcome {
-    let child = Command::new(weir_bin())
+    let child = weir_command()
         .args(["run", "--seed", "1", "--logdir"])
         .arg(logs)
         .arg("-r")
         .arg(demo_trace())
         .args(extra)
-        .env_remove("RUST_LOG")
-        .env_remove("WEIR_LOG")
         .env("WEIR_CACHE_DIR", cache)
         .env("WEIR_CACHE_KEY", key)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("start weir");
     finish(child, Duration::from_secs(120))

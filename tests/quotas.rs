@@ -5,9 +5,8 @@
 
 mod common;
 
-use common::{assert_one_clear_line, demo_trace, finish, hostile_traces, scratch_dir, weir_bin, Outcome};
+use common::{assert_one_clear_line, demo_trace, finish, hostile_traces, scratch_dir, weir_command, Outcome};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Log streams one handler may open (SandboxConfig default).
@@ -28,15 +27,10 @@ fn run_demo(dir: &Path, args: &[&str]) -> Outcome {
 
 /// `weir run -r TRACE --logdir logs --seed 1 ARGS` inside `dir`.
 fn run_on(dir: &Path, trace: &Path, args: &[&str]) -> Outcome {
-    let child = Command::new(weir_bin())
+    let child = weir_command()
         .args(["run", "-r", trace.to_str().unwrap(), "--logdir", "logs", "--seed", "1"])
         .args(args)
         .current_dir(dir)
-        .env_remove("WEIR_LOG")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .spawn()
         .expect("start weir");
     finish(child, Duration::from_secs(120))

@@ -67,25 +67,10 @@ fn ipv4_frame(src: [u8; 4], dst: [u8; 4], proto: u8, payload: &[u8], bad_checksu
     frame
 }
 
-/// One SYN from 10.x.y.z:1024 to 192.0.2.1:80 per connection (TCP checksum left
-/// at 0: the runs ignore checksums).
-fn syn_scan(dir: &Path) -> PathBuf {
-    let path = dir.join("syn-scan.pcap");
-    write_pcap(
-        &path,
-        (0..N).map(|i| {
-            let mut tcp = vec![4, 0, 0, 80];
-            tcp.extend(i.to_be_bytes());
-            tcp.extend([0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
-            ipv4_frame(source(i), [192, 0, 2, 1], 6, &tcp, false)
-        }),
-    );
-    path
-}
-
-/// The first `n` connections of [`syn_scan`].
-fn small_scan(dir: &Path, n: u32) -> PathBuf {
-    let path = dir.join("small-scan.pcap");
+/// One SYN from 10.x.y.z:1024 to 192.0.2.1:80 for each of `n` connections
+/// (TCP checksum left at 0: the runs ignore checksums).
+fn syn_scan(dir: &Path, n: u32) -> PathBuf {
+    let path = dir.join(format!("syn-scan-{n}.pcap"));
     write_pcap(
         &path,
         (0..n).map(|i| {
@@ -123,7 +108,7 @@ fn standard_trouble(logs: &Path) -> Vec<String> {
 #[test]
 fn a_syn_scan_keeps_every_conn_row() {
     let dir = scratch_dir("traffic-syn-scan");
-    let trace = syn_scan(&dir);
+    let trace = syn_scan(&dir, N);
     let logs = dir.join("logs");
     run_trace(&trace, &logs, &["-C"]);
     let conn = read_stream(&logs, "conn").expect("conn.log");
@@ -174,7 +159,7 @@ fn the_record_rate_cap_never_drops_standard_rows() {
     // 5,000 rows within one second of network time, under a cap of 100 records
     // per second: the cap is for the other handlers.
     let dir = scratch_dir("traffic-rate-cap");
-    let trace = small_scan(&dir, 5_000);
+    let trace = syn_scan(&dir, 5_000);
     let logs = dir.join("logs");
     run_trace(&trace, &logs, &["-C", "--max-log-records", "100"]);
     let conn = read_stream(&logs, "conn").expect("conn.log");

@@ -70,20 +70,26 @@ impl Outcome {
     }
 }
 
-/// Starts `weir ARGS` with stdin closed and stdout/stderr piped.
+/// `weir` with stdin closed, stdout/stderr piped, no log-level variables
+/// (`RUST_LOG`, `WEIR_LOG`) from the test's environment and no colours.
+pub fn weir_command() -> Command {
+    let mut cmd = Command::new(weir_bin());
+    cmd.env_remove("RUST_LOG")
+        .env_remove("WEIR_LOG")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Starts `weir ARGS` (see [`weir_command`]).
 pub fn spawn_weir<I, S>(args: I) -> Child
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    Command::new(weir_bin())
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start weir")
+    weir_command().args(args).spawn().expect("start weir")
 }
 
 /// Waits for a spawned child (killing it after `timeout`) and collects its output.
