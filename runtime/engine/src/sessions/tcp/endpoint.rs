@@ -30,6 +30,7 @@ pub enum EndpointState {
 }
 
 impl EndpointState {
+    /// Whether the side is still in the handshake (the inactivity timeout is not yet armed).
     pub(super) fn is_handshake(self) -> bool {
         matches!(self, EndpointState::Inactive | EndpointState::SynSent | EndpointState::SynAckSent)
     }
@@ -88,17 +89,20 @@ pub(super) struct EndpointExtra {
     pub(super) kept: Option<Kept>,
 }
 
+/// Signed distance from `b` to `a` in 32-bit sequence space.
 pub(super) fn seq_delta(a: u32, b: u32) -> i32 {
     a.wrapping_sub(b) as i32
 }
 
 impl TcpEndpoint {
+    /// Starts the side's sequence space at `start` with `last` as the last number seen.
     pub(super) fn init_seqs(&mut self, start: u32, last: u32) {
         self.start_seq = start;
         self.ack_seq = start;
         self.last_seq = last;
     }
 
+    /// Takes a new acknowledgment number, counting a wrap.
     pub(super) fn update_ack_seq(&mut self, seq: u32) {
         if seq < self.ack_seq {
             self.ack_wraps += 1;
@@ -106,6 +110,7 @@ impl TcpEndpoint {
         self.ack_seq = seq;
     }
 
+    /// Takes a new last sequence number, counting a wrap.
     pub(super) fn update_last_seq(&mut self, seq: u32) {
         if seq < self.last_seq {
             self.seq_wraps += 1;
@@ -113,6 +118,7 @@ impl TcpEndpoint {
         self.last_seq = seq;
     }
 
+    /// Whether the peer acknowledged nothing beyond the SYN (`NoDataAcked`).
     pub(super) fn no_data_acked(&self) -> bool {
         let ack = ((self.ack_wraps as u64) << 32) | self.ack_seq as u64;
         let start = self.start_seq as u64;
@@ -164,6 +170,7 @@ impl TcpEndpoint {
         size
     }
 
+    /// Whether the side has sent something and not closed (`IsActive`).
     pub(super) fn is_active(&self) -> bool {
         self.state != EndpointState::Inactive && !self.did_close
     }

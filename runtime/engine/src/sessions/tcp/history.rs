@@ -5,6 +5,8 @@ use super::super::conn::{hist, Conn};
 use super::endpoint::EndpointState;
 use super::{tcp, Flags};
 
+/// Adds the letter of a segment's flags or payload (`UpdateHistory`): one
+/// per kind and direction, SYN, FIN and RST again at a new sequence number.
 pub(super) fn update_history(c: &mut Conn, is_orig: bool, flags: Flags, rel_seq: u64, len: u32) {
     let bits = flags.syn() as u8 + flags.fin() as u8 + flags.rst() as u8;
     if bits > 1 {
@@ -43,6 +45,7 @@ pub(super) fn update_history(c: &mut Conn, is_orig: bool, flags: Flags, rel_seq:
     }
 }
 
+/// History `W` for a zero window (logarithmic), except on a RST or a closed peer.
 pub(super) fn update_window(c: &mut Conn, is_orig: bool, window: u16, flags: Flags) {
     let (ep, peer) = tcp(c).ep(is_orig);
     let zero = window == 0

@@ -1,9 +1,9 @@
 //! TCP sessions, following Zeek's `TCPSessionAdapter` and `TCP_Endpoint`
 //! (CONNECTIONS.md §3–6): [`process`] takes one segment through the
-//! endpoints ([`endpoint`]), history letters ([`history`]), the state
-//! machine ([`state`]), reassembly ranges ([`reassembly`]), retransmission
-//! checks ([`rexmit`]), the TCPStats counters ([`stats`]) and option checks
-//! ([`options`]).
+//! endpoints (`endpoint`), history letters (`history`), the state machine
+//! (`state`), reassembly ranges (`reassembly`), retransmission checks
+//! (`rexmit`), the TCPStats counters (`stats`) and option checks
+//! (`options`).
 
 mod endpoint;
 mod history;
@@ -104,6 +104,7 @@ pub struct Effects {
     pub data: Option<(bool, u64, u32)>,
 }
 
+/// The TCP state of a TCP connection.
 fn tcp(c: &mut Conn) -> &mut TcpState {
     match &mut c.state {
         ProtoState::Tcp(t) => t,
@@ -480,5 +481,37 @@ mod tests {
         f.send(false, 1.1, F | A, 501, 102, b"");
         assert_eq!(is_reuse(&f.c, &seg(S, 900, 0, b"", &[]), 2.0, &cfg), Some(Some("premature_connection_reuse")));
         assert_eq!(is_reuse(&f.c, &seg(S, 900, 0, b"", &[]), 10.0, &cfg), Some(None), "past the linger time");
+    }
+
+    /// Every weird name the TCP code raises is named by a unit test of these files.
+    #[test]
+    fn every_tcp_weird_has_a_test() {
+        let files = [
+            include_str!("mod.rs"),
+            include_str!("endpoint.rs"),
+            include_str!("history.rs"),
+            include_str!("options.rs"),
+            include_str!("reassembly.rs"),
+            include_str!("rexmit.rs"),
+            include_str!("state.rs"),
+            include_str!("stats.rs"),
+        ];
+        let marker = ["#[cfg(test)]", "\nmod tests"].concat();
+        let quoted = |text: &str, before: &str| -> Vec<String> {
+            text.split(before).skip(1).filter_map(|rest| rest.split_once('"').map(|(name, _)| name.to_string())).collect()
+        };
+        let (mut raised, mut tested) = (Vec::new(), Vec::new());
+        for f in files {
+            let (code, tests) = f.split_once(marker.as_str()).unwrap_or((f, ""));
+            for before in ["weirds.push(\"", "Some(Some(\""] {
+                raised.extend(quoted(code, before));
+            }
+            tested.push(tests);
+        }
+        raised.sort();
+        raised.dedup();
+        assert!(raised.len() >= 28, "{raised:?}");
+        let untested: Vec<_> = raised.iter().filter(|w| !tested.iter().any(|t| t.contains(&format!("\"{w}\"")))).collect();
+        assert!(untested.is_empty(), "weirds without a test: {untested:?}");
     }
 }

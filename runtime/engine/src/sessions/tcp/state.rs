@@ -7,6 +7,8 @@ use super::endpoint::{seq_delta, EndpointState, TcpEndpoint};
 use super::{tcp, Effects, Flags, TcpState};
 use crate::config::Config;
 
+/// Sets up the side's sequence numbers on its first segment, or again on a
+/// SYN that jumps (`SYN_seq_jump`).
 pub(super) fn init_endpoint(ep: &mut TcpEndpoint, flags: Flags, first_seq: u32, last_seq: u32, t: f64, fx: &mut Effects) {
     match ep.state {
         EndpointState::Inactive => {
@@ -42,6 +44,7 @@ pub(super) fn init_endpoint(ep: &mut TcpEndpoint, flags: Flags, first_seq: u32, 
     }
 }
 
+/// Moves a side to `new`, arming the inactivity timeout once it leaves the handshake.
 pub(super) fn set_state(st: &mut TcpState, is_orig: bool, new: EndpointState, cfg: &Config, fx: &mut Effects) {
     let (ep, _) = st.ep(is_orig);
     if new != ep.state {
