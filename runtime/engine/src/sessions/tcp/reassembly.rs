@@ -131,4 +131,44 @@ mod tests {
         assert_eq!(ranges(&e).len(), MAX_BLOCKS);
         assert_eq!(ranges(&e)[0], (10, 11), "the lowest ranges are the ones kept");
     }
+
+    #[test]
+    fn the_faked_syn_of_a_partial_connection_is_no_gap() {
+        let mut gaps = Vec::new();
+        let mut e = TcpEndpoint::default();
+        e.ack_received(2, true, &mut gaps);
+        assert!(gaps.is_empty());
+        assert_eq!(e.last_reassem, 2);
+        let mut e = TcpEndpoint::default();
+        e.ack_received(2, false, &mut gaps);
+        assert_eq!(gaps, [(1, 1)], "with a handshake it is a missing byte");
+    }
+
+    #[test]
+    fn acks_past_the_fin_stop_at_the_fin() {
+        let mut e = TcpEndpoint::default();
+        e.data_sent(1, 10);
+        e.fin_cnt = 1;
+        e.fin_seq = 12; // the FIN at 11 takes one number
+        let mut gaps = Vec::new();
+        e.ack_received(12, false, &mut gaps);
+        assert!(gaps.is_empty(), "the FIN is not a missing byte: {gaps:?}");
+        e.ack_received(500, false, &mut gaps);
+        assert!(gaps.is_empty(), "{gaps:?}");
+        assert_eq!(e.last_reassem, 11);
+    }
+
+    #[test]
+    fn in_order_and_repeated_data_moves_the_edge_only() {
+        let mut e = TcpEndpoint::default();
+        e.data_sent(1, 10);
+        e.data_sent(5, 3);
+        e.data_sent(11, 4);
+        assert_eq!(e.last_reassem, 15);
+        assert!(ranges(&e).is_empty());
+        e.data_sent(20, 5);
+        e.data_sent(15, 5); // fills the hole
+        assert_eq!(e.last_reassem, 25);
+        assert!(ranges(&e).is_empty());
+    }
 }
