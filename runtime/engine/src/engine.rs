@@ -1,5 +1,6 @@
 //! The driver: one packet through decode and sessions, events into the queue.
 
+use crate::bytes::be16;
 use crate::capture::Packet;
 use crate::config::Config;
 use crate::decode::frag::FragReassembler;
@@ -499,7 +500,7 @@ fn raw_pkt_hdr(pkt: &Packet<'_>, l2: &L2Info, ip: Option<(&[u8], usize)>, protoc
 fn teredo(data: &[u8]) -> Option<Result<Inner<'_>, TunnelError>> {
     match tunnel::parse_teredo(data) {
         Ok(t) => {
-            let total = 40 + usize::from(u16::from_be_bytes([t.ip6[4], t.ip6[5]]));
+            let total = 40 + usize::from(be16(t.ip6, 4));
             let bubble = t.ip6[6] == 59 && total == 40;
             if t.ip6.len() == total || (t.ip6.len() > total && bubble) {
                 Some(Ok(Inner::Ip(&t.ip6[..total])))

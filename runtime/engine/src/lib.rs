@@ -12,6 +12,7 @@
 //! queued [`events::Event`]s into WIT records for the handlers.
 
 pub mod analyzers;
+mod bytes;
 pub mod capture;
 pub mod clock;
 pub mod config;
