@@ -420,7 +420,7 @@ impl Engine {
             }
             Err(TunnelError::Violation(_)) => return,
         };
-        if kind == TunnelType::Teredo && teredo_bubble_with_payload(data) {
+        if kind == TunnelType::Teredo && matches!(tunnel::parse_teredo(data), Ok(t) if tunnel::teredo_bubble_with_payload(&t)) {
             self.sessions.weird(slot, "Teredo_bubble_with_payload", source, &mut self.queue);
         }
         if (encap.len() as u32) >= self.cfg.tunnel_max_depth {
@@ -501,8 +501,7 @@ fn teredo(data: &[u8]) -> Option<Result<Inner<'_>, TunnelError>> {
     match tunnel::parse_teredo(data) {
         Ok(t) => {
             let total = 40 + usize::from(be16(t.ip6, 4));
-            let bubble = t.ip6[6] == 59 && total == 40;
-            if t.ip6.len() == total || (t.ip6.len() > total && bubble) {
+            if t.ip6.len() == total || (t.ip6.len() > total && t.bubble) {
                 Some(Ok(Inner::Ip(&t.ip6[..total])))
             } else {
                 None
@@ -510,14 +509,6 @@ fn teredo(data: &[u8]) -> Option<Result<Inner<'_>, TunnelError>> {
         }
         Err(TunnelError::Weird(w)) => Some(Err(TunnelError::Weird(w))),
         Err(TunnelError::Violation(_)) => None,
-    }
-}
-
-/// A Teredo bubble (no next header, empty payload) followed by more bytes.
-fn teredo_bubble_with_payload(data: &[u8]) -> bool {
-    match tunnel::parse_teredo(data) {
-        Ok(t) => t.ip6[6] == 59 && t.ip6[4..6] == [0, 0] && t.ip6.len() > 40,
-        Err(_) => false,
     }
 }
 

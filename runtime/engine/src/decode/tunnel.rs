@@ -298,9 +298,11 @@ pub fn parse_teredo(data: &[u8]) -> Result<Teredo<'_>, TunnelError> {
     }
 }
 
-/// Whether a Teredo inner packet says "no next header" yet carries payload.
+/// Whether a Teredo packet is a bubble (no next header, IPv6 payload length
+/// 0) followed by more bytes than the 40-byte IPv6 header: Zeek's
+/// `Teredo_bubble_with_payload`.
 pub fn teredo_bubble_with_payload(t: &Teredo<'_>) -> bool {
-    t.ip6[6] == 59 && be16(t.ip6, 4) != 0
+    t.bubble && t.ip6.len() > 40
 }
 
 /// Parses an AYIYA packet (UDP payload). Only the forward opcode carries a packet.
