@@ -719,7 +719,7 @@ impl Sessions {
         let changes = tun.changes;
         if changes > 5 {
             if changes == 6 {
-                c.history.push('X');
+                self.analysis_limited(slot);
                 self.conn_weird(slot, "tunnel_max_changes_per_connection_exceeded", String::new(), "", q);
             }
             return;
