@@ -16,13 +16,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use weir_sandbox::{HandlerOptions, Sandbox, SandboxConfig};
 
-/// Default fuel per handler call: stops a spinning guest within a few
-/// milliseconds, yet leaves interpreted guests (Python, JavaScript) two
-/// orders of magnitude of headroom over a connection event.
-const DEFAULT_FUEL: u64 = 10_000_000;
-/// Default linear-memory cap per handler instance.
-const DEFAULT_MEMORY_MB: u64 = 64;
-
 fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
     let mut cfg = Config {
         ignore_checksums: args.ignore_checksums,
@@ -280,8 +273,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // quota, so no handler can leave another without.
     let handlers = (standard_names(&args).len() + args.handlers.len()).min(weir_sandbox::MAX_HANDLERS as usize + 1) as u32;
     let mut sandbox = Sandbox::new(SandboxConfig {
-        fuel: args.fuel.unwrap_or(DEFAULT_FUEL),
-        memory_bytes: (args.memory_mb.unwrap_or(DEFAULT_MEMORY_MB) * 1024 * 1024) as usize,
+        fuel: args.fuel.unwrap_or(defaults.fuel),
+        memory_bytes: args.memory_mb.map_or(defaults.memory_bytes, |mb| (mb * 1024 * 1024) as usize),
         log_dir: args.logdir.clone(),
         log_format,
         max_records_per_sec: args.max_log_records.unwrap_or(defaults.max_records_per_sec),
