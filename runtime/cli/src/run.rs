@@ -1,6 +1,6 @@
 //! `weir run` and `weir check`: wiring the engine to the sandbox.
 
-use crate::{LogFormat, RunArgs};
+use crate::RunArgs;
 use anyhow::{bail, Context};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -261,10 +261,7 @@ fn load_limits(l: crate::LoadLimits) -> (u64, std::time::Duration) {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cfg = engine_config(&args)?;
     std::fs::create_dir_all(&args.logdir).with_context(|| format!("cannot create log folder {}", args.logdir.display()))?;
-    let log_format = match args.log_format {
-        LogFormat::Tsv => weir_logs::LogFormat::Tsv,
-        LogFormat::Json => weir_logs::LogFormat::Json,
-    };
+    let log_format = args.log_format;
     let options = handler_options(&args)?;
     let standard_fuel = standard_fuel(&args)?;
     let workers = args.workers.max(1);
