@@ -1,5 +1,5 @@
 //! The session layer on hand-built packets: roles, states, timers, reuse,
-//! ICMP pairing and fragments, each checked against CONNECTIONS.md.
+//! ICMP pairing and fragments, each checked against Zeek's rules.
 
 use etherparse::PacketBuilder;
 use weir_engine::capture::{dlt, Packet};

@@ -42,7 +42,8 @@ pub enum Inner<'a> {
 /// Why a tunnel header was not decapsulated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TunnelError {
-    /// Raise this weird (kind per CONNECTIONS.md §9.6).
+    /// Raise this weird: a conn weird for Teredo, a flow weird for the
+    /// other tunnels (as Zeek does).
     Weird(&'static str),
     /// Not this protocol / malformed: an analyzer violation, no weird.
     Violation(&'static str),

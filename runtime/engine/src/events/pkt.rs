@@ -1,6 +1,7 @@
 //! Packet-header records (`pkt_hdr`, `raw_pkt_hdr`) built from the decoded
-//! views, only when an event that carries them is subscribed
-//! (RECORDS.md §2).
+//! views, only when an event that carries them is subscribed. As in Zeek, the
+//! transport record is left out when the capture is shorter than the IP
+//! total length.
 
 use crate::bytes::{be16, be32};
 use crate::decode::{IpHdr, L2Info, L4};

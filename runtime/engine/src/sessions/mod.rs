@@ -1,6 +1,6 @@
 //! Connections as Zeek keys, ages and describes them: the connection table,
 //! originator/responder roles, TCP endpoint states, history, sizes, timers
-//! on network time, and UIDs (CONNECTIONS.md §1–8).
+//! on network time, and UIDs.
 
 pub mod conn;
 pub mod key;
