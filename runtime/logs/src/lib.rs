@@ -6,6 +6,8 @@
 //! JSON output writes one object per record with the same field names;
 //! unset fields are left out.
 
+#![deny(missing_docs)]
+
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
