@@ -3,8 +3,8 @@
 
 Deterministic; reuses the packet builders of gen-demo-trace.py. What each
 flow must show in conn.log is listed in STATES below (and asserted by
-tests/conn_states.rs), derived from the conn_state table of
-CONNECTIONS.md section 3.
+tests/conn_states.rs), derived from Zeek's conn_state rules (its
+conn/main.zeek).
 """
 
 import importlib.util

@@ -1,7 +1,7 @@
 //! Every `conn_state` value of conn.log, one generated TCP flow each
 //! (`scripts/gen-states-trace.py` writes `tests/traces/states.pcap`). The
-//! expected state and history of each flow follow from the conn_state table
-//! and history rules of the spec (CONNECTIONS.md §3–4), worked out by hand.
+//! expected state and history of each flow follow from Zeek's conn_state and
+//! history rules (its conn/main.zeek and TCP analyzer), worked out by hand.
 
 mod common;
 

@@ -3,9 +3,10 @@
 mod new;
 mod run;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use weir_logs::LogFormat;
 
 /// A network-monitoring event engine whose event handlers are sandboxed
 /// WebAssembly components.
@@ -14,15 +15,6 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-/// Log output format.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum LogFormat {
-    /// Zeek's tab-separated format with `#` header lines.
-    Tsv,
-    /// One JSON object per line.
-    Json,
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,6 +1,6 @@
 //! `weir run` and `weir check`: wiring the engine to the sandbox.
 
-use crate::{LogFormat, RunArgs};
+use crate::RunArgs;
 use anyhow::{bail, Context};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -15,13 +15,6 @@ use weir_engine::Engine;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use weir_sandbox::{HandlerOptions, Sandbox, SandboxConfig};
-
-/// Default fuel per handler call: stops a spinning guest within a few
-/// milliseconds, yet leaves interpreted guests (Python, JavaScript) two
-/// orders of magnitude of headroom over a connection event.
-const DEFAULT_FUEL: u64 = 10_000_000;
-/// Default linear-memory cap per handler instance.
-const DEFAULT_MEMORY_MB: u64 = 64;
 
 fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
     let mut cfg = Config {
@@ -268,10 +261,7 @@ fn load_limits(l: crate::LoadLimits) -> (u64, std::time::Duration) {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cfg = engine_config(&args)?;
     std::fs::create_dir_all(&args.logdir).with_context(|| format!("cannot create log folder {}", args.logdir.display()))?;
-    let log_format = match args.log_format {
-        LogFormat::Tsv => weir_logs::LogFormat::Tsv,
-        LogFormat::Json => weir_logs::LogFormat::Json,
-    };
+    let log_format = args.log_format;
     let options = handler_options(&args)?;
     let standard_fuel = standard_fuel(&args)?;
     let workers = args.workers.max(1);
@@ -280,8 +270,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // quota, so no handler can leave another without.
     let handlers = (standard_names(&args).len() + args.handlers.len()).min(weir_sandbox::MAX_HANDLERS as usize + 1) as u32;
     let mut sandbox = Sandbox::new(SandboxConfig {
-        fuel: args.fuel.unwrap_or(DEFAULT_FUEL),
-        memory_bytes: (args.memory_mb.unwrap_or(DEFAULT_MEMORY_MB) * 1024 * 1024) as usize,
+        fuel: args.fuel.unwrap_or(defaults.fuel),
+        memory_bytes: args.memory_mb.map_or(defaults.memory_bytes, |mb| (mb * 1024 * 1024) as usize),
         log_dir: args.logdir.clone(),
         log_format,
         max_records_per_sec: args.max_log_records.unwrap_or(defaults.max_records_per_sec),

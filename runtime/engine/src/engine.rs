@@ -1,5 +1,6 @@
 //! The driver: one packet through decode and sessions, events into the queue.
 
+use crate::bytes::be16;
 use crate::capture::Packet;
 use crate::config::Config;
 use crate::decode::frag::FragReassembler;
@@ -419,7 +420,7 @@ impl Engine {
             }
             Err(TunnelError::Violation(_)) => return,
         };
-        if kind == TunnelType::Teredo && teredo_bubble_with_payload(data) {
+        if kind == TunnelType::Teredo && matches!(tunnel::parse_teredo(data), Ok(t) if tunnel::teredo_bubble_with_payload(&t)) {
             self.sessions.weird(slot, "Teredo_bubble_with_payload", source, &mut self.queue);
         }
         if (encap.len() as u32) >= self.cfg.tunnel_max_depth {
@@ -499,9 +500,8 @@ fn raw_pkt_hdr(pkt: &Packet<'_>, l2: &L2Info, ip: Option<(&[u8], usize)>, protoc
 fn teredo(data: &[u8]) -> Option<Result<Inner<'_>, TunnelError>> {
     match tunnel::parse_teredo(data) {
         Ok(t) => {
-            let total = 40 + usize::from(u16::from_be_bytes([t.ip6[4], t.ip6[5]]));
-            let bubble = t.ip6[6] == 59 && total == 40;
-            if t.ip6.len() == total || (t.ip6.len() > total && bubble) {
+            let total = 40 + usize::from(be16(t.ip6, 4));
+            if t.ip6.len() == total || (t.ip6.len() > total && t.bubble) {
                 Some(Ok(Inner::Ip(&t.ip6[..total])))
             } else {
                 None
@@ -509,14 +509,6 @@ fn teredo(data: &[u8]) -> Option<Result<Inner<'_>, TunnelError>> {
         }
         Err(TunnelError::Weird(w)) => Some(Err(TunnelError::Weird(w))),
         Err(TunnelError::Violation(_)) => None,
-    }
-}
-
-/// A Teredo bubble (no next header, empty payload) followed by more bytes.
-fn teredo_bubble_with_payload(data: &[u8]) -> bool {
-    match tunnel::parse_teredo(data) {
-        Ok(t) => t.ip6[6] == 59 && t.ip6[4..6] == [0, 0] && t.ip6.len() > 40,
-        Err(_) => false,
     }
 }
 

@@ -11,7 +11,10 @@
 //! them. Nothing here knows about WebAssembly: the sandbox crate turns the
 //! queued [`events::Event`]s into WIT records for the handlers.
 
+#![deny(missing_docs)]
+
 pub mod analyzers;
+mod bytes;
 pub mod capture;
 pub mod clock;
 pub mod config;

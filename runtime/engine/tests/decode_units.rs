@@ -299,6 +299,14 @@ fn tunnel_headers() {
     t.extend_from_slice(&bubble);
     let te = parse_teredo(&t).unwrap();
     assert!(te.bubble && te.origin.is_some() && !teredo_bubble_with_payload(&te));
+    // A bubble followed by more bytes; "no next header" with a payload length is no bubble.
+    let mut padded = t.clone();
+    padded.extend_from_slice(&[0; 4]);
+    let te = parse_teredo(&padded).unwrap();
+    assert!(te.bubble && teredo_bubble_with_payload(&te));
+    let not_bubble = ipv6(59, &[0; 4]);
+    let te = parse_teredo(&not_bubble).unwrap();
+    assert!(!te.bubble && !teredo_bubble_with_payload(&te));
     assert_eq!(parse_teredo(&t[..5]), Err(TunnelError::Weird("truncated_Teredo_origin_indication")));
     // AYIYA: identity 2^1 bytes, signature 0, forward, IPv4.
     let mut a = vec![0x11, 0x00, 0x01, 4, 0, 0, 0, 0, 0xaa, 0xbb];

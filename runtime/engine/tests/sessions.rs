@@ -1,10 +1,15 @@
 //! The session layer on hand-built packets: roles, states, timers, reuse,
-//! ICMP pairing and fragments, each checked against CONNECTIONS.md.
+//! ICMP pairing and fragments, each checked against Zeek's rules.
 
 use etherparse::PacketBuilder;
 use weir_engine::capture::{dlt, Packet};
 use weir_engine::config::{parse_port_list, Config, DEFAULT_LIKELY_SERVER_PORTS};
-use weir_engine::events::{Connection, Event, EventKind, Subscriptions};
+use std::net::IpAddr;
+use weir_engine::decode::ip::parse_ip;
+use weir_engine::decode::transport::parse_l4;
+use weir_engine::decode::L2Info;
+use weir_engine::events::{ConnId, Connection, EncapConn, Event, EventKind, EventQueue, Subscriptions, Transport, TunnelType};
+use weir_engine::sessions::{PacketInfo, Sessions};
 use weir_engine::Engine;
 
 const A: [u8; 4] = [10, 0, 0, 1];
@@ -261,4 +266,55 @@ fn status_updates_every_interval_of_network_time() {
     assert_eq!(updates, 2);
     let ev = run(zeek_cfg(), &f);
     assert!(ev.iter().all(|e| !matches!(e, Event::ConnectionStatusUpdate(_))), "off by default");
+}
+
+/// Runs one UDP datagram A→B through `s` under a tunnel numbered `tunnel`
+/// (0: none) and returns its connection's slot.
+fn udp_in_tunnel(s: &mut Sessions, q: &mut EventQueue, ts: f64, tunnel: u16) -> u32 {
+    let frame = udp(Dir::AtoB, 5000, 5001, b"x");
+    let ip = parse_ip(&frame[14..], frame.len() - 14, true, &mut Vec::new()).unwrap();
+    let l4 = parse_l4(&ip).unwrap();
+    let cid = ConnId {
+        orig_h: IpAddr::from([192, 0, 2, 1]),
+        orig_p: tunnel,
+        resp_h: IpAddr::from([192, 0, 2, 2]),
+        resp_p: 3544,
+        transport: Transport::Udp,
+        proto: 17,
+    };
+    let encap = [EncapConn { cid, tunnel_type: TunnelType::Teredo, uid: format!("T{tunnel}") }];
+    let encap: &[EncapConn] = if tunnel == 0 { &[] } else { &encap };
+    let p = PacketInfo { ts, ip: &ip, l4: &l4, l2: &L2Info::default(), encap };
+    s.process(&p, q).unwrap().0
+}
+
+#[test]
+fn tunnel_changes_past_the_limit_mark_analysis_limited_once() {
+    let mut subs = Subscriptions::default();
+    subs.insert(EventKind::ConnWeird);
+    let weirds = |q: &mut EventQueue| {
+        q.take().into_iter().filter(|e| matches!(e, Event::ConnWeird { name, .. } if name == "tunnel_max_changes_per_connection_exceeded")).count()
+    };
+    // Six changes of tunnel: the sixth marks `X` and raises the weird once.
+    let mut s = Sessions::new(zeek_cfg());
+    let mut q = EventQueue::new(subs.clone());
+    let slot = udp_in_tunnel(&mut s, &mut q, 1.0, 0);
+    for t in 1..=5 {
+        udp_in_tunnel(&mut s, &mut q, 1.0 + f64::from(t), t);
+    }
+    assert!(!s.conn(slot).unwrap().history.as_str().contains('X'));
+    udp_in_tunnel(&mut s, &mut q, 7.0, 6);
+    udp_in_tunnel(&mut s, &mut q, 8.0, 7);
+    assert_eq!(s.conn(slot).unwrap().history.as_str(), "DX");
+    assert_eq!(weirds(&mut q), 1);
+    // Already limited (an analyzer hit its limit): the letter is not repeated.
+    let mut s = Sessions::new(zeek_cfg());
+    let mut q = EventQueue::new(subs);
+    let slot = udp_in_tunnel(&mut s, &mut q, 1.0, 0);
+    s.analysis_limited(slot);
+    for t in 1..=7 {
+        udp_in_tunnel(&mut s, &mut q, 1.0 + f64::from(t), t);
+    }
+    assert_eq!(s.conn(slot).unwrap().history.as_str(), "DX");
+    assert_eq!(weirds(&mut q), 1);
 }

@@ -6,6 +6,8 @@
 //! JSON output writes one object per record with the same field names;
 //! unset fields are left out.
 
+#![deny(missing_docs)]
+
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -15,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Output format of every log of a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum LogFormat {
     /// Zeek's tab-separated format with `#` header lines.
     #[default]

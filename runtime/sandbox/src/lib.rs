@@ -8,6 +8,8 @@
 //! instantiated again from its `InstancePre` at its next event, and a
 //! `reporter_error` is raised; too many traps in a window disable the handler.
 
+#![deny(missing_docs)]
+
 mod budget;
 pub mod compile_cache;
 mod convert;

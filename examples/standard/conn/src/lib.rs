@@ -107,7 +107,10 @@ fn rstos0_history(h: &str) -> bool {
     false
 }
 
-/// `conn_state` of conn/main.zeek (CONNECTIONS.md §3).
+/// Zeek's `conn_state` (its `conn/main.zeek`), from the final endpoint states:
+/// TCP by the first rule that holds (an endpoint in INACTIVE or PARTIAL counts
+/// as inactive); UDP `SF`, `S0`, `SHR` or `OTH` by which sides were active;
+/// ICMP and other protocols always `OTH`.
 fn conn_state(c: &Connection) -> &'static str {
     let (os, rs) = (c.orig.state, c.resp.state);
     match c.id.resp_p.proto {

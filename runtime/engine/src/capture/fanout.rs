@@ -11,6 +11,7 @@
 //! its own packets as in a single-threaded run.
 
 use super::Packet;
+use crate::bytes::be16;
 use crate::decode::ip::ip_addresses;
 use crate::decode::link::decode_link;
 use crate::decode::LinkOutcome;
@@ -97,7 +98,7 @@ fn plausible_ip_header(ip: &[u8]) -> bool {
     match ip.first().map(|b| b >> 4) {
         Some(4) if ip.len() >= 20 => {
             let ihl = usize::from(ip[0] & 0x0f) * 4;
-            let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+            let total = usize::from(be16(ip, 2));
             ihl >= 20 && ihl <= ip.len() && total >= ihl
         }
         Some(6) => ip.len() >= 40,

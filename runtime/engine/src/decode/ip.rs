@@ -6,6 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::checksum;
+use crate::bytes::{be16, be32};
 use super::IpHdr;
 
 /// A problem that stops processing of an IP packet, as a weird.
@@ -60,14 +61,6 @@ pub mod proto {
     pub const DSTOPTS: u8 = 60;
     /// Mobility header.
     pub const MOBILITY: u8 = 135;
-}
-
-fn be16(d: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([d[at], d[at + 1]])
-}
-
-fn be32(d: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([d[at], d[at + 1], d[at + 2], d[at + 3]])
 }
 
 fn v6addr(d: &[u8], at: usize) -> Ipv6Addr {

@@ -5,6 +5,7 @@
 //! (`src/packet_analysis/protocol/<name>/`).
 
 use super::{L2Info, LinkOutcome};
+use crate::bytes::{be16, be32, le16, le32};
 use crate::capture::dlt;
 
 /// EtherType values the link layer dispatches on.
@@ -45,10 +46,6 @@ const PPP_IPV6: u16 = 0x0057;
 
 /// Bound on nested link headers (VLAN in PBB in VLAN ...), like Zeek's analyzer depth.
 const MAX_LINK_DEPTH: usize = 25;
-
-fn be16(d: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([d[at], d[at + 1]])
-}
 
 fn mac(d: &[u8], at: usize) -> [u8; 6] {
     let mut m = [0u8; 6];
@@ -257,15 +254,14 @@ fn null_family(frame: &[u8], l2: L2Info, network_order: bool) -> LinkOutcome<'_>
     if frame.len() <= 4 {
         return weird(l2, "null_analyzer_failed");
     }
-    let b = [frame[0], frame[1], frame[2], frame[3]];
     let family = if network_order {
-        u32::from_be_bytes(b)
+        be32(frame, 0)
     } else {
         // Host order of the capturing machine: little-endian unless the
         // value only makes sense big-endian.
-        let le = u32::from_le_bytes(b);
+        let le = le32(frame, 0);
         if le > 0xffff {
-            u32::from_be_bytes(b)
+            be32(frame, 0)
         } else {
             le
         }
@@ -431,13 +427,13 @@ fn radiotap(frame: &[u8], l2: L2Info) -> LinkOutcome<'_> {
     if frame.len() < 8 {
         return weird(l2, "truncated_radiotap_header");
     }
-    let rlen = usize::from(u16::from_le_bytes([frame[2], frame[3]]));
+    let rlen = usize::from(le16(frame, 2));
     if rlen > frame.len() || rlen < 8 {
         return weird(l2, "truncated_radiotap_header");
     }
     let mut data = &frame[rlen..];
     // The "flags" field (present bit 1) may say the frame ends in an FCS.
-    let present = u32::from_le_bytes([frame[4], frame[5], frame[6], frame[7]]);
+    let present = le32(frame, 4);
     if present & 0x02 != 0 && present & 0x8000_0000 == 0 {
         // Flags follow TSFT (8 bytes, 8-aligned) when that is present.
         let at = if present & 0x01 != 0 { 16 } else { 8 };
@@ -452,12 +448,12 @@ fn prism(frame: &[u8], l2: L2Info) -> LinkOutcome<'_> {
     if frame.len() < 8 {
         return weird(l2, "truncated_prism_header");
     }
-    let code = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
+    let code = be32(frame, 0);
     // AVS headers (0x8021100x) carry a big-endian length; Prism ones a host-order one.
     let hlen = if code & 0xffff_fff0 == 0x8021_1000 {
-        u32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]])
+        be32(frame, 4)
     } else {
-        u32::from_le_bytes([frame[4], frame[5], frame[6], frame[7]])
+        le32(frame, 4)
     } as usize;
     if hlen > frame.len() {
         return weird(l2, "truncated_prism_header");
@@ -480,8 +476,8 @@ fn nflog(frame: &[u8], l2: L2Info) -> LinkOutcome<'_> {
             return weird(l2, "nflog_no_pcap_payload");
         }
         // TLV lengths and types are in host order (little-endian captures).
-        let tlen = usize::from(u16::from_le_bytes([data[0], data[1]]));
-        let ttype = u16::from_le_bytes([data[2], data[3]]);
+        let tlen = usize::from(le16(data, 0));
+        let ttype = le16(data, 2);
         if tlen < 4 || tlen > data.len() {
             return weird(l2, "nflog_bad_tlv_len");
         }

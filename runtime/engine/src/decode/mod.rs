@@ -2,7 +2,7 @@
 //! fragment reassembly, transport headers, checksums and tunnel headers.
 //!
 //! Decoders are small functions over byte slices that return views into
-//! the packet; problems come back as weird names (see CONNECTIONS.md §9),
+//! the packet; problems come back as the weird names Zeek raises for them,
 //! never as panics.
 
 use std::net::IpAddr;

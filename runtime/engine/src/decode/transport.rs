@@ -6,6 +6,7 @@
 
 use super::ip::proto;
 use super::{IcmpMsg, IpHdr, TcpSeg, UdpDgram, L4};
+use crate::bytes::{be16, be32};
 
 /// Fixed TCP header length.
 pub const TCP_MIN: usize = 20;
@@ -13,14 +14,6 @@ pub const TCP_MIN: usize = 20;
 pub const UDP_LEN: usize = 8;
 /// ICMP / ICMPv6 header length.
 pub const ICMP_MIN: usize = 8;
-
-fn be16(d: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([d[at], d[at + 1]])
-}
-
-fn be32(d: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([d[at], d[at + 1], d[at + 2], d[at + 3]])
-}
 
 /// `truncated_header` when the IP length is too short for `min` bytes,
 /// `internally_truncated_header` when only the capture is.

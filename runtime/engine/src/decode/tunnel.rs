@@ -5,6 +5,8 @@
 //! returns the inner bytes plus how to decode them next. Session logic
 //! (encapsulation stack, UIDs, depth limits) belongs to the caller.
 
+use crate::bytes::{be16, be24, be32};
+
 /// Well-known UDP ports of the UDP-based tunnels.
 pub mod ports {
     /// GRE over UDP.
@@ -40,14 +42,11 @@ pub enum Inner<'a> {
 /// Why a tunnel header was not decapsulated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TunnelError {
-    /// Raise this weird (kind per CONNECTIONS.md §9.6).
+    /// Raise this weird: a conn weird for Teredo, a flow weird for the
+    /// other tunnels (as Zeek does).
     Weird(&'static str),
     /// Not this protocol / malformed: an analyzer violation, no weird.
     Violation(&'static str),
-}
-
-fn be16(d: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([d[at], d[at + 1]])
 }
 
 /// Inner IP version check shared by several tunnels.
@@ -163,7 +162,7 @@ pub fn parse_vxlan(data: &[u8]) -> Result<(u32, Inner<'_>), TunnelError> {
     if data[0] & 0x08 == 0 {
         return Err(TunnelError::Violation("VXLAN 'I' flag not set"));
     }
-    let vni = u32::from_be_bytes([0, data[4], data[5], data[6]]);
+    let vni = be24(data, 4);
     let rest = &data[8..];
     if rest.is_empty() {
         return Err(TunnelError::Weird("vxlan_empty_packet"));
@@ -183,7 +182,7 @@ pub fn parse_geneve(data: &[u8]) -> Result<(u32, Inner<'_>), TunnelError> {
     if data.len() < hlen {
         return Err(TunnelError::Violation("Geneve header truncation"));
     }
-    let vni = u32::from_be_bytes([0, data[4], data[5], data[6]]);
+    let vni = be24(data, 4);
     let rest = &data[hlen..];
     if rest.is_empty() {
         return Err(TunnelError::Weird("geneve_empty_packet"));
@@ -211,7 +210,7 @@ pub fn parse_gtpv1(data: &[u8]) -> Result<(u32, Inner<'_>), TunnelError> {
     if data[1] != 0xff {
         return Err(TunnelError::Violation("not a G-PDU"));
     }
-    let teid = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
+    let teid = be32(data, 4);
     let mut off = 8;
     if flags & 0x07 != 0 {
         // Sequence number, N-PDU number, next extension header type.
@@ -300,9 +299,11 @@ pub fn parse_teredo(data: &[u8]) -> Result<Teredo<'_>, TunnelError> {
     }
 }
 
-/// Whether a Teredo inner packet says "no next header" yet carries payload.
+/// Whether a Teredo packet is a bubble (no next header, IPv6 payload length
+/// 0) followed by more bytes than the 40-byte IPv6 header: Zeek's
+/// `Teredo_bubble_with_payload`.
 pub fn teredo_bubble_with_payload(t: &Teredo<'_>) -> bool {
-    t.ip6[6] == 59 && be16(t.ip6, 4) != 0
+    t.bubble && t.ip6.len() > 40
 }
 
 /// Parses an AYIYA packet (UDP payload). Only the forward opcode carries a packet.

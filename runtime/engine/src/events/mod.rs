@@ -1,5 +1,6 @@
 //! Engine events, the subscription set, and the FIFO queue with Zeek's
-//! ordering rules (EVENTS.md §1).
+//! ordering rules: events run in the order they were queued, a packet's
+//! timer events before its own, and `raw_packet` last among a packet's events.
 //!
 //! An event nobody subscribed to is never built: producers ask
 //! [`Subscriptions::wants`] first.

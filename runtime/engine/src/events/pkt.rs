@@ -1,7 +1,9 @@
 //! Packet-header records (`pkt_hdr`, `raw_pkt_hdr`) built from the decoded
-//! views, only when an event that carries them is subscribed
-//! (RECORDS.md §2).
+//! views, only when an event that carries them is subscribed. As in Zeek, the
+//! transport record is left out when the capture is shorter than the IP
+//! total length.
 
+use crate::bytes::{be16, be32};
 use crate::decode::{IpHdr, L2Info, L4};
 use std::net::IpAddr;
 
@@ -254,14 +256,6 @@ pub struct RawPktHdr {
     pub l2: L2Hdr,
     /// IP and transport headers (when IP was carried and fully captured).
     pub hdr: PktHdr,
-}
-
-fn be16(d: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([d[at], d[at + 1]])
-}
-
-fn be32(d: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([d[at], d[at + 1], d[at + 2], d[at + 3]])
 }
 
 fn options(mut o: &[u8]) -> Vec<Ip6Option> {

@@ -58,7 +58,9 @@ pub struct ConnId {
 /// `endpoint`: one side's state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Endpoint {
-    /// Logical bytes sent (CONNECTIONS.md §5).
+    /// Logical bytes sent: TCP from sequence numbers (highest sent or acked
+    /// minus the initial one, SYN and FIN not counted), UDP the sum of UDP
+    /// lengths less 8, ICMP the sum of IP payload lengths less 8.
     pub size: u64,
     /// TCP endpoint state 0..6, or 0/1 for UDP/ICMP.
     pub state: u8,

@@ -65,7 +65,8 @@ impl Hash for ConnKey {
 
 /// ICMP "ports" of a message: (type, counterpart type or code, one-way).
 /// Request/reply kinds return the counterpart type; everything else the
-/// code, and is one-way (CONNECTIONS.md §1).
+/// code, and is one-way (its two directions are different connections), as
+/// Zeek keys ICMP.
 pub fn icmp_ports(v6: bool, itype: u8, icode: u8) -> (u16, u16, bool) {
     let counterpart = if v6 {
         match itype {

@@ -1,6 +1,6 @@
 //! Connections as Zeek keys, ages and describes them: the connection table,
 //! originator/responder roles, TCP endpoint states, history, sizes, timers
-//! on network time, and UIDs (CONNECTIONS.md §1–8).
+//! on network time, and UIDs.
 
 pub mod conn;
 pub mod key;
@@ -719,7 +719,7 @@ impl Sessions {
         let changes = tun.changes;
         if changes > 5 {
             if changes == 6 {
-                c.history.push('X');
+                self.analysis_limited(slot);
                 self.conn_weird(slot, "tunnel_max_changes_per_connection_exceeded", String::new(), "", q);
             }
             return;

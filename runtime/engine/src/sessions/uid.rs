@@ -1,4 +1,6 @@
-//! Connection UIDs: `C` + base62 of two hashed words (CONNECTIONS.md §7).
+//! Connection UIDs as Zeek writes them: `C` + base62 (`0-9a-zA-Z`, least
+//! significant digit first, no padding) of two hashed words, the first cut
+//! to 32 bits.
 
 /// Generates UIDs; deterministic for a given seed.
 pub struct UidGen {
