@@ -1,5 +1,6 @@
 //! TCP sessions, following Zeek's `TCPSessionAdapter` and `TCP_Endpoint`
-//! (CONNECTIONS.md §3–6): [`process`] takes one segment through the
+//! (endpoint states, history letters, the state machine, sizes from
+//! sequence numbers, gaps and retransmissions): [`process`] takes one segment through the
 //! endpoints (`endpoint`), history letters (`history`), the state machine
 //! (`state`), reassembly ranges (`reassembly`), retransmission checks
 //! (`rexmit`), the TCPStats counters (`stats`) and option checks
