@@ -572,11 +572,17 @@ impl wlog::Host for HostState {
     }
 }
 
+/// A character that can start, rewrite or reorder a line on a terminal:
+/// control characters (C0, DEL, C1) and the bidirectional-text marks and overrides.
+pub(crate) fn is_terminal_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `s` with control characters (line breaks, carriage returns, terminal
 /// escapes, C1 controls) and bidirectional-text overrides written as `\xNN` or
 /// `\u{NNNN}`, so that it cannot start a line or rewrite one on a terminal.
 pub(crate) fn escape_controls(s: &str) -> String {
-    let hidden = |c: char| c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let hidden = is_terminal_control;
     if !s.chars().any(hidden) {
         return s.to_string();
     }

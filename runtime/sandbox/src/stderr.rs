@@ -18,12 +18,14 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 use crate::host::Shared;
 use crate::MAX_MESSAGE_BYTES;
 
-/// Escapes control bytes (C0, DEL, C1), `\` and invalid UTF-8 of `line` as `\xNN`.
+/// Escapes what [`crate::host::is_terminal_control`] names (control bytes and
+/// bidirectional-text overrides, as in reporter messages), `\` and invalid
+/// UTF-8 of `line` as `\xNN`.
 pub fn escape(line: &[u8]) -> String {
     let mut out = String::with_capacity(line.len());
     for chunk in line.utf8_chunks() {
         for c in chunk.valid().chars() {
-            if c.is_control() || c == '\\' {
+            if crate::host::is_terminal_control(c) || c == '\\' {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
                     out.push_str(&format!("\\x{b:02x}"));
@@ -151,5 +153,7 @@ mod tests {
         assert_eq!(escape(b"x\ry\tz\\"), "x\\x0dy\\x09z\\x5c");
         assert_eq!(escape(b"\xff\xfe ok \xc2\x85"), "\\xff\\xfe ok \\xc2\\x85");
         assert_eq!(escape("caf\u{e9}".as_bytes()), "caf\u{e9}");
+        // A right-to-left override would reorder the rest of the line on a terminal.
+        assert_eq!(escape("ok\u{202e}txt".as_bytes()), "ok\\xe2\\x80\\xaetxt");
     }
 }
