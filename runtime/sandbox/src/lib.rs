@@ -55,11 +55,8 @@ pub const LOG_VALUE_FUEL: u64 = 100;
 /// 25 MB).
 pub const DEFAULT_MAX_LOG_BYTES_PER_SEC: u64 = 16 << 20;
 
-/// The WIT package handlers are written against (`weir wit` prints it).
-pub const WIT_TEXT: &str = include_str!("../../../wit/weir-events.wit");
-
-/// The WIT package and version this host provides.
-pub const WIT_PACKAGE: &str = "weir:events@0.1.0";
+/// The WIT package handlers are written against, as one text (`weir wit` prints it).
+pub use weir_events::{WIT_FILES, WIT_PACKAGE, WIT_TEXT};
 
 #[allow(missing_docs, clippy::all)]
 mod bindings {
