@@ -11,7 +11,6 @@
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -26,115 +25,44 @@ pub enum LogFormat {
     Json,
 }
 
-/// Zeek type of a column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogType {
-    /// `bool` (`T`/`F`).
-    Bool,
-    /// `count` (unsigned 64-bit).
-    Count,
-    /// `int` (signed 64-bit).
-    Int,
-    /// `double`.
-    Double,
-    /// `time` (seconds since the epoch).
-    Time,
-    /// `interval` (seconds).
-    Interval,
-    /// `string`.
-    String,
-    /// `addr`.
-    Addr,
-    /// `port` (number only in the log).
-    Port,
-    /// `enum`.
-    Enum,
-    /// `set[string]`.
-    SetOfString,
-    /// `vector of string`.
-    VectorOfString,
-}
+pub use weir_events::{Column, LogType, LogValue};
 
-impl LogType {
-    /// The name Zeek writes in the `#types` line.
-    pub fn zeek_name(self) -> &'static str {
-        match self {
-            LogType::Bool => "bool",
-            LogType::Count => "count",
-            LogType::Int => "int",
-            LogType::Double => "double",
-            LogType::Time => "time",
-            LogType::Interval => "interval",
-            LogType::String => "string",
-            LogType::Addr => "addr",
-            LogType::Port => "port",
-            LogType::Enum => "enum",
-            LogType::SetOfString => "set[string]",
-            LogType::VectorOfString => "vector[string]",
-        }
+/// The name Zeek writes for `ty` in the `#types` line.
+pub fn zeek_type_name(ty: LogType) -> &'static str {
+    match ty {
+        LogType::Bool => "bool",
+        LogType::Count => "count",
+        LogType::Int => "int",
+        LogType::Double => "double",
+        LogType::Time => "time",
+        LogType::Interval => "interval",
+        LogType::String => "string",
+        LogType::Addr => "addr",
+        LogType::Port => "port",
+        LogType::Enum => "enum",
+        LogType::SetOfString => "set[string]",
+        LogType::VectorOfString => "vector[string]",
     }
 }
 
-/// One field value of a record.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LogValue {
-    /// Not set (`-` in TSV, absent in JSON).
-    Unset,
-    /// A bool.
-    Bool(bool),
-    /// A count.
-    Count(u64),
-    /// An int.
-    Int(i64),
-    /// A double.
-    Double(f64),
-    /// A time.
-    Time(f64),
-    /// An interval.
-    Interval(f64),
-    /// A string.
-    String(String),
-    /// An address.
-    Addr(IpAddr),
-    /// A port number.
-    Port(u16),
-    /// An enum value name.
-    Enum(String),
-    /// A set of strings.
-    SetOfString(Vec<String>),
-    /// A vector of strings.
-    VectorOfString(Vec<String>),
-}
-
-impl LogValue {
-    /// Whether this value may be written in a column of type `ty` (unset always may).
-    pub fn fits(&self, ty: LogType) -> bool {
-        matches!(
-            (self, ty),
-            (LogValue::Unset, _)
-                | (LogValue::Bool(_), LogType::Bool)
-                | (LogValue::Count(_), LogType::Count)
-                | (LogValue::Int(_), LogType::Int)
-                | (LogValue::Double(_), LogType::Double)
-                | (LogValue::Time(_), LogType::Time)
-                | (LogValue::Interval(_), LogType::Interval)
-                | (LogValue::String(_), LogType::String)
-                | (LogValue::Addr(_), LogType::Addr)
-                | (LogValue::Port(_), LogType::Port)
-                | (LogValue::Enum(_), LogType::Enum)
-                | (LogValue::SetOfString(_), LogType::SetOfString)
-                | (LogValue::VectorOfString(_), LogType::VectorOfString)
-        )
-    }
-}
-
-/// A column: its name (e.g. `id.orig_h`) and type.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Column {
-    /// Field name as logged.
-    pub name: String,
-    /// Zeek type.
-    pub ty: LogType,
+/// Whether `v` may be written in a column of type `ty` (unset always may).
+pub fn fits(v: &LogValue, ty: LogType) -> bool {
+    matches!(
+        (v, ty),
+        (LogValue::Unset, _)
+            | (LogValue::Bool(_), LogType::Bool)
+            | (LogValue::Count(_), LogType::Count)
+            | (LogValue::Int(_), LogType::Int)
+            | (LogValue::Double(_), LogType::Double)
+            | (LogValue::Time(_), LogType::Time)
+            | (LogValue::Interval(_), LogType::Interval)
+            | (LogValue::String(_), LogType::String)
+            | (LogValue::Addr(_), LogType::Addr)
+            | (LogValue::Port(_), LogType::Port)
+            | (LogValue::Enum(_), LogType::Enum)
+            | (LogValue::SetOfString(_), LogType::SetOfString)
+            | (LogValue::VectorOfString(_), LogType::VectorOfString)
+    )
 }
 
 /// Writes one log file.
@@ -193,7 +121,7 @@ impl LogWriter {
         h.push_str("\n#types");
         for c in &self.columns {
             h.push('\t');
-            h.push_str(c.ty.zeek_name());
+            h.push_str(zeek_type_name(c.type_));
         }
         h.push('\n');
         self.out.write_all(h.as_bytes())
@@ -206,8 +134,8 @@ impl LogWriter {
             return Err(format!("log {}: {} values for {} columns", self.path, values.len(), self.columns.len()));
         }
         for (v, c) in values.iter().zip(&self.columns) {
-            if !v.fits(c.ty) {
-                return Err(format!("log {}: value {:?} does not fit column {} ({})", self.path, v, c.name, c.ty.zeek_name()));
+            if !fits(v, c.type_) {
+                return Err(format!("log {}: value {:?} does not fit column {} ({})", self.path, v, c.name, zeek_type_name(c.type_)));
             }
         }
         let mut line = std::mem::take(&mut self.line);
@@ -443,7 +371,7 @@ fn tsv_value(out: &mut String, v: &LogValue) {
             let _ = write!(out, "{a}");
         }
         LogValue::Port(p) => {
-            let _ = write!(out, "{p}");
+            let _ = write!(out, "{}", p.number);
         }
         LogValue::SetOfString(items) | LogValue::VectorOfString(items) => {
             if items.is_empty() {
@@ -503,7 +431,7 @@ fn json_value(out: &mut String, v: &LogValue) {
         LogValue::String(s) | LogValue::Enum(s) => json_text(out, s),
         LogValue::Addr(a) => json_string(out, &a.to_string()),
         LogValue::Port(p) => {
-            let _ = write!(out, "{p}");
+            let _ = write!(out, "{}", p.number);
         }
         LogValue::SetOfString(items) | LogValue::VectorOfString(items) => {
             out.push('[');
@@ -524,13 +452,13 @@ mod tests {
 
     fn cols() -> Vec<Column> {
         vec![
-            Column { name: "ts".into(), ty: LogType::Time },
-            Column { name: "id.orig_h".into(), ty: LogType::Addr },
-            Column { name: "id.orig_p".into(), ty: LogType::Port },
-            Column { name: "service".into(), ty: LogType::SetOfString },
-            Column { name: "duration".into(), ty: LogType::Interval },
-            Column { name: "msg".into(), ty: LogType::String },
-            Column { name: "local_orig".into(), ty: LogType::Bool },
+            Column { name: "ts".into(), type_: LogType::Time },
+            Column { name: "id.orig_h".into(), type_: LogType::Addr },
+            Column { name: "id.orig_p".into(), type_: LogType::Port },
+            Column { name: "service".into(), type_: LogType::SetOfString },
+            Column { name: "duration".into(), type_: LogType::Interval },
+            Column { name: "msg".into(), type_: LogType::String },
+            Column { name: "local_orig".into(), type_: LogType::Bool },
         ]
     }
 
@@ -538,7 +466,7 @@ mod tests {
         vec![
             LogValue::Time(1300475167.096535),
             LogValue::Addr("10.0.0.1".parse().unwrap()),
-            LogValue::Port(80),
+            LogValue::Port(weir_events::Port { number: 80, proto: weir_events::Transport::Tcp }),
             LogValue::SetOfString(vec![]),
             LogValue::Unset,
             LogValue::String("a\tb\\c\u{1}".into()),
@@ -666,7 +594,7 @@ mod tests {
     fn rows_never_start_with_the_header_prefix() {
         let dir = std::env::temp_dir().join(format!("weir-logs-hash-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let cols = vec![Column { name: "msg".into(), ty: LogType::String }, Column { name: "n".into(), ty: LogType::Count }];
+        let cols = vec![Column { name: "msg".into(), type_: LogType::String }, Column { name: "n".into(), type_: LogType::Count }];
         let mut w = LogWriter::create(&dir, "forge", cols.clone(), LogFormat::Tsv).unwrap();
         w.write(&[s("#fields\tts"), LogValue::Count(1)]).unwrap();
         w.write(&[s("a#b"), LogValue::Count(2)]).unwrap();
@@ -706,7 +634,7 @@ mod tests {
         }
         let dir = std::env::temp_dir().join(format!("weir-logs-cols-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let col = |n: &str| Column { name: n.into(), ty: LogType::String };
+        let col = |n: &str| Column { name: n.into(), type_: LogType::String };
         let e = LogWriter::create(&dir, "dup", vec![col("a"), col("b"), col("a")], LogFormat::Json).err().unwrap();
         assert!(e.to_string().contains("duplicate column name \"a\""), "{e}");
         assert!(LogWriter::create(&dir, "nl", vec![col("a\n#fields")], LogFormat::Tsv).is_err());

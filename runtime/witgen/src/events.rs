@@ -52,6 +52,11 @@ pub fn events(wit: &Wit, events: &[EventDef]) -> String {
         writeln!(out, "            EventKind::{} => \"{}\",", e.variant, e.wit).unwrap();
     }
     out.push_str("        }\n    }\n");
+    out.push_str("    /// The WIT's doc comment of the event's function: when it is raised, or why it is not.\n    pub fn doc(self) -> &'static str {\n        match self {\n");
+    for e in events {
+        writeln!(out, "            EventKind::{} => {:?},", e.variant, e.docs.as_deref().unwrap_or("").trim()).unwrap();
+    }
+    out.push_str("        }\n    }\n");
     out.push_str("    /// The kind whose Zeek name is `name`.\n    pub fn from_name(name: &str) -> Option<EventKind> {\n        match name {\n");
     for e in events {
         writeln!(out, "            \"{}\" => Some(EventKind::{}),", e.zeek, e.variant).unwrap();
