@@ -8,8 +8,8 @@ pub mod tcp;
 pub mod timers;
 pub mod uid;
 
-use crate::analyzers::ftp::Finding;
-use crate::analyzers::TcpApp;
+use crate::analyzers::set::Effects as Found;
+use crate::analyzers::{Outcome, Registry, Transport};
 use crate::config::{Config, PortProto};
 use crate::decode::{checksum, IpHdr, L2Info, L4};
 use crate::events::{pkt, EncapConn, Event, EventKind, EventQueue, TunnelType};
@@ -43,6 +43,8 @@ type ConnTable = hashbrown::HashTable<u32>;
 /// The connection table with its timers.
 pub struct Sessions {
     cfg: Config,
+    /// Which analyzers a new connection gets.
+    registry: Registry,
     table: ConnTable,
     hasher: foldhash::fast::RandomState,
     slots: Vec<Option<Conn>>,
@@ -86,6 +88,7 @@ impl Sessions {
         let uids = uid::UidGen::new(cfg.uid_seed);
         Sessions {
             cfg,
+            registry: Registry::standard(),
             table: ConnTable::new(),
             hasher: foldhash::fast::RandomState::default(),
             slots: Vec::new(),
@@ -272,11 +275,13 @@ impl Sessions {
         self.remove(slot, q);
     }
 
-    /// Removes a connection, raising `udp_session_done` (UDP analyzer ports),
-    /// `conn_stats` (TCP) and `connection_state_remove`.
+    /// Removes a connection, ending its analyzers' data first, and raising
+    /// `udp_session_done` (by the registry, for the responder port at
+    /// removal), `conn_stats` (TCP) and `connection_state_remove`.
     pub fn remove(&mut self, slot: u32, q: &mut EventQueue) {
+        self.end_of_data(slot, q);
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.take()) else { return };
-        if c.proto == 17 && crate::analyzers::UDP_SESSION_DONE_PORTS.contains(&c.resp.1) && q.wants(EventKind::UdpSessionDone) {
+        if c.proto == 17 && self.registry.udp_session_done(c.resp.1) && q.wants(EventKind::UdpSessionDone) {
             q.push(Event::UdpSessionDone(Box::new(c.snapshot())));
         }
         if let (ProtoState::Tcp(t), true) = (&c.state, q.wants(EventKind::ConnStats)) {
@@ -479,10 +484,10 @@ impl Sessions {
                 // A flip inside processing changes which side sent the packet.
                 let now_orig = if c.is_orig(src) == before { is_orig } else { !is_orig };
                 count_packet(c, now_orig, ip);
-                let data = fx.data.take();
+                let delivered = std::mem::take(&mut fx.delivered);
                 self.apply(slot, fx, q);
-                if let Some((from_orig, seq, len)) = data {
-                    self.app_data(slot, from_orig, seq, &seg.payload[..len as usize], q);
+                for (from_orig, d) in delivered {
+                    self.app_data(slot, from_orig, d, q);
                 }
             }
             L4::Udp(u) => {
@@ -498,11 +503,13 @@ impl Sessions {
                 let ulen = u.ulen as i64;
                 c.last_time = t;
                 c.check_history_dir(is_orig, conn::hist::DATA_PKT, 'D');
-                // The NTP analyzer sees the datagram before the sizes are
-                // counted; after its flip, `is_orig` names the new side.
-                if c.ntp.flips(is_orig, u.payload) {
-                    c.flip_roles_keeping_history_bits();
+                // The analyzers see the datagram before the sizes are
+                // counted; after a flip, `is_orig` names the new side.
+                if let Some(x) = c.extra.as_mut().filter(|x| !x.analyzers.is_empty()) {
+                    let found = x.analyzers.datagram(is_orig, u.payload);
+                    self.carry_out(slot, found, q);
                 }
+                let c = self.slots[slot as usize].as_mut().unwrap();
                 let side = c.side(is_orig);
                 let add = ulen - 8;
                 side.payload_len = if side.payload_len < 0 { add } else { side.payload_len + add };
@@ -532,27 +539,49 @@ impl Sessions {
         Some((slot, true))
     }
 
-    /// In-order TCP payload for the connection's application analyzer, if it
-    /// has one; what the analyzer finds becomes weirds and history `X`.
-    fn app_data(&mut self, slot: u32, from_orig: bool, seq: u64, data: &[u8], q: &mut EventQueue) {
-        let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
-        let Some(app) = c.extra.as_mut().and_then(|x| x.app.as_mut()) else { return };
-        let mut findings = Vec::new();
-        let source = match app {
-            TcpApp::Ftp(ftp) => {
-                if from_orig {
-                    ftp.request_data(seq, data, self.cfg.ftp_max_command_length, &mut findings);
-                }
-                "FTP"
-            }
+    /// In-order TCP payload (or a gap) from the reassembler for the
+    /// connection's analyzers.
+    fn app_data(&mut self, slot: u32, from_orig: bool, d: tcp::Delivery, q: &mut EventQueue) {
+        let Some(set) = self.analyzers(slot) else { return };
+        let found = match d {
+            tcp::Delivery::Data(data) => set.stream(from_orig, &data),
+            tcp::Delivery::Gap => set.gap(from_orig),
         };
-        for f in findings {
-            match f {
-                Finding::Weird(name, addl) => self.conn_weird(slot, name, addl, source, q),
-                Finding::Limit(name, addl) => {
-                    self.conn_weird(slot, name, addl, source, q);
+        self.carry_out(slot, found, q);
+    }
+
+    /// Both directions of the connection's data have ended, for its analyzers.
+    fn end_of_data(&mut self, slot: u32, q: &mut EventQueue) {
+        let Some(set) = self.analyzers(slot) else { return };
+        if set.is_empty() {
+            return;
+        }
+        let mut found = set.end_of_data(true);
+        found.extend(set.end_of_data(false));
+        self.carry_out(slot, found, q);
+    }
+
+    /// The analyzer set of the connection in `slot`, if it has made one.
+    fn analyzers(&mut self, slot: u32) -> Option<&mut crate::analyzers::AnalyzerSet> {
+        self.slots.get_mut(slot as usize)?.as_mut()?.extra.as_mut().map(|x| &mut x.analyzers)
+    }
+
+    /// Carries out what the analyzers found, in order: weirds, limits
+    /// (the weird, then history `X`) and role flips.
+    fn carry_out(&mut self, slot: u32, found: Found, q: &mut EventQueue) {
+        for (tag, o) in found {
+            match o {
+                Outcome::Weird(name, addl) => self.conn_weird(slot, name, addl, tag.source(), q),
+                Outcome::Limit(name, addl) => {
+                    self.conn_weird(slot, name, addl, tag.source(), q);
                     self.analysis_limited(slot);
                 }
+                Outcome::FlipRoles => {
+                    if let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) {
+                        c.flip_roles_keeping_history_bits();
+                    }
+                }
+                Outcome::Confirm | Outcome::Violate(_) => {}
             }
         }
     }
@@ -655,12 +684,10 @@ impl Sessions {
         if flip {
             c.flip_roles();
         }
-        if ip.proto == 17 {
-            c.ntp = crate::analyzers::ntp::NtpState::for_new_udp(c.resp.1);
-        }
-        if ip.proto == 6 {
-            if let Some(app) = TcpApp::for_new_tcp(c.resp.1) {
-                c.extra.get_or_insert_with(Box::default).app = Some(app);
+        if let Some(transport) = Transport::of_proto(ip.proto) {
+            let set = self.registry.analyzers_for(transport, c.resp.1, &self.cfg);
+            if !set.is_empty() {
+                c.extra.get_or_insert_with(Box::default).analyzers = set;
             }
         }
         let timeout = match ip.proto {
