@@ -5,7 +5,8 @@
 //! and the history letter `X`; a word that is no command raises
 //! `FTP_invalid_command`. weir raises no FTP events and writes no ftp.log.
 
-use super::stream::{Chunk, Stream};
+use super::analyzer::{Analyzer, Outcome, Outcomes};
+use super::registry::Tag;
 
 /// TCP ports the FTP analyzer is registered for (the responder's, at creation).
 pub const PORTS: [u16; 2] = [21, 2811];
@@ -13,43 +14,55 @@ pub const PORTS: [u16; 2] = [21, 2811];
 /// Longest line kept while waiting for its end; longer ones are cut there.
 const MAX_LINE: usize = 64 * 1024;
 
-/// What the analyzer found in a line, for the session layer to raise.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Finding {
-    /// A conn weird (name, addl).
-    Weird(&'static str, String),
-    /// An analyzer limit was reached: the weird, then history `X`.
-    Limit(&'static str, String),
-}
-
 /// FTP analyzer state of one connection.
 #[derive(Clone, Debug, Default)]
 pub struct Ftp {
-    requests: Stream,
+    max_command_length: u64,
     line: Vec<u8>,
     confirmed: bool,
 }
 
 impl Ftp {
-    /// Originator payload at relative sequence `seq`; findings are appended to `out`.
-    pub fn request_data(&mut self, seq: u64, data: &[u8], max_command_length: u64, out: &mut Vec<Finding>) {
-        let Ftp { requests, line, confirmed } = self;
-        requests.segment(seq, data, |chunk| match chunk {
-            Chunk::Gap => line.clear(),
-            Chunk::Data(mut d) => {
-                // Lines end at LF (a CR before it is dropped), as FTP's NVT splits them.
-                while let Some(i) = d.iter().position(|&b| b == b'\n') {
-                    extend_capped(line, &d[..i]);
-                    if line.last() == Some(&b'\r') {
-                        line.pop();
-                    }
-                    command(line, confirmed, max_command_length, out);
-                    line.clear();
-                    d = &d[i + 1..];
-                }
-                extend_capped(line, d);
+    /// A new analyzer checking command words against `max_command_length`
+    /// (`FTP::max_command_length`; 0 checks nothing).
+    pub fn new(max_command_length: u64) -> Ftp {
+        Ftp { max_command_length, ..Ftp::default() }
+    }
+}
+
+impl Analyzer for Ftp {
+    fn tag(&self) -> Tag {
+        Tag::Ftp
+    }
+
+    /// Only the originator's command lines are read.
+    fn stream(&mut self, is_orig: bool, mut d: &[u8], out: &mut Outcomes) {
+        if !is_orig {
+            return;
+        }
+        let Ftp { max_command_length, line, confirmed } = self;
+        // Lines end at LF (a CR before it is dropped), as FTP's NVT splits them.
+        while let Some(i) = d.iter().position(|&b| b == b'\n') {
+            extend_capped(line, &d[..i]);
+            if line.last() == Some(&b'\r') {
+                line.pop();
             }
-        });
+            command(line, confirmed, *max_command_length, out);
+            line.clear();
+            d = &d[i + 1..];
+        }
+        extend_capped(line, d);
+    }
+
+    /// A hole in the commands: the partial line is stale.
+    fn gap(&mut self, is_orig: bool, _: &mut Outcomes) {
+        if is_orig {
+            self.line.clear();
+        }
+    }
+
+    fn clone_box(&self) -> Box<dyn Analyzer> {
+        Box::new(self.clone())
     }
 }
 
@@ -59,7 +72,7 @@ fn extend_capped(line: &mut Vec<u8>, data: &[u8]) {
 }
 
 /// One command line (`FTP_Analyzer::DeliverStream`, originator side).
-fn command(line: &[u8], confirmed: &mut bool, max_command_length: u64, out: &mut Vec<Finding>) {
+fn command(line: &[u8], confirmed: &mut bool, max_command_length: u64, out: &mut Outcomes) {
     if line.is_empty() {
         return;
     }
@@ -69,44 +82,64 @@ fn command(line: &[u8], confirmed: &mut bool, max_command_length: u64, out: &mut
     let is_cmd = word.len() >= 3 && word.iter().all(|&b| b.is_ascii_graphic());
     if !is_cmd {
         if *confirmed {
-            out.push(Finding::Weird("FTP_invalid_command", String::new()));
+            out.push(Outcome::Weird("FTP_invalid_command", String::new()));
         }
         return;
     }
     if max_command_length > 0 && word.len() as u64 > max_command_length {
         if *confirmed {
-            out.push(Finding::Limit("FTP_max_command_length_exceeded", format!("{} > {max_command_length}", word.len())));
+            out.push(Outcome::Limit("FTP_max_command_length_exceeded", format!("{} > {max_command_length}", word.len())));
         }
         return;
     }
-    *confirmed = true;
+    if !*confirmed {
+        *confirmed = true;
+        out.push(Outcome::Confirm);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run(segments: &[(u64, &[u8])]) -> Vec<Finding> {
-        let mut f = Ftp::default();
-        let mut out = Vec::new();
-        for (seq, d) in segments {
-            f.request_data(*seq, d, 100, &mut out);
+    /// Originator segments, in order; the outcomes of all of them.
+    fn run(segments: &[&[u8]]) -> Vec<Outcome> {
+        let mut f = Ftp::new(100);
+        let mut out = Outcomes::default();
+        for d in segments {
+            f.stream(true, d, &mut out);
         }
-        out
+        out.0
     }
 
     #[test]
     fn a_long_command_after_a_valid_one_reaches_the_limit() {
         let long = format!("{} x\r\n", "T".repeat(132));
-        let out = run(&[(1, b"USER anonymous\r\n"), (17, long.as_bytes())]);
-        assert_eq!(out, [Finding::Limit("FTP_max_command_length_exceeded", "132 > 100".into())]);
+        let out = run(&[b"USER anonymous\r\n", long.as_bytes()]);
+        assert_eq!(out, [Outcome::Confirm, Outcome::Limit("FTP_max_command_length_exceeded", "132 > 100".into())]);
     }
 
     #[test]
     fn nothing_before_confirmation_and_lines_split_across_segments() {
         let long = format!("{}\r\n", "T".repeat(132));
-        assert!(run(&[(1, long.as_bytes())]).is_empty(), "not confirmed yet");
-        let out = run(&[(1, b"US"), (3, b"ER a\r\n!!\r"), (12, b"\n")]);
-        assert_eq!(out, [Finding::Weird("FTP_invalid_command", String::new())]);
+        assert!(run(&[long.as_bytes()]).is_empty(), "not confirmed yet");
+        let out = run(&[b"US", b"ER a\r\n!!\r", b"\n"]);
+        assert_eq!(out, [Outcome::Confirm, Outcome::Weird("FTP_invalid_command", String::new())]);
+    }
+
+    #[test]
+    fn responses_are_ignored_and_a_gap_drops_the_partial_line() {
+        let mut f = Ftp::new(100);
+        let mut out = Outcomes::default();
+        f.stream(false, b"!!\r\n", &mut out);
+        f.stream(true, b"USER a\r\n!", &mut out);
+        f.gap(false, &mut out);
+        f.stream(true, b"!\r\n", &mut out);
+        assert_eq!(out.0, [Outcome::Confirm, Outcome::Weird("FTP_invalid_command", String::new())]);
+        let mut out = Outcomes::default();
+        f.stream(true, b"!", &mut out);
+        f.gap(true, &mut out);
+        f.stream(true, b"PASS x\r\n", &mut out);
+        assert!(out.is_empty(), "the line after the gap is a valid command: {out:?}");
     }
 }

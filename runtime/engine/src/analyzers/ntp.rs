@@ -4,6 +4,9 @@
 //! just the mode byte of a datagram that would parse as an NTP message; it
 //! raises no NTP events and fills no `service`.
 
+use super::analyzer::{Analyzer, Outcome, Outcomes};
+use super::registry::Tag;
+
 /// UDP port the NTP analyzer is registered for (the responder's, at creation).
 pub const PORT: u16 = 123;
 
@@ -13,40 +16,43 @@ const STD_MESSAGE_LEN: usize = 48;
 const MODE_CLIENT: u8 = 3;
 const MODE_SERVER: u8 = 4;
 
-/// Per-connection NTP analyzer state: attached or not, and which delivery
-/// directions (originator, responder at the time of the packet) flipped.
+/// Per-connection NTP analyzer state: which delivery directions
+/// (originator, responder at the time of the packet) flipped, and whether
+/// a message was seen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct NtpState(u8);
+pub struct Ntp {
+    flipped_orig: bool,
+    flipped_resp: bool,
+    confirmed: bool,
+}
 
-const ATTACHED: u8 = 1;
-const FLIPPED_ORIG: u8 = 2;
-const FLIPPED_RESP: u8 = 4;
-
-impl NtpState {
-    /// The state of a new UDP connection whose responder port is `resp_port`.
-    pub fn for_new_udp(resp_port: u16) -> NtpState {
-        NtpState(if resp_port == PORT { ATTACHED } else { 0 })
+impl Analyzer for Ntp {
+    fn tag(&self) -> Tag {
+        Tag::Ntp
     }
 
-    /// Whether the analyzer is attached.
-    pub fn attached(self) -> bool {
-        self.0 & ATTACHED != 0
-    }
-
-    /// Whether `payload`, delivered from the originator when `is_orig`,
-    /// flips the roles; records the flip for that direction.
-    pub fn flips(&mut self, is_orig: bool, payload: &[u8]) -> bool {
-        if !self.attached() || payload.len() < STD_MESSAGE_LEN {
-            return false;
+    /// A datagram long enough to be a standard message confirms NTP; one
+    /// whose mode contradicts its sender's role flips the roles (once per
+    /// delivery direction).
+    fn datagram(&mut self, is_orig: bool, payload: &[u8], out: &mut Outcomes) {
+        if payload.len() < STD_MESSAGE_LEN {
+            return;
+        }
+        if !self.confirmed {
+            self.confirmed = true;
+            out.push(Outcome::Confirm);
         }
         let mode = payload[0] & 7;
-        let done = if is_orig { FLIPPED_ORIG } else { FLIPPED_RESP };
+        let done = if is_orig { &mut self.flipped_orig } else { &mut self.flipped_resp };
         let mismatch = (mode == MODE_SERVER && is_orig) || (mode == MODE_CLIENT && !is_orig);
-        if !mismatch || self.0 & done != 0 {
-            return false;
+        if mismatch && !*done {
+            *done = true;
+            out.push(Outcome::FlipRoles);
         }
-        self.0 |= done;
-        true
+    }
+
+    fn clone_box(&self) -> Box<dyn Analyzer> {
+        Box::new(*self)
     }
 }
 
@@ -60,14 +66,30 @@ mod tests {
         m
     }
 
+    fn flips(n: &mut Ntp, is_orig: bool, payload: &[u8]) -> bool {
+        let mut out = Outcomes::default();
+        n.datagram(is_orig, payload, &mut out);
+        out.0.contains(&Outcome::FlipRoles)
+    }
+
     #[test]
     fn server_mode_from_the_originator_flips_once() {
-        let mut s = NtpState::for_new_udp(123);
-        assert!(s.flips(true, &msg(MODE_SERVER)));
-        assert!(!s.flips(true, &msg(MODE_SERVER)), "a direction flips once");
-        assert!(s.flips(false, &msg(MODE_CLIENT)), "the other direction has its own flag");
-        assert!(!NtpState::for_new_udp(124).flips(true, &msg(MODE_SERVER)), "not attached");
-        assert!(!NtpState::for_new_udp(123).flips(true, &msg(MODE_SERVER)[..47]), "too short to parse");
-        assert!(!NtpState::for_new_udp(123).flips(true, &msg(MODE_CLIENT)), "client mode from the originator is normal");
+        let mut s = Ntp::default();
+        assert!(flips(&mut s, true, &msg(MODE_SERVER)));
+        assert!(!flips(&mut s, true, &msg(MODE_SERVER)), "a direction flips once");
+        assert!(flips(&mut s, false, &msg(MODE_CLIENT)), "the other direction has its own flag");
+        assert!(!flips(&mut Ntp::default(), true, &msg(MODE_SERVER)[..47]), "too short to parse");
+        assert!(!flips(&mut Ntp::default(), true, &msg(MODE_CLIENT)), "client mode from the originator is normal");
+    }
+
+    #[test]
+    fn a_standard_message_confirms_once() {
+        let mut s = Ntp::default();
+        let mut out = Outcomes::default();
+        s.datagram(true, &msg(MODE_SERVER)[..47], &mut out);
+        assert!(out.is_empty());
+        s.datagram(true, &msg(MODE_CLIENT), &mut out);
+        s.datagram(true, &msg(MODE_CLIENT), &mut out);
+        assert_eq!(out.0, [Outcome::Confirm]);
     }
 }

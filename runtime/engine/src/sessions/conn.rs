@@ -137,8 +137,9 @@ pub struct ConnExtra {
     pub tunnels: Tunnels,
     /// Weird counts per name, for rate limiting (`Weird::sampling_*`).
     pub weird_counts: Vec<(&'static str, crate::weird::WeirdState)>,
-    /// The TCP application analyzer, if one was attached at creation.
-    pub app: Option<crate::analyzers::TcpApp>,
+    /// The connection's application analyzers, chosen at creation by the
+    /// port registry.
+    pub analyzers: crate::analyzers::AnalyzerSet,
 }
 
 /// Per-direction counters that every protocol keeps.
@@ -205,7 +206,8 @@ pub struct Conn {
     pub state: ProtoState,
     /// Inactivity timeout in force (0 = none).
     pub inactivity_timeout: f64,
-    /// Tunnel facts and weird counts, made on the first tunnelled packet or weird.
+    /// Tunnel facts, weird counts and analyzers, made on the first tunnelled
+    /// packet or weird, or at creation when the registry attaches analyzers.
     pub extra: Option<Box<ConnExtra>>,
     /// VLAN ids of the creating packet.
     pub vlan: Option<u16>,
@@ -217,9 +219,6 @@ pub struct Conn {
     pub timer_gen: u32,
     /// Whether packets and IP bytes are counted (`use_conn_size_analyzer`).
     pub conn_size: bool,
-    /// NTP role check ([`crate::analyzers::ntp`]): attached, and whether each
-    /// delivery direction already flipped.
-    pub ntp: crate::analyzers::ntp::NtpState,
 }
 
 impl Conn {
@@ -258,7 +257,6 @@ impl Conn {
             is_active: true,
             timer_gen: 0,
             conn_size: true,
-            ntp: crate::analyzers::ntp::NtpState::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! (Zeek's `TCP_Endpoint`).
 
 use super::super::conn::Scaled;
+use super::reassembly::Pending;
 use super::rexmit::Kept;
 use super::stats::Stats;
 
@@ -77,6 +78,9 @@ pub(super) struct EndpointExtra {
     /// ranges keyed by `seq` (a tree: segments arrive in any order the
     /// sender likes), at most [`MAX_BLOCKS`](super::reassembly::MAX_BLOCKS) of them.
     pub(super) blocks: std::collections::BTreeMap<u64, u64>,
+    /// Reassembly: the bytes kept for in-order delivery to the
+    /// connection's analyzers, made on first use when it has any.
+    pub(super) pending: Option<Box<Pending>>,
     /// Zero-window letter counter.
     pub(super) win0: Scaled,
     /// Content-gap letter counter.

@@ -17,6 +17,7 @@ mod stats;
 mod testing;
 
 pub use endpoint::{EndpointState, TcpEndpoint};
+pub use reassembly::{Delivery, MAX_PENDING};
 pub use history::checksum_error;
 pub use state::{attempt_failed, expire_check, ExpireDecision};
 pub use stats::Stats;
@@ -100,9 +101,9 @@ pub struct Effects {
     pub gaps: Vec<(bool, u64, u64)>,
     /// Retransmissions whose bytes differ: (kept bytes, new bytes, flag letters).
     pub rexmit: Vec<(Vec<u8>, Vec<u8>, String)>,
-    /// Payload that entered reassembly, for an application analyzer:
-    /// (from the originator, relative sequence number, length).
-    pub data: Option<(bool, u64, u32)>,
+    /// What reassembly delivered in order for the connection's analyzers
+    /// (only when it has any): (from the originator, bytes or gap).
+    pub delivered: Vec<(bool, Delivery)>,
 }
 
 /// The TCP state of a TCP connection.
@@ -215,7 +216,8 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
     let full = seg.payload.len() >= len as usize;
     let rel_data = rel_seq + flags.syn() as u64;
     if len > 0 && full && !flags.rst() && !underflow {
-        deliver(tcp(c), is_orig, rel_data, &seg.payload[..len as usize], flags, cfg, fx);
+        let analyzed = c.extra.as_ref().is_some_and(|x| !x.analyzers.is_empty());
+        deliver(tcp(c), is_orig, rel_data, &seg.payload[..len as usize], flags, cfg, analyzed, fx);
     }
     if cfg.tcp_stats {
         tcp(c).ep(is_orig).0.extra().stats.get_or_insert_with(Stats::default).packet(ip_id, rel_data, len as u64);
@@ -358,8 +360,20 @@ fn gaps_below_ack(c: &mut Conn, is_orig: bool, rel_ack: u64, cfg: &Config, fx: &
 }
 
 /// Captured payload `data` at relative `rel_data` enters reassembly, after
-/// the retransmission check when `rexmit_inconsistency` is wanted.
-fn deliver(st: &mut TcpState, is_orig: bool, rel_data: u64, data: &[u8], flags: Flags, cfg: &Config, fx: &mut Effects) {
+/// the retransmission check when `rexmit_inconsistency` is wanted; when the
+/// connection is `analyzed`, what becomes deliverable in order goes to
+/// [`Effects::delivered`].
+#[allow(clippy::too_many_arguments)]
+fn deliver(
+    st: &mut TcpState,
+    is_orig: bool,
+    rel_data: u64,
+    data: &[u8],
+    flags: Flags,
+    cfg: &Config,
+    analyzed: bool,
+    fx: &mut Effects,
+) {
     let len = data.len() as u32;
     if cfg.check_rexmit {
         let (ep, peer) = st.ep(is_orig);
@@ -371,8 +385,9 @@ fn deliver(st: &mut TcpState, is_orig: bool, rel_data: u64, data: &[u8], flags: 
             }
         }
     }
-    st.ep(is_orig).0.data_sent(rel_data, len as u64);
-    fx.data = Some((is_orig, rel_data, len));
+    let mut delivered = Vec::new();
+    st.ep(is_orig).0.data_sent(rel_data, data, analyzed.then_some(&mut delivered));
+    fx.delivered.extend(delivered.into_iter().map(|d| (is_orig, d)));
 }
 
 #[cfg(test)]
@@ -444,14 +459,17 @@ mod tests {
         let mut f = Feed::default();
         f.handshake();
         let fx = f.send(true, 1.0, A, 101, 501, b"abcd");
-        assert_eq!(fx.data, Some((true, 1, 4)));
+        assert!(fx.delivered.is_empty(), "no analyzer: no bytes delivered");
+        f.c.extra.get_or_insert_with(Box::default).analyzers.add(Box::new(crate::analyzers::ntp::Ntp::default()));
+        let fx = f.send(true, 1.1, A, 105, 501, b"ef");
+        assert_eq!(fx.delivered, [(true, Delivery::Data(b"ef".to_vec()))], "in order once an analyzer is attached");
         let fx = f.send(true, 1.1, A, 115, 501, b"efgh");
-        assert_eq!(fx.data, Some((true, 15, 4)));
+        assert!(fx.delivered.is_empty(), "above a hole: waits");
         let fx = f.send(false, 1.2, A, 501, 119, b"");
-        assert_eq!(fx.gaps, [(true, 5, 10)], "bytes 5..15 were never seen");
+        assert_eq!(fx.gaps, [(true, 7, 8)], "bytes 7..15 were never seen");
         assert_eq!(f.history(), "ShADaG");
         let st = f.st().clone();
-        assert_eq!(st.orig.size(&st.resp), 18, "4 + 4 bytes and the hole");
+        assert_eq!(st.orig.size(&st.resp), 18, "4 + 2 + 4 bytes and the hole");
     }
 
     #[test]

@@ -1,17 +1,110 @@
-//! Reassembly ranges: which bytes of a side were captured, and the holes
-//! the peer's acknowledgments reveal (`content_gap`, history `G`).
+//! The reassembler of one side of a TCP connection, after Zeek's
+//! `TCP_Reassembler`: the one place a side's payload enters. It keeps
+//! which bytes were captured (the in-order edge `last_reassem` and the
+//! ranges above a hole), from which the peer's acknowledgments reveal
+//! holes (`content_gap`, history `G`); and, when the connection has
+//! analyzers, it keeps the bytes themselves and hands them on in order
+//! ([`Delivery`]). Retransmitted bytes are not delivered again;
+//! out-of-order ones wait (up to [`MAX_PENDING`] bytes) until the hole
+//! before them fills, and past that the hole is given up for delivery
+//! ([`Delivery::Gap`]) and delivery resumes after it. Delivery starts at
+//! the first byte captured.
 
 use super::endpoint::TcpEndpoint;
+use std::collections::BTreeMap;
 
 /// Most disjoint ranges above a hole kept per side: a sender choosing
 /// sequence numbers could otherwise grow them without end. Far more than
 /// any real window holds.
 pub(super) const MAX_BLOCKS: usize = 16_384;
 
+/// Most out-of-order bytes kept per side for delivery.
+pub const MAX_PENDING: usize = 64 * 1024;
+
+/// What a side's reassembler hands the connection's analyzers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// The next bytes of the side's stream.
+    Data(Vec<u8>),
+    /// Bytes that never came (a hole given up).
+    Gap,
+}
+
+/// The bytes of a side kept for in-order delivery, in relative sequence
+/// numbers; only made when the connection has analyzers.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Pending {
+    /// Relative sequence number of the next byte to deliver (`None` before the first segment).
+    next: Option<u64>,
+    /// Segments waiting above a hole, keyed by their first byte.
+    waiting: BTreeMap<u64, Vec<u8>>,
+    /// Bytes in `waiting`.
+    bytes: usize,
+}
+
+impl Pending {
+    /// A segment's payload `data` at relative sequence number `seq`; every
+    /// newly contiguous run (and every given-up hole) goes to `out`.
+    fn segment(&mut self, seq: u64, data: &[u8], out: &mut Vec<Delivery>) {
+        let next = *self.next.get_or_insert(seq);
+        let end = seq + data.len() as u64;
+        if end <= next || data.is_empty() {
+            return;
+        }
+        if seq > next {
+            if self.bytes + data.len() <= MAX_PENDING {
+                self.bytes += data.len();
+                self.waiting.entry(seq).or_default().splice(.., data.iter().copied());
+                return;
+            }
+            // Too much waits behind the hole: give it up, deliver what waited
+            // from its earliest byte, and give up any hole left before `seq`.
+            out.push(Delivery::Gap);
+            let first = self.waiting.keys().next().map_or(seq, |&k| k.min(seq));
+            self.next = Some(first);
+            self.drain(out);
+            if self.next.is_some_and(|n| seq > n) {
+                out.push(Delivery::Gap);
+                self.next = Some(seq);
+            }
+        }
+        let next = self.next.unwrap_or(seq);
+        if end <= next {
+            return;
+        }
+        out.push(Delivery::Data(data[(next - seq) as usize..].to_vec()));
+        self.next = Some(end);
+        self.drain(out);
+    }
+
+    /// Delivers what waited and has become contiguous.
+    fn drain(&mut self, out: &mut Vec<Delivery>) {
+        while let Some(entry) = self.waiting.first_entry() {
+            let next = self.next.unwrap_or(0);
+            let seq = *entry.key();
+            if seq > next {
+                break;
+            }
+            let data = entry.remove();
+            self.bytes -= data.len();
+            let end = seq + data.len() as u64;
+            if end > next {
+                out.push(Delivery::Data(data[(next - seq) as usize..].to_vec()));
+                self.next = Some(end);
+            }
+        }
+    }
+}
+
 impl TcpEndpoint {
-    /// Captured payload `[seq, seq + len)` (relative) entered reassembly.
-    pub(super) fn data_sent(&mut self, seq: u64, len: u64) {
-        let upper = seq + len;
+    /// Captured payload `data` at relative `seq` enters reassembly; when
+    /// `deliver` is given (the connection has analyzers), the bytes that
+    /// become deliverable in order are appended to it.
+    pub(super) fn data_sent(&mut self, seq: u64, data: &[u8], deliver: Option<&mut Vec<Delivery>>) {
+        if let Some(out) = deliver {
+            self.extra().pending.get_or_insert_with(Box::default).segment(seq, data, out);
+        }
+        let upper = seq + data.len() as u64;
         if self.last_reassem == 0 {
             self.last_reassem = 1;
         }
@@ -100,6 +193,63 @@ impl TcpEndpoint {
 mod tests {
     use super::*;
 
+    /// `len` captured bytes at `seq`, no analyzer attached.
+    fn sent(e: &mut TcpEndpoint, seq: u64, len: u64) {
+        e.data_sent(seq, &vec![b'.'; len as usize], None);
+    }
+
+    /// `data` at `seq` with an analyzer attached: what is delivered, as text.
+    fn feed(e: &mut TcpEndpoint, seq: u64, data: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        e.data_sent(seq, data, Some(&mut out));
+        out.into_iter()
+            .map(|d| match d {
+                Delivery::Data(d) => String::from_utf8_lossy(&d).into_owned(),
+                Delivery::Gap => "<gap>".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn in_order_retransmitted_overlapping_and_out_of_order_delivery() {
+        let mut e = TcpEndpoint::default();
+        assert_eq!(feed(&mut e, 1, b"hello "), ["hello "]);
+        assert_eq!(feed(&mut e, 1, b"hello "), Vec::<String>::new(), "a retransmission");
+        assert_eq!(feed(&mut e, 4, b"lo wor"), ["wor"], "an overlap delivers only the new tail");
+        assert_eq!(feed(&mut e, 14, b"!!"), Vec::<String>::new(), "ahead of a hole: waits");
+        assert_eq!(ranges(&e), [(14, 16)], "the same bytes are accounted above the hole");
+        assert_eq!(feed(&mut e, 10, b"ld, "), ["ld, ", "!!"], "the hole fills: both go");
+        assert_eq!(e.last_reassem, 16);
+        assert!(ranges(&e).is_empty());
+        let mut gaps = Vec::new();
+        e.ack_received(16, false, &mut gaps);
+        assert!(gaps.is_empty(), "everything acknowledged was captured: {gaps:?}");
+    }
+
+    #[test]
+    fn a_hole_is_given_up_for_delivery_when_too_much_waits() {
+        let mut e = TcpEndpoint::default();
+        feed(&mut e, 1, b"a");
+        let big = vec![b'x'; MAX_PENDING];
+        assert!(feed(&mut e, 100, &big).is_empty());
+        let out = feed(&mut e, 100 + MAX_PENDING as u64, b"yz");
+        assert_eq!(out.first().map(String::as_str), Some("<gap>"));
+        assert_eq!(out.concat().len(), "<gap>".len() + MAX_PENDING + 2);
+        assert_eq!(feed(&mut e, 50, b"late"), Vec::<String>::new(), "bytes of a given-up hole are not delivered");
+        // The accounting still knows the hole: an ack across it reveals it.
+        let mut gaps = Vec::new();
+        e.ack_received(102 + MAX_PENDING as u64, false, &mut gaps);
+        assert_eq!(gaps, [(2, 48), (54, 46)]);
+    }
+
+    #[test]
+    fn no_bytes_are_kept_without_an_analyzer() {
+        let mut e = TcpEndpoint::default();
+        sent(&mut e, 1, 4);
+        sent(&mut e, 20, 4);
+        assert!(e.extra.as_ref().is_some_and(|x| x.pending.is_none()));
+    }
+
     fn ranges(e: &TcpEndpoint) -> Vec<(u64, u64)> {
         e.extra.as_ref().map(|x| x.blocks.iter().map(|(&s, &u)| (s, u)).collect()).unwrap_or_default()
     }
@@ -107,12 +257,12 @@ mod tests {
     #[test]
     fn ranges_above_a_hole_merge_in_any_order() {
         let mut e = TcpEndpoint::default();
-        e.data_sent(1, 10); // in order: [1, 11)
-        e.data_sent(30, 5);
-        e.data_sent(20, 5);
-        e.data_sent(25, 5); // touches both neighbours
-        e.data_sent(50, 10);
-        e.data_sent(45, 20); // covers [50, 60)
+        sent(&mut e, 1, 10); // in order: [1, 11)
+        sent(&mut e, 30, 5);
+        sent(&mut e, 20, 5);
+        sent(&mut e, 25, 5); // touches both neighbours
+        sent(&mut e, 50, 10);
+        sent(&mut e, 45, 20); // covers [50, 60)
         assert_eq!(ranges(&e), [(20, 35), (45, 65)]);
         let mut gaps = Vec::new();
         e.ack_received(70, false, &mut gaps);
@@ -123,10 +273,10 @@ mod tests {
     #[test]
     fn ranges_above_a_hole_are_capped() {
         let mut e = TcpEndpoint::default();
-        e.data_sent(1, 1);
+        sent(&mut e, 1, 1);
         // Every other byte, highest first: the worst order for a sorted list.
         for k in (0..3 * MAX_BLOCKS as u64).rev() {
-            e.data_sent(10 + 2 * k, 1);
+            sent(&mut e, 10 + 2 * k, 1);
         }
         assert_eq!(ranges(&e).len(), MAX_BLOCKS);
         assert_eq!(ranges(&e)[0], (10, 11), "the lowest ranges are the ones kept");
@@ -147,7 +297,7 @@ mod tests {
     #[test]
     fn acks_past_the_fin_stop_at_the_fin() {
         let mut e = TcpEndpoint::default();
-        e.data_sent(1, 10);
+        sent(&mut e, 1, 10);
         e.fin_cnt = 1;
         e.fin_seq = 12; // the FIN at 11 takes one number
         let mut gaps = Vec::new();
@@ -161,13 +311,13 @@ mod tests {
     #[test]
     fn in_order_and_repeated_data_moves_the_edge_only() {
         let mut e = TcpEndpoint::default();
-        e.data_sent(1, 10);
-        e.data_sent(5, 3);
-        e.data_sent(11, 4);
+        sent(&mut e, 1, 10);
+        sent(&mut e, 5, 3);
+        sent(&mut e, 11, 4);
         assert_eq!(e.last_reassem, 15);
         assert!(ranges(&e).is_empty());
-        e.data_sent(20, 5);
-        e.data_sent(15, 5); // fills the hole
+        sent(&mut e, 20, 5);
+        sent(&mut e, 15, 5); // fills the hole
         assert_eq!(e.last_reassem, 25);
         assert!(ranges(&e).is_empty());
     }

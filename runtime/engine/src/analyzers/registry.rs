@@ -1,0 +1,167 @@
+//! Which analyzers a new connection gets, by transport and responder port,
+//! as Zeek's `Analyzer::register_for_ports` sets them up in the protocol
+//! scripts. The registry also answers which ports' analyzers raise
+//! `udp_session_done` when they finish (their `Done()`), including those
+//! weir knows by name only.
+
+use super::analyzer::Analyzer;
+use super::set::AnalyzerSet;
+use super::{ftp, ntp};
+use crate::config::Config;
+
+/// The transport an analyzer is registered on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// TCP (IP protocol 6).
+    Tcp,
+    /// UDP (IP protocol 17).
+    Udp,
+}
+
+impl Transport {
+    /// The transport of IP protocol number `proto`, if one analyzers use.
+    pub fn of_proto(proto: u8) -> Option<Transport> {
+        match proto {
+            6 => Some(Transport::Tcp),
+            17 => Some(Transport::Udp),
+            _ => None,
+        }
+    }
+}
+
+/// An analyzer's name (Zeek's `Analyzer::Tag`). Some are known only for
+/// what their end does to the connection and have no implementation yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tag {
+    /// FTP control connections ([`ftp`]).
+    Ftp,
+    /// NTP ([`ntp`]).
+    Ntp,
+    /// DNS, which in Zeek also parses NetBIOS name service, mDNS and LLMNR
+    /// (not implemented).
+    Dns,
+    /// SNMP (not implemented).
+    Snmp,
+    /// Syslog (not implemented).
+    Syslog,
+}
+
+impl Tag {
+    /// The `source` of the weirds the analyzer raises.
+    pub fn source(self) -> &'static str {
+        match self {
+            Tag::Ftp => "FTP",
+            Tag::Ntp => "NTP",
+            Tag::Dns => "DNS",
+            Tag::Snmp => "SNMP",
+            Tag::Syslog => "SYSLOG",
+        }
+    }
+
+    /// Whether the analyzer's `Done()` on a UDP connection raises
+    /// `udp_session_done`.
+    pub fn raises_udp_session_done(self) -> bool {
+        matches!(self, Tag::Dns | Tag::Ntp | Tag::Snmp | Tag::Syslog)
+    }
+
+    /// A fresh instance for a new connection, if weir implements the analyzer.
+    pub fn instantiate(self, cfg: &Config) -> Option<Box<dyn Analyzer>> {
+        match self {
+            Tag::Ftp => Some(Box::new(ftp::Ftp::new(cfg.ftp_max_command_length))),
+            Tag::Ntp => Some(Box::new(ntp::Ntp::default())),
+            Tag::Dns | Tag::Snmp | Tag::Syslog => None,
+        }
+    }
+}
+
+/// Transport and port to analyzer tags.
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    ports: Vec<(Transport, u16, Tag)>,
+}
+
+impl Registry {
+    /// The registrations of Zeek's standard protocol scripts for the
+    /// analyzers weir knows.
+    pub fn standard() -> Registry {
+        let mut r = Registry::default();
+        r.register_for_ports(Tag::Ftp, Transport::Tcp, &ftp::PORTS);
+        r.register_for_ports(Tag::Ntp, Transport::Udp, &[ntp::PORT]);
+        // DNS proper, NetBIOS name service, mDNS and LLMNR.
+        r.register_for_ports(Tag::Dns, Transport::Udp, &[53, 137, 5353, 5355]);
+        r.register_for_ports(Tag::Snmp, Transport::Udp, &[161, 162]);
+        r.register_for_ports(Tag::Syslog, Transport::Udp, &[514]);
+        r
+    }
+
+    /// Registers `tag` for `ports` of `transport` (once per port).
+    pub fn register_for_ports(&mut self, tag: Tag, transport: Transport, ports: &[u16]) {
+        for &port in ports {
+            if !self.ports.contains(&(transport, port, tag)) {
+                self.ports.push((transport, port, tag));
+            }
+        }
+    }
+
+    /// The tags registered for `port` of `transport`, in registration order.
+    pub fn tags(&self, transport: Transport, port: u16) -> impl Iterator<Item = Tag> + '_ {
+        self.ports.iter().filter(move |&&(t, p, _)| t == transport && p == port).map(|&(_, _, tag)| tag)
+    }
+
+    /// The analyzers a new connection to responder port `port` gets.
+    pub fn analyzers_for(&self, transport: Transport, port: u16, cfg: &Config) -> AnalyzerSet {
+        let mut set = AnalyzerSet::default();
+        for tag in self.tags(transport, port) {
+            if let Some(a) = tag.instantiate(cfg) {
+                set.add(a);
+            }
+        }
+        set
+    }
+
+    /// Whether a UDP connection with responder port `port` ends with
+    /// `udp_session_done`: one of the port's analyzers raises it.
+    pub fn udp_session_done(&self, port: u16) -> bool {
+        self.tags(Transport::Udp, port).any(Tag::raises_udp_session_done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_ports() {
+        let r = Registry::standard();
+        assert_eq!(r.tags(Transport::Tcp, 21).collect::<Vec<_>>(), [Tag::Ftp]);
+        assert_eq!(r.tags(Transport::Tcp, 2811).collect::<Vec<_>>(), [Tag::Ftp]);
+        assert_eq!(r.tags(Transport::Udp, 21).count(), 0, "FTP is TCP only");
+        assert_eq!(r.tags(Transport::Udp, 123).collect::<Vec<_>>(), [Tag::Ntp]);
+        assert_eq!(r.tags(Transport::Tcp, 123).count(), 0);
+        assert_eq!(r.tags(Transport::Udp, 137).collect::<Vec<_>>(), [Tag::Dns]);
+    }
+
+    #[test]
+    fn udp_session_done_ports() {
+        let r = Registry::standard();
+        let mut done: Vec<u16> = (0..=u16::MAX).filter(|&p| r.udp_session_done(p)).collect();
+        done.sort_unstable();
+        assert_eq!(done, [53, 123, 137, 161, 162, 514, 5353, 5355]);
+        let mut r = Registry::default();
+        r.register_for_ports(Tag::Ftp, Transport::Udp, &[53]);
+        assert!(!r.udp_session_done(53), "FTP's end raises nothing");
+    }
+
+    #[test]
+    fn analyzers_are_made_only_for_implemented_tags() {
+        let r = Registry::standard();
+        let cfg = Config::default();
+        assert_eq!(r.analyzers_for(Transport::Tcp, 21, &cfg).tags(), [Tag::Ftp]);
+        assert_eq!(r.analyzers_for(Transport::Udp, 123, &cfg).tags(), [Tag::Ntp]);
+        assert!(r.analyzers_for(Transport::Udp, 53, &cfg).is_empty(), "DNS is known by name only");
+        assert!(r.analyzers_for(Transport::Tcp, 80, &cfg).is_empty());
+        let mut r = Registry::default();
+        r.register_for_ports(Tag::Ntp, Transport::Udp, &[123, 123]);
+        assert_eq!(r.tags(Transport::Udp, 123).count(), 1, "registered once");
+    }
+}

@@ -1,0 +1,116 @@
+//! UIDs of IP-in-IP and GRE tunnels: made on first use, kept alive by use,
+//! forgotten when idle for `Tunnel::ip_tunnel_timeout` (Zeek's
+//! `IPTunnelTimer`) or when the tunnel table is full.
+
+use super::Sessions;
+use crate::events::TunnelType;
+use std::net::IpAddr;
+
+impl Sessions {
+    /// The UID of an IP-in-IP or GRE tunnel between `a` and `b` (either
+    /// order), made on first use; each use keeps the tunnel alive (at
+    /// network time, as Zeek's `TunnelActivity`).
+    /// A tunnel idle for `Tunnel::ip_tunnel_timeout` is forgotten, and under
+    /// [`Config::max_ip_tunnels`] the one due to be checked first makes room.
+    pub fn tunnel_uid(&mut self, a: IpAddr, b: IpAddr, kind: TunnelType) -> String {
+        let k = if a <= b { (a, b, kind) } else { (b, a, kind) };
+        let seen = self.now;
+        if let Some(u) = self.tunnel_uids.get_mut(&k) {
+            u.1 = seen;
+            return u.0.clone();
+        }
+        let cap = self.cfg.max_ip_tunnels;
+        while cap > 0 && self.tunnel_uids.len() >= cap {
+            let Some((_, old)) = self.tunnel_timers.pop_front() else { break };
+            if self.tunnel_uids.remove(&old).is_some() {
+                self.tunnels_evicted += 1;
+            }
+        }
+        let u = self.uids.next('C');
+        self.tunnel_uids.insert(k, (u.clone(), seen));
+        self.tunnel_timers.push_back((self.now + self.cfg.ip_tunnel_timeout, k));
+        u
+    }
+
+    /// Runs the tunnel expiry checks due at `now`: an idle tunnel goes, an
+    /// active one is checked again a timeout later.
+    pub(super) fn expire_tunnels(&mut self, now: f64) {
+        let timeout = self.cfg.ip_tunnel_timeout;
+        while let Some(&(due, k)) = self.tunnel_timers.front() {
+            if due > now {
+                break;
+            }
+            self.tunnel_timers.pop_front();
+            let Some(&(_, last)) = self.tunnel_uids.get(&k) else { continue };
+            if now - last >= timeout {
+                self.tunnel_uids.remove(&k);
+            } else {
+                self.tunnel_timers.push_back((now + timeout, k));
+            }
+        }
+    }
+
+    /// IP-in-IP and GRE tunnels tracked.
+    pub fn tunnels(&self) -> usize {
+        self.tunnel_uids.len()
+    }
+
+    /// Tunnels forgotten early because [`Config::max_ip_tunnels`] was reached.
+    pub fn tunnels_evicted(&self) -> u64 {
+        self.tunnels_evicted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn addrs() -> (IpAddr, IpAddr, IpAddr) {
+        ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(), "10.0.0.3".parse().unwrap())
+    }
+
+    #[test]
+    fn one_uid_per_tunnel_in_either_order() {
+        let (a, b, c) = addrs();
+        let mut s = Sessions::new(Config::default());
+        let u = s.tunnel_uid(a, b, TunnelType::Ip);
+        assert!(u.starts_with('C'), "{u}");
+        assert_eq!(s.tunnel_uid(b, a, TunnelType::Ip), u);
+        assert_ne!(s.tunnel_uid(a, b, TunnelType::Gre), u, "another kind is another tunnel");
+        assert_ne!(s.tunnel_uid(a, c, TunnelType::Ip), u);
+        assert_eq!(s.tunnels(), 3);
+    }
+
+    #[test]
+    fn an_idle_tunnel_is_forgotten_an_active_one_kept() {
+        let (a, b, c) = addrs();
+        let mut s = Sessions::new(Config::default());
+        let timeout = s.cfg.ip_tunnel_timeout;
+        let idle = s.tunnel_uid(a, b, TunnelType::Ip);
+        let active = s.tunnel_uid(a, c, TunnelType::Ip);
+        s.now = timeout / 2.0;
+        s.tunnel_uid(a, c, TunnelType::Ip);
+        s.expire_tunnels(timeout - 1.0);
+        assert_eq!(s.tunnels(), 2, "nothing due yet");
+        s.now = timeout;
+        s.expire_tunnels(timeout);
+        assert_eq!(s.tunnels(), 1);
+        assert_eq!(s.tunnel_uid(a, c, TunnelType::Ip), active, "used within the timeout: kept");
+        assert_ne!(s.tunnel_uid(a, b, TunnelType::Ip), idle, "forgotten: a new UID");
+        assert_eq!(s.tunnels_evicted(), 0);
+    }
+
+    #[test]
+    fn a_full_table_forgets_the_tunnel_due_first() {
+        let (a, b, c) = addrs();
+        let mut s = Sessions::new(Config { max_ip_tunnels: 2, ..Config::default() });
+        let first = s.tunnel_uid(a, b, TunnelType::Ip);
+        let second = s.tunnel_uid(a, c, TunnelType::Ip);
+        s.tunnel_uid(b, c, TunnelType::Ip);
+        assert_eq!(s.tunnels(), 2);
+        assert_eq!(s.tunnels_evicted(), 1);
+        assert_eq!(s.tunnel_uid(a, c, TunnelType::Ip), second);
+        assert_ne!(s.tunnel_uid(a, b, TunnelType::Ip), first);
+    }
+}
