@@ -10,8 +10,9 @@ use crate::decode::tunnel::{self, Inner, TunnelError};
 use crate::decode::UdpDgram;
 use crate::decode::transport::parse_l4;
 use crate::decode::{IpHdr, L2Info, LinkOutcome, L4};
-use crate::events::pkt::{self, L3Proto};
-use crate::events::{ConnId, EncapConn, Event, EventKind, EventQueue, PktHdr, RawPktHdr, Subscriptions, Transport, TunnelType};
+use crate::events::pkt;
+use crate::events::values::{conn_id, encap as encap_level};
+use crate::events::{EncapsulatingConn, Event, EventKind, EventQueue, Layer3Proto, RawPktHdr, Subscriptions, TunnelType};
 use crate::clock::{NetworkClock, Step};
 use crate::sessions::{PacketInfo, Sessions};
 use crate::weird::{FlowWeirds, NetWeirds};
@@ -193,7 +194,7 @@ impl Engine {
         };
         if self.queue.wants(EventKind::RawPacket) {
             let hdr = raw_pkt_hdr(pkt, &l2, ip, protocol);
-            self.queue.push(Event::RawPacket(Box::new(hdr)));
+            self.queue.push(Event::RawPacket { p: Box::new(hdr) });
         }
     }
 
@@ -205,7 +206,7 @@ impl Engine {
     }
 
     /// One IP packet (possibly the inside of a tunnel) through IP, tunnels and sessions.
-    fn process_ip(&mut self, ts: f64, data: &[u8], wire_len: usize, l2: &L2Info, encap: &mut Vec<EncapConn>) {
+    fn process_ip(&mut self, ts: f64, data: &[u8], wire_len: usize, l2: &L2Info, encap: &mut Vec<EncapsulatingConn>) {
         let mut notes = std::mem::take(&mut self.notes);
         notes.clear();
         let parsed = parse_ip(data, wire_len, self.cfg.ignore_checksums, &mut notes);
@@ -244,25 +245,14 @@ impl Engine {
     }
 
     /// A complete IP datagram: decapsulate IP-in-IP or hand it to the sessions.
-    fn process_datagram(&mut self, ts: f64, ip: &IpHdr<'_>, l2: &L2Info, encap: &mut Vec<EncapConn>) {
+    fn process_datagram(&mut self, ts: f64, ip: &IpHdr<'_>, l2: &L2Info, encap: &mut Vec<EncapsulatingConn>) {
         if matches!(ip.proto, 4 | 41) {
             if encap.len() as u32 >= self.cfg.tunnel_max_depth {
                 self.flow_weird("exceeded_tunnel_max_depth", ip.src, ip.dst, String::new(), "IPTunnel");
                 return;
             }
             let uid = self.sessions.tunnel_uid(ip.src, ip.dst, TunnelType::Ip);
-            encap.push(EncapConn {
-                cid: ConnId {
-                    orig_h: ip.src,
-                    orig_p: 0,
-                    resp_h: ip.dst,
-                    resp_p: 0,
-                    transport: Transport::Unknown,
-                    proto: ip.proto,
-                },
-                tunnel_type: TunnelType::Ip,
-                uid,
-            });
+            encap.push(encap_level(conn_id((ip.src, 0), (ip.dst, 0), ip.proto), TunnelType::Ip, uid));
             let inner = ip.payload;
             self.process_ip(ts, inner, ip.payload_len, &L2Info::default(), encap);
             encap.pop();
@@ -284,7 +274,7 @@ impl Engine {
                 // An IPv6 chain ending in ESP or a Mobility Header makes no connection.
                 50 => {
                     if self.queue.wants(EventKind::EspPacket) {
-                        self.queue.push(Event::EspPacket(Box::new(pkt::pkt_hdr(ip, None))));
+                        self.queue.push(Event::EspPacket { p: Box::new(pkt::pkt_hdr(ip, None)) });
                     }
                     return;
                 }
@@ -321,12 +311,12 @@ impl Engine {
             self.flow_weird("mobility_piggyback", ip.src, ip.dst, String::new(), "IP");
         }
         if self.queue.wants(EventKind::MobileIpv6Message) {
-            self.queue.push(Event::MobileIpv6Message(Box::new(pkt::pkt_hdr(ip, None))));
+            self.queue.push(Event::MobileIpv6Message { p: Box::new(pkt::pkt_hdr(ip, None)) });
         }
     }
 
     /// Whether one more encapsulation layer is allowed; raises the weird when not.
-    fn depth_ok(&mut self, ip: &IpHdr<'_>, encap: &[EncapConn], source: &'static str) -> bool {
+    fn depth_ok(&mut self, ip: &IpHdr<'_>, encap: &[EncapsulatingConn], source: &'static str) -> bool {
         if (encap.len() as u32) < self.cfg.tunnel_max_depth {
             return true;
         }
@@ -336,18 +326,14 @@ impl Engine {
     }
 
     /// A GRE packet (IP protocol 47): decapsulated when it parses, else a weird.
-    fn gre(&mut self, ts: f64, ip: &IpHdr<'_>, encap: &mut Vec<EncapConn>) {
+    fn gre(&mut self, ts: f64, ip: &IpHdr<'_>, encap: &mut Vec<EncapsulatingConn>) {
         match tunnel::parse_gre(ip.payload) {
             Ok(gre) => {
                 if !self.depth_ok(ip, encap, "GRE") {
                     return;
                 }
                 let uid = self.sessions.tunnel_uid(ip.src, ip.dst, TunnelType::Gre);
-                encap.push(EncapConn {
-                    cid: ConnId { orig_h: ip.src, orig_p: 0, resp_h: ip.dst, resp_p: 0, transport: Transport::Unknown, proto: 47 },
-                    tunnel_type: TunnelType::Gre,
-                    uid,
-                });
+                encap.push(encap_level(conn_id((ip.src, 0), (ip.dst, 0), 47), TunnelType::Gre, uid));
                 self.inner(ts, gre.inner, encap);
                 encap.pop();
             }
@@ -357,7 +343,7 @@ impl Engine {
     }
 
     /// Runs what a tunnel carried back through the packet path.
-    fn inner(&mut self, ts: f64, inner: Inner<'_>, encap: &mut Vec<EncapConn>) {
+    fn inner(&mut self, ts: f64, inner: Inner<'_>, encap: &mut Vec<EncapsulatingConn>) {
         let (frame, outcome) = match inner {
             Inner::Ip(d) => {
                 self.process_ip(ts, d, d.len(), &L2Info::default(), encap);
@@ -375,7 +361,7 @@ impl Engine {
         self.inner_link(ts, frame, outcome, encap);
     }
 
-    fn inner_link(&mut self, ts: f64, frame: &[u8], outcome: LinkOutcome<'_>, encap: &mut Vec<EncapConn>) {
+    fn inner_link(&mut self, ts: f64, frame: &[u8], outcome: LinkOutcome<'_>, encap: &mut Vec<EncapsulatingConn>) {
         match outcome {
             LinkOutcome::Ip { l2, ip } => {
                 let wire = frame.len() - link_header_len(frame, ip);
@@ -388,7 +374,7 @@ impl Engine {
 
     /// UDP-based tunnels, chosen by the responder port as Zeek does, then by
     /// content for Teredo.
-    fn udp_tunnel(&mut self, ts: f64, ip: &IpHdr<'_>, u: &UdpDgram<'_>, slot: u32, encap: &mut Vec<EncapConn>) {
+    fn udp_tunnel(&mut self, ts: f64, ip: &IpHdr<'_>, u: &UdpDgram<'_>, slot: u32, encap: &mut Vec<EncapsulatingConn>) {
         let Some(c) = self.sessions.conn(slot) else { return };
         let resp_p = c.resp.1;
         let data = u.payload;
@@ -433,8 +419,7 @@ impl Engine {
             return;
         }
         let c = self.sessions.conn(slot).expect("connection of a processed packet");
-        let cid = ConnId { orig_h: c.orig.0, orig_p: c.orig.1, resp_h: c.resp.0, resp_p: c.resp.1, transport: Transport::Udp, proto: 17 };
-        encap.push(EncapConn { cid, tunnel_type: kind, uid: c.uid_string() });
+        encap.push(encap_level(conn_id(c.orig, c.resp, 17), kind, c.uid_string()));
         self.inner(ts, inner, encap);
         encap.pop();
     }
@@ -475,23 +460,23 @@ impl Engine {
 /// transport headers when it carried a complete, unfragmented IP packet.
 fn raw_pkt_hdr(pkt: &Packet<'_>, l2: &L2Info, ip: Option<(&[u8], usize)>, protocol: u32) -> RawPktHdr {
     let proto = match (ip, protocol) {
-        (Some((d, _)), _) if d.first().is_some_and(|b| b >> 4 == 6) => L3Proto::Ipv6,
-        (Some(_), _) => L3Proto::Ipv4,
-        (None, 0x0806 | 0x8035) => L3Proto::Arp,
-        (None, _) => L3Proto::Unknown,
+        (Some((d, _)), _) if d.first().is_some_and(|b| b >> 4 == 6) => Layer3Proto::Ipv6,
+        (Some(_), _) => Layer3Proto::Ipv4,
+        (None, 0x0806 | 0x8035) => Layer3Proto::Arp,
+        (None, _) => Layer3Proto::Unknown,
     };
     let ethernet = pkt.link_type == crate::capture::dlt::EN10MB;
     let l2h = pkt::l2_hdr(ethernet, pkt.wire_len, pkt.data.len() as u32, l2, proto);
-    let mut hdr = PktHdr::default();
+    let mut hdr = None;
     if let Some((data, wire)) = ip {
         let mut notes = Vec::new();
         if let Ok(h) = parse_ip(data, wire, true, &mut notes) {
             if !h.is_fragment && h.payload.len() >= h.payload_len {
-                hdr = pkt::pkt_hdr(&h, parse_l4(&h).ok().as_ref());
+                hdr = Some(pkt::pkt_hdr(&h, parse_l4(&h).ok().as_ref()));
             }
         }
     }
-    RawPktHdr { l2: l2h, hdr }
+    pkt::raw_pkt_hdr(l2h, hdr)
 }
 
 /// Teredo by content: `None` when the payload is not Teredo at all, else

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use weir_engine::capture::{file::FileSource, PacketSource};
-use weir_engine::events::pkt::{Ip6ExtHdr, L3Proto};
+use weir_engine::events::{Ip6ExtHdr, Layer3Proto};
 use weir_engine::events::{Event, EventKind, Subscriptions};
 use weir_engine::{Config, Engine};
 
@@ -50,10 +50,10 @@ fn raw_packet_once_per_captured_packet_outer_frame_only() {
     // VXLAN: the inner packets get no raw_packet of their own.
     let Some(trace) = oracle("core.tunnels.analyzer-confirmation") else { return };
     let (ev, packets) = events(&trace, &[EventKind::RawPacket]);
-    let raws: Vec<_> = ev.iter().filter_map(|e| if let Event::RawPacket(r) = e { Some(r) } else { None }).collect();
+    let raws: Vec<_> = ev.iter().filter_map(|e| if let Event::RawPacket { p: r } = e { Some(r) } else { None }).collect();
     assert_eq!(raws.len() as u64, packets);
-    assert!(raws.iter().all(|r| r.l2.ethernet && r.l2.src.is_some() && r.l2.eth_type == Some(0x0800)));
-    assert!(raws.iter().all(|r| r.l2.proto == L3Proto::Ipv4 && r.hdr.udp.is_some_and(|u| u.dport == 4789)));
+    assert!(raws.iter().all(|r| r.l2.encap == weir_engine::events::LinkEncap::Ethernet && r.l2.src.is_some() && r.l2.eth_type == Some(0x0800)));
+    assert!(raws.iter().all(|r| r.l2.proto == Layer3Proto::Ipv4 && r.udp.is_some_and(|u| u.dport.number == 4789)));
 }
 
 #[test]
@@ -61,10 +61,10 @@ fn raw_packet_on_a_cooked_capture_is_not_ethernet() {
     // Linux SLL: LINK_UNKNOWN, no MACs or EtherType in l2_hdr, IP headers still there.
     let Some(trace) = oracle("scripts.base.protocols.irc.starttls") else { return };
     let (ev, packets) = events(&trace, &[EventKind::RawPacket]);
-    let raws: Vec<_> = ev.iter().filter_map(|e| if let Event::RawPacket(r) = e { Some(r) } else { None }).collect();
+    let raws: Vec<_> = ev.iter().filter_map(|e| if let Event::RawPacket { p: r } = e { Some(r) } else { None }).collect();
     assert_eq!(raws.len() as u64, packets);
-    assert!(raws.iter().all(|r| !r.l2.ethernet && r.l2.src.is_none() && r.l2.dst.is_none() && r.l2.eth_type.is_none()));
-    assert!(raws.iter().all(|r| r.l2.proto == L3Proto::Ipv4 && r.hdr.tcp.is_some()));
+    assert!(raws.iter().all(|r| r.l2.encap == weir_engine::events::LinkEncap::Unknown && r.l2.src.is_none() && r.l2.dst.is_none() && r.l2.eth_type.is_none()));
+    assert!(raws.iter().all(|r| r.l2.proto == Layer3Proto::Ipv4 && r.tcp.is_some()));
 }
 
 #[test]
@@ -72,16 +72,16 @@ fn new_packet_for_every_packet_of_a_connection_then_raw_packet_last() {
     let trace = repo().join("tests/traces/demo.pcap");
     let kinds = [EventKind::NewConnection, EventKind::NewPacket, EventKind::RawPacket, EventKind::ConnectionStateRemove];
     let (ev, packets) = events(&trace, &kinds);
-    let raws = ev.iter().filter(|e| matches!(e, Event::RawPacket(_))).count() as u64;
+    let raws = ev.iter().filter(|e| matches!(e, Event::RawPacket { .. })).count() as u64;
     assert_eq!(raws, packets);
     // Every packet of the demo trace belongs to a connection.
     let news = ev.iter().filter(|e| matches!(e, Event::NewPacket { .. })).count() as u64;
     assert_eq!(news, packets);
     // Per packet: new_connection (first packet only) -> new_packet -> raw_packet.
     for (i, e) in ev.iter().enumerate() {
-        if let Event::NewConnection(c) = e {
+        if let Event::NewConnection { c } = e {
             assert!(matches!(&ev[i + 1], Event::NewPacket { c: c2, .. } if c2.uid == c.uid));
-            assert!(matches!(ev[i + 2], Event::RawPacket(_)));
+            assert!(matches!(ev[i + 2], Event::RawPacket { .. }));
         }
     }
     // The TCP header of new_packet carries absolute sequence numbers.
@@ -100,7 +100,7 @@ fn packet_contents_add_up_to_the_payload_sent() {
     let dns = ev
         .iter()
         .find_map(|e| match e {
-            Event::ConnectionStateRemove(c) if c.id.resp_p == 53 => Some(c.clone()),
+            Event::ConnectionStateRemove { c } if c.id.resp_p.number == 53 => Some(c.clone()),
             _ => None,
         })
         .expect("DNS flow");
@@ -131,7 +131,7 @@ fn ipv6_extension_headers_esp_and_mobility() {
     assert_eq!(ext.len(), 1, "only the SYN has extension headers");
     let ip6 = ext[0].ip6.as_ref().unwrap();
     assert_eq!(ip6.flow, 0x12345);
-    assert!(matches!(&ip6.exts[..], [Ip6ExtHdr::HopOpts { nxt: 60, .. }, Ip6ExtHdr::DstOpts { nxt: 6, options, .. }] if options.len() == 2 && options[0].otype == 0));
+    assert!(matches!(&ip6.exts[..], [Ip6ExtHdr::Hopopts(h), Ip6ExtHdr::Dstopts(d)] if h.nxt == 60 && d.nxt == 6 && d.options.len() == 2 && d.options[0].otype == 0));
     // ipv6_ext_headers comes right before the packet's new_packet.
     let at = ev.iter().position(|e| matches!(e, Event::Ipv6ExtHeaders { .. })).unwrap();
     assert!(matches!(ev[at + 1], Event::NewPacket { .. }));
@@ -145,13 +145,13 @@ fn ipv6_extension_headers_esp_and_mobility() {
         .collect();
     assert_eq!(flow, vec![(true, 0x12345, 0x54321)], "the responder's first packet only records its label");
 
-    let esp: Vec<_> = ev.iter().filter_map(|e| if let Event::EspPacket(p) = e { Some(p) } else { None }).collect();
+    let esp: Vec<_> = ev.iter().filter_map(|e| if let Event::EspPacket { p } = e { Some(p) } else { None }).collect();
     assert_eq!(esp.len(), 1);
-    assert!(matches!(esp[0].ip6.as_ref().unwrap().exts[..], [Ip6ExtHdr::Esp { spi: 0x1001, seq: 7 }]));
+    assert!(matches!(esp[0].ip6.as_ref().unwrap().exts[..], [Ip6ExtHdr::Esp(weir_engine::events::Ip6Esp { spi: 0x1001, seq: 7 })]));
 
-    let mh: Vec<_> = ev.iter().filter_map(|e| if let Event::MobileIpv6Message(p) = e { Some(p) } else { None }).collect();
+    let mh: Vec<_> = ev.iter().filter_map(|e| if let Event::MobileIpv6Message { p } = e { Some(p) } else { None }).collect();
     assert_eq!(mh.len(), 1, "the message with the bad checksum raises no event");
-    assert!(matches!(mh[0].ip6.as_ref().unwrap().exts[..], [Ip6ExtHdr::Mobility { mh_type: 0, nxt: 59, .. }]));
+    assert!(matches!(mh[0].ip6.as_ref().unwrap().exts[..], [Ip6ExtHdr::Mobility(ref m)] if m.mh_type == 0 && m.nxt == 59));
     let bad = ev.iter().filter(|e| matches!(e, Event::FlowWeird { name, .. } if name == "bad_MH_checksum")).count();
     assert_eq!(bad, 1);
 }
@@ -194,7 +194,7 @@ fn conn_stats_and_content_gaps_on_a_retransmitting_connection() {
     e.finish();
     ev.extend(e.queue.take());
     let stats = ev.iter().position(|e| matches!(e, Event::ConnStats { .. })).expect("conn_stats");
-    assert!(matches!(ev[stats + 1], Event::ConnectionStateRemove(_)), "conn_stats comes right before the removal");
+    assert!(matches!(ev[stats + 1], Event::ConnectionStateRemove { .. }), "conn_stats comes right before the removal");
     let Event::ConnStats { c, os, rs } = &ev[stats] else { unreachable!() };
     assert_eq!(Some(os.num_pkts), c.orig.num_pkts);
     assert_eq!(Some(rs.num_pkts), c.resp.num_pkts);
@@ -216,7 +216,7 @@ fn rexmit_inconsistency_and_content_gap_on_generated_connections() {
     let rexmit: Vec<_> = ev
         .iter()
         .filter_map(|e| match e {
-            Event::RexmitInconsistency { c, t1, t2, tcp_flags } => Some((c.id.orig_p, t1.clone(), t2.clone(), tcp_flags.clone())),
+            Event::RexmitInconsistency { c, t1, t2, tcp_flags } => Some((c.id.orig_p.number, t1.clone(), t2.clone(), tcp_flags.clone())),
             _ => None,
         })
         .collect();
@@ -224,7 +224,7 @@ fn rexmit_inconsistency_and_content_gap_on_generated_connections() {
     let gaps: Vec<_> = ev
         .iter()
         .filter_map(|e| match e {
-            Event::ContentGap { c, is_orig, seq, length } => Some((c.id.orig_p, *is_orig, *seq, *length)),
+            Event::ContentGap { c, is_orig, seq, length } => Some((c.id.orig_p.number, *is_orig, *seq, *length)),
             _ => None,
         })
         .collect();
@@ -239,17 +239,17 @@ fn check_udp_session_done(trace: &Path) -> usize {
     let mut done = 0;
     for (i, e) in ev.iter().enumerate() {
         match e {
-            Event::UdpSessionDone(c) => {
+            Event::UdpSessionDone { u: c } => {
                 done += 1;
-                let Some(Event::ConnectionStateRemove(r)) = ev.get(i + 1) else {
+                let Some(Event::ConnectionStateRemove { c: r }) = ev.get(i + 1) else {
                     panic!("udp_session_done for {} not followed by its removal", c.uid)
                 };
                 assert_eq!(r.uid, c.uid);
-                assert!(c.id.proto == 17 && analyzer_port(c.id.resp_p));
+                assert!(c.id.proto == 17 && analyzer_port(c.id.resp_p.number));
             }
-            Event::ConnectionStateRemove(c) => {
-                let expected = c.id.proto == 17 && analyzer_port(c.id.resp_p);
-                let got = i > 0 && matches!(&ev[i - 1], Event::UdpSessionDone(u) if u.uid == c.uid);
+            Event::ConnectionStateRemove { c } => {
+                let expected = c.id.proto == 17 && analyzer_port(c.id.resp_p.number);
+                let got = i > 0 && matches!(&ev[i - 1], Event::UdpSessionDone { u } if u.uid == c.uid);
                 assert_eq!(got, expected, "{} {:?}", c.uid, c.id);
             }
             _ => {}

@@ -8,7 +8,8 @@ use std::net::IpAddr;
 use weir_engine::decode::ip::parse_ip;
 use weir_engine::decode::transport::parse_l4;
 use weir_engine::decode::L2Info;
-use weir_engine::events::{ConnId, Connection, EncapConn, Event, EventKind, EventQueue, Subscriptions, Transport, TunnelType};
+use weir_engine::events::values::conn_id;
+use weir_engine::events::{Connection, EncapsulatingConn, Event, EventKind, EventQueue, Subscriptions, TunnelType};
 use weir_engine::sessions::{PacketInfo, Sessions};
 use weir_engine::Engine;
 
@@ -87,7 +88,7 @@ fn removed(events: &[Event]) -> Vec<&Connection> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::ConnectionStateRemove(c) => Some(&**c),
+            Event::ConnectionStateRemove { c } => Some(&**c),
             _ => None,
         })
         .collect()
@@ -115,7 +116,7 @@ fn full_handshake_and_close_counts_bytes_from_sequence_numbers() {
     assert_eq!((c.orig.num_pkts, c.resp.num_pkts), (Some(5), Some(3)));
     // Duration stops at the second FIN: trailing ACKs after both closed do not count.
     assert!((c.duration - 0.6).abs() < 1e-9, "duration {}", c.duration);
-    assert!(matches!(ev.first(), Some(Event::NewConnection(_))));
+    assert!(matches!(ev.first(), Some(Event::NewConnection { .. })));
 }
 
 #[test]
@@ -127,7 +128,7 @@ fn syn_ack_from_a_server_port_flips_roles_at_creation() {
     let ev = run(zeek_cfg(), &f);
     let c = removed(&ev)[0];
     assert_eq!(c.id.orig_h.to_string(), "10.0.0.1");
-    assert_eq!(c.id.resp_p, 80);
+    assert_eq!(c.id.resp_p.number, 80);
     assert_eq!(c.history, "^hA");
 }
 
@@ -140,10 +141,10 @@ fn rejected_syn_and_unanswered_syn() {
     ];
     let ev = run(Config::default(), &f);
     let r = removed(&ev);
-    let rej = r.iter().find(|c| c.id.resp_p == 81).unwrap();
+    let rej = r.iter().find(|c| c.id.resp_p.number == 81).unwrap();
     assert_eq!((rej.orig.state, rej.resp.state), (1, 6), "SYN_SENT / RESET: REJ");
     assert_eq!(rej.history, "Sr");
-    let s0 = r.iter().find(|c| c.id.resp_p == 82).unwrap();
+    let s0 = r.iter().find(|c| c.id.resp_p.number == 82).unwrap();
     assert_eq!((s0.orig.state, s0.resp.state), (1, 0), "SYN_SENT / INACTIVE: S0");
 }
 
@@ -157,10 +158,10 @@ fn a_new_syn_after_a_close_reuses_the_tuple() {
     ];
     f.push((1.4, tcp(Dir::AtoB, 40000, 80, 7000, 0, SYN, b"")));
     let ev = run(zeek_cfg(), &f);
-    let reused = ev.iter().position(|e| matches!(e, Event::ConnectionReused(_))).expect("connection_reused");
+    let reused = ev.iter().position(|e| matches!(e, Event::ConnectionReused { .. })).expect("connection_reused");
     // Then the old connection's removal: analyzer end events (conn_stats), connection_state_remove.
     assert!(matches!(ev[reused + 1], Event::ConnStats { .. }));
-    assert!(matches!(ev[reused + 2], Event::ConnectionStateRemove(_)), "old connection removed right after");
+    assert!(matches!(ev[reused + 2], Event::ConnectionStateRemove { .. }), "old connection removed right after");
     let r = removed(&ev);
     assert_eq!(r.len(), 2);
     assert_eq!(r[0].history, "ShFf");
@@ -177,7 +178,7 @@ fn udp_inactivity_timeout_splits_a_flow() {
         (100.0, udp(Dir::AtoB, 5000, 53, b"again")),
     ];
     let ev = run(zeek_cfg(), &f);
-    let timeouts = ev.iter().filter(|e| matches!(e, Event::ConnectionTimeout(_))).count();
+    let timeouts = ev.iter().filter(|e| matches!(e, Event::ConnectionTimeout { .. })).count();
     assert_eq!(timeouts, 1, "the first flow times out after 60 s of network time");
     let r = removed(&ev);
     assert_eq!(r.len(), 2);
@@ -190,7 +191,7 @@ fn udp_inactivity_timeout_splits_a_flow() {
 fn udp_reply_from_a_server_port_flips_but_not_to_broadcast() {
     let f = vec![(1.0, udp(Dir::BtoA, 53, 5000, b"answer"))];
     let c = removed(&run(zeek_cfg(), &f))[0].clone();
-    assert_eq!(c.id.resp_p, 53);
+    assert_eq!(c.id.resp_p.number, 53);
     assert_eq!(c.history, "^d");
 
     let mut bcast = Vec::new();
@@ -200,7 +201,7 @@ fn udp_reply_from_a_server_port_flips_but_not_to_broadcast() {
         .write(&mut bcast, b"offer")
         .unwrap();
     let c = removed(&run(zeek_cfg(), &[(1.0, bcast)]))[0].clone();
-    assert_eq!(c.id.orig_p, 67, "no flip towards 255.255.255.255");
+    assert_eq!(c.id.orig_p.number, 67, "no flip towards 255.255.255.255");
 }
 
 #[test]
@@ -212,7 +213,7 @@ fn icmp_echo_pairs_and_errors_stand_alone() {
     let ev = run(zeek_cfg(), &[(1.0, req), (1.1, rep)]);
     let r = removed(&ev);
     assert_eq!(r.len(), 1, "request and reply share a connection");
-    assert_eq!((r[0].id.orig_p, r[0].id.resp_p), (8, 0));
+    assert_eq!((r[0].id.orig_p.number, r[0].id.resp_p.number), (8, 0));
     assert_eq!((r[0].orig.size, r[0].resp.size), (4, 4));
     assert_eq!(r[0].history, "");
 }
@@ -262,10 +263,10 @@ fn status_updates_every_interval_of_network_time() {
     let f: Vec<_> = (0..6).map(|i| (i as f64 * 0.5, udp(Dir::AtoB, 6000, 9999, b"tick"))).collect();
     let ev = run(cfg, &f);
     // Created at 0.0; due at 1.0 and 2.0, fired by the packets at 1.0 and 2.0; none at shutdown.
-    let updates = ev.iter().filter(|e| matches!(e, Event::ConnectionStatusUpdate(_))).count();
+    let updates = ev.iter().filter(|e| matches!(e, Event::ConnectionStatusUpdate { .. })).count();
     assert_eq!(updates, 2);
     let ev = run(zeek_cfg(), &f);
-    assert!(ev.iter().all(|e| !matches!(e, Event::ConnectionStatusUpdate(_))), "off by default");
+    assert!(ev.iter().all(|e| !matches!(e, Event::ConnectionStatusUpdate { .. })), "off by default");
 }
 
 /// Runs one UDP datagram A→B through `s` under a tunnel numbered `tunnel`
@@ -274,16 +275,9 @@ fn udp_in_tunnel(s: &mut Sessions, q: &mut EventQueue, ts: f64, tunnel: u16) -> 
     let frame = udp(Dir::AtoB, 5000, 5001, b"x");
     let ip = parse_ip(&frame[14..], frame.len() - 14, true, &mut Vec::new()).unwrap();
     let l4 = parse_l4(&ip).unwrap();
-    let cid = ConnId {
-        orig_h: IpAddr::from([192, 0, 2, 1]),
-        orig_p: tunnel,
-        resp_h: IpAddr::from([192, 0, 2, 2]),
-        resp_p: 3544,
-        transport: Transport::Udp,
-        proto: 17,
-    };
-    let encap = [EncapConn { cid, tunnel_type: TunnelType::Teredo, uid: format!("T{tunnel}") }];
-    let encap: &[EncapConn] = if tunnel == 0 { &[] } else { &encap };
+    let cid = conn_id((IpAddr::from([192, 0, 2, 1]), tunnel), (IpAddr::from([192, 0, 2, 2]), 3544), 17);
+    let encap = [EncapsulatingConn { cid, tunnel_type: TunnelType::Teredo, uid: Some(format!("T{tunnel}")) }];
+    let encap: &[EncapsulatingConn] = if tunnel == 0 { &[] } else { &encap };
     let p = PacketInfo { ts, ip: &ip, l4: &l4, l2: &L2Info::default(), encap };
     s.process(&p, q).unwrap().0
 }

@@ -137,7 +137,7 @@ fn fragments_still_reassemble_under_the_caps() {
     let second = ipv4(spoofed(9), SERVER, 17, 77, 5, &l4[40..], false);
     assert!(feed(&mut e, 1.0, &first).is_empty());
     let ev = feed(&mut e, 1.1, &second);
-    assert!(matches!(ev.as_slice(), [Event::NewConnection(_)]), "{ev:?}");
+    assert!(matches!(ev.as_slice(), [Event::NewConnection { .. }]), "{ev:?}");
     let t = e.table_stats();
     assert_eq!((t.frag_datagrams, t.frag_bytes, t.frags.reassembled), (0, 0, 1), "{t:?}");
 }
@@ -166,8 +166,8 @@ fn removals(packets: &[(f64, Vec<u8>)]) -> (Vec<(u16, u64)>, Vec<String>) {
     let mut take = |ev: Vec<Event>| {
         for x in ev {
             match x {
-                Event::ConnectionStateRemove(c) => {
-                    rem.push((c.id.orig_p, c.orig.num_pkts.unwrap_or(0) + c.resp.num_pkts.unwrap_or(0)))
+                Event::ConnectionStateRemove { c } => {
+                    rem.push((c.id.orig_p.number, c.orig.num_pkts.unwrap_or(0) + c.resp.num_pkts.unwrap_or(0)))
                 }
                 Event::NetWeird { name, .. } => weirds.push(name),
                 _ => {}

@@ -37,7 +37,7 @@ fn removed_packets(events: &[Event]) -> u64 {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::ConnectionStateRemove(c) => Some(c.orig.num_pkts.unwrap_or(0) + c.resp.num_pkts.unwrap_or(0)),
+            Event::ConnectionStateRemove { c } => Some(c.orig.num_pkts.unwrap_or(0) + c.resp.num_pkts.unwrap_or(0)),
             _ => None,
         })
         .sum()
@@ -53,7 +53,7 @@ fn cap_bounds_the_table_and_keeps_every_packet() {
     assert!(evicted > 0);
     // Evicted connections end early: as many removals or more (more when an
     // evicted connection sees packets again), and every packet still counted.
-    let removals = |ev: &[Event]| ev.iter().filter(|e| matches!(e, Event::ConnectionStateRemove(_))).count();
+    let removals = |ev: &[Event]| ev.iter().filter(|e| matches!(e, Event::ConnectionStateRemove { .. })).count();
     assert!(removals(&capped) >= removals(&free));
     assert_eq!(removed_packets(&capped), removed_packets(&free));
     // Each eviction: the sampled weird, the evicted connection's removal, then
@@ -62,8 +62,8 @@ fn cap_bounds_the_table_and_keeps_every_packet() {
         .windows(3)
         .filter(|w| {
             matches!(&w[0], Event::NetWeird { name, .. } if name == "connection_table_full")
-                && matches!(w[1], Event::ConnectionStateRemove(_))
-                && matches!(w[2], Event::NewConnection(_))
+                && matches!(w[1], Event::ConnectionStateRemove { .. })
+                && matches!(w[2], Event::NewConnection { .. })
         })
         .count() as u64;
     assert_eq!(evictions, evicted, "weird, removal, new connection for each of the first 25 evictions");

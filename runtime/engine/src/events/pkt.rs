@@ -1,261 +1,28 @@
-//! Packet-header records (`pkt_hdr`, `raw_pkt_hdr`) built from the decoded
-//! views, only when an event that carries them is subscribed. As in Zeek, the
-//! transport record is left out when the capture is shorter than the IP
-//! total length.
+//! Packet-header records (`pkt_hdr`, `raw_pkt_hdr`, the WIT's types) built
+//! from the decoded views, only when an event that carries them is
+//! subscribed. As in Zeek, the transport record is left out when the capture
+//! is shorter than the IP total length.
 
 use crate::bytes::{be16, be32};
 use crate::decode::{IpHdr, L2Info, L4};
-use std::net::IpAddr;
+use weir_events::{
+    IcmpHdr, Ip4Hdr, Ip6Ah, Ip6Esp, Ip6ExtHdr, Ip6Fragment, Ip6Hdr, Ip6MobilityHdr, Ip6Option, Ip6OptionsHdr, Ip6Routing,
+    L2Hdr, Layer3Proto, LinkEncap, PktHdr, Port, RawPktHdr, TcpHdr, Transport, UdpHdr,
+};
 
-/// `ip4_hdr`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ip4Hdr {
-    /// Header length in bytes.
-    pub hl: u8,
-    /// TOS byte.
-    pub tos: u8,
-    /// Total length.
-    pub len: u16,
-    /// Identification.
-    pub id: u16,
-    /// Don't fragment.
-    pub df: bool,
-    /// More fragments.
-    pub mf: bool,
-    /// Fragment offset in bytes.
-    pub offset: u16,
-    /// TTL.
-    pub ttl: u8,
-    /// Protocol.
-    pub p: u8,
-    /// Header checksum as sent.
-    pub sum: u16,
-    /// Source.
-    pub src: IpAddr,
-    /// Destination.
-    pub dst: IpAddr,
-}
-
-/// `ip6_option`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ip6Option {
-    /// Option type.
-    pub otype: u8,
-    /// Option data length (0 for Pad1).
-    pub len: u8,
-    /// Option data.
-    pub data: Vec<u8>,
-}
-
-/// One IPv6 extension header (`ip6_ext_hdr`); the header type number is
-/// implied by the variant.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ip6ExtHdr {
-    /// Hop-by-hop options (0).
-    HopOpts {
-        /// Next header.
-        nxt: u8,
-        /// Length in 8-octet units beyond the first.
-        len: u8,
-        /// Options.
-        options: Vec<Ip6Option>,
-    },
-    /// Destination options (60).
-    DstOpts {
-        /// Next header.
-        nxt: u8,
-        /// Length in 8-octet units beyond the first.
-        len: u8,
-        /// Options.
-        options: Vec<Ip6Option>,
-    },
-    /// Routing header (43).
-    Routing {
-        /// Next header.
-        nxt: u8,
-        /// Length in 8-octet units beyond the first.
-        len: u8,
-        /// Routing type.
-        rtype: u8,
-        /// Segments left.
-        segleft: u8,
-        /// Bytes after the first 4.
-        data: Vec<u8>,
-    },
-    /// Fragment header (44).
-    Fragment {
-        /// Next header.
-        nxt: u8,
-        /// Reserved byte.
-        rsv1: u8,
-        /// Offset in 8-octet units.
-        offset: u16,
-        /// Reserved bits.
-        rsv2: u8,
-        /// More fragments.
-        more: bool,
-        /// Identification.
-        id: u32,
-    },
-    /// Authentication header (51).
-    Ah {
-        /// Next header.
-        nxt: u8,
-        /// Length in 4-octet units minus 2.
-        len: u8,
-        /// Reserved.
-        rsv: u16,
-        /// Security parameter index.
-        spi: u32,
-        /// Sequence number (when len > 0).
-        seq: Option<u32>,
-        /// Integrity check value (when len > 0).
-        data: Option<Vec<u8>>,
-    },
-    /// Encapsulating security payload (50).
-    Esp {
-        /// Security parameter index.
-        spi: u32,
-        /// Sequence number.
-        seq: u32,
-    },
-    /// Mobility header (135).
-    Mobility {
-        /// Next header.
-        nxt: u8,
-        /// Length in 8-octet units beyond the first.
-        len: u8,
-        /// Message type.
-        mh_type: u8,
-        /// Reserved.
-        rsv: u8,
-        /// Checksum.
-        chksum: u16,
-        /// The message body after the fixed 6 bytes.
-        msg: Vec<u8>,
-    },
-}
-
-/// `ip6_hdr`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ip6Hdr {
-    /// Traffic class.
-    pub class: u8,
-    /// Flow label.
-    pub flow: u32,
-    /// Payload length.
-    pub len: u16,
-    /// Next header of the fixed header.
-    pub nxt: u8,
-    /// Hop limit.
-    pub hlim: u8,
-    /// Source as in the fixed header.
-    pub src: IpAddr,
-    /// Destination as in the fixed header.
-    pub dst: IpAddr,
-    /// Extension headers in order.
-    pub exts: Vec<Ip6ExtHdr>,
-}
-
-/// `tcp_hdr` (ports are TCP ports).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TcpHdr {
-    /// Source port.
-    pub sport: u16,
-    /// Destination port.
-    pub dport: u16,
-    /// Absolute sequence number.
-    pub seq: u32,
-    /// Absolute acknowledgment number.
-    pub ack: u32,
-    /// Header length in bytes.
-    pub hl: u8,
-    /// Payload length.
-    pub dl: u32,
-    /// The 4 reserved bits.
-    pub reserved: u8,
-    /// Flag byte.
-    pub flags: u8,
-    /// Raw window.
-    pub win: u16,
-}
-
-/// `udp_hdr` (ports are UDP ports).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UdpHdr {
-    /// Source port.
-    pub sport: u16,
-    /// Destination port.
-    pub dport: u16,
-    /// UDP length field.
-    pub ulen: u16,
-}
-
-/// `icmp_hdr`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IcmpHdr {
-    /// ICMP (or ICMPv6) type.
-    pub icmp_type: u8,
-}
-
-/// `pkt_hdr`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PktHdr {
-    /// IPv4 header.
-    pub ip: Option<Ip4Hdr>,
-    /// IPv6 header.
-    pub ip6: Option<Ip6Hdr>,
-    /// TCP header.
-    pub tcp: Option<TcpHdr>,
-    /// UDP header.
-    pub udp: Option<UdpHdr>,
-    /// ICMP header.
-    pub icmp: Option<IcmpHdr>,
-}
-
-/// `layer3_proto`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum L3Proto {
-    /// IPv4.
-    Ipv4,
-    /// IPv6.
-    Ipv6,
-    /// ARP or RARP.
-    Arp,
-    /// Anything else.
-    Unknown,
-}
-
-/// `l2_hdr`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct L2Hdr {
-    /// Whether the capture is Ethernet (`LINK_ETHERNET`, else `LINK_UNKNOWN`).
-    pub ethernet: bool,
-    /// Wire length of the frame.
-    pub len: u32,
-    /// Captured length.
-    pub cap_len: u32,
-    /// Source MAC (Ethernet).
-    pub src: Option<[u8; 6]>,
-    /// Destination MAC (Ethernet).
-    pub dst: Option<[u8; 6]>,
-    /// Outer VLAN id.
-    pub vlan: Option<u16>,
-    /// Inner VLAN id.
-    pub inner_vlan: Option<u16>,
-    /// Innermost EtherType.
-    pub eth_type: Option<u16>,
-    /// Layer-3 protocol.
-    pub proto: L3Proto,
-}
-
-/// `raw_pkt_hdr`: the link layer plus what `pkt_hdr` holds.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RawPktHdr {
-    /// Link layer.
-    pub l2: L2Hdr,
-    /// IP and transport headers (when IP was carried and fully captured).
-    pub hdr: PktHdr,
+/// `aa:bb:cc:dd:ee:ff`, built in one allocation (this runs for every
+/// connection record a handler receives).
+pub fn mac_text(a: &[u8; 6]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(17);
+    for (i, b) in a.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
 }
 
 fn options(mut o: &[u8]) -> Vec<Ip6Option> {
@@ -288,36 +55,36 @@ fn ext_chain(h: &[u8]) -> Vec<Ip6ExtHdr> {
                     break;
                 }
                 let e = match next {
-                    0 => Ip6ExtHdr::HopOpts { nxt: rest[0], len: rest[1], options: options(&rest[2..len]) },
-                    60 => Ip6ExtHdr::DstOpts { nxt: rest[0], len: rest[1], options: options(&rest[2..len]) },
-                    43 => Ip6ExtHdr::Routing {
+                    0 => Ip6ExtHdr::Hopopts(Ip6OptionsHdr { nxt: rest[0], len: rest[1], options: options(&rest[2..len]) }),
+                    60 => Ip6ExtHdr::Dstopts(Ip6OptionsHdr { nxt: rest[0], len: rest[1], options: options(&rest[2..len]) }),
+                    43 => Ip6ExtHdr::Routing(Ip6Routing {
                         nxt: rest[0],
                         len: rest[1],
                         rtype: rest[2],
                         segleft: rest[3],
                         data: rest[4..len].to_vec(),
-                    },
-                    _ => Ip6ExtHdr::Mobility {
+                    }),
+                    _ => Ip6ExtHdr::Mobility(Ip6MobilityHdr {
                         nxt: rest[0],
                         len: rest[1],
                         mh_type: rest[2],
                         rsv: rest[3],
                         chksum: be16(rest, 4),
                         msg: rest[6..len].to_vec(),
-                    },
+                    }),
                 };
                 (e, len)
             }
             44 if rest.len() >= 8 => {
                 let off_field = be16(rest, 2);
-                let e = Ip6ExtHdr::Fragment {
+                let e = Ip6ExtHdr::Fragment(Ip6Fragment {
                     nxt: rest[0],
                     rsv1: rest[1],
                     offset: off_field >> 3,
                     rsv2: ((off_field >> 1) & 0x3) as u8,
                     more: off_field & 1 != 0,
                     id: be32(rest, 4),
-                };
+                });
                 (e, 8)
             }
             51 => {
@@ -326,28 +93,27 @@ fn ext_chain(h: &[u8]) -> Vec<Ip6ExtHdr> {
                     break;
                 }
                 let has_seq = rest[1] > 0;
-                let e = Ip6ExtHdr::Ah {
+                let e = Ip6ExtHdr::Ah(Ip6Ah {
                     nxt: rest[0],
                     len: rest[1],
                     rsv: be16(rest, 2),
                     spi: be32(rest, 4),
                     seq: (has_seq && len >= 12).then(|| be32(rest, 8)),
                     data: (has_seq && len > 12).then(|| rest[12..len].to_vec()),
-                };
+                });
                 (e, len)
             }
-            50 if rest.len() >= 8 => (Ip6ExtHdr::Esp { spi: be32(rest, 0), seq: be32(rest, 4) }, 8),
+            50 if rest.len() >= 8 => (Ip6ExtHdr::Esp(Ip6Esp { spi: be32(rest, 0), seq: be32(rest, 4) }), 8),
             _ => break,
         };
-        let stop = matches!(ext, Ip6ExtHdr::Fragment { .. } | Ip6ExtHdr::Esp { .. } | Ip6ExtHdr::Mobility { .. });
+        let stop = matches!(ext, Ip6ExtHdr::Fragment(_) | Ip6ExtHdr::Esp(_) | Ip6ExtHdr::Mobility(_));
         next = match &ext {
-            Ip6ExtHdr::HopOpts { nxt, .. }
-            | Ip6ExtHdr::DstOpts { nxt, .. }
-            | Ip6ExtHdr::Routing { nxt, .. }
-            | Ip6ExtHdr::Fragment { nxt, .. }
-            | Ip6ExtHdr::Ah { nxt, .. }
-            | Ip6ExtHdr::Mobility { nxt, .. } => *nxt,
-            Ip6ExtHdr::Esp { .. } => 59,
+            Ip6ExtHdr::Hopopts(h) | Ip6ExtHdr::Dstopts(h) => h.nxt,
+            Ip6ExtHdr::Routing(h) => h.nxt,
+            Ip6ExtHdr::Fragment(h) => h.nxt,
+            Ip6ExtHdr::Ah(h) => h.nxt,
+            Ip6ExtHdr::Mobility(h) => h.nxt,
+            Ip6ExtHdr::Esp(_) => 59,
         };
         exts.push(ext);
         off += len;
@@ -395,7 +161,7 @@ pub fn ext_header_count(ip: &IpHdr<'_>) -> usize {
 /// whole datagram was captured (`IP_Hdr::ToPktHdrVal`).
 pub fn pkt_hdr(ip: &IpHdr<'_>, l4: Option<&L4<'_>>) -> PktHdr {
     let h = ip.header;
-    let mut p = PktHdr::default();
+    let mut p = PktHdr { ip: None, ip6: None, tcp: None, udp: None, icmp: None };
     if ip.version == 4 {
         let off = be16(h, 6);
         p.ip = Some(Ip4Hdr {
@@ -431,8 +197,8 @@ pub fn pkt_hdr(ip: &IpHdr<'_>, l4: Option<&L4<'_>>) -> PktHdr {
         Some(L4::Tcp(t)) => {
             let raw = ip.payload;
             p.tcp = Some(TcpHdr {
-                sport: t.sport,
-                dport: t.dport,
+                sport: Port { number: t.sport, proto: Transport::Tcp },
+                dport: Port { number: t.dport, proto: Transport::Tcp },
                 seq: t.seq,
                 ack: t.ack,
                 hl: t.hdr_len as u8,
@@ -442,7 +208,10 @@ pub fn pkt_hdr(ip: &IpHdr<'_>, l4: Option<&L4<'_>>) -> PktHdr {
                 win: t.win,
             })
         }
-        Some(L4::Udp(u)) => p.udp = Some(UdpHdr { sport: u.sport, dport: u.dport, ulen: u.ulen }),
+        Some(L4::Udp(u)) => {
+            let port = |number| Port { number, proto: Transport::Udp };
+            p.udp = Some(UdpHdr { sport: port(u.sport), dport: port(u.dport), ulen: u.ulen })
+        }
         Some(L4::Icmp(m)) => p.icmp = Some(IcmpHdr { icmp_type: m.itype }),
         _ => {}
     }
@@ -450,10 +219,10 @@ pub fn pkt_hdr(ip: &IpHdr<'_>, l4: Option<&L4<'_>>) -> PktHdr {
 }
 
 /// The `l2_hdr` of a captured frame.
-pub fn l2_hdr(ethernet: bool, len: u32, cap_len: u32, l2: &L2Info, proto: L3Proto) -> L2Hdr {
-    let mac = |m: Option<[u8; 6]>| if ethernet { Some(m.unwrap_or([0; 6])) } else { None };
+pub fn l2_hdr(ethernet: bool, len: u32, cap_len: u32, l2: &L2Info, proto: Layer3Proto) -> L2Hdr {
+    let mac = |m: Option<[u8; 6]>| ethernet.then(|| mac_text(&m.unwrap_or([0; 6])));
     L2Hdr {
-        ethernet,
+        encap: if ethernet { LinkEncap::Ethernet } else { LinkEncap::Unknown },
         len,
         cap_len,
         src: mac(l2.src),
@@ -462,5 +231,20 @@ pub fn l2_hdr(ethernet: bool, len: u32, cap_len: u32, l2: &L2Info, proto: L3Prot
         inner_vlan: l2.inner_vlan,
         eth_type: if ethernet { l2.eth_type } else { None },
         proto,
+    }
+}
+
+/// The `raw_pkt_hdr` of a frame: its link layer and the headers of `hdr`
+/// (none when IP was not carried or not fully captured).
+pub fn raw_pkt_hdr(l2: L2Hdr, hdr: Option<PktHdr>) -> RawPktHdr {
+    let PktHdr { ip, ip6, tcp, udp, icmp } = hdr.unwrap_or(PktHdr { ip: None, ip6: None, tcp: None, udp: None, icmp: None });
+    RawPktHdr { l2, ip, ip6, tcp, udp, icmp }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn l2_addresses_are_lower_case_colon_separated() {
+        assert_eq!(super::mac_text(&[0x00, 0x1b, 0xa2, 0x0f, 0xff, 0x09]), "00:1b:a2:0f:ff:09");
     }
 }

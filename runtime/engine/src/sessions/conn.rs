@@ -5,7 +5,7 @@ use super::key::ConnKey;
 use super::tcp::TcpState;
 use super::uid::Uid;
 use crate::decode::L2Info;
-use crate::events::{ConnId, Connection, EncapConn, Endpoint, Transport};
+use crate::events::{Connection, EncapsulatingConn, Endpoint, Transport};
 use std::net::IpAddr;
 
 /// History bits (Zeek's `HIST_*`) of the originator; the responder's are these `<< 8`.
@@ -123,9 +123,9 @@ impl History {
 #[derive(Clone, Debug, Default)]
 pub struct Tunnels {
     /// Encapsulation stack at creation.
-    pub tunnel: Option<Vec<EncapConn>>,
+    pub tunnel: Option<Vec<EncapsulatingConn>>,
     /// Encapsulation of the latest packet, for `tunnel_changed`.
-    pub cur_encap: Vec<EncapConn>,
+    pub cur_encap: Vec<EncapsulatingConn>,
     /// Number of `tunnel_changed` events raised.
     pub changes: u32,
 }
@@ -232,7 +232,7 @@ impl Conn {
         uid: Uid,
         t: f64,
         l2: &L2Info,
-        encap: &[EncapConn],
+        encap: &[EncapsulatingConn],
         flow_label: u32,
     ) -> Conn {
         let state = if proto == 6 { ProtoState::Tcp(Box::default()) } else { ProtoState::Datagram };
@@ -285,7 +285,7 @@ impl Conn {
 
     /// Transport of the ports.
     pub fn transport(&self) -> Transport {
-        Transport::of_proto(self.proto)
+        crate::events::values::transport_of(self.proto)
     }
 
     /// Whether a weird was raised for this connection.
@@ -358,7 +358,7 @@ impl Conn {
     }
 
     /// Encapsulation of the latest packet (empty when not tunnelled).
-    pub fn cur_encap(&self) -> &[EncapConn] {
+    pub fn cur_encap(&self) -> &[EncapsulatingConn] {
         self.extra.as_ref().map_or(&[], |x| &x.tunnels.cur_encap)
     }
 
@@ -378,17 +378,10 @@ impl Conn {
             num_pkts: self.conn_size.then_some(s.pkts),
             num_bytes_ip: self.conn_size.then_some(s.ip_bytes),
             flow_label: s.flow_label,
-            l2_addr: s.l2_addr,
+            l2_addr: s.l2_addr.filter(|a| *a != [0; 6]).as_ref().map(crate::events::pkt::mac_text),
         };
         Connection {
-            id: ConnId {
-                orig_h: self.orig.0,
-                orig_p: self.orig.1,
-                resp_h: self.resp.0,
-                resp_p: self.resp.1,
-                transport: self.transport(),
-                proto: self.proto,
-            },
+            id: crate::events::values::conn_id(self.orig, self.resp, self.proto),
             orig: ep(&self.o, os),
             resp: ep(&self.r, rs),
             start_time: self.start_time,

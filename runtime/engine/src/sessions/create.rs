@@ -63,7 +63,7 @@ impl Sessions {
             self.timers.add(t + iv, slot, generation, TimerKind::StatusUpdate);
         }
         if q.wants(EventKind::NewConnection) {
-            q.push(Event::NewConnection(Box::new(self.conn(slot).unwrap().snapshot())));
+            q.push(Event::NewConnection { c: Box::new(self.conn(slot).unwrap().snapshot()) });
         }
         slot
     }

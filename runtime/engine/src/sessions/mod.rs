@@ -21,7 +21,7 @@ pub mod uid;
 use crate::analyzers::Registry;
 use crate::config::Config;
 use crate::decode::{IpHdr, L2Info, L4};
-use crate::events::{EncapConn, Event, EventKind, EventQueue, TunnelType};
+use crate::events::{EncapsulatingConn, Event, EventKind, EventQueue, TunnelType};
 use conn::Conn;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -38,7 +38,7 @@ pub struct PacketInfo<'a, 'b> {
     /// Link facts of the (outermost) frame.
     pub l2: &'b L2Info,
     /// Encapsulation stack, outermost first.
-    pub encap: &'b [EncapConn],
+    pub encap: &'b [EncapsulatingConn],
 }
 
 /// The connection table's index: slot numbers only (4 bytes a bucket), each

@@ -9,7 +9,7 @@ use super::tcp;
 use super::timers::TimerKind;
 use super::{PacketInfo, Sessions};
 use crate::decode::{checksum, IpHdr, L4};
-use crate::events::{pkt, EncapConn, Event, EventKind, EventQueue, TunnelType};
+use crate::events::{pkt, EncapsulatingConn, Event, EventKind, EventQueue, TunnelType};
 
 impl Sessions {
     /// Processes one IP packet that has a transport header. Returns the
@@ -53,7 +53,7 @@ impl Sessions {
                             self.conn_weird(slot, w, String::new(), "TCP", q);
                         }
                         if q.wants(EventKind::ConnectionReused) {
-                            q.push(Event::ConnectionReused(Box::new(self.conn(slot).unwrap().snapshot())));
+                            q.push(Event::ConnectionReused { c: Box::new(self.conn(slot).unwrap().snapshot()) });
                         }
                         self.remove(slot, q);
                         self.create(key, src, dst, p, q)
@@ -160,7 +160,7 @@ impl Sessions {
         c.side(is_orig).label_seen = true;
     }
 
-    pub(super) fn check_encapsulation(&mut self, slot: u32, encap: &[EncapConn], q: &mut EventQueue) {
+    pub(super) fn check_encapsulation(&mut self, slot: u32, encap: &[EncapsulatingConn], q: &mut EventQueue) {
         let c = self.slots[slot as usize].as_mut().unwrap();
         if encap_equal(c.cur_encap(), encap) {
             return;
@@ -273,7 +273,7 @@ fn udp_checksum_ok(ip: &IpHdr<'_>, u: &crate::decode::UdpDgram<'_>) -> bool {
 }
 
 /// Zeek's encapsulation equality: IP and GRE tunnels ignore endpoint order.
-fn encap_equal(a: &[EncapConn], b: &[EncapConn]) -> bool {
+fn encap_equal(a: &[EncapsulatingConn], b: &[EncapsulatingConn]) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| {
             if x.tunnel_type != y.tunnel_type || x.uid != y.uid || x.cid.proto != y.cid.proto {
@@ -297,18 +297,11 @@ fn encap_equal(a: &[EncapConn], b: &[EncapConn]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{ConnId, Transport};
+    use crate::events::values::conn_id;
 
-    fn encap(kind: TunnelType, o: &str, op: u16, r: &str, rp: u16) -> EncapConn {
-        let cid = ConnId {
-            orig_h: o.parse().unwrap(),
-            orig_p: op,
-            resp_h: r.parse().unwrap(),
-            resp_p: rp,
-            transport: Transport::Udp,
-            proto: 17,
-        };
-        EncapConn { cid, tunnel_type: kind, uid: "Cx".into() }
+    fn encap(kind: TunnelType, o: &str, op: u16, r: &str, rp: u16) -> EncapsulatingConn {
+        let cid = conn_id((o.parse().unwrap(), op), (r.parse().unwrap(), rp), 17);
+        EncapsulatingConn { cid, tunnel_type: kind, uid: Some("Cx".into()) }
     }
 
     #[test]
@@ -327,7 +320,7 @@ mod tests {
         assert!(!encap_equal(&[encap(t, a, 1, b, 2)], &[encap(TunnelType::Ayiya, a, 1, b, 2)]));
         assert!(!encap_equal(&[encap(t, a, 1, b, 2)], &[]), "depth differs");
         let mut other_uid = encap(TunnelType::Ip, a, 0, b, 0);
-        other_uid.uid = "Cy".into();
+        other_uid.uid = Some("Cy".into());
         assert!(!encap_equal(&[encap(TunnelType::Ip, a, 0, b, 0)], &[other_uid]));
     }
 }

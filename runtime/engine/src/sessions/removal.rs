@@ -62,7 +62,7 @@ impl Sessions {
             TimerKind::TcpDelete => self.remove(tm.slot, q),
             TimerKind::StatusUpdate => {
                 if q.wants(EventKind::ConnectionStatusUpdate) {
-                    q.push(Event::ConnectionStatusUpdate(Box::new(c.snapshot())));
+                    q.push(Event::ConnectionStatusUpdate { c: Box::new(c.snapshot()) });
                 }
                 let iv = self.cfg.connection_status_update_interval;
                 if iv > 0.0 {
@@ -75,7 +75,7 @@ impl Sessions {
     pub(super) fn timeout_and_remove(&mut self, slot: u32, q: &mut EventQueue) {
         if q.wants(EventKind::ConnectionTimeout) {
             if let Some(c) = self.conn(slot) {
-                q.push(Event::ConnectionTimeout(Box::new(c.snapshot())));
+                q.push(Event::ConnectionTimeout { c: Box::new(c.snapshot()) });
             }
         }
         self.remove(slot, q);
@@ -88,13 +88,13 @@ impl Sessions {
         self.end_of_data(slot, q);
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.take()) else { return };
         if c.proto == 17 && self.registry.udp_session_done(c.resp.1) && q.wants(EventKind::UdpSessionDone) {
-            q.push(Event::UdpSessionDone(Box::new(c.snapshot())));
+            q.push(Event::UdpSessionDone { u: Box::new(c.snapshot()) });
         }
         if let (ProtoState::Tcp(t), true) = (&c.state, q.wants(EventKind::ConnStats)) {
-            q.push(Event::ConnStats { c: Box::new(c.snapshot()), os: t.orig.stats_record(), rs: t.resp.stats_record() });
+            q.push(Event::ConnStats { c: Box::new(c.snapshot()), os: Box::new(t.orig.stats_record()), rs: Box::new(t.resp.stats_record()) });
         }
         if q.wants(EventKind::ConnectionStateRemove) {
-            q.push(Event::ConnectionStateRemove(Box::new(c.snapshot())));
+            q.push(Event::ConnectionStateRemove { c: Box::new(c.snapshot()) });
         }
         if let Ok(e) = self.table.find_entry(self.hasher.hash_one(c.key(self.cfg.vlan_conn_key)), |&s| s == slot) {
             e.remove();
