@@ -7,7 +7,7 @@
 //!   `Copy`/`Eq`/`Hash`/`Default`, plus their Zeek-style text rendering;
 //! - [`events::events`]: `EventKind`, the typed `Event` enum, its arguments as
 //!   `new_event` reports them, and a `Subscriptions` bit set sized from the WIT;
-//! - [`sandbox::glue`]: the host's per-event export lookup and dispatch, and the
+//! - [`sandbox::exports`] and [`sandbox::conversions`]: the host's per-event export lookup and dispatch, and the
 //!   conversions between the plain types and wasmtime's generated ones.
 //!
 //! Adding an event to the WIT adds it to all three; nothing else lists events.

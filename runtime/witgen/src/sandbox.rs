@@ -5,6 +5,8 @@
 //! The generated code refers to `crate::convert::{ToWit, FromWit}` (with
 //! impls for the primitive, list, option and native types), to the plain types
 //! under `plain` and to the `bindgen!` output under `wit`, both given as paths.
+//! [`exports`] and [`conversions`] are included by the sandbox's `exports.rs`
+//! and `convert.rs`.
 
 use std::fmt::Write as _;
 use wit_parser::{Type, TypeDefKind};
@@ -69,8 +71,8 @@ fn pass(wit: &Wit, ty: &Type, v: &str) -> String {
 }
 
 /// Export lookup (`ExportIndices`, `Guests`), the converted form of an event
-/// (`WitEvent`) and its delivery, and `ToWit`/`FromWit` for every named type.
-pub fn glue(wit: &Wit, events: &[EventDef], p: &Paths<'_>) -> String {
+/// (`WitEvent`) and its delivery. Refers to `Event` and `EventKind` unqualified.
+pub fn exports(wit: &Wit, events: &[EventDef], p: &Paths<'_>) -> String {
     let mut out = String::new();
     let version = wit.package_id();
     let base = wit.package_base();
@@ -175,9 +177,14 @@ pub fn glue(wit: &Wit, events: &[EventDef], p: &Paths<'_>) -> String {
         )
         .unwrap();
     }
-    out.push_str("            _ => Err(missing()),\n        }\n    }\n}\n\n");
+    out.push_str("            _ => Err(missing()),\n        }\n    }\n}\n");
+    out
+}
 
-    // Conversions.
+/// `ToWit` and `FromWit` for every named type of the package (those with a
+/// native plain spelling excepted).
+pub fn conversions(wit: &Wit, p: &Paths<'_>) -> String {
+    let mut out = String::new();
     for (id, _) in wit.named_types() {
         if wit.native(id).is_some() {
             continue;
