@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime::StoreLimitsBuilder;
 use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use weir_engine::events::Event;
 use weir_logs::{Column, LogType, LogValue, LogWriter};
@@ -327,7 +327,7 @@ pub(crate) struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     /// Memory, instance and table caps.
-    pub limits: StoreLimits,
+    pub limits: crate::trap::Limiter,
     shared: Arc<Mutex<Shared>>,
     handler: usize,
     name: String,
@@ -376,14 +376,16 @@ impl HostState {
                 .map_err(|e| wasmtime::format_err!("cannot grant {}: {e}", dir.display()))?;
         }
         let q = cfg.quota;
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(cfg.memory_bytes)
-            .instances(q.core_instances as usize)
-            .tables(q.tables as usize)
-            .memories(q.memories as usize)
-            .table_elements(100_000)
-            .trap_on_grow_failure(true)
-            .build();
+        let limits = crate::trap::Limiter(
+            StoreLimitsBuilder::new()
+                .memory_size(cfg.memory_bytes)
+                .instances(q.core_instances as usize)
+                .tables(q.tables as usize)
+                .memories(q.memories as usize)
+                .table_elements(100_000)
+                .trap_on_grow_failure(true)
+                .build(),
+        );
         Ok(HostState {
             wasi: wasi.build(),
             table: ResourceTable::new(),

@@ -16,6 +16,7 @@ mod config;
 mod convert;
 mod host;
 pub mod stderr;
+mod trap;
 pub mod wasi_shims;
 mod typecheck;
 
@@ -538,25 +539,6 @@ fn charge_host_call(mut cx: wasmtime::StoreContextMut<'_, HostState>, hook: Call
     cx.set_fuel(fuel - cost)
 }
 
-fn trap_kind(err: &wasmtime::Error, fuel: u64) -> String {
-    match err.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => format!("out of fuel (budget {fuel})"),
-        Some(Trap::Interrupt) => "time limit exceeded (epoch deadline)".to_string(),
-        Some(Trap::UnreachableCodeReached) => "unreachable executed (guest panic or abort)".to_string(),
-        Some(Trap::StackOverflow) => "stack overflow".to_string(),
-        Some(Trap::MemoryOutOfBounds) => "out-of-bounds memory access".to_string(),
-        Some(t) => format!("trap: {t}"),
-        None => {
-            let text = format!("{err:#}");
-            if text.contains("growing memory") || text.contains("memory") && text.contains("limit") {
-                "memory limit reached".to_string()
-            } else {
-                format!("error: {}", text.lines().next().unwrap_or(""))
-            }
-        }
-    }
-}
-
 impl Sandbox {
     /// A sandbox with no handlers yet; starts the epoch ticker.
     pub fn new(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
@@ -1011,7 +993,7 @@ impl Sandbox {
         let now = self.shared.lock().expect("sandbox state").network_time;
         let h = &mut self.handlers[i];
         h.live = None;
-        let msg = format!("handler {}: event {}: {}", h.name, kind.name(), trap_kind(err, fuel));
+        let msg = format!("handler {}: event {}: {}", h.name, kind.name(), trap::trap_kind(err, fuel));
         h.traps.push_back(now);
         while h.traps.front().is_some_and(|t| now - *t > self.cfg.trap_window) {
             h.traps.pop_front();
