@@ -24,7 +24,7 @@ mod typecheck;
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,7 +37,7 @@ use weir_engine::events::{Event, EventKind, EventQueue, Subscriptions};
 pub use weir_logs::LogFormat;
 
 use exports::{ExportIndices, Guests, WitEvent};
-use host::{HostState, Level, LogStreams, Shared};
+use host::{HostState, Level, LogStreams, NetworkTime, Shared};
 pub use host::MAX_MESSAGE_BYTES;
 pub use config::{
     HandlerOptions, HandlerQuota, SandboxConfig, DEFAULT_CPU_BUDGET, DEFAULT_MAX_COMPILE_TIME, DEFAULT_MAX_COMPONENT_BYTES,
@@ -199,8 +199,9 @@ pub struct Sandbox {
     shared: Arc<Mutex<Shared>>,
     /// The run's log files, shared with sibling sandboxes.
     logs: Arc<Mutex<LogStreams>>,
-    /// Network time (f64 bits) read by the handlers' WASI clocks.
-    clock: Arc<AtomicU64>,
+    /// The sandbox's network time, the one its handlers, reporter events, rate
+    /// windows and budgets read; set by [`Sandbox::dispatch`] only.
+    clock: NetworkTime,
     /// The epoch ticker; it stops when the last sandbox sharing it is dropped.
     _ticker: Arc<Ticker>,
     /// Stop signals received (see [`Sandbox::watch_signals`]).
@@ -448,9 +449,9 @@ impl Sandbox {
         bindings::AllEvents::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| anyhow!("linking the weir:events imports: {e}"))?;
         let logs = Arc::new(Mutex::new(LogStreams::new(&cfg)));
-        let shared = Arc::new(Mutex::new(Shared::new(&cfg, logs.clone())));
+        let clock = NetworkTime::default();
+        let shared = Arc::new(Mutex::new(Shared::new(&cfg, logs.clone(), clock.clone())));
         let ticker = Arc::new(Ticker::start(&engine, cfg.epoch_tick)?);
-        let clock = Arc::new(AtomicU64::new(0f64.to_bits()));
         let cache = open_compile_cache(&cfg);
         Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, logs, clock, _ticker: ticker, signals: None, signal_skips: 0, cache })
     }
@@ -461,6 +462,7 @@ impl Sandbox {
     /// handler before making siblings; close the logs once, after every
     /// sibling's [`Sandbox::finish_handlers`].
     pub fn sibling(&self) -> Sandbox {
+        let clock = NetworkTime::default();
         let handlers = self
             .handlers
             .iter()
@@ -485,9 +487,9 @@ impl Sandbox {
             engine: self.engine.clone(),
             linker: self.linker.clone(),
             handlers,
-            shared: Arc::new(Mutex::new(Shared::new(&self.cfg, self.logs.clone()))),
+            shared: Arc::new(Mutex::new(Shared::new(&self.cfg, self.logs.clone(), clock.clone()))),
             logs: self.logs.clone(),
-            clock: Arc::new(AtomicU64::new(0f64.to_bits())),
+            clock,
             _ticker: self._ticker.clone(),
             signals: self.signals.clone(),
             signal_skips: 0,
@@ -653,8 +655,13 @@ impl Sandbox {
     /// Drains `queue`: appends `event_queue_flush_point`, runs every queued event,
     /// then one more round of the events those caused (e.g. reporter events from
     /// traps); events caused in that second round are pushed back onto `queue`.
+    ///
+    /// `network_time` becomes the sandbox's network time: this is the one place
+    /// it is set (the run loop passes the engine's). Handlers' clocks and
+    /// `runtime.network-time`, reporter events, rate windows, budgets and the
+    /// trap window all read that value until the next drain.
     pub fn dispatch(&mut self, queue: &mut EventQueue, network_time: f64) {
-        self.clock.store(network_time.to_bits(), Ordering::Relaxed);
+        self.clock.set(network_time);
         let mut round = queue.take();
         if queue.wants(EventKind::EventQueueFlushPoint) {
             round.push_back(Event::EventQueueFlushPoint);
@@ -664,15 +671,10 @@ impl Sandbox {
             return;
         }
         let caused = if round.is_empty() {
-            // Nothing to run (most packets): one lock sets the time and ends the round.
-            let caused = {
-                let mut shared = self.shared.lock().expect("sandbox state");
-                shared.network_time = network_time;
-                shared.take_caused()
-            };
+            // Nothing to run (most packets): one lock ends the round.
+            let caused = self.shared.lock().expect("sandbox state").take_caused();
             self.wanted(caused)
         } else {
-            self.shared.lock().expect("sandbox state").network_time = network_time;
             for ev in round {
                 self.dispatch_one(&ev);
             }
@@ -788,7 +790,7 @@ impl Sandbox {
     /// A call failed: drop the store, report, and disable after too many traps.
     fn trapped(&mut self, i: usize, kind: EventKind, err: &wasmtime::Error, quiet: bool) {
         let fuel = self.handlers[i].fuel;
-        let now = self.shared.lock().expect("sandbox state").network_time;
+        let now = self.clock.get();
         let h = &mut self.handlers[i];
         h.live = None;
         let msg = format!("handler {}: event {}: {}", h.name, kind.name(), trap::trap_kind(err, fuel));
@@ -937,7 +939,7 @@ impl Sandbox {
     /// (or `force`, at the end): an overrun is reported, and too many of them within
     /// the trap window disable the handler.
     fn roll_budget(&mut self, i: usize, force: bool) {
-        let now = f64::from_bits(self.clock.load(Ordering::Relaxed));
+        let now = self.clock.get();
         let limit = if self.handlers[i].standard { 0 } else { self.cfg.cpu_budget };
         let (max_traps, window) = (self.cfg.max_traps, self.cfg.trap_window);
         let h = &mut self.handlers[i];

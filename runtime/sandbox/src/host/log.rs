@@ -202,7 +202,7 @@ impl wlog::Host for HostState {
         let mut shared = self.shared.lock().expect("sandbox state");
         let cap = shared.max_records_per_sec;
         let byte_cap = shared.max_log_bytes_per_sec;
-        let now = shared.network_time;
+        let now = shared.clock.get();
         if !standard {
             // The standard handlers' rows are never held to the caps.
             let rate = shared.rate(handler, &name, now);

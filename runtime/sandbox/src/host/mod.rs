@@ -9,7 +9,6 @@ mod runtime;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use wasmtime::StoreLimitsBuilder;
@@ -23,6 +22,7 @@ pub(crate) use log::LogStreams;
 pub use reporter::MAX_MESSAGE_BYTES;
 use reporter::Pending;
 use runtime::NetworkClock;
+pub(crate) use runtime::NetworkTime;
 
 /// Reporter severity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,8 +56,8 @@ pub(crate) struct Shared {
     max_records_per_sec: u64,
     max_messages_per_sec: u64,
     max_log_bytes_per_sec: u64,
-    /// Network time of the current drain.
-    pub network_time: f64,
+    /// The sandbox's network time (see [`NetworkTime`]).
+    clock: NetworkTime,
     /// Reporter messages of this round, in first-seen order, identical ones collapsed.
     pending: Vec<Pending>,
     pending_index: HashMap<(Level, String, String, bool), usize>,
@@ -66,14 +66,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(cfg: &SandboxConfig, logs: Arc<Mutex<LogStreams>>) -> Shared {
+    pub(crate) fn new(cfg: &SandboxConfig, logs: Arc<Mutex<LogStreams>>, clock: NetworkTime) -> Shared {
         Shared {
             logs,
             rates: Vec::new(),
             max_records_per_sec: cfg.max_records_per_sec,
             max_messages_per_sec: cfg.max_messages_per_sec,
             max_log_bytes_per_sec: cfg.max_log_bytes_per_sec,
-            network_time: 0.0,
+            clock,
             pending: Vec::new(),
             pending_index: HashMap::new(),
             caused: Vec::new(),
@@ -84,7 +84,7 @@ impl Shared {
     /// messages-per-second cap as its reporter messages (dropped past it).
     pub(crate) fn stderr_line(&mut self, handler: usize, name: &str, line: String) {
         let cap = self.max_messages_per_sec;
-        let now = self.network_time;
+        let now = self.clock.get();
         let rate = self.rate(handler, name, now);
         if rate.messages >= cap {
             rate.stderr_dropped += 1;
@@ -182,6 +182,8 @@ pub(crate) struct HostState {
     pub wait_limit: std::time::Duration,
     /// The handler's stderr, line by line.
     pub stderr: Arc<Mutex<crate::stderr::LineSink>>,
+    /// The sandbox's network time (`runtime.network-time`).
+    clock: NetworkTime,
 }
 
 impl HostState {
@@ -192,14 +194,14 @@ impl HostState {
 
     /// A store's data for handler `handler`: no preopens except `grant` (seen by the
     /// guest as `/granted`), no environment, arguments or network; clocks read
-    /// network time (`clock`, f64 bits); stderr only so that guest panics are visible.
+    /// network time (`clock`); stderr only so that guest panics are visible.
     pub(crate) fn new(
         shared: Arc<Mutex<Shared>>,
         handler: usize,
         name: &str,
         cfg: &SandboxConfig,
         grant: Option<&Path>,
-        clock: Arc<AtomicU64>,
+        clock: NetworkTime,
     ) -> wasmtime::Result<HostState> {
         let stderr = crate::stderr::LineSink::new(shared.clone(), handler, name);
         let mut wasi = WasiCtx::builder();
@@ -208,7 +210,7 @@ impl HostState {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .wall_clock(NetworkClock(clock.clone()))
-            .monotonic_clock(NetworkClock(clock));
+            .monotonic_clock(NetworkClock(clock.clone()));
         if let Some(dir) = grant {
             wasi.preopened_dir(dir, "/granted", FsPerms::ReadWrite)
                 .map_err(|e| wasmtime::format_err!("cannot grant {}: {e}", dir.display()))?;
@@ -237,6 +239,7 @@ impl HostState {
             fuel_left: u64::MAX,
             wait_limit: cfg.host_wait_limit,
             stderr,
+            clock,
         })
     }
 

@@ -50,7 +50,7 @@ impl Shared {
             return;
         }
         let cap = self.max_messages_per_sec;
-        let now = self.network_time;
+        let now = self.clock.get();
         let rate = self.rate(handler, name, now);
         if rate.messages >= cap {
             rate.messages_dropped += 1;
@@ -67,7 +67,7 @@ impl Shared {
     /// to stderr (`… (N times)` for collapsed ones) and returns the reporter events
     /// they raise.
     pub(crate) fn take_caused(&mut self) -> Vec<Event> {
-        let now = self.network_time;
+        let now = self.clock.get();
         self.roll_rate_windows(now);
         self.pending_index.clear();
         for p in std::mem::take(&mut self.pending) {
@@ -83,7 +83,7 @@ impl Shared {
             if p.quiet {
                 continue;
             }
-            let t = self.network_time;
+            let t = self.clock.get();
             let location = p.location;
             self.caused.push(match p.level {
                 Level::Info => Event::ReporterInfo { t, msg, location },
