@@ -12,15 +12,6 @@
 
 use std::collections::VecDeque;
 
-/// Default [`crate::SandboxConfig::cpu_budget`]: fuel per second of network time.
-/// On the development machine a tight guest loop spends 12 fuel a nanosecond, so
-/// this is 0.17 s of CPU per second for such code (more for code with costlier
-/// instructions): a live link's handler may use a fraction of a core. The example
-/// handlers spend at most 0.19 G (`event-trace`, every event) and 0.034 G
-/// (`packet-census`, three calls per packet) in any second of the dev oracle
-/// traces, the standard handlers at most 0.4 M.
-pub const DEFAULT_CPU_BUDGET: u64 = 2_000_000_000;
-
 /// One handler's spending in the current second of network time.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Budget {

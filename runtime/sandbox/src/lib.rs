@@ -12,16 +12,19 @@
 
 mod budget;
 pub mod compile_cache;
+mod config;
 mod convert;
+mod exports;
 mod host;
 pub mod stderr;
+mod trap;
 pub mod wasi_shims;
 mod typecheck;
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,9 +36,13 @@ use wasmtime::{CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllo
 use weir_engine::events::{Event, EventKind, EventQueue, Subscriptions};
 pub use weir_logs::LogFormat;
 
-use host::{HostState, Level, LogStreams, Shared};
+use exports::{ExportIndices, Guests, WitEvent};
+use host::{HostState, Level, LogStreams, NetworkTime, Shared};
 pub use host::MAX_MESSAGE_BYTES;
-pub use budget::DEFAULT_CPU_BUDGET;
+pub use config::{
+    HandlerOptions, HandlerQuota, SandboxConfig, DEFAULT_CPU_BUDGET, DEFAULT_MAX_COMPILE_TIME, DEFAULT_MAX_COMPONENT_BYTES,
+    DEFAULT_MAX_LOG_BYTES_PER_SEC, MAX_HANDLERS,
+};
 
 /// Fuel charged for every host call a handler makes (WASI ones included), on top
 /// of the wasm instructions it runs.
@@ -49,11 +56,6 @@ pub const HOST_BYTE_FUEL: u64 = 1;
 /// Fuel charged per value and per set or vector element of a log record (each is
 /// a lift from guest memory, an allocation and a formatting step in the host).
 pub const LOG_VALUE_FUEL: u64 = 100;
-
-/// Default [`SandboxConfig::max_log_bytes_per_sec`]: 16 MiB of log lines per second
-/// of network time per handler (the record cap at conn.log's ~250 bytes a row is
-/// 25 MB).
-pub const DEFAULT_MAX_LOG_BYTES_PER_SEC: u64 = 16 << 20;
 
 /// The WIT package handlers are written against, as one text (`weir wit` prints it).
 pub use weir_events::{WIT_FILES, WIT_PACKAGE, WIT_TEXT};
@@ -114,254 +116,6 @@ pub mod testing {
     pub fn hostile(name: &str) -> &'static [u8] {
         HOSTILE.iter().find(|(n, _)| *n == name).map(|(_, b)| *b).unwrap_or_else(|| panic!("no hostile handler {name}"))
     }
-}
-
-/// Limits and outputs of a [`Sandbox`].
-#[derive(Clone, Debug)]
-pub struct SandboxConfig {
-    /// Fuel per handler call (about one unit per wasm instruction); 0 turns fuel
-    /// metering off (the epoch deadline still applies).
-    pub fuel: u64,
-    /// Linear-memory cap per handler instance, in bytes.
-    pub memory_bytes: usize,
-    /// Folder for the logs.
-    pub log_dir: PathBuf,
-    /// Log format.
-    pub log_format: LogFormat,
-    /// Wall-clock backstop per call: the epoch ticks every `epoch_tick` and a call
-    /// may run for `epoch_deadline_ticks` ticks.
-    pub epoch_tick: Duration,
-    /// See `epoch_tick`.
-    pub epoch_deadline_ticks: u64,
-    /// A handler that traps this many times within `trap_window` seconds of network
-    /// time is disabled (a standard handler never is: its instance is replaced).
-    pub max_traps: usize,
-    /// See `max_traps`.
-    pub trap_window: f64,
-    /// Log records a handler may write per second of network time; more are dropped
-    /// and counted in one reporter warning per second. The standard handlers'
-    /// records (one per connection, weird, ...) are never dropped.
-    pub max_records_per_sec: u64,
-    /// Distinct reporter messages a handler may send per second of network time
-    /// (repeats of a message within one queue drain are collapsed and not counted);
-    /// more are dropped and counted in one reporter warning per second.
-    pub max_messages_per_sec: u64,
-    /// Most handler instances alive at once (pooling allocator slots): one per
-    /// handler and worker. A handler that would need more is refused at load.
-    pub max_instances: u32,
-    /// Sandboxes (worker threads) that will each run an instance of every
-    /// handler: the first one and its [`Sandbox::sibling`]s.
-    pub workers: u32,
-    /// What each handler instance may hold; the pool holds exactly this much per slot.
-    pub quota: HandlerQuota,
-    /// Folder of compiled handlers reused across runs (see [`compile_cache`]);
-    /// `None` compiles every handler at load.
-    pub compile_cache: Option<PathBuf>,
-    /// Longest wall-clock wait of one blocking WASI call (poll, block, blocking
-    /// stream calls, file reads and writes); past it the call traps. Waits on the
-    /// clocks are answered at once from network time.
-    pub host_wait_limit: Duration,
-    /// Fuel a (non-standard) handler may spend per second of network time, see
-    /// [`DEFAULT_CPU_BUDGET`]; 0 turns the budget off, and so does turning fuel
-    /// metering off (`fuel` 0). With several workers each has its own budget.
-    pub cpu_budget: u64,
-    /// Log bytes a (non-standard) handler may write per second of network time;
-    /// records past it are dropped and counted in one reporter warning per second.
-    /// 0 turns the cap off.
-    pub max_log_bytes_per_sec: u64,
-    /// Largest handler component file accepted, in bytes.
-    pub max_component_bytes: u64,
-    /// Longest a handler may take to compile (wall clock); a handler that takes
-    /// longer is refused.
-    pub max_compile_time: Duration,
-}
-
-/// Default [`SandboxConfig::max_component_bytes`]: 64 MiB, above the largest
-/// real handlers: a Python handler bundles the CPython interpreter (the
-/// Python scan detector is 18.4 MB), the StarlingMonkey JavaScript engine
-/// makes 12.5 MB.
-pub const DEFAULT_MAX_COMPONENT_BYTES: u64 = 64 << 20;
-
-/// Default [`SandboxConfig::max_compile_time`]: 120 s. The Python scan detector
-/// (`examples/scan/python`, 18.4 MB) compiles in 19 s on the 2-core development
-/// machine under load; this leaves room for a busier machine.
-pub const DEFAULT_MAX_COMPILE_TIME: Duration = Duration::from_secs(120);
-
-impl Default for SandboxConfig {
-    fn default() -> Self {
-        SandboxConfig {
-            // 10 M: a Rust handler spends ~1-5 k per event and a Python one well under
-            // 10 M, while a spinning guest is stopped within a few milliseconds.
-            fuel: 10_000_000,
-            memory_bytes: 64 << 20,
-            log_dir: PathBuf::from("."),
-            log_format: LogFormat::Tsv,
-            epoch_tick: Duration::from_millis(10),
-            epoch_deadline_ticks: 100,
-            max_traps: 5,
-            trap_window: 60.0,
-            max_records_per_sec: 100_000,
-            max_messages_per_sec: 1_000,
-            max_instances: 64,
-            workers: 1,
-            quota: HandlerQuota::default(),
-            compile_cache: None,
-            host_wait_limit: wasi_shims::DEFAULT_HOST_WAIT_LIMIT,
-            cpu_budget: DEFAULT_CPU_BUDGET,
-            max_log_bytes_per_sec: DEFAULT_MAX_LOG_BYTES_PER_SEC,
-            max_component_bytes: DEFAULT_MAX_COMPONENT_BYTES,
-            max_compile_time: DEFAULT_MAX_COMPILE_TIME,
-        }
-    }
-}
-
-/// Most handlers one sandbox loads (standard ones included).
-pub const MAX_HANDLERS: u32 = 64;
-
-/// One handler instance's share of the instance pool and of the log streams.
-/// The pool is sized as [`SandboxConfig::max_instances`] times this, so what
-/// one handler takes never comes out of another's share; a component that
-/// needs more than its share is refused at load.
-#[derive(Clone, Copy, Debug)]
-pub struct HandlerQuota {
-    /// Core module instances a component may contain.
-    pub core_instances: u32,
-    /// Linear memories a component may define.
-    pub memories: u32,
-    /// Tables a component may define.
-    pub tables: u32,
-    /// Log streams a handler may open (the standard handlers' own are reserved
-    /// for them and never count against another handler).
-    pub streams: u32,
-}
-
-impl Default for HandlerQuota {
-    fn default() -> Self {
-        // The per-store caps weir always had: Rust and C components use 2-4 core
-        // instances, 1 memory and 1-2 tables; interpreted ones (Python,
-        // JavaScript) more instances and tables, still well inside.
-        HandlerQuota { core_instances: 32, memories: 4, tables: 32, streams: 16 }
-    }
-}
-
-macro_rules! events {
-    ($( $kind:ident, $field:ident, $module:ident; )*) => {
-        /// Which event interfaces a component exports (looked up once per handler).
-        #[derive(Default, Clone)]
-        struct ExportIndices {
-            $( $field: Option<bindings::exports::weir::events::$module::GuestIndices>, )*
-        }
-
-        /// The exported interfaces of one live instance.
-        #[derive(Default)]
-        struct Guests {
-            $( $field: Option<bindings::exports::weir::events::$module::Guest>, )*
-        }
-
-        impl ExportIndices {
-            fn find(pre: &InstancePre<HostState>, names: &[String]) -> anyhow::Result<ExportIndices> {
-                let mut x = ExportIndices::default();
-                $(
-                    let iface = concat!("weir:events/", stringify!($module), "@0.1.0").replace('_', "-");
-                    if names.iter().any(|n| *n == iface) {
-                        match bindings::exports::weir::events::$module::GuestIndices::new(pre) {
-                            Ok(i) => x.$field = Some(i),
-                            Err(e) => bail!("export {iface} does not match the WIT: {e}"),
-                        }
-                    }
-                )*
-                Ok(x)
-            }
-            fn kinds(&self) -> Vec<EventKind> {
-                let mut v = Vec::new();
-                $( if self.$field.is_some() { v.push(EventKind::$kind); } )*
-                v
-            }
-            fn load(&self, store: &mut Store<HostState>, inst: &wasmtime::component::Instance) -> wasmtime::Result<Guests> {
-                let mut g = Guests::default();
-                $( if let Some(i) = &self.$field { g.$field = Some(i.load(&mut *store, inst)?); } )*
-                Ok(g)
-            }
-        }
-    };
-}
-
-events! {
-    BroInit, bro_init, bro_init;
-    BroDone, bro_done, bro_done;
-    BroScriptLoaded, bro_script_loaded, bro_script_loaded;
-    NewConnection, new_connection, new_connection;
-    ConnectionStateRemove, connection_state_remove, connection_state_remove;
-    ConnectionTimeout, connection_timeout, connection_timeout;
-    UdpSessionDone, udp_session_done, udp_session_done;
-    ConnectionStatusUpdate, connection_status_update, connection_status_update;
-    ConnectionReused, connection_reused, connection_reused;
-    ConnectionFlowLabelChanged, connection_flow_label_changed, connection_flow_label_changed;
-    TunnelChanged, tunnel_changed, tunnel_changed;
-    ContentGap, content_gap, content_gap;
-    ConnWeird, conn_weird, conn_weird;
-    FlowWeird, flow_weird, flow_weird;
-    NetWeird, net_weird, net_weird;
-    ReporterInfo, reporter_info, reporter_info;
-    ReporterWarning, reporter_warning, reporter_warning;
-    ReporterError, reporter_error, reporter_error;
-    EventQueueFlushPoint, event_queue_flush_point, event_queue_flush_point;
-    RawPacket, raw_packet, raw_packet;
-    NewPacket, new_packet, new_packet;
-    Ipv6ExtHeaders, ipv6_ext_headers, ipv6_ext_headers;
-    PacketContents, packet_contents, packet_contents;
-    EspPacket, esp_packet, esp_packet;
-    MobileIpv6Message, mobile_ipv6_message, mobile_ipv6_message;
-    ConnStats, conn_stats, conn_stats;
-    RexmitInconsistency, rexmit_inconsistency, rexmit_inconsistency;
-    NewEvent, new_event, new_event;
-    FileOpened, file_opened, file_opened;
-}
-
-/// An event converted to WIT values once, then delivered to every handler taking it.
-enum WitEvent<'a> {
-    Plain(&'a Event),
-    Conn(&'a Event, bindings::weir::events::types::Connection),
-    Tunnel(bindings::weir::events::types::Connection, Vec<bindings::weir::events::types::EncapsulatingConn>),
-    /// A packet event: its headers, with the connection when it has one.
-    Packet(&'a Event, Option<bindings::weir::events::types::Connection>, bindings::weir::events::types::PktHdr),
-    Raw(bindings::weir::events::types::RawPktHdr),
-}
-
-impl<'a> WitEvent<'a> {
-    fn new(ev: &'a Event) -> WitEvent<'a> {
-        match ev {
-            Event::NewConnection(c)
-            | Event::ConnectionReused(c)
-            | Event::ConnectionStateRemove(c)
-            | Event::ConnectionStatusUpdate(c)
-            | Event::ConnectionTimeout(c)
-            | Event::UdpSessionDone(c)
-            | Event::ConnectionFlowLabelChanged { c, .. }
-            | Event::ContentGap { c, .. }
-            | Event::PacketContents { c, .. }
-            | Event::ConnStats { c, .. }
-            | Event::RexmitInconsistency { c, .. }
-            | Event::ConnWeird { c, .. } => WitEvent::Conn(ev, convert::connection(c)),
-            Event::NewPacket { c, p } | Event::Ipv6ExtHeaders { c, p } => {
-                WitEvent::Packet(ev, Some(convert::connection(c)), convert::pkt_hdr(p))
-            }
-            Event::EspPacket(p) | Event::MobileIpv6Message(p) => WitEvent::Packet(ev, None, convert::pkt_hdr(p)),
-            Event::RawPacket(r) => WitEvent::Raw(convert::raw_pkt_hdr(r)),
-            Event::TunnelChanged { c, e } => WitEvent::Tunnel(convert::connection(c), convert::encaps(e)),
-            _ => WitEvent::Plain(ev),
-        }
-    }
-}
-
-/// What the operator grants one handler beyond the defaults.
-#[derive(Clone, Debug, Default)]
-pub struct HandlerOptions {
-    /// Fuel per call for this handler (overrides [`SandboxConfig::fuel`]; ignored when
-    /// fuel metering is off).
-    pub fuel: Option<u64>,
-    /// A host folder the handler may read and write, seen by the guest as `/granted`.
-    pub grant_dir: Option<PathBuf>,
 }
 
 /// A running instance of a handler.
@@ -442,8 +196,9 @@ pub struct Sandbox {
     shared: Arc<Mutex<Shared>>,
     /// The run's log files, shared with sibling sandboxes.
     logs: Arc<Mutex<LogStreams>>,
-    /// Network time (f64 bits) read by the handlers' WASI clocks.
-    clock: Arc<AtomicU64>,
+    /// The sandbox's network time, the one its handlers, reporter events, rate
+    /// windows and budgets read; set by [`Sandbox::dispatch`] only.
+    clock: NetworkTime,
     /// The epoch ticker; it stops when the last sandbox sharing it is dropped.
     _ticker: Arc<Ticker>,
     /// Stop signals received (see [`Sandbox::watch_signals`]).
@@ -674,25 +429,6 @@ fn charge_host_call(mut cx: wasmtime::StoreContextMut<'_, HostState>, hook: Call
     cx.set_fuel(fuel - cost)
 }
 
-fn trap_kind(err: &wasmtime::Error, fuel: u64) -> String {
-    match err.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => format!("out of fuel (budget {fuel})"),
-        Some(Trap::Interrupt) => "time limit exceeded (epoch deadline)".to_string(),
-        Some(Trap::UnreachableCodeReached) => "unreachable executed (guest panic or abort)".to_string(),
-        Some(Trap::StackOverflow) => "stack overflow".to_string(),
-        Some(Trap::MemoryOutOfBounds) => "out-of-bounds memory access".to_string(),
-        Some(t) => format!("trap: {t}"),
-        None => {
-            let text = format!("{err:#}");
-            if text.contains("growing memory") || text.contains("memory") && text.contains("limit") {
-                "memory limit reached".to_string()
-            } else {
-                format!("error: {}", text.lines().next().unwrap_or(""))
-            }
-        }
-    }
-}
-
 impl Sandbox {
     /// A sandbox with no handlers yet; starts the epoch ticker.
     pub fn new(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
@@ -710,9 +446,9 @@ impl Sandbox {
         bindings::AllEvents::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| anyhow!("linking the weir:events imports: {e}"))?;
         let logs = Arc::new(Mutex::new(LogStreams::new(&cfg)));
-        let shared = Arc::new(Mutex::new(Shared::new(&cfg, logs.clone())));
+        let clock = NetworkTime::default();
+        let shared = Arc::new(Mutex::new(Shared::new(&cfg, logs.clone(), clock.clone())));
         let ticker = Arc::new(Ticker::start(&engine, cfg.epoch_tick)?);
-        let clock = Arc::new(AtomicU64::new(0f64.to_bits()));
         let cache = open_compile_cache(&cfg);
         Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, logs, clock, _ticker: ticker, signals: None, signal_skips: 0, cache })
     }
@@ -723,6 +459,7 @@ impl Sandbox {
     /// handler before making siblings; close the logs once, after every
     /// sibling's [`Sandbox::finish_handlers`].
     pub fn sibling(&self) -> Sandbox {
+        let clock = NetworkTime::default();
         let handlers = self
             .handlers
             .iter()
@@ -747,9 +484,9 @@ impl Sandbox {
             engine: self.engine.clone(),
             linker: self.linker.clone(),
             handlers,
-            shared: Arc::new(Mutex::new(Shared::new(&self.cfg, self.logs.clone()))),
+            shared: Arc::new(Mutex::new(Shared::new(&self.cfg, self.logs.clone(), clock.clone()))),
             logs: self.logs.clone(),
-            clock: Arc::new(AtomicU64::new(0f64.to_bits())),
+            clock,
             _ticker: self._ticker.clone(),
             signals: self.signals.clone(),
             signal_skips: 0,
@@ -915,8 +652,13 @@ impl Sandbox {
     /// Drains `queue`: appends `event_queue_flush_point`, runs every queued event,
     /// then one more round of the events those caused (e.g. reporter events from
     /// traps); events caused in that second round are pushed back onto `queue`.
+    ///
+    /// `network_time` becomes the sandbox's network time: this is the one place
+    /// it is set (the run loop passes the engine's). Handlers' clocks and
+    /// `runtime.network-time`, reporter events, rate windows, budgets and the
+    /// trap window all read that value until the next drain.
     pub fn dispatch(&mut self, queue: &mut EventQueue, network_time: f64) {
-        self.clock.store(network_time.to_bits(), Ordering::Relaxed);
+        self.clock.set(network_time);
         let mut round = queue.take();
         if queue.wants(EventKind::EventQueueFlushPoint) {
             round.push_back(Event::EventQueueFlushPoint);
@@ -926,15 +668,10 @@ impl Sandbox {
             return;
         }
         let caused = if round.is_empty() {
-            // Nothing to run (most packets): one lock sets the time and ends the round.
-            let caused = {
-                let mut shared = self.shared.lock().expect("sandbox state");
-                shared.network_time = network_time;
-                shared.take_caused()
-            };
+            // Nothing to run (most packets): one lock ends the round.
+            let caused = self.shared.lock().expect("sandbox state").take_caused();
             self.wanted(caused)
         } else {
-            self.shared.lock().expect("sandbox state").network_time = network_time;
             for ev in round {
                 self.dispatch_one(&ev);
             }
@@ -1044,110 +781,16 @@ impl Sandbox {
         live.store.set_epoch_deadline(ticks);
         live.store.data_mut().quiet = quiet;
         live.store.data_mut().charge = 0;
-        let g = &live.guests;
-        let s = &mut live.store;
-        let missing = || wasmtime::format_err!("handler does not export this event");
-        match ev {
-            WitEvent::Plain(e) => match e {
-                Event::BroInit => g.bro_init.as_ref().ok_or_else(missing)?.call_bro_init(s),
-                Event::BroDone => g.bro_done.as_ref().ok_or_else(missing)?.call_bro_done(s),
-                Event::BroScriptLoaded { path, level } => {
-                    g.bro_script_loaded.as_ref().ok_or_else(missing)?.call_bro_script_loaded(s, path, *level)
-                }
-                Event::FlowWeird { name, src, dst, addl, source } => g.flow_weird.as_ref().ok_or_else(missing)?.call_flow_weird(
-                    s,
-                    name,
-                    convert::addr(*src),
-                    convert::addr(*dst),
-                    addl,
-                    source,
-                ),
-                Event::NetWeird { name, addl, source } => {
-                    g.net_weird.as_ref().ok_or_else(missing)?.call_net_weird(s, name, addl, source)
-                }
-                Event::ReporterInfo { t, msg, location } => {
-                    g.reporter_info.as_ref().ok_or_else(missing)?.call_reporter_info(s, *t, msg, location)
-                }
-                Event::ReporterWarning { t, msg, location } => {
-                    g.reporter_warning.as_ref().ok_or_else(missing)?.call_reporter_warning(s, *t, msg, location)
-                }
-                Event::ReporterError { t, msg, location } => {
-                    g.reporter_error.as_ref().ok_or_else(missing)?.call_reporter_error(s, *t, msg, location)
-                }
-                Event::FileOpened { path } => {
-                    let f = bindings::weir::events::types::OpenedFile { path: path.clone() };
-                    g.file_opened.as_ref().ok_or_else(missing)?.call_file_opened(s, &f)
-                }
-                Event::NewEvent { name, params } => {
-                    let params: Vec<_> = params.iter().map(convert::call_argument).collect();
-                    g.new_event.as_ref().ok_or_else(missing)?.call_new_event(s, name, &params)
-                }
-                Event::EventQueueFlushPoint => {
-                    g.event_queue_flush_point.as_ref().ok_or_else(missing)?.call_event_queue_flush_point(s)
-                }
-                _ => Err(missing()),
-            },
-            WitEvent::Conn(e, c) => match e {
-                Event::NewConnection(_) => g.new_connection.as_ref().ok_or_else(missing)?.call_new_connection(s, c),
-                Event::ConnectionReused(_) => g.connection_reused.as_ref().ok_or_else(missing)?.call_connection_reused(s, c),
-                Event::ConnectionStateRemove(_) => {
-                    g.connection_state_remove.as_ref().ok_or_else(missing)?.call_connection_state_remove(s, c)
-                }
-                Event::ConnectionStatusUpdate(_) => {
-                    g.connection_status_update.as_ref().ok_or_else(missing)?.call_connection_status_update(s, c)
-                }
-                Event::ConnectionTimeout(_) => g.connection_timeout.as_ref().ok_or_else(missing)?.call_connection_timeout(s, c),
-                Event::UdpSessionDone(_) => g.udp_session_done.as_ref().ok_or_else(missing)?.call_udp_session_done(s, c),
-                Event::ConnectionFlowLabelChanged { is_orig, old_label, new_label, .. } => g
-                    .connection_flow_label_changed
-                    .as_ref()
-                    .ok_or_else(missing)?
-                    .call_connection_flow_label_changed(s, c, *is_orig, *old_label, *new_label),
-                Event::ContentGap { is_orig, seq, length, .. } => {
-                    g.content_gap.as_ref().ok_or_else(missing)?.call_content_gap(s, c, *is_orig, *seq, *length)
-                }
-                Event::ConnWeird { name, addl, source, .. } => {
-                    g.conn_weird.as_ref().ok_or_else(missing)?.call_conn_weird(s, name, c, addl, source)
-                }
-                Event::PacketContents { contents, .. } => {
-                    g.packet_contents.as_ref().ok_or_else(missing)?.call_packet_contents(s, c, contents)
-                }
-                Event::ConnStats { os, rs, .. } => g.conn_stats.as_ref().ok_or_else(missing)?.call_conn_stats(
-                    s,
-                    c,
-                    convert::endpoint_stats(os),
-                    convert::endpoint_stats(rs),
-                ),
-                Event::RexmitInconsistency { t1, t2, tcp_flags, .. } => g
-                    .rexmit_inconsistency
-                    .as_ref()
-                    .ok_or_else(missing)?
-                    .call_rexmit_inconsistency(s, c, t1, t2, tcp_flags),
-                _ => Err(missing()),
-            },
-            WitEvent::Tunnel(c, e) => g.tunnel_changed.as_ref().ok_or_else(missing)?.call_tunnel_changed(s, c, e),
-            WitEvent::Raw(p) => g.raw_packet.as_ref().ok_or_else(missing)?.call_raw_packet(s, p),
-            WitEvent::Packet(e, c, p) => match (e, c) {
-                (Event::NewPacket { .. }, Some(c)) => g.new_packet.as_ref().ok_or_else(missing)?.call_new_packet(s, c, p),
-                (Event::Ipv6ExtHeaders { .. }, Some(c)) => {
-                    g.ipv6_ext_headers.as_ref().ok_or_else(missing)?.call_ipv6_ext_headers(s, c, p)
-                }
-                (Event::EspPacket(_), None) => g.esp_packet.as_ref().ok_or_else(missing)?.call_esp_packet(s, p),
-                (Event::MobileIpv6Message(_), None) => {
-                    g.mobile_ipv6_message.as_ref().ok_or_else(missing)?.call_mobile_ipv6_message(s, p)
-                }
-                _ => Err(missing()),
-            },
-        }
+        live.guests.call(&mut live.store, ev)
     }
 
     /// A call failed: drop the store, report, and disable after too many traps.
     fn trapped(&mut self, i: usize, kind: EventKind, err: &wasmtime::Error, quiet: bool) {
         let fuel = self.handlers[i].fuel;
-        let now = self.shared.lock().expect("sandbox state").network_time;
+        let now = self.clock.get();
         let h = &mut self.handlers[i];
         h.live = None;
-        let msg = format!("handler {}: event {}: {}", h.name, kind.name(), trap_kind(err, fuel));
+        let msg = format!("handler {}: event {}: {}", h.name, kind.name(), trap::trap_kind(err, fuel));
         h.traps.push_back(now);
         while h.traps.front().is_some_and(|t| now - *t > self.cfg.trap_window) {
             h.traps.pop_front();
@@ -1293,7 +936,7 @@ impl Sandbox {
     /// (or `force`, at the end): an overrun is reported, and too many of them within
     /// the trap window disable the handler.
     fn roll_budget(&mut self, i: usize, force: bool) {
-        let now = f64::from_bits(self.clock.load(Ordering::Relaxed));
+        let now = self.clock.get();
         let limit = if self.handlers[i].standard { 0 } else { self.cfg.cpu_budget };
         let (max_traps, window) = (self.cfg.max_traps, self.cfg.trap_window);
         let h = &mut self.handlers[i];
