@@ -50,6 +50,7 @@ fn table(name: &str, doc: &str, names: &[&str]) -> String {
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let root = manifest.join("../..").canonicalize().expect("repository root");
+    generate_glue(&root);
     let examples = root.join("examples");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     for p in ["wit", "guest-sdk/rust/src", "guest-sdk/rust/macros/src", "guest-sdk/rust/Cargo.toml", "guest-sdk/rust/macros/Cargo.toml",
@@ -92,4 +93,20 @@ fn main() {
     }
     let tables = table("HOSTILE", "Every hostile handler", HOSTILE) + &table("EXAMPLES", "Example handlers the tests run", EXAMPLES);
     std::fs::write(out.join("testing.rs"), tables).expect("write testing.rs");
+}
+
+/// Writes the per-event export glue and the WIT conversions, generated from
+/// `wit/`, to `OUT_DIR` (`exports.rs`, `convert.rs`).
+fn generate_glue(root: &Path) {
+    use weir_witgen::sandbox::{conversions, exports, Paths};
+    let wit = weir_witgen::Wit::load(&root.join("wit")).unwrap_or_else(|e| panic!("{e}"));
+    let events = wit.events().unwrap_or_else(|e| panic!("{e}"));
+    let paths = Paths {
+        plain: "weir_engine::events",
+        wit: "crate::bindings::weir::events",
+        exports: "crate::bindings::exports::weir::events",
+    };
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    std::fs::write(out.join("exports.rs"), exports(&wit, &events, &paths)).expect("writing exports.rs");
+    std::fs::write(out.join("convert.rs"), conversions(&wit, &paths)).expect("writing convert.rs");
 }

@@ -23,7 +23,8 @@ use std::time::Instant;
 
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
-use weir_engine::events::{ConnId, Connection, Endpoint, Event, EventQueue, Transport};
+use weir_engine::events::values::conn_id;
+use weir_engine::events::{Connection, Endpoint, Event, EventQueue};
 use weir_sandbox::{Sandbox, SandboxConfig};
 
 const EMPTY: &str = concat!(env!("OUT_DIR"), "/empty.wasm");
@@ -146,9 +147,9 @@ fn conn() -> Connection {
     let a: IpAddr = "10.0.0.1".parse().unwrap();
     let b: IpAddr = "192.0.2.1".parse().unwrap();
     Connection {
-        id: ConnId { orig_h: a, orig_p: 40000, resp_h: b, resp_p: 80, transport: Transport::Tcp, proto: 6 },
-        orig: Endpoint { size: 120, state: 4, num_pkts: Some(3), num_bytes_ip: Some(300), l2_addr: Some([0x00, 0x11, 0x22, 0x33, 0x44, 0x55]), ..Endpoint::default() },
-        resp: Endpoint { size: 900, state: 4, num_pkts: Some(2), num_bytes_ip: Some(1000), l2_addr: Some([0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb]), ..Endpoint::default() },
+        id: conn_id((a, 40000), (b, 80), 6),
+        orig: Endpoint { size: 120, state: 4, num_pkts: Some(3), num_bytes_ip: Some(300), l2_addr: Some("00:11:22:33:44:55".into()), ..Endpoint::default() },
+        resp: Endpoint { size: 900, state: 4, num_pkts: Some(2), num_bytes_ip: Some(1000), l2_addr: Some("66:77:88:99:aa:bb".into()), ..Endpoint::default() },
         start_time: 1300475167.096535,
         duration: 1.5,
         service: vec!["http".into()],
@@ -170,7 +171,7 @@ fn sandbox(dir: &Path, fuel: u64, handler: &str) -> Sandbox {
 /// ns per `new_connection` dispatched alone (one event per drain, as after a packet).
 fn dispatch_ns(dir: &Path, fuel: u64, handler: &str, n: u32) -> f64 {
     let c = conn();
-    dispatch_event_ns(dir, fuel, handler, n, || Event::NewConnection(Box::new(c.clone())))
+    dispatch_event_ns(dir, fuel, handler, n, || Event::NewConnection { c: Box::new(c.clone()) })
 }
 
 /// ns per event made by `event` and dispatched alone.
@@ -208,7 +209,7 @@ fn main() {
     let c = conn();
     let unsub = median_ns(1_000_000, || {
         if q.wants(weir_engine::events::EventKind::ConnectionStateRemove) {
-            q.push(Event::ConnectionStateRemove(Box::new(c.clone())));
+            q.push(Event::ConnectionStateRemove { c: Box::new(c.clone()) });
         }
         black_box(&q);
     });

@@ -4,7 +4,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use weir_engine::events::{ConnId, Connection, EncapConn, Endpoint, Event, EventQueue, Transport, TunnelType};
+use weir_engine::events::values::conn_id;
+use weir_engine::events::{Connection, EncapsulatingConn, Endpoint, Event, EventQueue, Transport, TunnelType};
 use weir_sandbox::{LogFormat, Sandbox, SandboxConfig};
 
 const LOOP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/loop_forever.wasm"));
@@ -25,15 +26,10 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn conn(uid: &str, orig: &str, op: u16, resp: &str, rp: u16, transport: Transport, proto: u8) -> Connection {
+    let id = conn_id((orig.parse::<IpAddr>().unwrap(), op), (resp.parse::<IpAddr>().unwrap(), rp), proto);
+    assert_eq!(id.orig_p.proto, transport);
     Connection {
-        id: ConnId {
-            orig_h: orig.parse::<IpAddr>().unwrap(),
-            orig_p: op,
-            resp_h: resp.parse::<IpAddr>().unwrap(),
-            resp_p: rp,
-            transport,
-            proto,
-        },
+        id,
         orig: Endpoint { num_pkts: Some(0), num_bytes_ip: Some(0), ..Endpoint::default() },
         resp: Endpoint { num_pkts: Some(0), num_bytes_ip: Some(0), ..Endpoint::default() },
         start_time: 1300475167.096535,
@@ -74,28 +70,21 @@ fn header(dir: &Path, log: &str, prefix: &str) -> String {
 /// A finished TCP connection: SF, 2 gaps, tunnelled, with a tunnel change.
 fn tcp_events(q: &mut EventQueue) {
     let mut c = conn("CtcpA", "10.0.0.1", 49152, "93.184.216.34", 80, Transport::Tcp, 6);
-    let outer = ConnId {
-        orig_h: "192.0.2.1".parse().unwrap(),
-        orig_p: 0,
-        resp_h: "198.51.100.1".parse().unwrap(),
-        resp_p: 0,
-        transport: Transport::Unknown,
-        proto: 4,
-    };
-    c.tunnel = Some(vec![EncapConn { cid: outer, tunnel_type: TunnelType::Ip, uid: "CtunOuter".into() }]);
-    q.push(Event::NewConnection(Box::new(c.clone())));
+    let outer = conn_id(("192.0.2.1".parse().unwrap(), 0), ("198.51.100.1".parse().unwrap(), 0), 4);
+    c.tunnel = Some(vec![EncapsulatingConn { cid: outer, tunnel_type: TunnelType::Ip, uid: Some("CtunOuter".into()) }]);
+    q.push(Event::NewConnection { c: Box::new(c.clone()) });
     q.push(Event::ContentGap { c: Box::new(c.clone()), is_orig: true, seq: 100, length: 40 });
     q.push(Event::ContentGap { c: Box::new(c.clone()), is_orig: false, seq: 7, length: 2 });
     q.push(Event::TunnelChanged {
         c: Box::new(c.clone()),
-        e: vec![EncapConn { cid: outer, tunnel_type: TunnelType::Gre, uid: "CtunOther".into() }],
+        e: vec![EncapsulatingConn { cid: outer, tunnel_type: TunnelType::Gre, uid: Some("CtunOther".into()) }],
     });
     c.duration = 1.25;
     c.orig = Endpoint { size: 120, state: 5, num_pkts: Some(6), num_bytes_ip: Some(440), ..Endpoint::default() };
     c.resp = Endpoint { size: 3000, state: 5, num_pkts: Some(5), num_bytes_ip: Some(3280), ..Endpoint::default() };
     c.history = "ShADadFf".into();
     c.service = vec!["HTTP".into()];
-    q.push(Event::ConnectionStateRemove(Box::new(c)));
+    q.push(Event::ConnectionStateRemove { c: Box::new(c) });
 }
 
 #[test]
@@ -109,12 +98,12 @@ fn standard_handlers_write_conn_weird_reporter() {
     let mut u = conn("Cudp1", "fe80::1", 5353, "ff02::fb", 5353, Transport::Udp, 17);
     u.orig = Endpoint { size: 30, state: 1, num_pkts: Some(1), num_bytes_ip: Some(78), ..Endpoint::default() };
     u.history = "D".into();
-    q.push(Event::ConnectionStateRemove(Box::new(u)));
+    q.push(Event::ConnectionStateRemove { c: Box::new(u) });
     // TCP reset after a SYN with no answer from the responder: RSTOS0.
     let mut r = conn("Crst", "8.8.8.8", 1, "1.1.1.1", 2, Transport::Tcp, 6);
     r.orig.state = 6;
     r.history = "SR".into();
-    q.push(Event::ConnectionStateRemove(Box::new(r)));
+    q.push(Event::ConnectionStateRemove { c: Box::new(r) });
     q.push(Event::ConnWeird {
         name: "bad_TCP_checksum".into(),
         c: Box::new(conn("Cw", "10.1.1.1", 1, "10.1.1.2", 2, Transport::Tcp, 6)),
@@ -191,8 +180,8 @@ fn loop_handler_is_stopped_by_fuel_and_others_keep_running() {
     let mut q = EventQueue::new(subs);
     for i in 0..3u16 {
         let c = conn(&format!("Cl{i}"), "10.0.0.1", 1000 + i, "10.0.0.2", 80, Transport::Tcp, 6);
-        q.push(Event::NewConnection(Box::new(c.clone())));
-        q.push(Event::ConnectionStateRemove(Box::new(c)));
+        q.push(Event::NewConnection { c: Box::new(c.clone()) });
+        q.push(Event::ConnectionStateRemove { c: Box::new(c) });
         let t0 = Instant::now();
         sb.dispatch(&mut q, 100.0 + i as f64);
         let took = t0.elapsed();
@@ -222,7 +211,7 @@ fn repeated_traps_disable_the_handler() {
     sb.load_file(&write_file(&dir, "loop.wasm", LOOP)).unwrap();
     for i in 0..4u16 {
         let mut q = EventQueue::new(sb.subscriptions());
-        q.push(Event::NewConnection(Box::new(conn("C", "10.0.0.1", i, "10.0.0.2", 80, Transport::Tcp, 6))));
+        q.push(Event::NewConnection { c: Box::new(conn("C", "10.0.0.1", i, "10.0.0.2", 80, Transport::Tcp, 6)) });
         sb.dispatch(&mut q, 10.0);
     }
     sb.finish().unwrap();
@@ -240,7 +229,7 @@ fn memory_cap_stops_allocation() {
     sb.load_standard_handlers().unwrap();
     sb.load_file(&write_file(&dir, "alloc.wasm", ALLOC)).unwrap();
     let mut q = EventQueue::new(sb.subscriptions());
-    q.push(Event::NewConnection(Box::new(conn("C", "10.0.0.1", 1, "10.0.0.2", 80, Transport::Tcp, 6))));
+    q.push(Event::NewConnection { c: Box::new(conn("C", "10.0.0.1", 1, "10.0.0.2", 80, Transport::Tcp, 6)) });
     sb.dispatch(&mut q, 1.0);
     sb.finish().unwrap();
     let rep = trap_rows(&dir, 1);
@@ -257,7 +246,7 @@ fn a_trap_inside_reporter_error_does_not_recurse() {
     sb.load_standard_handlers().unwrap();
     sb.load_file(&write_file(&dir, "trapper.wasm", TRAP_IN_REPORTER)).unwrap();
     let mut q = EventQueue::new(sb.subscriptions());
-    q.push(Event::NewConnection(Box::new(conn("C", "10.0.0.1", 1, "10.0.0.2", 80, Transport::Tcp, 6))));
+    q.push(Event::NewConnection { c: Box::new(conn("C", "10.0.0.1", 1, "10.0.0.2", 80, Transport::Tcp, 6)) });
     sb.dispatch(&mut q, 1.0);
     // Round 2 ran the reporter_error event; nothing it caused is queued.
     assert!(q.is_empty());
@@ -344,14 +333,14 @@ fn measure_dispatch_cost() {
         sb.load_standard_handlers().unwrap();
         let mut q = EventQueue::new(sb.subscriptions());
         // Warm-up instantiates the handler.
-        q.push(Event::NewConnection(Box::new(c.clone())));
+        q.push(Event::NewConnection { c: Box::new(c.clone()) });
         sb.dispatch(&mut q, 1.0);
         let n = 2000;
         let per = median(7, || {
             let t0 = Instant::now();
             for _ in 0..n {
-                q.push(Event::NewConnection(Box::new(c.clone())));
-                q.push(Event::ConnectionStateRemove(Box::new(c.clone())));
+                q.push(Event::NewConnection { c: Box::new(c.clone()) });
+                q.push(Event::ConnectionStateRemove { c: Box::new(c.clone()) });
                 sb.dispatch(&mut q, 1.0);
             }
             t0.elapsed() / (n * 2)
@@ -373,7 +362,7 @@ fn measure_dispatch_cost() {
         let t0 = Instant::now();
         for _ in 0..n {
             // connection_state_remove executes `unreachable` (no panic message to print).
-            q.push(Event::ConnectionStateRemove(Box::new(c.clone())));
+            q.push(Event::ConnectionStateRemove { c: Box::new(c.clone()) });
             sb.dispatch(&mut q, 1.0);
         }
         t0.elapsed() / n
@@ -416,8 +405,8 @@ fn standard_handlers_are_replaced_never_disabled() {
     for i in 0..6u16 {
         let mut q = EventQueue::new(sb.subscriptions());
         let c = conn(&format!("C{i}"), "10.0.0.1", i, "10.0.0.2", 80, Transport::Tcp, 6);
-        q.push(Event::NewConnection(Box::new(c.clone())));
-        q.push(Event::ConnectionStateRemove(Box::new(c)));
+        q.push(Event::NewConnection { c: Box::new(c.clone()) });
+        q.push(Event::ConnectionStateRemove { c: Box::new(c) });
         sb.dispatch(&mut q, 10.0 + f64::from(i));
     }
     sb.finish().unwrap();

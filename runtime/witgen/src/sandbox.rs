@@ -127,7 +127,7 @@ pub fn exports(wit: &Wit, events: &[EventDef], p: &Paths<'_>) -> String {
     }
     out.push_str("}\n\n");
     out.push_str("/// An event with its arguments converted to WIT values once, then delivered to every handler taking it.\npub(crate) struct WitEvent<'a> {\n    ev: &'a Event,\n    conv: Converted,\n}\n\n");
-    out.push_str("impl<'a> WitEvent<'a> {\n    /// Converts `ev`.\n    pub(crate) fn new(ev: &'a Event) -> WitEvent<'a> {\n        use crate::convert::ToWit as _;\n        let conv = match ev {\n");
+    out.push_str("impl<'a> WitEvent<'a> {\n    /// Converts `ev`.\n    pub(crate) fn new(ev: &'a Event) -> WitEvent<'a> {\n        let conv = match ev {\n");
     for e in events {
         let c = converted(e);
         if c.is_empty() {
@@ -139,15 +139,15 @@ pub fn exports(wit: &Wit, events: &[EventDef], p: &Paths<'_>) -> String {
             "            Event::{v} {{ {f}, .. }} => Converted::{v} {{ {conv} }},",
             v = e.variant,
             f = names.join(", "),
-            conv = names.iter().map(|n| format!("{n}: {n}.to_wit()")).collect::<Vec<_>>().join(", ")
+            conv = names.iter().map(|n| format!("{n}: crate::convert::ToWit::to_wit({n})")).collect::<Vec<_>>().join(", ")
         )
         .unwrap();
     }
-    out.push_str("            _ => Converted::Nothing,\n        };\n        WitEvent { ev, conv }\n    }\n\n");
-    out.push_str("    /// Calls the event's export in `g` (an error when the instance does not export it).\n");
+    out.push_str("            _ => Converted::Nothing,\n        };\n        WitEvent { ev, conv }\n    }\n");
+    out.push_str("}\n\nimpl Guests {\n    /// Calls event `ev` on this live instance, in `s`, its store (an error when the instance does not export it).\n");
     out.push_str("    #[allow(clippy::clone_on_copy, clippy::needless_borrow)]\n");
-    out.push_str("    pub(crate) fn call<T: Send + 'static>(&self, g: &Guests, s: &mut ::wasmtime::Store<T>) -> ::wasmtime::Result<()> {\n");
-    out.push_str("        let missing = || ::wasmtime::format_err!(\"handler does not export this event\");\n        match (self.ev, &self.conv) {\n");
+    out.push_str("    pub(crate) fn call<T: Send + 'static>(&self, store: &mut ::wasmtime::Store<T>, ev: &WitEvent<'_>) -> ::wasmtime::Result<()> {\n        let g = self;\n");
+    out.push_str("        let missing = || ::wasmtime::format_err!(\"handler does not export this event\");\n        match (ev.ev, &ev.conv) {\n");
     for e in events {
         let c = converted(e);
         let plain_fields: Vec<&str> =
@@ -165,7 +165,7 @@ pub fn exports(wit: &Wit, events: &[EventDef], p: &Paths<'_>) -> String {
             format!("Converted::{} {{ {} }}", e.variant, c.iter().map(|i| e.params[*i].ident.as_str()).collect::<Vec<_>>().join(", "))
         };
         let args: Vec<String> = e.params.iter().map(|prm| pass(wit, &prm.ty, &prm.ident)).collect();
-        let mut call_args = String::from("&mut *s");
+        let mut call_args = String::from("&mut *store");
         for a in args {
             call_args.push_str(", ");
             call_args.push_str(&a);
@@ -195,8 +195,8 @@ pub fn conversions(wit: &Wit, p: &Paths<'_>) -> String {
         let wty = format!("{}::{}::{name}", p.wit, wit.owner_module(id));
         let (to, from) = match &td.kind {
             TypeDefKind::Record(r) => {
-                let to: Vec<String> = r.fields.iter().map(|f| format!("{n}: self.{n}.to_wit()", n = ident(&f.name))).collect();
-                let from: Vec<String> = r.fields.iter().map(|f| format!("{n}: FromWit::from_wit(w.{n})", n = ident(&f.name))).collect();
+                let to: Vec<String> = r.fields.iter().map(|f| format!("{n}: crate::convert::ToWit::to_wit(&self.{n})", n = ident(&f.name))).collect();
+                let from: Vec<String> = r.fields.iter().map(|f| format!("{n}: crate::convert::FromWit::from_wit(w.{n})", n = ident(&f.name))).collect();
                 (format!("{wty} {{ {} }}", to.join(", ")), format!("{pty} {{ {} }}", from.join(", ")))
             }
             TypeDefKind::Enum(en) => {
@@ -209,7 +209,7 @@ pub fn conversions(wit: &Wit, p: &Paths<'_>) -> String {
                     .cases
                     .iter()
                     .map(|c| match c.ty {
-                        Some(_) => format!("{pty}::{c}(x) => {wty}::{c}(x.to_wit())", c = camel(&c.name)),
+                        Some(_) => format!("{pty}::{c}(x) => {wty}::{c}(crate::convert::ToWit::to_wit(x))", c = camel(&c.name)),
                         None => format!("{pty}::{c} => {wty}::{c}", c = camel(&c.name)),
                     })
                     .collect();
@@ -217,7 +217,7 @@ pub fn conversions(wit: &Wit, p: &Paths<'_>) -> String {
                     .cases
                     .iter()
                     .map(|c| match c.ty {
-                        Some(_) => format!("{wty}::{c}(x) => {pty}::{c}(FromWit::from_wit(x))", c = camel(&c.name)),
+                        Some(_) => format!("{wty}::{c}(x) => {pty}::{c}(crate::convert::FromWit::from_wit(x))", c = camel(&c.name)),
                         None => format!("{wty}::{c} => {pty}::{c}", c = camel(&c.name)),
                     })
                     .collect();
@@ -228,12 +228,12 @@ pub fn conversions(wit: &Wit, p: &Paths<'_>) -> String {
         };
         writeln!(
             out,
-            "impl crate::convert::ToWit for {pty} {{\n    type Wit = {wty};\n    fn to_wit(&self) -> {wty} {{\n        use crate::convert::ToWit as _;\n        {to}\n    }}\n}}\n"
+            "impl crate::convert::ToWit for {pty} {{\n    type Wit = {wty};\n    fn to_wit(&self) -> {wty} {{\n        {to}\n    }}\n}}\n"
         )
         .unwrap();
         writeln!(
             out,
-            "impl crate::convert::FromWit<{wty}> for {pty} {{\n    fn from_wit(w: {wty}) -> {pty} {{\n        #[allow(unused_imports)]\n        use crate::convert::FromWit;\n        {from}\n    }}\n}}\n"
+            "impl crate::convert::FromWit<{wty}> for {pty} {{\n    fn from_wit(w: {wty}) -> {pty} {{\n        {from}\n    }}\n}}\n"
         )
         .unwrap();
     }

@@ -1,11 +1,13 @@
 //! `weir:events/log`: the log streams handlers create and write, and the
 //! run's open log files they go to.
 
-use weir_logs::{Column, LogType, LogValue, LogWriter};
+use weir_logs::{Column, LogValue, LogWriter};
+
+use crate::convert::FromWit;
 
 use super::{HostState, Level};
 use crate::bindings::weir::events::log as wlog;
-use crate::{convert, SandboxConfig};
+use crate::SandboxConfig;
 
 /// One open log stream and the handler that created it.
 struct StreamEntry {
@@ -93,23 +95,6 @@ impl LogStreams {
     }
 }
 
-fn log_type(t: wlog::LogType) -> LogType {
-    match t {
-        wlog::LogType::Bool => LogType::Bool,
-        wlog::LogType::Count => LogType::Count,
-        wlog::LogType::Int => LogType::Int,
-        wlog::LogType::Double => LogType::Double,
-        wlog::LogType::Time => LogType::Time,
-        wlog::LogType::Interval => LogType::Interval,
-        wlog::LogType::String => LogType::String,
-        wlog::LogType::Addr => LogType::Addr,
-        wlog::LogType::Port => LogType::Port,
-        wlog::LogType::Enum => LogType::Enum,
-        wlog::LogType::SetOfString => LogType::SetOfString,
-        wlog::LogType::VectorOfString => LogType::VectorOfString,
-    }
-}
-
 /// Bytes a log value carries across the boundary (charged as fuel).
 fn value_bytes(v: &wlog::LogValue) -> u64 {
     match v {
@@ -134,31 +119,13 @@ fn record_cost(values: &[wlog::LogValue]) -> u64 {
     elements.saturating_mul(crate::LOG_VALUE_FUEL).saturating_add(bytes.saturating_mul(crate::HOST_BYTE_FUEL))
 }
 
-fn log_value(v: wlog::LogValue) -> LogValue {
-    match v {
-        wlog::LogValue::Unset => LogValue::Unset,
-        wlog::LogValue::Bool(b) => LogValue::Bool(b),
-        wlog::LogValue::Count(n) => LogValue::Count(n),
-        wlog::LogValue::Int(n) => LogValue::Int(n),
-        wlog::LogValue::Double(x) => LogValue::Double(x),
-        wlog::LogValue::Time(x) => LogValue::Time(x),
-        wlog::LogValue::Interval(x) => LogValue::Interval(x),
-        wlog::LogValue::String(s) => LogValue::String(s),
-        wlog::LogValue::Addr(a) => LogValue::Addr(convert::ip(&a)),
-        wlog::LogValue::Port(p) => LogValue::Port(p.number),
-        wlog::LogValue::Enum(s) => LogValue::Enum(s),
-        wlog::LogValue::SetOfString(v) => LogValue::SetOfString(v),
-        wlog::LogValue::VectorOfString(v) => LogValue::VectorOfString(v),
-    }
-}
-
 impl wlog::Host for HostState {
     fn create_stream(&mut self, name: String, columns: Vec<wlog::Column>) -> Result<wlog::StreamId, String> {
         self.charge += name.len() as u64 + columns.iter().map(|c| c.name.len() as u64 + 8).sum::<u64>();
         if name.len() > MAX_LOG_NAME_BYTES {
             return Err(format!("log name too long ({} bytes, at most {MAX_LOG_NAME_BYTES})", name.len()));
         }
-        let columns: Vec<Column> = columns.into_iter().map(|c| Column { name: c.name, ty: log_type(c.type_) }).collect();
+        let columns: Vec<Column> = columns.into_iter().map(Column::from_wit).collect();
         let handler = self.handler;
         let logs = self.shared.lock().expect("sandbox state").logs.clone();
         let mut shared = logs.lock().expect("log streams");
@@ -216,7 +183,7 @@ impl wlog::Host for HostState {
             }
             rate.records += 1;
         }
-        let values: Vec<LogValue> = values.into_iter().map(log_value).collect();
+        let values: Vec<LogValue> = values.into_iter().map(LogValue::from_wit).collect();
         let mut written = 0;
         let result = match shared.logs.lock().expect("log streams").streams.get_mut(id as usize).and_then(Option::as_mut) {
             Some(s) if s.owner == handler => s.writer.write(&values).map(|()| written = s.writer.last_record_len() as u64),

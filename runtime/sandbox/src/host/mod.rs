@@ -189,7 +189,7 @@ pub(crate) struct HostState {
 impl HostState {
     /// The handler opened `path` in its granted folder: queues `file_opened`.
     pub(crate) fn file_opened(&mut self, path: String) {
-        self.shared.lock().expect("sandbox state").caused.push(Event::FileOpened { path });
+        self.shared.lock().expect("sandbox state").caused.push(Event::FileOpened { f: Box::new(weir_engine::events::OpenedFile { path }) });
     }
 
     /// A store's data for handler `handler`: no preopens except `grant` (seen by the
