@@ -75,7 +75,8 @@ pub trait Analyzer: std::fmt::Debug + Send {
         let _ = (is_orig, out);
     }
 
-    /// One direction has ended: no more data comes from it.
+    /// One direction has ended: no more data comes from it (the session
+    /// layer says so for both directions when it removes the connection).
     fn end_of_data(&mut self, is_orig: bool, out: &mut Outcomes) {
         let _ = (is_orig, out);
     }

@@ -2,7 +2,7 @@
 //! (endpoint states, history letters, the state machine, sizes from
 //! sequence numbers, gaps and retransmissions): [`process`] takes one segment through the
 //! endpoints (`endpoint`), history letters (`history`), the state machine
-//! (`state`), reassembly ranges (`reassembly`), retransmission checks
+//! (`state`), the reassembler that also feeds the analyzers (`reassembly`), retransmission checks
 //! (`rexmit`), the TCPStats counters (`stats`) and option checks
 //! (`options`).
 
