@@ -69,7 +69,7 @@ mod bindings {
     });
 }
 
-/// The standard handlers' components, built from `examples/standard/` by `build.rs`.
+/// The standard handlers' components, built from `handlers/` by `build.rs`.
 pub mod standard {
     /// conn.log.
     pub const CONN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/conn.wasm"));
