@@ -1,7 +1,7 @@
 //! Builds the guest components for wasm32-wasip2 and copies them into
 //! `OUT_DIR`: the standard handlers of `handlers/`, which `src/lib.rs` embeds,
-//! and the example, bench and hostile handlers of `examples/` (each folder a
-//! Cargo workspace of its own). The nested builds use their own target folder
+//! and, with the `testing` feature only, the example, bench and hostile
+//! handlers of `examples/` (each folder a Cargo workspace of its own). The nested builds use their own target folder
 //! next to the host's (`<target>/weir-guests`) so they never wait on the outer
 //! build's lock.
 
@@ -100,6 +100,10 @@ fn main() {
     build_workspace(&root.join("handlers"), &guest_target);
     copy(&guest_target, &out, STANDARD);
 
+    // The rest only for tests and benchmarks (feature `testing`).
+    if std::env::var_os("CARGO_FEATURE_TESTING").is_none() {
+        return;
+    }
     for p in ["examples/Cargo.toml", "examples/Cargo.lock", "examples/hostile", "examples/detectors", "examples/bench"] {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }

@@ -103,7 +103,8 @@ pub mod standard {
 }
 
 /// The hostile handlers of `examples/hostile/`, built by `build.rs`, for tests
-/// (by file name: `loop_forever.wasm`, ...).
+/// (by file name: `loop_forever.wasm`, ...). Only with the `testing` feature.
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod testing {
     include!(concat!(env!("OUT_DIR"), "/testing.rs"));
