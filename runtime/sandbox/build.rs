@@ -1,12 +1,15 @@
-//! Builds the guest components of `examples/` (a separate Cargo workspace) for
-//! wasm32-wasip2 and copies them into `OUT_DIR`, where `src/lib.rs` embeds the
-//! standard handlers. The nested build uses its own target folder next to the
-//! host's (`<target>/weir-guests`) so it never waits on the outer build's lock.
+//! Generates the per-event glue from `wit/` (see `generate_glue`), and builds
+//! the guest components for wasm32-wasip2 and copies them into
+//! `OUT_DIR`: the standard handlers of `handlers/`, which `src/lib.rs` embeds,
+//! and, with the `testing` feature only, the example, bench and hostile
+//! handlers of `examples/` (each folder a Cargo workspace of its own). The nested builds use their own target folder
+//! next to the host's (`<target>/weir-guests`) so they never wait on the outer
+//! build's lock.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The standard handlers, embedded in the binary.
+/// The standard handlers (`handlers/`), embedded in the binary.
 const STANDARD: &[&str] = &["conn", "weird", "reporter", "tunnel"];
 /// Hostile handlers, for the tests (`testing::HOSTILE`).
 const HOSTILE: &[&str] = &[
@@ -47,25 +50,13 @@ fn table(name: &str, doc: &str, names: &[&str]) -> String {
     format!("/// {doc}: file name and component bytes.\npub const {name}: &[(&str, &[u8])] = &[\n{rows}];\n")
 }
 
-fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
-    let root = manifest.join("../..").canonicalize().expect("repository root");
-    generate_glue(&root);
-    let examples = root.join("examples");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
-    for p in ["wit", "guest-sdk/rust/src", "guest-sdk/rust/macros/src", "guest-sdk/rust/Cargo.toml", "guest-sdk/rust/macros/Cargo.toml",
-        "examples/Cargo.toml", "examples/Cargo.lock", "examples/standard", "examples/hostile", "examples/detectors", "examples/bench"]
-    {
-        println!("cargo:rerun-if-changed={}", root.join(p).display());
-    }
-    // OUT_DIR is <target>/<profile>/build/<pkg>/out.
-    let target_dir = out.ancestors().nth(4).map(Path::to_path_buf).unwrap_or_else(|| out.join("guests"));
-    let guest_target = target_dir.join("weir-guests");
+/// Builds the guest workspace `dir` for wasm32-wasip2 into `guest_target`.
+fn build_workspace(dir: &Path, guest_target: &Path) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(&examples)
+    cmd.current_dir(dir)
         .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
-        .arg(&guest_target);
+        .arg(guest_target);
     if let Ok(jobs) = std::env::var("NUM_JOBS") {
         cmd.args(["-j", &jobs]);
     }
@@ -85,12 +76,43 @@ fn main() {
         if stderr.contains("wasm32-wasip2") && (stderr.contains("target may not be installed") || stderr.contains("can't find crate for `core`") || stderr.contains("can't find crate for `std`")) {
             panic!("the wasm32-wasip2 Rust target is missing: run scripts/setup (or `rustup target add wasm32-wasip2`)");
         }
-        panic!("building the guest components in examples/ failed:\n{stderr}");
+        panic!("building the guest components in {} failed:\n{stderr}", dir.display());
     }
-    for g in STANDARD.iter().chain(HOSTILE).chain(EXAMPLES).chain(BENCH) {
+}
+
+/// Copies the built components `names` from `guest_target` into `out`.
+fn copy(guest_target: &Path, out: &Path, names: &[&str]) {
+    for g in names {
         let from = guest_target.join("wasm32-wasip2/release").join(format!("{g}.wasm"));
         std::fs::copy(&from, out.join(format!("{g}.wasm"))).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
     }
+}
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let root = manifest.join("../..").canonicalize().expect("repository root");
+    generate_glue(&root);
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    for p in ["wit", "guest-sdk/rust/src", "guest-sdk/rust/macros/src", "guest-sdk/rust/Cargo.toml", "guest-sdk/rust/macros/Cargo.toml", "handlers"] {
+        println!("cargo:rerun-if-changed={}", root.join(p).display());
+    }
+    // OUT_DIR is <target>/<profile>/build/<pkg>/out.
+    let target_dir = out.ancestors().nth(4).map(Path::to_path_buf).unwrap_or_else(|| out.join("guests"));
+    let guest_target = target_dir.join("weir-guests");
+    build_workspace(&root.join("handlers"), &guest_target);
+    copy(&guest_target, &out, STANDARD);
+
+    // The rest only for tests and benchmarks (feature `testing`).
+    if std::env::var_os("CARGO_FEATURE_TESTING").is_none() {
+        return;
+    }
+    for p in ["examples/Cargo.toml", "examples/Cargo.lock", "examples/hostile", "examples/detectors", "examples/bench"] {
+        println!("cargo:rerun-if-changed={}", root.join(p).display());
+    }
+    build_workspace(&root.join("examples"), &guest_target);
+    copy(&guest_target, &out, HOSTILE);
+    copy(&guest_target, &out, EXAMPLES);
+    copy(&guest_target, &out, BENCH);
     let tables = table("HOSTILE", "Every hostile handler", HOSTILE) + &table("EXAMPLES", "Example handlers the tests run", EXAMPLES);
     std::fs::write(out.join("testing.rs"), tables).expect("write testing.rs");
 }

@@ -1,4 +1,6 @@
-//! `weir run` and `weir check`: wiring the engine to the sandbox.
+//! `weir run` and `weir check`: the engine and sandbox settings from the
+//! command line, the progress line and the end-of-run lines; the pipeline
+//! itself is weir-pipeline's.
 
 use crate::RunArgs;
 use anyhow::{bail, Context};
@@ -8,12 +10,11 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use weir_engine::capture::fanout::Fanout;
-use weir_engine::capture::{file::FileSource, live::LiveSource, Packet, PacketSource, Poll};
+use weir_engine::capture::{file::FileSource, live::LiveSource, PacketSource};
 use weir_engine::config::{parse_port_list, Config, DEFAULT_LIKELY_SERVER_PORTS};
-use weir_engine::Engine;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use weir_pipeline::{Observer, RunOptions, WorkerSummary};
 use weir_sandbox::{HandlerOptions, Sandbox, SandboxConfig};
 
 fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
@@ -125,131 +126,51 @@ impl Progress {
     }
 }
 
-/// Flushes the logs once a second of wall clock, as Zeek's writers do, so a
-/// live run's logs can be followed; checked every 4096 packets and whenever
-/// a live source is idle.
-struct LogFlusher {
-    last: Instant,
+/// What a run shows while it goes: the progress line, and a warning when a
+/// signal stopped the reading.
+struct Display<'a> {
+    progress: Progress,
+    stop: &'a AtomicBool,
 }
 
-impl LogFlusher {
-    fn new() -> Self {
-        LogFlusher { last: Instant::now() }
+impl Observer for Display<'_> {
+    fn packet(&mut self, packets: u64, open: &dyn Fn() -> usize) {
+        self.progress.tick(packets, open);
     }
 
-    /// Flushes `sandbox`'s logs if a second has passed; `packets` read so far
-    /// (`None` when idle) keeps the clock reads rare on busy input.
-    fn tick(&mut self, packets: Option<u64>, sandbox: &Sandbox) {
-        if packets.is_some_and(|n| !n.is_multiple_of(4096)) || self.last.elapsed() < Duration::from_secs(1) {
-            return;
-        }
-        self.last = Instant::now();
-        if let Err(e) = sandbox.flush_logs() {
-            tracing::warn!("{e:#}");
+    fn reading_done(&mut self) {
+        self.progress.done();
+        if self.stop.load(Ordering::Relaxed) {
+            tracing::warn!("stopping on a signal: writing out the open connections (a second signal skips all but the standard handlers)");
         }
     }
 }
 
-/// Wall-clock time in seconds since the epoch: the network time of an idle live source.
-fn wall_clock() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// One engine and the sandbox its events go to: the whole pipeline after
-/// capture, run by the main thread or by each `--workers` thread.
-struct Worker {
-    engine: Engine,
-    sandbox: Sandbox,
-}
-
-impl Worker {
-    /// Starts the pipeline: `bro_init` and one `bro_script_loaded` per handler.
-    fn start(cfg: Config, mut sandbox: Sandbox) -> Worker {
-        let mut engine = Engine::new(cfg, sandbox.subscriptions());
-        engine.start();
-        for ev in sandbox.script_loaded_events() {
-            engine.queue.push(ev);
-        }
-        sandbox.dispatch(&mut engine.queue, engine.network_time);
-        Worker { engine, sandbox }
-    }
-
-    /// One packet through the engine, then its events through the handlers.
-    fn packet(&mut self, pkt: &Packet<'_>) {
-        self.engine.process(pkt);
-        self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
-    }
-
-    /// Runs the timers due by `now`: the reader's latest packet time, or the
-    /// wall clock while a live source is quiet.
-    fn advance_to(&mut self, now: f64) {
-        self.engine.advance_to(now);
-        self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
-    }
-
-    /// End of input: every connection removed, `bro_done`, last reporter
-    /// round. The logs stay open.
-    fn finish(mut self) -> Sandbox {
-        self.engine.finish();
-        self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
-        self.sandbox.finish_handlers();
-        let t = self.engine.table_stats();
-        tracing::info!(
-            packets = self.engine.stats.packets,
-            connections_evicted = t.connections_evicted,
-            frag_datagrams_expired = t.frags.expired,
+/// The end-of-run lines of one worker (`WEIR_LOG=info`), and a warning when
+/// its tables dropped state early.
+fn log_worker(w: &WorkerSummary) {
+    let t = &w.tables;
+    tracing::info!(
+        packets = w.packets,
+        connections_evicted = t.connections_evicted,
+        frag_datagrams_expired = t.frags.expired,
+        frag_datagrams_evicted = t.frags.evicted,
+        flow_weird_pairs = t.flow_weird_pairs,
+        flow_weird_pairs_evicted = t.flow_weird_pairs_evicted,
+        ip_tunnels = t.ip_tunnels,
+        ip_tunnels_evicted = t.ip_tunnels_evicted,
+        packets_backwards = t.clock.backwards,
+        packets_far_ahead_held = t.clock.jump_held,
+        "worker done"
+    );
+    if w.dropped_state() {
+        tracing::warn!(
             frag_datagrams_evicted = t.frags.evicted,
-            flow_weird_pairs = t.flow_weird_pairs,
             flow_weird_pairs_evicted = t.flow_weird_pairs_evicted,
-            ip_tunnels = t.ip_tunnels,
             ip_tunnels_evicted = t.ip_tunnels_evicted,
-            packets_backwards = t.clock.backwards,
-            packets_far_ahead_held = t.clock.jump_held,
-            "worker done"
+            "engine tables were full: state was dropped early (max_frag_datagrams, max_frag_bytes, max_flow_weird_pairs, max_ip_tunnels)"
         );
-        if t.frags.evicted > 0 || t.flow_weird_pairs_evicted > 0 || t.ip_tunnels_evicted > 0 {
-            tracing::warn!(
-                frag_datagrams_evicted = t.frags.evicted,
-                flow_weird_pairs_evicted = t.flow_weird_pairs_evicted,
-                ip_tunnels_evicted = t.ip_tunnels_evicted,
-                "engine tables were full: state was dropped early (max_frag_datagrams, max_frag_bytes, max_flow_weird_pairs, max_ip_tunnels)"
-            );
-        }
-        self.sandbox
     }
-}
-
-/// The UID seed of worker `i`: `--seed` itself for worker 0 (a one-worker
-/// run matches a run without `--workers`), a distinct derived or random one
-/// for the others, so UIDs never collide across workers.
-fn worker_seed(seed: Option<u64>, i: usize) -> Option<u64> {
-    use std::hash::BuildHasher;
-    match seed {
-        Some(s) => Some(s.wrapping_add((i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15))),
-        None => Some(std::collections::hash_map::RandomState::new().hash_one(i)),
-    }
-}
-
-/// Reads packets until the end, a stop signal or an error (returned); `each`
-/// gets every packet, and `None` when a live source was idle for its read
-/// timeout. It returns false to stop reading.
-fn read_all(
-    source: &mut dyn PacketSource,
-    stop: &AtomicBool,
-    mut each: impl FnMut(Option<&Packet<'_>>) -> bool,
-) -> Option<weir_engine::capture::CaptureError> {
-    while !stop.load(Ordering::Relaxed) {
-        let more = match source.poll() {
-            Ok(Poll::Packet(pkt)) => each(Some(&pkt)),
-            Ok(Poll::Idle) => each(None),
-            Ok(Poll::End) => false,
-            Err(e) => return Some(e),
-        };
-        if !more {
-            break;
-        }
-    }
-    None
 }
 
 /// `--max-handler-mb` and `--max-compile-secs` as the sandbox takes them.
@@ -311,112 +232,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("give a trace with -r or an interface with -i"),
     };
 
-    let mut progress = Progress::new();
-    let mut flusher = LogFlusher::new();
-    let stopping = || {
-        if stop.load(Ordering::Relaxed) {
-            tracing::warn!("stopping on a signal: writing out the open connections (a second signal skips all but the standard handlers)");
-        }
-    };
-    let failure = if workers == 1 {
-        let mut w = Worker::start(cfg, sandbox);
-        let failure = read_all(source.as_mut(), &stop, |pkt| {
-            match pkt {
-                Some(pkt) => {
-                    w.packet(pkt);
-                    progress.tick(w.engine.stats.packets, || w.engine.connections());
-                    flusher.tick(Some(w.engine.stats.packets), &w.sandbox);
-                }
-                // A live source went quiet: timers run on the wall clock.
-                None => {
-                    w.advance_to(wall_clock());
-                    flusher.tick(None, &w.sandbox);
-                }
-            }
-            true
-        });
-        progress.done();
-        stopping();
-        w.finish().close_logs()?;
-        failure
-    } else {
-        let (failure, sandbox) = run_workers(workers, &cfg, sandbox, source.as_mut(), &stop, &mut progress, &mut flusher, &stopping)?;
-        sandbox.close_logs()?;
-        failure
-    };
-    match failure {
+    let mut display = Display { progress: Progress::new(), stop: &stop };
+    let summary = weir_pipeline::run(cfg, sandbox, source.as_mut(), RunOptions { workers }, &stop, &mut display)?;
+    for w in &summary.workers {
+        log_worker(w);
+    }
+    summary.sandbox.close_logs()?;
+    match summary.failure {
         Some(e) => {
             eprintln!("weir: {e}");
             Ok(ExitCode::FAILURE)
         }
         None => Ok(ExitCode::SUCCESS),
     }
-}
-
-/// `--workers N`: this thread reads and fans packets out by flow hash; each
-/// worker thread runs its own engine (connection table, timers) and its own
-/// instances of every handler, writing into the same log files. Returns the
-/// read error, if any, and the sandbox that owns the logs.
-#[allow(clippy::too_many_arguments)]
-fn run_workers(
-    n: usize,
-    cfg: &Config,
-    sandbox: Sandbox,
-    source: &mut dyn PacketSource,
-    stop: &AtomicBool,
-    progress: &mut Progress,
-    flusher: &mut LogFlusher,
-    stopping: &dyn Fn(),
-) -> anyhow::Result<(Option<weir_engine::capture::CaptureError>, Sandbox)> {
-    let (fanout, inboxes) = Fanout::new(n);
-    let mut fanout = fanout.with_clock_of(cfg);
-    if source.is_live() {
-        fanout = fanout.with_max_delay(Duration::from_millis(100));
-    }
-    let open: Vec<Arc<AtomicUsize>> = (0..n).map(|_| Arc::new(AtomicUsize::new(0))).collect();
-    let mut threads = Vec::new();
-    for (i, inbox) in inboxes.into_iter().enumerate() {
-        let cfg = Config { uid_seed: worker_seed(cfg.uid_seed, i), ..cfg.clone() };
-        let sibling = sandbox.sibling();
-        let open = open[i].clone();
-        let t = std::thread::Builder::new().name(format!("weir-worker-{i}")).spawn(move || {
-            let mut w = Worker::start(cfg, sibling);
-            while let Some(batch) = inbox.next() {
-                for pkt in batch.packets() {
-                    w.packet(&pkt);
-                }
-                w.advance_to(batch.now);
-                open.store(w.engine.connections(), Ordering::Relaxed);
-                inbox.recycle(batch);
-            }
-            w.finish()
-        });
-        threads.push(t.context("starting a worker thread")?);
-    }
-    let mut packets = 0u64;
-    // An idle live source hands over what the workers wait for, and moves
-    // their timers on with the wall clock.
-    let failure = read_all(source, stop, |pkt| match pkt {
-        Some(pkt) => {
-            packets += 1;
-            progress.tick(packets, || open.iter().map(|o| o.load(Ordering::Relaxed)).sum());
-            flusher.tick(Some(packets), &sandbox);
-            fanout.push(pkt)
-        }
-        None => {
-            flusher.tick(None, &sandbox);
-            fanout.flush_at(wall_clock())
-        }
-    });
-    fanout.finish();
-    progress.done();
-    stopping();
-    for t in threads {
-        if t.join().is_err() {
-            bail!("a worker thread panicked");
-        }
-    }
-    Ok((failure, sandbox))
 }
 
 /// SIGINT and SIGTERM: the first stops reading (the run then ends as at the end

@@ -68,7 +68,7 @@ mod bindings {
     });
 }
 
-/// The standard handlers' components, built from `examples/standard/` by `build.rs`.
+/// The standard handlers' components, built from `handlers/` by `build.rs`.
 pub mod standard {
     /// conn.log.
     pub const CONN: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/conn.wasm"));
@@ -102,7 +102,8 @@ pub mod standard {
 }
 
 /// The hostile handlers of `examples/hostile/`, built by `build.rs`, for tests
-/// (by file name: `loop_forever.wasm`, ...).
+/// (by file name: `loop_forever.wasm`, ...). Only with the `testing` feature.
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod testing {
     include!(concat!(env!("OUT_DIR"), "/testing.rs"));
