@@ -42,9 +42,9 @@ impl Sessions {
     pub(super) fn carry_out(&mut self, slot: u32, found: Found, q: &mut EventQueue) {
         for (tag, o) in found {
             match o {
-                Outcome::Weird(name, addl) => self.conn_weird(slot, name, addl, tag.source(), q),
+                Outcome::Weird(name, addl) => self.weird_with(slot, name, addl, tag.source(), q),
                 Outcome::Limit(name, addl) => {
-                    self.conn_weird(slot, name, addl, tag.source(), q);
+                    self.weird_with(slot, name, addl, tag.source(), q);
                     self.analysis_limited(slot);
                 }
                 Outcome::FlipRoles => {

@@ -140,7 +140,9 @@ impl Sessions {
         self.next_timer_gen
     }
 
-    fn conn_weird(&mut self, slot: u32, name: &'static str, addl: String, source: &'static str, q: &mut EventQueue) {
+    /// Raises a weird about the connection in `slot` with extra text `addl`
+    /// (rate-limited per connection and name).
+    fn weird_with(&mut self, slot: u32, name: &'static str, addl: String, source: &'static str, q: &mut EventQueue) {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
         let counts = &mut c.extra.get_or_insert_with(Box::default).weird_counts;
         let i = match counts.iter().position(|(n, _)| *n == name) {
@@ -167,6 +169,6 @@ impl Sessions {
 
     /// Raises a conn weird on the connection in `slot` (rate-limited per name).
     pub fn weird(&mut self, slot: u32, name: &'static str, source: &'static str, q: &mut EventQueue) {
-        self.conn_weird(slot, name, String::new(), source, q);
+        self.weird_with(slot, name, String::new(), source, q);
     }
 }

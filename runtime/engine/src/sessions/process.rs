@@ -50,7 +50,7 @@ impl Sessions {
                 match reuse {
                     Some(weird) => {
                         if let Some(w) = weird {
-                            self.conn_weird(slot, w, String::new(), "TCP", q);
+                            self.weird_with(slot, w, String::new(), "TCP", q);
                         }
                         if q.wants(EventKind::ConnectionReused) {
                             q.push(Event::ConnectionReused { c: Box::new(self.conn(slot).unwrap().snapshot()) });
@@ -76,11 +76,11 @@ impl Sessions {
         match p.l4 {
             L4::Tcp(seg) => {
                 if let Some(w) = seg.weird {
-                    self.conn_weird(slot, w, String::new(), "TCP", q);
+                    self.weird_with(slot, w, String::new(), "TCP", q);
                     return Some((slot, false));
                 }
                 if checksums && !checksum::l4_checksum_ok(ip) {
-                    self.conn_weird(slot, "bad_TCP_checksum", String::new(), "TCP", q);
+                    self.weird_with(slot, "bad_TCP_checksum", String::new(), "TCP", q);
                     tcp::checksum_error(self.slots[slot as usize].as_mut().unwrap(), is_orig);
                     return Some((slot, false));
                 }
@@ -103,7 +103,7 @@ impl Sessions {
                     if c.side(is_orig).chk.hit() {
                         c.add_history_dir(is_orig, 'C');
                     }
-                    self.conn_weird(slot, "bad_UDP_checksum", String::new(), "UDP", q);
+                    self.weird_with(slot, "bad_UDP_checksum", String::new(), "UDP", q);
                     return Some((slot, false));
                 }
                 let len = ip.payload_len as i64;
@@ -122,12 +122,12 @@ impl Sessions {
                 side.payload_len = if side.payload_len < 0 { add } else { side.payload_len + add };
                 count_packet(c, is_orig, ip);
                 if ulen != len {
-                    self.conn_weird(slot, "UDP_datagram_length_mismatch", format!("{ulen} != {len}"), "UDP", q);
+                    self.weird_with(slot, "UDP_datagram_length_mismatch", format!("{ulen} != {len}"), "UDP", q);
                 }
             }
             L4::Icmp(_) => {
                 if checksums && !checksum::l4_checksum_ok(ip) {
-                    self.conn_weird(slot, "bad_ICMP_checksum", String::new(), "ICMP", q);
+                    self.weird_with(slot, "bad_ICMP_checksum", String::new(), "ICMP", q);
                     return Some((slot, false));
                 }
                 let c = self.slots[slot as usize].as_mut().unwrap();
@@ -172,7 +172,7 @@ impl Sessions {
         if changes > 5 {
             if changes == 6 {
                 self.analysis_limited(slot);
-                self.conn_weird(slot, "tunnel_max_changes_per_connection_exceeded", String::new(), "", q);
+                self.weird_with(slot, "tunnel_max_changes_per_connection_exceeded", String::new(), "", q);
             }
             return;
         }
@@ -218,7 +218,7 @@ impl Sessions {
 
     pub(super) fn apply(&mut self, slot: u32, fx: tcp::Effects, q: &mut EventQueue) {
         for w in fx.weirds {
-            self.conn_weird(slot, w, String::new(), "TCP", q);
+            self.weird_with(slot, w, String::new(), "TCP", q);
         }
         if q.wants(EventKind::RexmitInconsistency) {
             for (t1, t2, tcp_flags) in fx.rexmit {
