@@ -8,7 +8,7 @@ use weir_engine::events::{Event, EventKind, EventQueue};
 
 use crate::exports::{Guests, WitEvent};
 use crate::host::{HostState, Level};
-use crate::{charge_host_call, trap, Sandbox};
+use crate::{limits, trap, Sandbox};
 
 /// A running instance of a handler.
 pub(crate) struct Live {
@@ -96,13 +96,7 @@ impl Sandbox {
         let mut state = HostState::new(self.shared.clone(), i, &h.name, &self.cfg, h.grant_dir.as_deref(), self.clock.clone())?;
         state.standard = h.standard;
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limits);
-        if self.cfg.fuel > 0 {
-            store.set_fuel(h.fuel)?;
-            store.call_hook(charge_host_call);
-        }
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(self.cfg.epoch_deadline_ticks);
+        limits::limit_store(&mut store, &self.cfg, h.fuel)?;
         let inst = h.pre.instantiate(&mut store)?;
         let guests = h.exports.load(&mut store, &inst)?;
         Ok(Live { store, guests })
@@ -135,15 +129,8 @@ impl Sandbox {
 
     /// Calls the event on handler `i`'s live instance.
     fn call_live(&mut self, i: usize, ev: &WitEvent<'_>, quiet: bool) -> wasmtime::Result<()> {
-        let fuel = if self.cfg.fuel > 0 { self.handlers[i].fuel } else { 0 };
-        let ticks = self.cfg.epoch_deadline_ticks;
+        self.arm_call(i, quiet)?;
         let live = self.handlers[i].live.as_mut().expect("instantiated above");
-        if fuel > 0 {
-            live.store.set_fuel(fuel)?;
-        }
-        live.store.set_epoch_deadline(ticks);
-        live.store.data_mut().quiet = quiet;
-        live.store.data_mut().charge = 0;
         live.guests.call(&mut live.store, ev)
     }
 
@@ -154,13 +141,8 @@ impl Sandbox {
         let h = &mut self.handlers[i];
         h.live = None;
         let msg = format!("handler {}: event {}: {}", h.name, kind.name(), trap::trap_kind(err, fuel));
-        h.traps.push_back(now);
-        while h.traps.front().is_some_and(|t| now - *t > self.cfg.trap_window) {
-            h.traps.pop_front();
-        }
-        // Traffic must never cost a standard log: a standard handler is replaced, never disabled.
-        let disable = h.traps.len() >= self.cfg.max_traps && !h.standard;
         let name = h.name.clone();
+        let disable = self.count_trap(i, now);
         let mut shared = self.shared.lock().expect("sandbox state");
         shared.report(Level::Error, msg, &name, quiet);
         if !disable {

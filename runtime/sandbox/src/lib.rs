@@ -17,6 +17,7 @@ mod convert;
 mod dispatch;
 mod exports;
 mod host;
+mod limits;
 mod loading;
 pub mod stderr;
 mod trap;
@@ -26,39 +27,28 @@ mod typecheck;
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context as _};
+use anyhow::{anyhow, bail};
 use wasmtime_wasi::p2::bindings::sync::filesystem::types as wasi_fs;
 use wasmtime::component::{InstancePre, Linker};
-use wasmtime::{CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Trap};
+use wasmtime::Engine;
 
 use weir_engine::events::{Event, EventKind, EventQueue, Subscriptions};
 pub use weir_logs::LogFormat;
 
 use dispatch::Live;
 use exports::ExportIndices;
-use host::{HostState, Level, LogStreams, NetworkTime, Shared};
+use host::{HostState, LogStreams, NetworkTime, Shared};
 pub use host::MAX_MESSAGE_BYTES;
+pub use limits::{HOST_BYTE_FUEL, HOST_CALL_FUEL, LOG_VALUE_FUEL};
+use limits::Ticker;
 pub use config::{
     HandlerOptions, HandlerQuota, SandboxConfig, DEFAULT_CPU_BUDGET, DEFAULT_MAX_COMPILE_TIME, DEFAULT_MAX_COMPONENT_BYTES,
     DEFAULT_MAX_LOG_BYTES_PER_SEC, MAX_HANDLERS,
 };
-
-/// Fuel charged for every host call a handler makes (WASI ones included), on top
-/// of the wasm instructions it runs.
-pub const HOST_CALL_FUEL: u64 = 1_000;
-
-/// Fuel charged per byte a handler passes to or gets from a host call (messages,
-/// log names, log values and the bytes of the log line written, stream and file
-/// bytes); see [`wasi_shims`] for the WASI calls.
-pub const HOST_BYTE_FUEL: u64 = 1;
-
-/// Fuel charged per value and per set or vector element of a log record (each is
-/// a lift from guest memory, an allocation and a formatting step in the host).
-pub const LOG_VALUE_FUEL: u64 = 100;
 
 /// The WIT package handlers are written against (`weir wit` prints it).
 pub const WIT_TEXT: &str = include_str!("../../../wit/weir-events.wit");
@@ -209,75 +199,6 @@ pub struct Sandbox {
     cache: Option<Arc<compile_cache::CompileCache>>,
 }
 
-/// The thread that advances wasmtime's epoch: the wall-clock backstop of every call.
-struct Ticker {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Ticker {
-    fn start(engine: &Engine, tick: Duration) -> anyhow::Result<Ticker> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let engine = engine.clone();
-            let stop = stop.clone();
-            std::thread::Builder::new()
-                .name("weir-epoch".into())
-                .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(tick);
-                        engine.increment_epoch();
-                    }
-                })
-                .context("starting the epoch ticker")?
-        };
-        Ok(Ticker { stop, thread: Some(thread) })
-    }
-}
-
-impl Drop for Ticker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn engine(cfg: &SandboxConfig) -> anyhow::Result<Engine> {
-    let mut c = Config::new();
-    c.wasm_component_model(true);
-    c.consume_fuel(cfg.fuel > 0);
-    c.epoch_interruption(true);
-    let n = cfg.max_instances.max(4);
-    let q = cfg.quota;
-    let mut pool = PoolingAllocationConfig::default();
-    // Each slot holds one handler instance with its whole quota: no handler can
-    // take another's share, and a component bigger than a share is refused when
-    // it is compiled or loaded.
-    pool.total_component_instances(n)
-        .total_core_instances(n.saturating_mul(q.core_instances))
-        .total_memories(n.saturating_mul(q.memories))
-        .total_tables(n.saturating_mul(q.tables))
-        .max_core_instances_per_component(q.core_instances)
-        .max_memories_per_component(q.memories)
-        .max_tables_per_component(q.tables)
-        .max_memory_size(cfg.memory_bytes.max(1 << 16));
-    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    Engine::new(&c).map_err(|e| anyhow!("cannot set up wasmtime: {e}"))
-}
-
-/// weir's engine settings that change compiled code (part of a compile cache
-/// entry's name, beside wasmtime's own compatibility hash).
-fn engine_settings(cfg: &SandboxConfig) -> String {
-    format!(
-        "fuel={} epoch=on memory_bytes={} max_instances={}",
-        cfg.fuel > 0,
-        cfg.memory_bytes.max(1 << 16),
-        cfg.max_instances.max(4)
-    )
-}
-
 /// `wasi:filesystem` open-at: WASI's own implementation (which confines paths
 /// to the granted folder), then `file_opened` for a file that did open.
 #[allow(clippy::type_complexity)]
@@ -308,32 +229,10 @@ fn open_at(
     }
 }
 
-/// Call hook: every host call costs [`HOST_CALL_FUEL`] plus [`HOST_BYTE_FUEL`] per
-/// byte passed, taken from the store's fuel when the call returns to wasm; a handler
-/// that cannot pay traps with out-of-fuel.
-fn charge_host_call(mut cx: wasmtime::StoreContextMut<'_, HostState>, hook: CallHook) -> wasmtime::Result<()> {
-    if matches!(hook, CallHook::CallingHost) {
-        // What the host call may spend before it does work it cannot be paid for.
-        cx.data_mut().fuel_left = cx.get_fuel()?.saturating_sub(HOST_CALL_FUEL);
-        return Ok(());
-    }
-    if !matches!(hook, CallHook::ReturningFromHost) {
-        return Ok(());
-    }
-    let bytes = std::mem::take(&mut cx.data_mut().charge);
-    let cost = HOST_CALL_FUEL.saturating_add(bytes.saturating_mul(HOST_BYTE_FUEL));
-    let fuel = cx.get_fuel()?;
-    if cost > fuel {
-        cx.set_fuel(0)?;
-        return Err(Trap::OutOfFuel.into());
-    }
-    cx.set_fuel(fuel - cost)
-}
-
 impl Sandbox {
     /// A sandbox with no handlers yet; starts the epoch ticker.
     pub fn new(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
-        let engine = engine(&cfg)?;
+        let engine = limits::engine(&cfg)?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow!("linking WASI: {e}"))?;
         // Opening a file goes through the standard implementation, then raises file_opened.
@@ -569,59 +468,5 @@ impl Sandbox {
     /// the run ends as soon as they are written. Siblings made afterwards share it.
     pub fn watch_signals(&mut self, count: Arc<AtomicUsize>) {
         self.signals = Some(count);
-    }
-
-    /// Whether handler `i` may take the next event: not after a second stop signal
-    /// (unless standard), nor once it has spent its CPU budget for this second of
-    /// network time (the event is then counted as skipped).
-    fn may_call(&mut self, i: usize) -> bool {
-        let standard = self.handlers[i].standard;
-        if !standard && self.signals.as_ref().is_some_and(|s| s.load(Ordering::Relaxed) >= 2) {
-            self.signal_skips += 1;
-            return false;
-        }
-        if self.cfg.fuel == 0 {
-            return true;
-        }
-        self.roll_budget(i, false);
-        let limit = if standard { 0 } else { self.cfg.cpu_budget };
-        let h = &mut self.handlers[i];
-        if h.disabled {
-            return false;
-        }
-        if h.budget.exhausted(limit) {
-            h.budget.skipped += 1;
-            return false;
-        }
-        true
-    }
-
-    /// Ends handler `i`'s budget window when a second of network time has passed
-    /// (or `force`, at the end): an overrun is reported, and too many of them within
-    /// the trap window disable the handler.
-    fn roll_budget(&mut self, i: usize, force: bool) {
-        let now = self.clock.get();
-        let limit = if self.handlers[i].standard { 0 } else { self.cfg.cpu_budget };
-        let (max_traps, window) = (self.cfg.max_traps, self.cfg.trap_window);
-        let h = &mut self.handlers[i];
-        let overrun = h.budget.roll(now, limit, window, force);
-        h.stats.max_fuel_per_sec = h.budget.max_used;
-        let Some(o) = overrun else { return };
-        let name = h.name.clone();
-        let disable = !h.disabled && o.recent >= max_traps;
-        if disable {
-            h.disabled = true;
-            h.live = None;
-        }
-        let mut shared = self.shared.lock().expect("sandbox state");
-        let msg = format!(
-            "handler {name}: CPU budget exceeded: {} fuel in one second of network time (budget {limit} fuel/s), {} events skipped",
-            o.used, o.skipped
-        );
-        shared.report(Level::Warning, msg, &name, false);
-        if disable {
-            let msg = format!("handler {name}: disabled after {max_traps} CPU budget overruns within {window} s");
-            shared.report(Level::Error, msg, &name, false);
-        }
     }
 }

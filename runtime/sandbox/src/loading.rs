@@ -14,7 +14,8 @@ use weir_engine::events::EventKind;
 
 use crate::exports::ExportIndices;
 use crate::host::HostState;
-use crate::{budget, compile_cache, engine_settings, typecheck, Handler, HandlerOptions, HandlerStats, Sandbox, SandboxConfig};
+use crate::limits::engine_settings;
+use crate::{budget, compile_cache, typecheck, Handler, HandlerOptions, HandlerStats, Sandbox, SandboxConfig};
 use crate::{MAX_HANDLERS, WIT_PACKAGE};
 
 /// The compile cache of `cfg`, or `None` (with one warning) when its folder
