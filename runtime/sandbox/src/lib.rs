@@ -7,6 +7,15 @@
 //! memory cap. A trap kills the store: it is dropped, the handler is
 //! instantiated again from its `InstancePre` at its next event, and a
 //! `reporter_error` is raised; too many traps in a window disable the handler.
+//!
+//! One concept per file: `config.rs` (what a sandbox is configured with and
+//! the defaults), `loading.rs` (reading, compiling and validating a handler,
+//! once for loading and `weir check`), `dispatch.rs` (draining a queue into
+//! the handlers, one call, a failed call), `limits.rs` and `budget.rs` (fuel,
+//! epoch deadline, trap window, CPU budget), `trap.rs` (what a failed call is
+//! called in reporter.log), `exports.rs` (the per-event tables), `host/` (one
+//! file per imported `weir:events` interface, and the stores' state),
+//! [`wasi_shims`], [`stderr`] and [`compile_cache`].
 
 #![deny(missing_docs)]
 
@@ -32,7 +41,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail};
-use wasmtime_wasi::p2::bindings::sync::filesystem::types as wasi_fs;
 use wasmtime::component::{InstancePre, Linker};
 use wasmtime::Engine;
 
@@ -199,52 +207,11 @@ pub struct Sandbox {
     cache: Option<Arc<compile_cache::CompileCache>>,
 }
 
-/// `wasi:filesystem` open-at: WASI's own implementation (which confines paths
-/// to the granted folder), then `file_opened` for a file that did open.
-#[allow(clippy::type_complexity)]
-fn open_at(
-    mut cx: wasmtime::StoreContextMut<'_, HostState>,
-    (fd, path_flags, path, oflags, flags): (
-        wasmtime::component::Resource<wasi_fs::Descriptor>,
-        wasi_fs::PathFlags,
-        String,
-        wasi_fs::OpenFlags,
-        wasi_fs::DescriptorFlags,
-    ),
-) -> wasmtime::Result<(Result<wasmtime::component::Resource<wasi_fs::Descriptor>, wasi_fs::ErrorCode>,)> {
-    let state = cx.data_mut();
-    let opened = {
-        let mut view = wasmtime_wasi::filesystem::WasiFilesystemView::filesystem(state);
-        if let Some(refused) = wasi_shims::refuse_special(&mut view, &fd, path_flags, &path) {
-            return Ok((Err(refused),));
-        }
-        wasi_fs::HostDescriptor::open_at(&mut view, fd, path_flags, path.clone(), oflags, flags)
-    };
-    match opened {
-        Ok(d) => {
-            state.file_opened(path);
-            Ok((Ok(d),))
-        }
-        Err(e) => Ok((Err(e.downcast()?.into()),)),
-    }
-}
-
 impl Sandbox {
     /// A sandbox with no handlers yet; starts the epoch ticker.
     pub fn new(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
         let engine = limits::engine(&cfg)?;
-        let mut linker: Linker<HostState> = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow!("linking WASI: {e}"))?;
-        // Opening a file goes through the standard implementation, then raises file_opened.
-        linker.allow_shadowing(true);
-        linker
-            .instance("wasi:filesystem/types@0.2.12")
-            .and_then(|mut i| i.func_wrap("[method]descriptor.open-at", open_at))
-            .map_err(|e| anyhow!("linking WASI open-at: {e}"))?;
-        wasi_shims::add(&mut linker)?;
-        linker.allow_shadowing(false);
-        bindings::AllEvents::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| anyhow!("linking the weir:events imports: {e}"))?;
+        let linker = host::linker(&engine)?;
         let logs = Arc::new(Mutex::new(LogStreams::new(&cfg)));
         let clock = NetworkTime::default();
         let shared = Arc::new(Mutex::new(Shared::new(&cfg, logs.clone(), clock.clone())));
