@@ -212,7 +212,8 @@ fn median(mut v: Vec<Duration>) -> Duration {
 #[test]
 #[ignore = "benchmark: prints the language cost table of guest-sdk/README.md"]
 fn language_costs() {
-    use weir_engine::events::{ConnId, Connection, Endpoint, Event, EventQueue, Transport};
+    use weir_engine::events::values::conn_id;
+    use weir_engine::events::{Connection, Endpoint, Event, EventQueue};
     use weir_sandbox::{Sandbox, SandboxConfig};
     if !toolchains_ready("language_costs", &LANGS) {
         return;
@@ -222,14 +223,11 @@ fn language_costs() {
     let events: Vec<Event> = (0..2000u32)
         .map(|i| {
             let c = Connection {
-                id: ConnId {
-                    orig_h: format!("10.0.{}.{}", i % 100 / 10, i % 10 + 1).parse().unwrap(),
-                    orig_p: 40000 + (i % 1000) as u16,
-                    resp_h: "10.1.0.1".parse().unwrap(),
-                    resp_p: 1000 + (i / 100 * 3 % 40) as u16,
-                    transport: Transport::Tcp,
-                    proto: 6,
-                },
+                id: conn_id(
+                    (format!("10.0.{}.{}", i % 100 / 10, i % 10 + 1).parse().unwrap(), 40000 + (i % 1000) as u16),
+                    ("10.1.0.1".parse().unwrap(), 1000 + (i / 100 * 3 % 40) as u16),
+                    6,
+                ),
                 orig: Endpoint { num_pkts: Some(1), num_bytes_ip: Some(44), ..Endpoint::default() },
                 resp: Endpoint { num_pkts: Some(1), num_bytes_ip: Some(40), ..Endpoint::default() },
                 start_time: 1700000000.0 + i as f64 * 0.001,
@@ -241,7 +239,7 @@ fn language_costs() {
                 vlan: None,
                 inner_vlan: None,
             };
-            Event::ConnectionStateRemove(Box::new(c))
+            Event::ConnectionStateRemove { c: Box::new(c) }
         })
         .collect();
     let rounds = 5;

@@ -7,6 +7,15 @@
 //! memory cap. A trap kills the store: it is dropped, the handler is
 //! instantiated again from its `InstancePre` at its next event, and a
 //! `reporter_error` is raised; too many traps in a window disable the handler.
+//!
+//! One concept per file: `config.rs` (what a sandbox is configured with and
+//! the defaults), `loading.rs` (reading, compiling and validating a handler,
+//! once for loading and `weir check`), `dispatch.rs` (draining a queue into
+//! the handlers, one call, a failed call), `limits.rs` and `budget.rs` (fuel,
+//! epoch deadline, trap window, CPU budget), `trap.rs` (what a failed call is
+//! called in reporter.log), `exports.rs` (the per-event tables), `host/` (one
+//! file per imported `weir:events` interface, and the stores' state),
+//! [`wasi_shims`], [`stderr`] and [`compile_cache`].
 
 #![deny(missing_docs)]
 
@@ -14,8 +23,11 @@ mod budget;
 pub mod compile_cache;
 mod config;
 mod convert;
+mod dispatch;
 mod exports;
 mod host;
+mod limits;
+mod loading;
 pub mod stderr;
 mod trap;
 pub mod wasi_shims;
@@ -24,38 +36,27 @@ mod typecheck;
 use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context as _};
-use wasmtime_wasi::p2::bindings::sync::filesystem::types as wasi_fs;
-use wasmtime::component::{Component, InstancePre, Linker};
-use wasmtime::{CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use anyhow::{anyhow, bail};
+use wasmtime::component::{InstancePre, Linker};
+use wasmtime::Engine;
 
 use weir_engine::events::{Event, EventKind, EventQueue, Subscriptions};
 pub use weir_logs::LogFormat;
 
-use exports::{ExportIndices, Guests, WitEvent};
-use host::{HostState, Level, LogStreams, NetworkTime, Shared};
+use dispatch::Live;
+use exports::ExportIndices;
+use host::{HostState, LogStreams, NetworkTime, Shared};
 pub use host::MAX_MESSAGE_BYTES;
+pub use limits::{HOST_BYTE_FUEL, HOST_CALL_FUEL, LOG_VALUE_FUEL};
+use limits::Ticker;
 pub use config::{
     HandlerOptions, HandlerQuota, SandboxConfig, DEFAULT_CPU_BUDGET, DEFAULT_MAX_COMPILE_TIME, DEFAULT_MAX_COMPONENT_BYTES,
     DEFAULT_MAX_LOG_BYTES_PER_SEC, MAX_HANDLERS,
 };
-
-/// Fuel charged for every host call a handler makes (WASI ones included), on top
-/// of the wasm instructions it runs.
-pub const HOST_CALL_FUEL: u64 = 1_000;
-
-/// Fuel charged per byte a handler passes to or gets from a host call (messages,
-/// log names, log values and the bytes of the log line written, stream and file
-/// bytes); see [`wasi_shims`] for the WASI calls.
-pub const HOST_BYTE_FUEL: u64 = 1;
-
-/// Fuel charged per value and per set or vector element of a log record (each is
-/// a lift from guest memory, an allocation and a formatting step in the host).
-pub const LOG_VALUE_FUEL: u64 = 100;
 
 /// The WIT package handlers are written against, as one text (`weir wit` prints it).
 pub use weir_events::{WIT_FILES, WIT_PACKAGE, WIT_TEXT};
@@ -117,12 +118,6 @@ pub mod testing {
     pub fn hostile(name: &str) -> &'static [u8] {
         HOSTILE.iter().find(|(n, _)| *n == name).map(|(_, b)| *b).unwrap_or_else(|| panic!("no hostile handler {name}"))
     }
-}
-
-/// A running instance of a handler.
-struct Live {
-    store: Store<HostState>,
-    guests: Guests,
 }
 
 /// One loaded handler component.
@@ -210,247 +205,16 @@ pub struct Sandbox {
     cache: Option<Arc<compile_cache::CompileCache>>,
 }
 
-/// The thread that advances wasmtime's epoch: the wall-clock backstop of every call.
-struct Ticker {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Ticker {
-    fn start(engine: &Engine, tick: Duration) -> anyhow::Result<Ticker> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let engine = engine.clone();
-            let stop = stop.clone();
-            std::thread::Builder::new()
-                .name("weir-epoch".into())
-                .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(tick);
-                        engine.increment_epoch();
-                    }
-                })
-                .context("starting the epoch ticker")?
-        };
-        Ok(Ticker { stop, thread: Some(thread) })
-    }
-}
-
-impl Drop for Ticker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn engine(cfg: &SandboxConfig) -> anyhow::Result<Engine> {
-    let mut c = Config::new();
-    c.wasm_component_model(true);
-    c.consume_fuel(cfg.fuel > 0);
-    c.epoch_interruption(true);
-    let n = cfg.max_instances.max(4);
-    let q = cfg.quota;
-    let mut pool = PoolingAllocationConfig::default();
-    // Each slot holds one handler instance with its whole quota: no handler can
-    // take another's share, and a component bigger than a share is refused when
-    // it is compiled or loaded.
-    pool.total_component_instances(n)
-        .total_core_instances(n.saturating_mul(q.core_instances))
-        .total_memories(n.saturating_mul(q.memories))
-        .total_tables(n.saturating_mul(q.tables))
-        .max_core_instances_per_component(q.core_instances)
-        .max_memories_per_component(q.memories)
-        .max_tables_per_component(q.tables)
-        .max_memory_size(cfg.memory_bytes.max(1 << 16));
-    c.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    Engine::new(&c).map_err(|e| anyhow!("cannot set up wasmtime: {e}"))
-}
-
-/// weir's engine settings that change compiled code (part of a compile cache
-/// entry's name, beside wasmtime's own compatibility hash).
-fn engine_settings(cfg: &SandboxConfig) -> String {
-    format!(
-        "fuel={} epoch=on memory_bytes={} max_instances={}",
-        cfg.fuel > 0,
-        cfg.memory_bytes.max(1 << 16),
-        cfg.max_instances.max(4)
-    )
-}
-
-/// The compile cache of `cfg`, or `None` (with one warning) when its folder
-/// or key cannot be trusted.
-fn open_compile_cache(cfg: &SandboxConfig) -> Option<Arc<compile_cache::CompileCache>> {
-    let dir = cfg.compile_cache.as_deref()?;
-    let opened = match compile_cache::default_key_file() {
-        Some(key) => compile_cache::CompileCache::open(dir, &key),
-        None => Err("no place for its key ($WEIR_CACHE_KEY, $XDG_CONFIG_HOME and $HOME are unset)".into()),
-    };
-    match opened {
-        Ok(c) => Some(Arc::new(c)),
-        Err(e) => {
-            tracing::warn!("compile cache {} not used: {e}; compiling every handler at load", dir.display());
-            None
-        }
-    }
-}
-
-/// A granted folder as the handler will see it: an existing folder, not itself
-/// a symbolic link (a link planted there, e.g. by a handler granted its parent
-/// on an earlier run, would lead the grant elsewhere), resolved once to its
-/// canonical path so every later instance opens the same folder. Links inside
-/// the folder are resolved by WASI (cap-std), which refuses any that lead out.
-fn resolve_grant(dir: &Path) -> anyhow::Result<PathBuf> {
-    let meta = std::fs::symlink_metadata(dir).map_err(|_| anyhow!("granted folder {} does not exist", dir.display()))?;
-    if meta.file_type().is_symlink() {
-        let target = std::fs::read_link(dir).map(|t| t.display().to_string()).unwrap_or_default();
-        bail!("granted folder {} is a symbolic link (to {target}); grant the folder itself", dir.display());
-    }
-    if !meta.is_dir() {
-        bail!("granted folder {} is not a folder", dir.display());
-    }
-    dir.canonicalize().map_err(|e| anyhow!("granted folder {}: {e}", dir.display()))
-}
-
-/// Reads a handler file of at most `max_bytes` and checks its header: a
-/// component (not a core module).
-fn read_component_bytes(path: &Path, max_bytes: u64) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let too_big = |n: u64| {
-        anyhow!(
-            "{}: refused: {:.1} MiB, larger than the handler size limit of {} MiB (raise it with --max-handler-mb)",
-            path.display(),
-            n as f64 / (1u64 << 20) as f64,
-            max_bytes >> 20
-        )
-    };
-    let mut file = std::fs::File::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let meta = file.metadata().with_context(|| format!("{}: cannot read", path.display()))?;
-    if !meta.is_file() {
-        bail!("{}: not a regular file", path.display());
-    }
-    if meta.len() > max_bytes {
-        return Err(too_big(meta.len()));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    (&mut file).take(max_bytes + 1).read_to_end(&mut bytes).with_context(|| format!("{}: cannot read", path.display()))?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(too_big(bytes.len() as u64));
-    }
-    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        bail!("{}: not a WebAssembly file", path.display());
-    }
-    if bytes[4..8] == [1, 0, 0, 0] {
-        bail!(
-            "{}: a core WebAssembly module, not a component (build for wasm32-wasip2 or wrap it with `wasm-tools component new`)",
-            path.display()
-        );
-    }
-    Ok(bytes)
-}
-
-/// Interface names a component imports and exports.
-fn component_names(engine: &Engine, component: &Component) -> (Vec<String>, Vec<String>) {
-    let ty = component.component_type();
-    let imports = ty.imports(engine).map(|(n, _)| n.to_string()).collect();
-    let exports = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
-    (imports, exports)
-}
-
-/// Refuses components written for another version of the package.
-fn check_version(names: &[String]) -> anyhow::Result<()> {
-    for n in names {
-        if let Some(rest) = n.strip_prefix("weir:events/") {
-            let version = rest.split_once('@').map(|(_, v)| v).unwrap_or("(none)");
-            if version != "0.1.0" {
-                bail!("built for weir:events@{version}, this host provides {WIT_PACKAGE}");
-            }
-        }
-    }
-    Ok(())
-}
-
-fn event_name_of_interface(iface: &str) -> Option<&'static str> {
-    let name = iface.strip_prefix("weir:events/")?.strip_suffix("@0.1.0")?.replace('-', "_");
-    // WIT names are lower case; a few seed names are not (`OS_version_found`).
-    let kind = EventKind::ALL.iter().find(|k| k.name().eq_ignore_ascii_case(&name))?;
-    Some(kind.name())
-}
-
-/// `wasi:filesystem` open-at: WASI's own implementation (which confines paths
-/// to the granted folder), then `file_opened` for a file that did open.
-#[allow(clippy::type_complexity)]
-fn open_at(
-    mut cx: wasmtime::StoreContextMut<'_, HostState>,
-    (fd, path_flags, path, oflags, flags): (
-        wasmtime::component::Resource<wasi_fs::Descriptor>,
-        wasi_fs::PathFlags,
-        String,
-        wasi_fs::OpenFlags,
-        wasi_fs::DescriptorFlags,
-    ),
-) -> wasmtime::Result<(Result<wasmtime::component::Resource<wasi_fs::Descriptor>, wasi_fs::ErrorCode>,)> {
-    let state = cx.data_mut();
-    let opened = {
-        let mut view = wasmtime_wasi::filesystem::WasiFilesystemView::filesystem(state);
-        if let Some(refused) = wasi_shims::refuse_special(&mut view, &fd, path_flags, &path) {
-            return Ok((Err(refused),));
-        }
-        wasi_fs::HostDescriptor::open_at(&mut view, fd, path_flags, path.clone(), oflags, flags)
-    };
-    match opened {
-        Ok(d) => {
-            state.file_opened(path);
-            Ok((Ok(d),))
-        }
-        Err(e) => Ok((Err(e.downcast()?.into()),)),
-    }
-}
-
-/// Call hook: every host call costs [`HOST_CALL_FUEL`] plus [`HOST_BYTE_FUEL`] per
-/// byte passed, taken from the store's fuel when the call returns to wasm; a handler
-/// that cannot pay traps with out-of-fuel.
-fn charge_host_call(mut cx: wasmtime::StoreContextMut<'_, HostState>, hook: CallHook) -> wasmtime::Result<()> {
-    if matches!(hook, CallHook::CallingHost) {
-        // What the host call may spend before it does work it cannot be paid for.
-        cx.data_mut().fuel_left = cx.get_fuel()?.saturating_sub(HOST_CALL_FUEL);
-        return Ok(());
-    }
-    if !matches!(hook, CallHook::ReturningFromHost) {
-        return Ok(());
-    }
-    let bytes = std::mem::take(&mut cx.data_mut().charge);
-    let cost = HOST_CALL_FUEL.saturating_add(bytes.saturating_mul(HOST_BYTE_FUEL));
-    let fuel = cx.get_fuel()?;
-    if cost > fuel {
-        cx.set_fuel(0)?;
-        return Err(Trap::OutOfFuel.into());
-    }
-    cx.set_fuel(fuel - cost)
-}
-
 impl Sandbox {
     /// A sandbox with no handlers yet; starts the epoch ticker.
     pub fn new(cfg: SandboxConfig) -> anyhow::Result<Sandbox> {
-        let engine = engine(&cfg)?;
-        let mut linker: Linker<HostState> = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow!("linking WASI: {e}"))?;
-        // Opening a file goes through the standard implementation, then raises file_opened.
-        linker.allow_shadowing(true);
-        linker
-            .instance("wasi:filesystem/types@0.2.12")
-            .and_then(|mut i| i.func_wrap("[method]descriptor.open-at", open_at))
-            .map_err(|e| anyhow!("linking WASI open-at: {e}"))?;
-        wasi_shims::add(&mut linker)?;
-        linker.allow_shadowing(false);
-        bindings::AllEvents::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| anyhow!("linking the weir:events imports: {e}"))?;
+        let engine = limits::engine(&cfg)?;
+        let linker = host::linker(&engine)?;
         let logs = Arc::new(Mutex::new(LogStreams::new(&cfg)));
         let clock = NetworkTime::default();
         let shared = Arc::new(Mutex::new(Shared::new(&cfg, logs.clone(), clock.clone())));
         let ticker = Arc::new(Ticker::start(&engine, cfg.epoch_tick)?);
-        let cache = open_compile_cache(&cfg);
+        let cache = loading::open_compile_cache(&cfg);
         Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, logs, clock, _ticker: ticker, signals: None, signal_skips: 0, cache })
     }
 
@@ -535,9 +299,9 @@ impl Sandbox {
     pub fn load_file_with(&mut self, path: &Path, options: HandlerOptions) -> anyhow::Result<()> {
         let mut options = options;
         if let Some(dir) = &options.grant_dir {
-            options.grant_dir = Some(resolve_grant(dir).map_err(|e| anyhow!("{}: {e}", path.display()))?);
+            options.grant_dir = Some(loading::resolve_grant(dir).map_err(|e| anyhow!("{}: {e}", path.display()))?);
         }
-        let bytes = read_component_bytes(path, self.cfg.max_component_bytes)?;
+        let bytes = loading::read_component_bytes(path, self.cfg.max_component_bytes)?;
         let component = self.compile(&bytes).map_err(|e| {
             let text = format!("{e:#}");
             if text.contains("in the pooling allocator") {
@@ -556,82 +320,6 @@ impl Sandbox {
             bail!("{}: another handler is named {name} ({}); handler names (file names) must be unique", path.display(), other.path);
         }
         self.add(name, full, &component, options).map_err(|e| anyhow!("{}: {e}", path.display()))
-    }
-
-    /// Compiles a component (through the compile cache when there is one) on
-    /// a thread of its own, waiting at most [`SandboxConfig::max_compile_time`].
-    /// wasmtime cannot stop a compilation: past the limit the handler is
-    /// refused and the compilation is left to finish unseen (`weir` exits).
-    fn compile(&self, bytes: &[u8]) -> anyhow::Result<Component> {
-        let (engine, cache, settings) = (self.engine.clone(), self.cache.clone(), engine_settings(&self.cfg));
-        let bytes = bytes.to_vec();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("weir-compile".into())
-            .spawn(move || {
-                let compiled = match &cache {
-                    Some(cache) => cache.component(&engine, &bytes, &settings),
-                    None => Component::new(&engine, &bytes),
-                };
-                let _ = tx.send(compiled);
-            })
-            .context("starting the compiler thread")?;
-        let limit = self.cfg.max_compile_time;
-        match rx.recv_timeout(limit) {
-            Ok(compiled) => compiled.map_err(|e| anyhow!("not a valid component: {e}")),
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => bail!(
-                "refused: compiling it takes longer than the limit of {} s (raise it with --max-compile-secs)",
-                limit.as_secs_f64()
-            ),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => bail!("the compiler thread failed"),
-        }
-    }
-
-    fn add(&mut self, name: String, path: String, component: &Component, options: HandlerOptions) -> anyhow::Result<()> {
-        if self.handlers.iter().any(|h| h.name == name) {
-            bail!("another handler is named {name}");
-        }
-        let count = self.handlers.len() as u32 + 1;
-        if count > MAX_HANDLERS {
-            bail!("too many handlers: at most {MAX_HANDLERS}, the standard ones included");
-        }
-        let (workers, slots) = (self.cfg.workers.max(1), self.cfg.max_instances.max(4));
-        if count.saturating_mul(workers) > slots {
-            bail!("too many handlers: {count} handlers on {workers} workers need more than the {slots} instance slots of the pool");
-        }
-        let (imports, exports) = component_names(&self.engine, component);
-        check_version(&imports)?;
-        check_version(&exports)?;
-        let pre = self.linker.instantiate_pre(component).map_err(|e| {
-            let text = format!("{e:#}");
-            anyhow!("imports something this host does not provide ({})", text.lines().next().unwrap_or(""))
-        })?;
-        // Events the engine does not raise (yet) may be exported; they are never called.
-        if !exports.iter().any(|n| event_name_of_interface(n).is_some()) {
-            bail!("exports no {WIT_PACKAGE} event interface");
-        }
-        typecheck::check_exports(&self.engine, component)?;
-        let exports = ExportIndices::find(&pre, &exports)?;
-        let kinds = exports.kinds();
-        tracing::debug!(handler = %name, events = ?kinds, "handler loaded");
-        let fuel = options.fuel.unwrap_or(self.cfg.fuel);
-        let stats = HandlerStats { name: name.clone(), ..HandlerStats::default() };
-        self.handlers.push(Handler {
-            name,
-            standard: false,
-            path,
-            pre,
-            exports,
-            kinds,
-            live: None,
-            traps: VecDeque::new(),
-            disabled: false,
-            fuel,
-            grant_dir: options.grant_dir,
-            stats,
-            budget: budget::Budget::default(),
-        });
-        Ok(())
     }
 
     /// The events at least one loaded (and not disabled) handler takes.
@@ -660,158 +348,7 @@ impl Sandbox {
     /// trap window all read that value until the next drain.
     pub fn dispatch(&mut self, queue: &mut EventQueue, network_time: f64) {
         self.clock.set(network_time);
-        let mut round = queue.take();
-        if queue.wants(EventKind::EventQueueFlushPoint) {
-            round.push_back(Event::EventQueueFlushPoint);
-        }
-        if round.is_empty() && self.handlers.is_empty() {
-            // No handler: nothing runs, reports, reads the time or is caused.
-            return;
-        }
-        let caused = if round.is_empty() {
-            // Nothing to run (most packets): one lock ends the round.
-            let caused = self.shared.lock().expect("sandbox state").take_caused();
-            self.wanted(caused)
-        } else {
-            for ev in round {
-                self.dispatch_one(&ev);
-            }
-            self.take_caused()
-        };
-        if caused.is_empty() {
-            // Nothing ran since the round ended, so nothing more was caused.
-            return;
-        }
-        for ev in caused {
-            self.dispatch_one(&ev);
-        }
-        for ev in self.take_caused() {
-            queue.push(ev);
-        }
-    }
-
-    /// Events raised by the host or handlers during the last calls (reporter events).
-    fn take_caused(&mut self) -> Vec<Event> {
-        let caused = self.shared.lock().expect("sandbox state").take_caused();
-        self.wanted(caused)
-    }
-
-    /// The subscribed ones of `caused`.
-    fn wanted(&self, caused: Vec<Event>) -> Vec<Event> {
-        if caused.is_empty() {
-            return caused;
-        }
-        let subs = self.subscriptions();
-        caused.into_iter().filter(|e| subs.wants(e.kind())).collect()
-    }
-
-    fn dispatch_one(&mut self, ev: &Event) {
-        let kind = ev.kind();
-        if !self.handlers.iter().any(|h| !h.disabled && h.kinds.contains(&kind)) {
-            return;
-        }
-        // new_event runs synchronously before the handlers of every dispatched event.
-        if kind != EventKind::NewEvent && self.handlers.iter().any(|h| !h.disabled && h.kinds.contains(&EventKind::NewEvent)) {
-            self.dispatch_one(&Event::NewEvent { name: kind.name().to_string(), params: ev.arguments() });
-        }
-        let wit = WitEvent::new(ev);
-        let in_reporter_handler = matches!(kind, EventKind::ReporterInfo | EventKind::ReporterWarning | EventKind::ReporterError);
-        for i in 0..self.handlers.len() {
-            if self.handlers[i].disabled || !self.handlers[i].kinds.contains(&kind) {
-                continue;
-            }
-            if !self.may_call(i) {
-                continue;
-            }
-            if let Err(err) = self.call(i, &wit, in_reporter_handler) {
-                self.trapped(i, kind, &err, in_reporter_handler);
-            }
-        }
-    }
-
-    fn instantiate(&self, i: usize) -> wasmtime::Result<Live> {
-        let h = &self.handlers[i];
-        let mut state = HostState::new(self.shared.clone(), i, &h.name, &self.cfg, h.grant_dir.as_deref(), self.clock.clone())?;
-        state.standard = h.standard;
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limits);
-        if self.cfg.fuel > 0 {
-            store.set_fuel(h.fuel)?;
-            store.call_hook(charge_host_call);
-        }
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(self.cfg.epoch_deadline_ticks);
-        let inst = h.pre.instantiate(&mut store)?;
-        let guests = h.exports.load(&mut store, &inst)?;
-        Ok(Live { store, guests })
-    }
-
-    fn call(&mut self, i: usize, ev: &WitEvent<'_>, quiet: bool) -> wasmtime::Result<()> {
-        if self.handlers[i].live.is_none() {
-            let t0 = std::time::Instant::now();
-            let live = self.instantiate(i)?;
-            let h = &mut self.handlers[i];
-            h.stats.instantiations += 1;
-            h.stats.instantiate_time += t0.elapsed();
-            h.live = Some(live);
-        }
-        let result = self.call_live(i, ev, quiet);
-        let fuel = if self.cfg.fuel > 0 { self.handlers[i].fuel } else { 0 };
-        let h = &mut self.handlers[i];
-        h.stats.calls += 1;
-        if let Some(live) = &h.live {
-            live.store.data().stderr.lock().expect("stderr").flush();
-        }
-        if fuel > 0 {
-            let used = fuel - h.live.as_ref().and_then(|l| l.store.get_fuel().ok()).unwrap_or(0);
-            h.stats.fuel += used;
-            h.stats.max_fuel = h.stats.max_fuel.max(used);
-            h.budget.used = h.budget.used.saturating_add(used);
-        }
-        result
-    }
-
-    /// Calls the event on handler `i`'s live instance.
-    fn call_live(&mut self, i: usize, ev: &WitEvent<'_>, quiet: bool) -> wasmtime::Result<()> {
-        let fuel = if self.cfg.fuel > 0 { self.handlers[i].fuel } else { 0 };
-        let ticks = self.cfg.epoch_deadline_ticks;
-        let live = self.handlers[i].live.as_mut().expect("instantiated above");
-        if fuel > 0 {
-            live.store.set_fuel(fuel)?;
-        }
-        live.store.set_epoch_deadline(ticks);
-        live.store.data_mut().quiet = quiet;
-        live.store.data_mut().charge = 0;
-        live.guests.call(&mut live.store, ev)
-    }
-
-    /// A call failed: drop the store, report, and disable after too many traps.
-    fn trapped(&mut self, i: usize, kind: EventKind, err: &wasmtime::Error, quiet: bool) {
-        let fuel = self.handlers[i].fuel;
-        let now = self.clock.get();
-        let h = &mut self.handlers[i];
-        h.live = None;
-        let msg = format!("handler {}: event {}: {}", h.name, kind.name(), trap::trap_kind(err, fuel));
-        h.traps.push_back(now);
-        while h.traps.front().is_some_and(|t| now - *t > self.cfg.trap_window) {
-            h.traps.pop_front();
-        }
-        // Traffic must never cost a standard log: a standard handler is replaced, never disabled.
-        let disable = h.traps.len() >= self.cfg.max_traps && !h.standard;
-        let name = h.name.clone();
-        let mut shared = self.shared.lock().expect("sandbox state");
-        shared.report(Level::Error, msg, &name, quiet);
-        if !disable {
-            let msg = format!("handler {name}: instance replaced after a trap; its state was lost");
-            shared.report(Level::Warning, msg, &name, quiet);
-        } else {
-            self.handlers[i].disabled = true;
-            let msg = format!(
-                "handler {name}: disabled after {} traps within {} s",
-                self.cfg.max_traps, self.cfg.trap_window
-            );
-            shared.report(Level::Error, msg, &name, quiet);
-        }
+        self.drain(queue);
     }
 
     /// Closes every log (TSV: writes the `#close` line) and reports pending rate-limit drops.
@@ -869,22 +406,12 @@ impl Sandbox {
             ..SandboxConfig::default()
         };
         let sandbox = Sandbox::new(cfg)?;
-        let bytes = read_component_bytes(path, max_bytes)?;
+        let bytes = loading::read_component_bytes(path, max_bytes)?;
         let component = sandbox.compile(&bytes).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-        let (imports, exports) = component_names(&sandbox.engine, &component);
         let display = path.display().to_string();
-        check_version(&imports).map_err(|e| anyhow!("{display}: {e}"))?;
-        check_version(&exports).map_err(|e| anyhow!("{display}: {e}"))?;
-        let pre = sandbox.linker.instantiate_pre(&component).map_err(|e| {
-            let text = format!("{e:#}");
-            anyhow!("{display}: imports something this host does not provide ({})", text.lines().next().unwrap_or(""))
-        })?;
-        typecheck::check_exports(&sandbox.engine, &component).map_err(|e| anyhow!("{display}: {e}"))?;
-        ExportIndices::find(&pre, &exports).map_err(|e| anyhow!("{display}: {e}"))?;
-        let events: Vec<String> = exports.iter().filter_map(|n| event_name_of_interface(n)).map(String::from).collect();
-        if events.is_empty() {
-            bail!("{display}: exports no {WIT_PACKAGE} event interface");
-        }
+        let loading::Validated { export_names, imports, .. } =
+            loading::validate(&sandbox.engine, &sandbox.linker, &component).map_err(|e| anyhow!("{display}: {e}"))?;
+        let events = export_names.iter().filter_map(|n| loading::event_name_of_interface(n)).map(String::from).collect();
         Ok(CheckReport { events, imports })
     }
 
@@ -906,59 +433,5 @@ impl Sandbox {
     /// the run ends as soon as they are written. Siblings made afterwards share it.
     pub fn watch_signals(&mut self, count: Arc<AtomicUsize>) {
         self.signals = Some(count);
-    }
-
-    /// Whether handler `i` may take the next event: not after a second stop signal
-    /// (unless standard), nor once it has spent its CPU budget for this second of
-    /// network time (the event is then counted as skipped).
-    fn may_call(&mut self, i: usize) -> bool {
-        let standard = self.handlers[i].standard;
-        if !standard && self.signals.as_ref().is_some_and(|s| s.load(Ordering::Relaxed) >= 2) {
-            self.signal_skips += 1;
-            return false;
-        }
-        if self.cfg.fuel == 0 {
-            return true;
-        }
-        self.roll_budget(i, false);
-        let limit = if standard { 0 } else { self.cfg.cpu_budget };
-        let h = &mut self.handlers[i];
-        if h.disabled {
-            return false;
-        }
-        if h.budget.exhausted(limit) {
-            h.budget.skipped += 1;
-            return false;
-        }
-        true
-    }
-
-    /// Ends handler `i`'s budget window when a second of network time has passed
-    /// (or `force`, at the end): an overrun is reported, and too many of them within
-    /// the trap window disable the handler.
-    fn roll_budget(&mut self, i: usize, force: bool) {
-        let now = self.clock.get();
-        let limit = if self.handlers[i].standard { 0 } else { self.cfg.cpu_budget };
-        let (max_traps, window) = (self.cfg.max_traps, self.cfg.trap_window);
-        let h = &mut self.handlers[i];
-        let overrun = h.budget.roll(now, limit, window, force);
-        h.stats.max_fuel_per_sec = h.budget.max_used;
-        let Some(o) = overrun else { return };
-        let name = h.name.clone();
-        let disable = !h.disabled && o.recent >= max_traps;
-        if disable {
-            h.disabled = true;
-            h.live = None;
-        }
-        let mut shared = self.shared.lock().expect("sandbox state");
-        let msg = format!(
-            "handler {name}: CPU budget exceeded: {} fuel in one second of network time (budget {limit} fuel/s), {} events skipped",
-            o.used, o.skipped
-        );
-        shared.report(Level::Warning, msg, &name, false);
-        if disable {
-            let msg = format!("handler {name}: disabled after {max_traps} CPU budget overruns within {window} s");
-            shared.report(Level::Error, msg, &name, false);
-        }
     }
 }

@@ -11,7 +11,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use anyhow::anyhow;
+use wasmtime::component::Linker;
 use wasmtime::StoreLimitsBuilder;
+use wasmtime_wasi::p2::bindings::sync::filesystem::types as wasi_fs;
 use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use weir_engine::events::Event;
 
@@ -278,4 +281,53 @@ pub(crate) fn escape_controls(s: &str) -> String {
         }
     }
     out
+}
+
+/// The linker of every handler: WASI (with weir's shims in front of the calls
+/// that could wait or reach the host, see [`crate::wasi_shims`]) and the
+/// `weir:events` imports.
+pub(crate) fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<HostState>> {
+    let mut linker: Linker<HostState> = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| anyhow!("linking WASI: {e}"))?;
+    // Opening a file goes through the standard implementation, then raises file_opened.
+    linker.allow_shadowing(true);
+    linker
+        .instance("wasi:filesystem/types@0.2.12")
+        .and_then(|mut i| i.func_wrap("[method]descriptor.open-at", open_at))
+        .map_err(|e| anyhow!("linking WASI open-at: {e}"))?;
+    crate::wasi_shims::add(&mut linker)?;
+    linker.allow_shadowing(false);
+    crate::bindings::AllEvents::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
+        .map_err(|e| anyhow!("linking the weir:events imports: {e}"))?;
+    Ok(linker)
+}
+
+/// `wasi:filesystem` open-at: WASI's own implementation (which confines paths
+/// to the granted folder), then `file_opened` for a file that did open.
+#[allow(clippy::type_complexity)]
+fn open_at(
+    mut cx: wasmtime::StoreContextMut<'_, HostState>,
+    (fd, path_flags, path, oflags, flags): (
+        wasmtime::component::Resource<wasi_fs::Descriptor>,
+        wasi_fs::PathFlags,
+        String,
+        wasi_fs::OpenFlags,
+        wasi_fs::DescriptorFlags,
+    ),
+) -> wasmtime::Result<(Result<wasmtime::component::Resource<wasi_fs::Descriptor>, wasi_fs::ErrorCode>,)> {
+    let state = cx.data_mut();
+    let opened = {
+        let mut view = wasmtime_wasi::filesystem::WasiFilesystemView::filesystem(state);
+        if let Some(refused) = crate::wasi_shims::refuse_special(&mut view, &fd, path_flags, &path) {
+            return Ok((Err(refused),));
+        }
+        wasi_fs::HostDescriptor::open_at(&mut view, fd, path_flags, path.clone(), oflags, flags)
+    };
+    match opened {
+        Ok(d) => {
+            state.file_opened(path);
+            Ok((Ok(d),))
+        }
+        Err(e) => Ok((Err(e.downcast()?.into()),)),
+    }
 }
