@@ -70,7 +70,7 @@ pub fn zeek_type(wit: &Wit, ty: &Type) -> String {
             }
             match (&td.name, &td.kind) {
                 (Some(_), TypeDefKind::Type(t)) => zeek_type(wit, t),
-                (Some(n), _) => zeek(n),
+                (Some(n), _) => zeek_name_in_docs(td.docs.contents.as_deref()).unwrap_or_else(|| zeek(n)),
                 (None, TypeDefKind::List(Type::U8)) => "string".into(),
                 (None, TypeDefKind::List(t)) => format!("vector of {}", zeek_type(wit, t)),
                 (None, TypeDefKind::Option(t) | TypeDefKind::Type(t)) => zeek_type(wit, t),
@@ -78,6 +78,12 @@ pub fn zeek_type(wit: &Wit, ty: &Type) -> String {
             }
         }
     }
+}
+
+/// The Zeek name a type's doc opens with (``/// `conn_id`: ...`` gives `conn_id`).
+fn zeek_name_in_docs(docs: Option<&str>) -> Option<String> {
+    let rest = docs?.trim_start().strip_prefix('`')?;
+    rest.split('`').next().filter(|n| !n.is_empty() && !n.contains(' ')).map(str::to_string)
 }
 
 /// Statements writing the Zeek text of `expr` (a reference to a plain value of
