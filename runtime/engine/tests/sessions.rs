@@ -291,7 +291,7 @@ fn tunnel_changes_past_the_limit_mark_analysis_limited_once() {
     };
     // Six changes of tunnel: the sixth marks `X` and raises the weird once.
     let mut s = Sessions::new(zeek_cfg());
-    let mut q = EventQueue::new(subs.clone());
+    let mut q = EventQueue::new(subs);
     let slot = udp_in_tunnel(&mut s, &mut q, 1.0, 0);
     for t in 1..=5 {
         udp_in_tunnel(&mut s, &mut q, 1.0 + f64::from(t), t);

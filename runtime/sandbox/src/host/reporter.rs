@@ -61,8 +61,6 @@ impl Shared {
         self.collapse(level, msg, &location, quiet);
     }
 
-    /// A line the handler wrote to its stderr (escaped by [`crate::stderr`]): to
-
     /// Ends the round: rolls the rate windows, writes the pending reporter messages
     /// to stderr (`… (N times)` for collapsed ones) and returns the reporter events
     /// they raise.
