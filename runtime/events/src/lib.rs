@@ -1,6 +1,6 @@
 //! weir's events and the values they carry, generated from the WIT package
 //! (`wit/`) by `build.rs`: one plain Rust type per WIT type (an `ip-address`
-//! is a [`std::net::IpAddr`]), [`EventKind`], the typed [`Event`] and the
+//! is a [`std::net::IpAddr`], a `mac-address` a [`MacAddress`]), [`EventKind`], the typed [`Event`] and the
 //! [`Subscriptions`] set. No type here is written by hand, and nothing here
 //! depends on wasm: the sandbox converts these values into wasmtime's own
 //! generated types when it delivers an event.
@@ -10,7 +10,10 @@
 
 #![deny(missing_docs)]
 
+mod mac;
 pub mod render;
+
+pub use mac::MacAddress;
 
 include!(concat!(env!("OUT_DIR"), "/wit.rs"));
 

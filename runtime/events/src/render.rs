@@ -3,7 +3,7 @@
 //! `[a, b]`, bools `T`/`F`, times and doubles with six decimals, ports
 //! `80/tcp`, bytes with non-printable ones as `\xNN`.
 
-use crate::{CallArgument, Port, Transport};
+use crate::{CallArgument, MacAddress, Port, Transport};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -16,7 +16,7 @@ pub trait ZeekText {
 macro_rules! display {
     ($($t:ty),*) => { $(impl ZeekText for $t { fn zeek_text(&self, out: &mut String) { let _ = write!(out, "{self}"); } })* };
 }
-display!(u8, u16, u32, u64, i8, i16, i32, i64, char, IpAddr);
+display!(u8, u16, u32, u64, i8, i16, i32, i64, char, IpAddr, MacAddress);
 
 impl ZeekText for bool {
     fn zeek_text(&self, out: &mut String) {

@@ -148,8 +148,8 @@ fn conn() -> Connection {
     let b: IpAddr = "192.0.2.1".parse().unwrap();
     Connection {
         id: conn_id((a, 40000), (b, 80), 6),
-        orig: Endpoint { size: 120, state: 4, num_pkts: Some(3), num_bytes_ip: Some(300), l2_addr: Some("00:11:22:33:44:55".into()), ..Endpoint::default() },
-        resp: Endpoint { size: 900, state: 4, num_pkts: Some(2), num_bytes_ip: Some(1000), l2_addr: Some("66:77:88:99:aa:bb".into()), ..Endpoint::default() },
+        orig: Endpoint { size: 120, state: 4, num_pkts: Some(3), num_bytes_ip: Some(300), l2_addr: Some(weir_engine::events::MacAddress([0x00, 0x11, 0x22, 0x33, 0x44, 0x55])), ..Endpoint::default() },
+        resp: Endpoint { size: 900, state: 4, num_pkts: Some(2), num_bytes_ip: Some(1000), l2_addr: Some(weir_engine::events::MacAddress([0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb])), ..Endpoint::default() },
         start_time: 1300475167.096535,
         duration: 1.5,
         service: vec!["http".into()],

@@ -71,6 +71,20 @@ impl<T: ToWit + ?Sized> ToWit for Box<T> {
     }
 }
 
+impl ToWit for weir_engine::events::MacAddress {
+    type Wit = String;
+    fn to_wit(&self) -> String {
+        self.text()
+    }
+}
+
+/// A handler never sends the host a MAC address; text that is not one reads as zeros.
+impl FromWit<String> for weir_engine::events::MacAddress {
+    fn from_wit(w: String) -> Self {
+        weir_engine::events::MacAddress::parse(&w).unwrap_or_default()
+    }
+}
+
 impl ToWit for IpAddr {
     type Wit = w::IpAddress;
     fn to_wit(&self) -> w::IpAddress {

@@ -5,9 +5,10 @@ use wit_parser::{InterfaceId, PackageId, Resolve, Type, TypeDefKind, TypeId, Typ
 
 use crate::names;
 
-/// WIT types the plain Rust side spells with a standard type instead of a
-/// generated one: (WIT name, Rust type).
-pub const NATIVE: &[(&str, &str)] = &[("ip-address", "::std::net::IpAddr")];
+/// WIT types the plain Rust side spells with a compact native type instead of
+/// a generated one: (WIT name, Rust type; `crate::` is the plain types' crate,
+/// which defines it by hand).
+pub const NATIVE: &[(&str, &str)] = &[("ip-address", "::std::net::IpAddr"), ("mac-address", "crate::MacAddress")];
 
 /// The world whose exports are the events.
 pub const EVENTS_WORLD: &str = "all-events";
@@ -176,17 +177,17 @@ impl Wit {
     /// Whether a value of `ty` holds a string or list anywhere (wasmtime then
     /// passes it to an export by reference).
     pub fn has_list(&self, ty: &Type) -> bool {
-        self.any(ty, &|t| matches!(t, Type::String) , &|k| matches!(k, TypeDefKind::List(_)))
+        self.any(ty, false, &|t| matches!(t, Type::String), &|k| matches!(k, TypeDefKind::List(_)))
     }
 
     /// Whether `ty` may derive `Copy`.
     pub fn is_copy(&self, ty: &Type) -> bool {
-        !self.has_list(ty)
+        !self.any(ty, true, &|t| matches!(t, Type::String), &|k| matches!(k, TypeDefKind::List(_)))
     }
 
     /// Whether `ty` may derive `Eq` and `Hash` (no floats).
     pub fn is_eq(&self, ty: &Type) -> bool {
-        !self.any(ty, &|t| matches!(t, Type::F32 | Type::F64), &|_| false)
+        !self.any(ty, true, &|t| matches!(t, Type::F32 | Type::F64), &|_| false)
     }
 
     /// Whether `ty` may derive `Default` (no enums, variants or native types).
@@ -214,7 +215,7 @@ impl Wit {
         match ty {
             Type::Id(id) => {
                 let td = &self.resolve.types[self.canonical(*id)];
-                if td.name.is_some() && !matches!(td.kind, TypeDefKind::Type(_)) {
+                if self.native(*id).is_some() || (td.name.is_some() && !matches!(td.kind, TypeDefKind::Type(_))) {
                     return false;
                 }
                 match &td.kind {
@@ -227,13 +228,15 @@ impl Wit {
         }
     }
 
-    /// Whether any type inside `ty` (itself included) satisfies `prim` or `kind`.
-    fn any(&self, ty: &Type, prim: &dyn Fn(&Type) -> bool, kind: &dyn Fn(&TypeDefKind) -> bool) -> bool {
+    /// Whether any type inside `ty` (itself included) satisfies `prim` or `kind`;
+    /// with `plain`, native types count as satisfying neither (their plain form
+    /// is plain data), otherwise they count as what the WIT says they are.
+    fn any(&self, ty: &Type, plain: bool, prim: &dyn Fn(&Type) -> bool, kind: &dyn Fn(&TypeDefKind) -> bool) -> bool {
         if prim(ty) {
             return true;
         }
         let Type::Id(id) = ty else { return false };
-        if self.native(*id).is_some() {
+        if plain && self.native(*id).is_some() {
             return false;
         }
         let k = &self.resolve.types[self.canonical(*id)].kind;
@@ -241,12 +244,12 @@ impl Wit {
             return true;
         }
         match k {
-            TypeDefKind::Record(r) => r.fields.iter().any(|f| self.any(&f.ty, prim, kind)),
-            TypeDefKind::Variant(v) => v.cases.iter().any(|c| c.ty.as_ref().is_some_and(|t| self.any(t, prim, kind))),
-            TypeDefKind::Tuple(t) => t.types.iter().any(|t| self.any(t, prim, kind)),
-            TypeDefKind::List(t) | TypeDefKind::Option(t) | TypeDefKind::Type(t) => self.any(t, prim, kind),
+            TypeDefKind::Record(r) => r.fields.iter().any(|f| self.any(&f.ty, plain, prim, kind)),
+            TypeDefKind::Variant(v) => v.cases.iter().any(|c| c.ty.as_ref().is_some_and(|t| self.any(t, plain, prim, kind))),
+            TypeDefKind::Tuple(t) => t.types.iter().any(|t| self.any(t, plain, prim, kind)),
+            TypeDefKind::List(t) | TypeDefKind::Option(t) | TypeDefKind::Type(t) => self.any(t, plain, prim, kind),
             TypeDefKind::Result(r) => {
-                r.ok.as_ref().is_some_and(|t| self.any(t, prim, kind)) || r.err.as_ref().is_some_and(|t| self.any(t, prim, kind))
+                r.ok.as_ref().is_some_and(|t| self.any(t, plain, prim, kind)) || r.err.as_ref().is_some_and(|t| self.any(t, plain, prim, kind))
             }
             _ => false,
         }

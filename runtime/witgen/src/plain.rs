@@ -90,6 +90,9 @@ fn zeek_name_in_docs(docs: Option<&str>) -> Option<String> {
 /// `ty`) to `out: &mut String`.
 pub fn render(wit: &Wit, ty: &Type, expr: &str) -> String {
     if let Type::Id(id) = ty {
+        if wit.native(*id).is_some() {
+            return format!("crate::render::ZeekText::zeek_text({expr}, out);");
+        }
         let id = wit.canonical(*id);
         let td = &wit.resolve.types[id];
         if td.name.is_none() || matches!(td.kind, TypeDefKind::Type(_)) {

@@ -60,7 +60,7 @@ fn pass(wit: &Wit, ty: &Type, v: &str) -> String {
                 Type::String => true,
                 Type::Id(i) => {
                     let t = &wit.resolve.types[wit.canonical(*i)];
-                    t.name.is_none() && matches!(t.kind, TypeDefKind::List(_))
+                    matches!(t.kind, TypeDefKind::Type(Type::String)) || (t.name.is_none() && matches!(t.kind, TypeDefKind::List(_)))
                 }
                 _ => false,
             };

@@ -7,23 +7,8 @@ use crate::bytes::{be16, be32};
 use crate::decode::{IpHdr, L2Info, L4};
 use weir_events::{
     IcmpHdr, Ip4Hdr, Ip6Ah, Ip6Esp, Ip6ExtHdr, Ip6Fragment, Ip6Hdr, Ip6MobilityHdr, Ip6Option, Ip6OptionsHdr, Ip6Routing,
-    L2Hdr, Layer3Proto, LinkEncap, PktHdr, Port, RawPktHdr, TcpHdr, Transport, UdpHdr,
+    L2Hdr, Layer3Proto, LinkEncap, MacAddress, PktHdr, Port, RawPktHdr, TcpHdr, Transport, UdpHdr,
 };
-
-/// `aa:bb:cc:dd:ee:ff`, built in one allocation (this runs for every
-/// connection record a handler receives).
-pub fn mac_text(a: &[u8; 6]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(17);
-    for (i, b) in a.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 15) as usize] as char);
-    }
-    s
-}
 
 fn options(mut o: &[u8]) -> Vec<Ip6Option> {
     let mut out = Vec::new();
@@ -220,7 +205,7 @@ pub fn pkt_hdr(ip: &IpHdr<'_>, l4: Option<&L4<'_>>) -> PktHdr {
 
 /// The `l2_hdr` of a captured frame.
 pub fn l2_hdr(ethernet: bool, len: u32, cap_len: u32, l2: &L2Info, proto: Layer3Proto) -> L2Hdr {
-    let mac = |m: Option<[u8; 6]>| ethernet.then(|| mac_text(&m.unwrap_or([0; 6])));
+    let mac = |m: Option<[u8; 6]>| ethernet.then(|| MacAddress(m.unwrap_or([0; 6])));
     L2Hdr {
         encap: if ethernet { LinkEncap::Ethernet } else { LinkEncap::Unknown },
         len,
@@ -239,12 +224,4 @@ pub fn l2_hdr(ethernet: bool, len: u32, cap_len: u32, l2: &L2Info, proto: Layer3
 pub fn raw_pkt_hdr(l2: L2Hdr, hdr: Option<PktHdr>) -> RawPktHdr {
     let PktHdr { ip, ip6, tcp, udp, icmp } = hdr.unwrap_or(PktHdr { ip: None, ip6: None, tcp: None, udp: None, icmp: None });
     RawPktHdr { l2, ip, ip6, tcp, udp, icmp }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn l2_addresses_are_lower_case_colon_separated() {
-        assert_eq!(super::mac_text(&[0x00, 0x1b, 0xa2, 0x0f, 0xff, 0x09]), "00:1b:a2:0f:ff:09");
-    }
 }

@@ -378,7 +378,7 @@ impl Conn {
             num_pkts: self.conn_size.then_some(s.pkts),
             num_bytes_ip: self.conn_size.then_some(s.ip_bytes),
             flow_label: s.flow_label,
-            l2_addr: s.l2_addr.filter(|a| *a != [0; 6]).as_ref().map(crate::events::pkt::mac_text),
+            l2_addr: s.l2_addr.filter(|a| *a != [0; 6]).map(crate::events::MacAddress),
         };
         Connection {
             id: crate::events::values::conn_id(self.orig, self.resp, self.proto),
