@@ -146,7 +146,7 @@ pub fn ext_header_count(ip: &IpHdr<'_>) -> usize {
 /// whole datagram was captured (`IP_Hdr::ToPktHdrVal`).
 pub fn pkt_hdr(ip: &IpHdr<'_>, l4: Option<&L4<'_>>) -> PktHdr {
     let h = ip.header;
-    let mut p = PktHdr { ip: None, ip6: None, tcp: None, udp: None, icmp: None };
+    let mut p = PktHdr::default();
     if ip.version == 4 {
         let off = be16(h, 6);
         p.ip = Some(Ip4Hdr {
@@ -222,6 +222,6 @@ pub fn l2_hdr(ethernet: bool, len: u32, cap_len: u32, l2: &L2Info, proto: Layer3
 /// The `raw_pkt_hdr` of a frame: its link layer and the headers of `hdr`
 /// (none when IP was not carried or not fully captured).
 pub fn raw_pkt_hdr(l2: L2Hdr, hdr: Option<PktHdr>) -> RawPktHdr {
-    let PktHdr { ip, ip6, tcp, udp, icmp } = hdr.unwrap_or(PktHdr { ip: None, ip6: None, tcp: None, udp: None, icmp: None });
+    let PktHdr { ip, ip6, tcp, udp, icmp } = hdr.unwrap_or_default();
     RawPktHdr { l2, ip, ip6, tcp, udp, icmp }
 }
