@@ -37,7 +37,7 @@ const HOSTILE: &[&str] = &[
     "symlink_escape",
 ];
 /// Example handlers the tests run (`testing::EXAMPLES`).
-const EXAMPLES: &[&str] = &["packet_census", "event_trace"];
+const EXAMPLES: &[&str] = &["packet_census", "event_trace", "steer_analyzers"];
 /// Benchmark handlers (`benches/`).
 const BENCH: &[&str] = &["count_conns", "read_all", "empty"];
 

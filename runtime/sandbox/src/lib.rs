@@ -50,7 +50,7 @@ pub use weir_logs::LogFormat;
 use dispatch::Live;
 use exports::ExportIndices;
 use host::{HostState, LogStreams, NetworkTime, Shared};
-pub use host::MAX_MESSAGE_BYTES;
+pub use host::{MAX_MESSAGE_BYTES, MAX_REQUESTS};
 pub use limits::{HOST_BYTE_FUEL, HOST_CALL_FUEL, LOG_VALUE_FUEL};
 use limits::Ticker;
 pub use config::{
@@ -352,6 +352,13 @@ impl Sandbox {
     pub fn dispatch(&mut self, queue: &mut EventQueue, network_time: f64) {
         self.clock.set(network_time);
         self.drain(queue);
+    }
+
+    /// The handlers' analyzer requests (`weir:events/analyzers`) since the last
+    /// call, in the order they were made, for the engine to carry out after
+    /// the drain.
+    pub fn take_requests(&mut self) -> Vec<weir_engine::analyzers::requests::Request> {
+        self.shared.lock().expect("sandbox state").take_requests()
     }
 
     /// Closes every log (TSV: writes the `#close` line) and reports pending rate-limit drops.

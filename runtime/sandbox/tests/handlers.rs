@@ -476,3 +476,47 @@ fn analyzer_log_records_failures_of_confirmed_analyzers() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The `analyzers` host interface: a handler's requests reach
+/// `take_requests` in order, once; schedule calls with an unknown analyzer
+/// or before the first packet are refused.
+#[test]
+fn analyzer_requests_reach_the_engine_side() {
+    use weir_engine::analyzers::requests::Request;
+    use weir_engine::analyzers::{Tag, Transport as T};
+    use weir_engine::events::AnalyzerTag;
+    let dir = tmpdir("requests");
+    let mut sb = sandbox(&dir, 10_000_000);
+    sb.load_standard_handlers().unwrap();
+    sb.load_file(&write_file(&dir, "steer.wasm", weir_sandbox::testing::example("steer_analyzers.wasm"))).unwrap();
+    let c = conn("Cctl", "10.0.0.1", 40000, "10.0.0.2", 21, Transport::Tcp, 6);
+    // Before the first packet (network time 0) nothing is scheduled.
+    let mut q = EventQueue::new(sb.subscriptions());
+    q.push(Event::NewConnection { c: Box::new(c.clone()) });
+    sb.dispatch(&mut q, 0.0);
+    assert!(sb.take_requests().is_empty());
+    let mut q = EventQueue::new(sb.subscriptions());
+    q.push(Event::NewConnection { c: Box::new(c.clone()) });
+    q.push(Event::ProtocolConfirmation { c: Box::new(c.clone()), atype: Box::new(AnalyzerTag { name: "FTP".into() }), aid: 7 });
+    sb.dispatch(&mut q, 100.0);
+    let reqs = sb.take_requests();
+    assert_eq!(
+        reqs,
+        [
+            Request::Schedule {
+                orig: None,
+                resp: "10.0.0.2".parse().unwrap(),
+                resp_p: 2121,
+                transport: T::Tcp,
+                tag: Tag::Ftp,
+                timeout: 60.0
+            },
+            Request::Disable { uid: "Cctl".into(), aid: 7 },
+        ]
+    );
+    assert!(sb.take_requests().is_empty(), "taken once");
+    sb.finish().unwrap();
+    let info: Vec<String> = rows(&dir, "reporter").into_iter().filter(|r| r[2].starts_with("steer: scheduled")).map(|r| r[2].clone()).collect();
+    assert_eq!(info, ["steer: scheduled FTP for Cctl: false, NOPE: false", "steer: scheduled FTP for Cctl: true, NOPE: false"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -11,6 +11,7 @@ pub mod analyzer;
 pub mod ftp;
 pub mod ntp;
 pub mod registry;
+pub mod requests;
 pub mod set;
 
 pub use analyzer::{Analyzer, Outcome, Outcomes};
