@@ -8,6 +8,7 @@
 
 pub mod analyzer;
 pub mod context;
+pub mod detect;
 pub mod ftp;
 pub mod ntp;
 pub mod registry;

@@ -6,6 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::context::{Cx, Env, Status};
+use super::detect::{Chunk, Detector};
 use super::registry::Tag;
 
 #[derive(Clone, Debug)]
@@ -20,6 +21,8 @@ struct Entry {
 pub struct AnalyzerSet {
     entries: Vec<Entry>,
     probed: bool,
+    /// Dynamic protocol detection's buffer, when the connection has one.
+    detector: Option<Box<Detector>>,
 }
 
 impl AnalyzerSet {
@@ -28,9 +31,47 @@ impl AnalyzerSet {
         self.entries.push(Entry { analyzer, aid, status: Status::default() });
     }
 
-    /// Whether no analyzer is attached.
+    /// Whether no analyzer is attached and nothing detects one.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.detector.is_none()
+    }
+
+    /// Gives the connection a detector: its first bytes are kept for
+    /// analyzers enabled later ([`enable`](AnalyzerSet::enable)).
+    pub fn detect(&mut self) {
+        self.detector.get_or_insert_with(Box::default);
+    }
+
+    /// The connection's detector, if it has one.
+    pub fn detector(&self) -> Option<&Detector> {
+        self.detector.as_deref()
+    }
+
+    /// Attaches the analyzer `tag` with instance id `aid`, found by dynamic
+    /// protocol detection, and replays to it what the detector kept. Nothing
+    /// happens when `tag` is attached already, is not implemented, or the
+    /// detector's buffer is gone (a late match); true when attached.
+    pub fn enable(&mut self, tag: Tag, aid: u64, env: &mut Env<'_>) -> bool {
+        if self.entries.iter().any(|e| e.analyzer.tag() == tag) {
+            return false;
+        }
+        let Some(det) = self.detector.as_mut() else { return false };
+        let Some(replay) = det.replay(&env.cfg.dpd) else { return false };
+        let Some(analyzer) = tag.instantiate(env.cfg) else { return false };
+        let mut e = Entry { analyzer, aid, status: Status::default() };
+        for (is_orig, chunk) in replay {
+            if e.status.disabled {
+                break;
+            }
+            let mut cx = Cx::new(env, tag, aid, &mut e.status);
+            match chunk {
+                Chunk::Data(d) if env_is_tcp(&cx) => e.analyzer.stream(*is_orig, d, &mut cx),
+                Chunk::Data(d) => e.analyzer.datagram(*is_orig, d, &mut cx),
+                Chunk::Gap(n) => e.analyzer.gap(*is_orig, *n, &mut cx),
+            }
+        }
+        self.entries.push(e);
+        true
     }
 
     /// The tags of the attached analyzers, in order.
@@ -49,21 +90,31 @@ impl AnalyzerSet {
         self.entries.iter_mut().find(|e| e.aid == aid).map(|e| e.status.disabled = true).is_some()
     }
 
-    /// The next in-order TCP bytes from the originator when `is_orig`.
+    /// The next in-order TCP bytes from the originator when `is_orig`;
+    /// the detector keeps them after the attached analyzers had them.
     pub fn stream(&mut self, is_orig: bool, data: &[u8], env: &mut Env<'_>) {
         self.probe(is_orig, data);
         self.each(env, |a, cx| a.stream(is_orig, data, cx));
+        if let Some(d) = self.detector.as_mut() {
+            d.data(is_orig, data, &env.cfg.dpd);
+        }
     }
 
     /// A UDP datagram's payload from the originator when `is_orig`.
     pub fn datagram(&mut self, is_orig: bool, data: &[u8], env: &mut Env<'_>) {
         self.probe(is_orig, data);
         self.each(env, |a, cx| a.datagram(is_orig, data, cx));
+        if let Some(d) = self.detector.as_mut() {
+            d.data(is_orig, data, &env.cfg.dpd);
+        }
     }
 
     /// `len` bytes of one direction that never came.
     pub fn gap(&mut self, is_orig: bool, len: u64, env: &mut Env<'_>) {
         self.each(env, |a, cx| a.gap(is_orig, len, cx));
+        if let Some(d) = self.detector.as_mut() {
+            d.gap(is_orig, len, &env.cfg.dpd);
+        }
     }
 
     /// The end of one direction's data.
@@ -92,6 +143,11 @@ impl AnalyzerSet {
             f(e.analyzer.as_mut(), &mut cx);
         }
     }
+}
+
+/// Whether the connection is TCP (replayed data is stream data then).
+fn env_is_tcp(cx: &Cx<'_, '_>) -> bool {
+    cx.conn().proto == 6
 }
 
 #[cfg(test)]
@@ -200,6 +256,26 @@ mod tests {
         assert!(s.disable(3) && !s.disable(4));
         s.stream(true, b"ok", &mut env);
         assert!(!s.status(Tag::Ftp).unwrap().confirmed);
+    }
+
+    #[test]
+    fn an_enabled_analyzer_sees_the_buffered_start_once() {
+        let (mut c, mut q, cfg) = (conn(), queue(), Config::default());
+        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0 };
+        let mut s = AnalyzerSet::default();
+        assert!(!s.enable(Tag::Ftp, 1, &mut env), "no detector, nothing kept to replay");
+        s.detect();
+        assert!(!s.is_empty(), "a detector alone keeps the data coming");
+        s.stream(false, b"220 ready\r\n", &mut env);
+        s.stream(true, b"USER anonymous\r\n", &mut env);
+        assert!(env.q.is_empty());
+        assert!(s.enable(Tag::Ftp, 5, &mut env));
+        assert!(!s.enable(Tag::Ftp, 6, &mut env), "attached once");
+        assert!(!s.enable(Tag::Http, 7, &mut env), "not implemented: nothing attached");
+        assert_eq!(s.tags(), [Tag::Ftp]);
+        let evs: Vec<Event> = env.q.take().into_iter().collect();
+        assert!(matches!(&evs[..], [Event::ProtocolConfirmation { aid: 5, .. }]), "{evs:?}");
+        assert!(s.status(Tag::Ftp).unwrap().confirmed, "the replayed command confirmed FTP");
     }
 
     #[test]
