@@ -8,6 +8,7 @@ use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
 use super::{ftp, ntp};
 use crate::config::Config;
+use crate::events::{EventKind, Subscriptions};
 
 /// The transport an analyzer is registered on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -62,6 +63,35 @@ impl Tag {
         }
     }
 
+    /// Every tag weir knows.
+    pub const ALL: [Tag; 6] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog];
+
+    /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
+    /// signatures' `enable` actions and handlers spell it.
+    pub fn from_name(name: &str) -> Option<Tag> {
+        Tag::ALL.into_iter().find(|t| t.name().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether the analyzer changes the connection itself (history letters,
+    /// roles) and so runs for every handler that sees connections.
+    pub fn shapes_connection(self) -> bool {
+        matches!(self, Tag::Ftp | Tag::Ntp)
+    }
+
+    /// Whether a handler needs the analyzer: it shapes the connection, or
+    /// some subscribed event shows what it finds: one of its own family's
+    /// events (the WIT world named after it), `protocol_confirmation`,
+    /// `protocol_violation`, `conn_weird`, or `connection_state_remove`
+    /// (whose record carries the services, as conn.log writes them).
+    pub fn wanted(self, subs: &Subscriptions) -> bool {
+        let family = self.name().to_ascii_lowercase();
+        self.shapes_connection()
+            || [EventKind::ProtocolConfirmation, EventKind::ProtocolViolation, EventKind::ConnWeird, EventKind::ConnectionStateRemove]
+                .into_iter()
+                .any(|k| subs.wants(k))
+            || EventKind::ALL.iter().any(|&k| k.family() == family && subs.wants(k))
+    }
+
     /// The `source` of the weirds the analyzer raises.
     pub fn source(self) -> &'static str {
         self.name()
@@ -87,6 +117,8 @@ impl Tag {
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
     ports: Vec<(Transport, u16, Tag)>,
+    /// Analyzers that are never attached, by port or by detection.
+    disabled: Vec<Tag>,
 }
 
 impl Registry {
@@ -101,6 +133,18 @@ impl Registry {
         r.register_for_ports(Tag::Snmp, Transport::Udp, &[161, 162]);
         r.register_for_ports(Tag::Syslog, Transport::Udp, &[514]);
         r
+    }
+
+    /// Never attaches `tag` (Zeek's `Analyzer::disable_analyzer`).
+    pub fn disable(&mut self, tag: Tag) {
+        if !self.disabled.contains(&tag) {
+            self.disabled.push(tag);
+        }
+    }
+
+    /// Whether `tag` may be attached.
+    pub fn is_enabled(&self, tag: Tag) -> bool {
+        !self.disabled.contains(&tag)
     }
 
     /// Registers `tag` for `ports` of `transport` (once per port).
@@ -121,7 +165,7 @@ impl Registry {
     /// numbered from `next_aid` on (which moves past the ids given).
     pub fn analyzers_for(&self, transport: Transport, port: u16, cfg: &Config, next_aid: &mut u64) -> AnalyzerSet {
         let mut set = AnalyzerSet::default();
-        for tag in self.tags(transport, port) {
+        for tag in self.tags(transport, port).filter(|&t| self.is_enabled(t)) {
             if let Some(a) = tag.instantiate(cfg) {
                 set.add(a, *next_aid);
                 *next_aid += 1;
@@ -150,6 +194,30 @@ mod tests {
         assert_eq!(r.tags(Transport::Udp, 123).collect::<Vec<_>>(), [Tag::Ntp]);
         assert_eq!(r.tags(Transport::Tcp, 123).count(), 0);
         assert_eq!(r.tags(Transport::Udp, 137).collect::<Vec<_>>(), [Tag::Dns]);
+    }
+
+    #[test]
+    fn disabled_and_unwanted_analyzers_are_not_attached() {
+        let (cfg, mut aid) = (Config::default(), 1);
+        let mut r = Registry::standard();
+        r.disable(Tag::Ftp);
+        assert!(r.analyzers_for(Transport::Tcp, 21, &cfg, &mut aid).is_empty());
+        assert!(r.is_enabled(Tag::Ntp) && !r.is_enabled(Tag::Ftp));
+        let none = Subscriptions::default();
+        assert!(Tag::Ftp.wanted(&none), "FTP shapes the history");
+        assert!(!Tag::Http.wanted(&none), "nobody needs HTTP");
+        let mut remove = Subscriptions::default();
+        remove.insert(EventKind::ConnectionStateRemove);
+        assert!(Tag::Http.wanted(&remove), "the services reach the connection's end");
+    }
+
+    #[test]
+    fn names_round_trip_in_any_case() {
+        for t in Tag::ALL {
+            assert_eq!(Tag::from_name(t.name()), Some(t));
+            assert_eq!(Tag::from_name(&t.name().to_lowercase()), Some(t));
+        }
+        assert_eq!(Tag::from_name("gopher"), None);
     }
 
     #[test]

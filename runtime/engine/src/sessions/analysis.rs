@@ -6,7 +6,7 @@
 
 use super::tcp;
 use super::Sessions;
-use crate::analyzers::{AnalyzerSet, Env};
+use crate::analyzers::{AnalyzerSet, Env, Tag};
 use crate::events::EventQueue;
 
 impl Sessions {
@@ -32,6 +32,22 @@ impl Sessions {
             set.end_of_data(false, env);
             set.done(env);
         });
+    }
+
+    /// Attaches analyzer `tag`, found by dynamic protocol detection, to the
+    /// connection in `slot`, replaying the start its detector kept; false
+    /// when nothing was attached.
+    pub(super) fn enable_analyzer(&mut self, slot: u32, tag: Tag, q: &mut EventQueue) -> bool {
+        if !self.registry.is_enabled(tag) {
+            return false;
+        }
+        let aid = self.next_aid;
+        let mut attached = false;
+        self.with_analyzers(slot, q, |set, env| attached = set.enable(tag, aid, env));
+        if attached {
+            self.next_aid += 1;
+        }
+        attached
     }
 
     /// Runs `f` on the analyzer set of the connection in `slot`, if it has

@@ -113,6 +113,17 @@ impl Sessions {
         }
     }
 
+    /// Stops attaching the analyzers no subscribed event needs (see
+    /// [`Tag::wanted`](crate::analyzers::Tag::wanted)) and those the
+    /// settings disable (`Analyzer::disable_all`, `Analyzer::disabled_analyzers`).
+    pub fn keep_analyzers_for(&mut self, subs: &crate::events::Subscriptions) {
+        for tag in crate::analyzers::Tag::ALL {
+            if self.cfg.analyzers_disable_all || self.cfg.disabled_analyzers.contains(&tag) || !tag.wanted(subs) {
+                self.registry.disable(tag);
+            }
+        }
+    }
+
     /// Number of tracked connections.
     pub fn len(&self) -> usize {
         self.table.len()
