@@ -23,6 +23,8 @@ pub struct AnalyzerSet {
     probed: bool,
     /// Dynamic protocol detection's buffer, when the connection has one.
     detector: Option<Box<Detector>>,
+    /// Which directions' data ended (originator, responder).
+    ended: [bool; 2],
 }
 
 impl AnalyzerSet {
@@ -117,9 +119,12 @@ impl AnalyzerSet {
         }
     }
 
-    /// The end of one direction's data.
+    /// The end of one direction's data (once per direction).
     pub fn end_of_data(&mut self, is_orig: bool, env: &mut Env<'_>) {
-        self.each(env, |a, cx| a.end_of_data(is_orig, cx));
+        let ended = &mut self.ended[usize::from(!is_orig)];
+        if !std::mem::replace(ended, true) {
+            self.each(env, |a, cx| a.end_of_data(is_orig, cx));
+        }
     }
 
     /// The connection is being removed.

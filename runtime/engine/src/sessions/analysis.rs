@@ -16,6 +16,7 @@ impl Sessions {
         self.with_analyzers(slot, q, |set, env| match d {
             tcp::Delivery::Data(data) => set.stream(from_orig, &data, env),
             tcp::Delivery::Gap(len) => set.gap(from_orig, len, env),
+            tcp::Delivery::End => set.end_of_data(from_orig, env),
         });
     }
 
