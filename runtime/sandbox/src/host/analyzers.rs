@@ -10,8 +10,8 @@ use super::{HostState, Level, Shared};
 use crate::bindings::weir::events::analyzers as wanalyzers;
 use crate::bindings::weir::events::types as wtypes;
 use crate::convert::FromWit;
-use weir_engine::analyzers::requests::{scheduled_orig, Request};
-use weir_engine::analyzers::{Tag, Transport};
+use weir_engine::analyzers::requests::{scheduled_orig, tag_named, Request};
+use weir_engine::analyzers::Transport;
 
 /// Requests taken from all handlers in one drain; further ones are dropped
 /// (a reporter warning says how many).
@@ -54,7 +54,7 @@ impl wanalyzers::Host for HostState {
         timeout: f64,
     ) -> bool {
         self.charge += analyzer.name.len() as u64;
-        let Some(tag) = Tag::from_name(&analyzer.name) else { return false };
+        let Some(tag) = tag_named(&analyzer.name) else { return false };
         let transport = match resp_p.proto {
             wtypes::Transport::Tcp => Transport::Tcp,
             wtypes::Transport::Udp => Transport::Udp,
