@@ -106,6 +106,11 @@ pub struct Config {
     /// `Analyzer::disabled_analyzers`: analyzers that never run, by Zeek
     /// name (`HTTP`, or `Analyzer::ANALYZER_HTTP`).
     pub disabled_analyzers: Vec<crate::analyzers::Tag>,
+    /// `Tunnel::delay_teredo_confirmation`: a Teredo connection's service
+    /// waits for good Teredo from both sides.
+    pub delay_teredo_confirmation: bool,
+    /// `Tunnel::delay_gtp_confirmation`: likewise for GTPv1.
+    pub delay_gtp_confirmation: bool,
 }
 
 impl Default for Config {
@@ -151,6 +156,8 @@ impl Default for Config {
             dpd_ignore_ports: false,
             analyzers_disable_all: false,
             disabled_analyzers: Vec::new(),
+            delay_teredo_confirmation: true,
+            delay_gtp_confirmation: false,
         }
     }
 }
@@ -234,6 +241,8 @@ impl Config {
             "Analyzer::disable_all" => self.analyzers_disable_all = parse_bool(value)?,
             "Analyzer::disabled_analyzers" => self.disabled_analyzers = parse_analyzer_set(value)?,
             "Analyzer::disabled_analyzers+" => self.disabled_analyzers.extend(parse_analyzer_set(value)?),
+            "Tunnel::delay_teredo_confirmation" => self.delay_teredo_confirmation = parse_bool(value)?,
+            "Tunnel::delay_gtp_confirmation" => self.delay_gtp_confirmation = parse_bool(value)?,
             "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,
             "use_conn_size_analyzer" => self.use_conn_size_analyzer = parse_bool(value)?,
             "Tunnel::max_depth" => self.tunnel_max_depth = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,

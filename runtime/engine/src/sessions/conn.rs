@@ -144,6 +144,9 @@ pub struct ConnExtra {
     /// Zeek names of the analyzers that confirmed the protocol, in
     /// confirmation order (the record's `service`).
     pub service: Vec<&'static str>,
+    /// A good tunnel header came from the (originator, responder): a
+    /// delayed tunnel confirmation waits for both.
+    pub tunnel_valid: [bool; 2],
 }
 
 /// Per-direction counters that every protocol keeps.
