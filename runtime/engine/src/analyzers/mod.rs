@@ -8,6 +8,7 @@
 //! or protocol logs come from here yet.
 
 pub mod analyzer;
+pub mod dns;
 pub mod ftp;
 pub mod ntp;
 pub mod registry;
