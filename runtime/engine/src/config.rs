@@ -98,6 +98,11 @@ pub struct Config {
     /// How many packets in a row must lie beyond such a jump before network
     /// time follows them.
     pub time_jump_confirm_packets: u32,
+    /// Dynamic protocol detection's buffer: `dpd_buffer_size`,
+    /// `dpd_max_packets`, `dpd_match_only_beginning`, `dpd_late_match_stop`.
+    pub dpd: crate::analyzers::detect::Limits,
+    /// `dpd_ignore_ports`: no analyzer is attached by port, only by detection.
+    pub dpd_ignore_ports: bool,
 }
 
 impl Default for Config {
@@ -140,6 +145,8 @@ impl Default for Config {
             max_frag_bytes: 64 << 20,
             time_jump_threshold: 86_400.0,
             time_jump_confirm_packets: 8,
+            dpd: crate::analyzers::detect::Limits { buffer_size: 1024, max_packets: 100, match_only_beginning: true, late_match_stop: false },
+            dpd_ignore_ports: false,
         }
     }
 }
@@ -215,6 +222,11 @@ impl Config {
             "time_jump_threshold" => self.time_jump_threshold = iv()?,
             "time_jump_confirm_packets" => self.time_jump_confirm_packets = count()?.clamp(1, u32::MAX.into()) as u32,
             "ignore_checksums" => self.ignore_checksums = parse_bool(value)?,
+            "dpd_buffer_size" => self.dpd.buffer_size = count()? as usize,
+            "dpd_max_packets" => self.dpd.max_packets = count()?,
+            "dpd_match_only_beginning" => self.dpd.match_only_beginning = parse_bool(value)?,
+            "dpd_late_match_stop" => self.dpd.late_match_stop = parse_bool(value)?,
+            "dpd_ignore_ports" => self.dpd_ignore_ports = parse_bool(value)?,
             "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,
             "use_conn_size_analyzer" => self.use_conn_size_analyzer = parse_bool(value)?,
             "Tunnel::max_depth" => self.tunnel_max_depth = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,

@@ -40,6 +40,8 @@ pub enum Tag {
     /// DNS, which in Zeek also parses NetBIOS name service, mDNS and LLMNR
     /// (not implemented).
     Dns,
+    /// HTTP/1.x (not implemented).
+    Http,
     /// SNMP (not implemented).
     Snmp,
     /// Syslog (not implemented).
@@ -47,15 +49,22 @@ pub enum Tag {
 }
 
 impl Tag {
-    /// The `source` of the weirds the analyzer raises.
-    pub fn source(self) -> &'static str {
+    /// The analyzer's Zeek name (`Analyzer::name`), as `service` and
+    /// `protocol_confirmation` show it.
+    pub fn name(self) -> &'static str {
         match self {
             Tag::Ftp => "FTP",
             Tag::Ntp => "NTP",
             Tag::Dns => "DNS",
+            Tag::Http => "HTTP",
             Tag::Snmp => "SNMP",
             Tag::Syslog => "SYSLOG",
         }
+    }
+
+    /// The `source` of the weirds the analyzer raises.
+    pub fn source(self) -> &'static str {
+        self.name()
     }
 
     /// Whether the analyzer's `Done()` on a UDP connection raises
@@ -69,7 +78,7 @@ impl Tag {
         match self {
             Tag::Ftp => Some(Box::new(ftp::Ftp::new(cfg.ftp_max_command_length))),
             Tag::Ntp => Some(Box::new(ntp::Ntp::default())),
-            Tag::Dns | Tag::Snmp | Tag::Syslog => None,
+            Tag::Dns | Tag::Http | Tag::Snmp | Tag::Syslog => None,
         }
     }
 }
@@ -108,12 +117,14 @@ impl Registry {
         self.ports.iter().filter(move |&&(t, p, _)| t == transport && p == port).map(|&(_, _, tag)| tag)
     }
 
-    /// The analyzers a new connection to responder port `port` gets.
-    pub fn analyzers_for(&self, transport: Transport, port: u16, cfg: &Config) -> AnalyzerSet {
+    /// The analyzers a new connection to responder port `port` gets,
+    /// numbered from `next_aid` on (which moves past the ids given).
+    pub fn analyzers_for(&self, transport: Transport, port: u16, cfg: &Config, next_aid: &mut u64) -> AnalyzerSet {
         let mut set = AnalyzerSet::default();
         for tag in self.tags(transport, port) {
             if let Some(a) = tag.instantiate(cfg) {
-                set.add(a);
+                set.add(a, *next_aid);
+                *next_aid += 1;
             }
         }
         set
@@ -155,11 +166,12 @@ mod tests {
     #[test]
     fn analyzers_are_made_only_for_implemented_tags() {
         let r = Registry::standard();
-        let cfg = Config::default();
-        assert_eq!(r.analyzers_for(Transport::Tcp, 21, &cfg).tags(), [Tag::Ftp]);
-        assert_eq!(r.analyzers_for(Transport::Udp, 123, &cfg).tags(), [Tag::Ntp]);
-        assert!(r.analyzers_for(Transport::Udp, 53, &cfg).is_empty(), "DNS is known by name only");
-        assert!(r.analyzers_for(Transport::Tcp, 80, &cfg).is_empty());
+        let (cfg, mut aid) = (Config::default(), 1);
+        assert_eq!(r.analyzers_for(Transport::Tcp, 21, &cfg, &mut aid).tags(), [Tag::Ftp]);
+        assert_eq!(r.analyzers_for(Transport::Udp, 123, &cfg, &mut aid).tags(), [Tag::Ntp]);
+        assert_eq!(aid, 3, "one id per analyzer made");
+        assert!(r.analyzers_for(Transport::Udp, 53, &cfg, &mut aid).is_empty(), "DNS is known by name only");
+        assert!(r.analyzers_for(Transport::Tcp, 80, &cfg, &mut aid).is_empty());
         let mut r = Registry::default();
         r.register_for_ports(Tag::Ntp, Transport::Udp, &[123, 123]);
         assert_eq!(r.tags(Transport::Udp, 123).count(), 1, "registered once");

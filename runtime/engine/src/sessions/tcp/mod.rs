@@ -460,7 +460,7 @@ mod tests {
         f.handshake();
         let fx = f.send(true, 1.0, A, 101, 501, b"abcd");
         assert!(fx.delivered.is_empty(), "no analyzer: no bytes delivered");
-        f.c.extra.get_or_insert_with(Box::default).analyzers.add(Box::new(crate::analyzers::ntp::Ntp::default()));
+        f.c.extra.get_or_insert_with(Box::default).analyzers.add(Box::new(crate::analyzers::ntp::Ntp::default()), 1);
         let fx = f.send(true, 1.1, A, 105, 501, b"ef");
         assert_eq!(fx.delivered, [(true, Delivery::Data(b"ef".to_vec()))], "in order once an analyzer is attached");
         let fx = f.send(true, 1.1, A, 115, 501, b"efgh");

@@ -26,8 +26,8 @@ pub const MAX_PENDING: usize = 64 * 1024;
 pub enum Delivery {
     /// The next bytes of the side's stream.
     Data(Vec<u8>),
-    /// Bytes that never came (a hole given up).
-    Gap,
+    /// This many bytes that never came (a hole given up).
+    Gap(u64),
 }
 
 /// The bytes of a side kept for in-order delivery, in relative sequence
@@ -59,12 +59,12 @@ impl Pending {
             }
             // Too much waits behind the hole: give it up, deliver what waited
             // from its earliest byte, and give up any hole left before `seq`.
-            out.push(Delivery::Gap);
             let first = self.waiting.keys().next().map_or(seq, |&k| k.min(seq));
+            out.push(Delivery::Gap(first - next));
             self.next = Some(first);
             self.drain(out);
-            if self.next.is_some_and(|n| seq > n) {
-                out.push(Delivery::Gap);
+            if let Some(n) = self.next.filter(|&n| seq > n) {
+                out.push(Delivery::Gap(seq - n));
                 self.next = Some(seq);
             }
         }
@@ -205,7 +205,7 @@ mod tests {
         out.into_iter()
             .map(|d| match d {
                 Delivery::Data(d) => String::from_utf8_lossy(&d).into_owned(),
-                Delivery::Gap => "<gap>".into(),
+                Delivery::Gap(n) => format!("<gap {n}>"),
             })
             .collect()
     }
@@ -233,8 +233,8 @@ mod tests {
         let big = vec![b'x'; MAX_PENDING];
         assert!(feed(&mut e, 100, &big).is_empty());
         let out = feed(&mut e, 100 + MAX_PENDING as u64, b"yz");
-        assert_eq!(out.first().map(String::as_str), Some("<gap>"));
-        assert_eq!(out.concat().len(), "<gap>".len() + MAX_PENDING + 2);
+        assert_eq!(out.first().map(String::as_str), Some("<gap 98>"), "bytes 2 to 99 never came");
+        assert_eq!(out.concat().len(), "<gap 98>".len() + MAX_PENDING + 2);
         assert_eq!(feed(&mut e, 50, b"late"), Vec::<String>::new(), "bytes of a given-up hole are not delivered");
         // The accounting still knows the hole: an ack across it reveals it.
         let mut gaps = Vec::new();
