@@ -14,6 +14,7 @@
 //! is not even read when nobody takes its event), weirds, limits, role
 //! flips, confirmation and violation.
 
+pub mod analyzer;
 pub mod cursor;
 pub mod edns;
 pub mod header;
@@ -25,6 +26,7 @@ pub mod tcp;
 #[cfg(test)]
 pub(crate) mod testing;
 
+pub use analyzer::Dns;
 use weir_events::{Connection, Event, EventKind};
 
 /// UDP ports of Zeek's `DNS::ports`: DNS, NetBIOS name service, mDNS, LLMNR.
