@@ -17,6 +17,8 @@
 pub mod analyzer;
 pub mod cursor;
 pub mod edns;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod header;
 pub mod message;
 pub mod name;
