@@ -73,6 +73,8 @@ pub struct Config {
     pub max_connections: usize,
     /// `FTP::max_command_length`: longest FTP command word before the limit weird (0 = none).
     pub ftp_max_command_length: u64,
+    /// The DNS analyzer's options (`dns_skip_all_auth`, `dns_max_queries`, ...).
+    pub dns: crate::analyzers::dns::DnsConfig,
     /// `Weird::sampling_threshold`, `Weird::sampling_rate` and `Weird::sampling_duration`.
     pub weird_sampling: crate::weird::Sampling,
     /// Most (source, destination) pairs whose flow weirds are counted at
@@ -144,6 +146,7 @@ impl Default for Config {
             tcp_stats: false,
             max_connections: 0,
             ftp_max_command_length: 100,
+            dns: Default::default(),
             weird_sampling: crate::weird::Sampling::default(),
             max_flow_weird_pairs: 100_000,
             ip_tunnel_timeout: 86_400.0,
@@ -273,7 +276,10 @@ impl Config {
                     v => return Err(format!("unknown connection key '{v}' (vlan_fivetuple or fivetuple)")),
                 }
             }
-            n => return Err(format!("unknown option '{n}'")),
+            n => match self.dns.set(n, value) {
+                Some(r) => r?,
+                None => return Err(format!("unknown option '{n}'")),
+            },
         }
         Ok(())
     }

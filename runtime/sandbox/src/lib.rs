@@ -81,6 +81,8 @@ pub mod standard {
     pub const TUNNEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tunnel.wasm"));
     /// analyzer.log.
     pub const ANALYZER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/analyzer.wasm"));
+    /// dns.log.
+    pub const DNS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dns.wasm"));
 
     /// One standard handler: its identity and the log streams it owns.
     pub struct Standard {
@@ -102,6 +104,7 @@ pub mod standard {
         Standard { name: "reporter", bytes: REPORTER, streams: &["reporter"] },
         Standard { name: "tunnel", bytes: TUNNEL, streams: &["tunnel"] },
         Standard { name: "analyzer", bytes: ANALYZER, streams: &["analyzer"] },
+        Standard { name: "dns", bytes: DNS, streams: &["dns"] },
     ];
 }
 

@@ -9,6 +9,7 @@
 pub mod analyzer;
 pub mod context;
 pub mod detect;
+pub mod dns;
 pub mod ftp;
 pub mod ntp;
 pub mod registry;
