@@ -9,6 +9,7 @@
 
 pub mod analyzer;
 pub mod ftp;
+pub mod http;
 pub mod ntp;
 pub mod registry;
 pub mod set;
