@@ -380,7 +380,7 @@ fn handler_identities_are_unique() {
     sb.load_standard_handlers().unwrap();
     let file = write_file(&dir, "conn.wasm", LOOP);
     sb.load_file(&file).unwrap();
-    assert_eq!(sb.handler_names(), ["conn", "weird", "reporter", "tunnel", "conn.wasm"]);
+    assert_eq!(sb.handler_names(), ["conn", "weird", "reporter", "tunnel", "http", "conn.wasm"]);
     let twice = sb.load_file(&file).unwrap_err().to_string();
     assert!(twice.ends_with("loaded twice"), "{twice}");
     std::fs::create_dir_all(dir.join("b")).unwrap();
