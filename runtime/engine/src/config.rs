@@ -96,6 +96,16 @@ pub struct Config {
     /// How many packets in a row must lie beyond such a jump before network
     /// time follows them.
     pub time_jump_confirm_packets: u32,
+    /// Dynamic protocol detection's buffer: `dpd_buffer_size`,
+    /// `dpd_max_packets`, `dpd_match_only_beginning`, `dpd_late_match_stop`.
+    pub dpd: crate::analyzers::detect::Limits,
+    /// `dpd_ignore_ports`: no analyzer is attached by port, only by detection.
+    pub dpd_ignore_ports: bool,
+    /// `Analyzer::disable_all`: no application analyzer runs.
+    pub analyzers_disable_all: bool,
+    /// `Analyzer::disabled_analyzers`: analyzers that never run, by Zeek
+    /// name (`HTTP`, or `Analyzer::ANALYZER_HTTP`).
+    pub disabled_analyzers: Vec<crate::analyzers::Tag>,
 }
 
 impl Default for Config {
@@ -137,6 +147,10 @@ impl Default for Config {
             max_frag_bytes: 64 << 20,
             time_jump_threshold: 86_400.0,
             time_jump_confirm_packets: 8,
+            dpd: crate::analyzers::detect::Limits { buffer_size: 1024, max_packets: 100, match_only_beginning: true, late_match_stop: false },
+            dpd_ignore_ports: false,
+            analyzers_disable_all: false,
+            disabled_analyzers: Vec::new(),
         }
     }
 }
@@ -212,6 +226,14 @@ impl Config {
             "time_jump_threshold" => self.time_jump_threshold = iv()?,
             "time_jump_confirm_packets" => self.time_jump_confirm_packets = count()?.clamp(1, u32::MAX.into()) as u32,
             "ignore_checksums" => self.ignore_checksums = parse_bool(value)?,
+            "dpd_buffer_size" => self.dpd.buffer_size = count()? as usize,
+            "dpd_max_packets" => self.dpd.max_packets = count()?,
+            "dpd_match_only_beginning" => self.dpd.match_only_beginning = parse_bool(value)?,
+            "dpd_late_match_stop" => self.dpd.late_match_stop = parse_bool(value)?,
+            "dpd_ignore_ports" => self.dpd_ignore_ports = parse_bool(value)?,
+            "Analyzer::disable_all" => self.analyzers_disable_all = parse_bool(value)?,
+            "Analyzer::disabled_analyzers" => self.disabled_analyzers = parse_analyzer_set(value)?,
+            "Analyzer::disabled_analyzers+" => self.disabled_analyzers.extend(parse_analyzer_set(value)?),
             "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,
             "use_conn_size_analyzer" => self.use_conn_size_analyzer = parse_bool(value)?,
             "Tunnel::max_depth" => self.tunnel_max_depth = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
@@ -254,6 +276,21 @@ impl Config {
     }
 }
 
+/// A set of analyzer names (`HTTP,DNS`, `{Analyzer::ANALYZER_HTTP}`).
+fn parse_analyzer_set(value: &str) -> Result<Vec<crate::analyzers::Tag>, String> {
+    let inner = value.trim().trim_start_matches('{').trim_end_matches('}');
+    inner
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            let bare = n.strip_prefix("Analyzer::").unwrap_or(n);
+            let bare = bare.strip_prefix("ANALYZER_").unwrap_or(bare);
+            crate::analyzers::Tag::from_name(bare).ok_or_else(|| format!("unknown analyzer '{n}'"))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +304,9 @@ mod tests {
         assert_eq!(c.tunnel_max_depth, 2);
         c.set_assignment("report_gaps_for_partial=T").unwrap();
         assert!(c.report_gaps_for_partial);
+        c.set_assignment("Analyzer::disabled_analyzers={Analyzer::ANALYZER_HTTP, dns}").unwrap();
+        assert_eq!(c.disabled_analyzers, [crate::analyzers::Tag::Http, crate::analyzers::Tag::Dns]);
+        assert!(c.set_assignment("Analyzer::disabled_analyzers=GOPHER").is_err());
         c.set_assignment("likely_server_ports+=40190/udp").unwrap();
         assert!(c.likely_server_ports.contains(&PortProto { port: 40190, proto: 17 }));
         assert!(c.set_assignment("no_such_thing=1").is_err());

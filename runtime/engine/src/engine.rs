@@ -83,8 +83,10 @@ impl Engine {
     pub fn new(mut cfg: Config, subs: Subscriptions) -> Self {
         cfg.check_rexmit = subs.wants(EventKind::RexmitInconsistency);
         cfg.tcp_stats = subs.wants(EventKind::ConnStats);
+        let mut sessions = Sessions::new(cfg.clone());
+        sessions.keep_analyzers_for(&subs);
         Engine {
-            sessions: Sessions::new(cfg.clone()),
+            sessions,
             frags: FragReassembler::with_caps(cfg.frag_timeout, cfg.max_frag_datagrams, cfg.max_frag_bytes),
             flow_weirds: FlowWeirds::new(cfg.max_flow_weird_pairs),
             clock: NetworkClock::for_config(&cfg),
