@@ -10,11 +10,13 @@
 //!   Content-Range, content encodings, multipart parts;
 //! - [`message`]: one request or reply message and its statistics;
 //! - [`parser`]: both directions of a connection: request/reply pairing,
-//!   pipelining, CONNECT, upgrades, HTTP/0.9, gaps and the end.
+//!   pipelining, CONNECT, upgrades, HTTP/0.9, gaps and the end;
+//! - [`analyzer`]: the parser on the analyzer interface, raising the events.
 //!
 //! What the parser finds goes to a [`Sink`] as [`Out`] items, each built
 //! only when the sink [`wants`](Sink::wants) its kind.
 
+pub mod analyzer;
 pub mod content_line;
 pub mod entity;
 pub mod lines;
@@ -27,6 +29,7 @@ pub mod zip;
 #[cfg(test)]
 mod tests;
 
+pub use analyzer::Http;
 pub use parser::Parser;
 
 /// TCP ports the HTTP analyzer is registered for (`HTTP::ports`).

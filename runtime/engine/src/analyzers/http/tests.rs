@@ -282,3 +282,39 @@ fn partial_connections_are_not_read() {
     p.done(&mut s);
     assert!(s.out.is_empty());
 }
+
+#[test]
+fn the_analyzer_raises_events_and_confirms_once() {
+    use crate::analyzers::analyzer::Analyzer;
+    use crate::analyzers::testing::{summary, Harness};
+    let mut h = Harness::new(6, 80);
+    let mut a = Http::new(&h.cfg);
+    assert_eq!(a.tag(), crate::analyzers::Tag::Http);
+    let evs = h.stream(&mut a, true, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    let names: Vec<String> = summary(&evs).into_iter().filter(|n| n.starts_with("http_")).collect();
+    assert_eq!(evs.len(), names.len() + 1, "and the confirmation");
+    assert!(h.status.confirmed);
+    assert_eq!(
+        names,
+        [
+            "http_request",
+            "http_begin_entity",
+            "http_header",
+            "http_all_headers",
+            "http_content_type",
+            "http_end_entity",
+            "http_message_done"
+        ]
+    );
+    assert!(
+        matches!(&evs[1], crate::events::Event::HttpRequest { c, method, .. } if method == "GET" && c.service == ["HTTP"])
+    );
+    let evs = h.stream(&mut a, false, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+    assert!(summary(&evs).iter().all(|n| n.starts_with("http_")), "confirmed once");
+    assert!(evs
+        .iter()
+        .any(|e| matches!(e, crate::events::Event::HttpEntityData { length: 2, data, .. } if data == b"hi")));
+    let evs = h.run(&mut a, |a, cx| a.stream(true, b"\x00\x01garbage\r\n", cx));
+    assert_eq!(summary(&evs)[0], "weird:bad_HTTP_request");
+    assert_eq!((evs.len(), h.status.violations), (2, 1), "then the violation");
+}
