@@ -11,8 +11,14 @@
 //! Client headers fill `host`, `referrer`, `user_agent`, `origin`,
 //! `proxied` (Zeek's `HTTP::proxy_headers`) and, from `Authorization: Basic`,
 //! `username` (`password` only with `HTTP::default_capture_password`, which
-//! is off). The file columns (`orig_fuids`, ..., `resp_mime_types`) come from
-//! file analysis and stay unset.
+//! is off). Each entity (a message body or a multipart part) whose first
+//! body data arrives is a file, as Zeek's file analysis makes one: its id
+//! joins `orig_fuids` / `resp_fuids` (at most 15 each, `HTTP::max_files_orig`
+//! / `max_files_resp`) and its Content-Disposition (or Content-Type `name=`)
+//! file name `orig_filenames` / `resp_filenames`; a reply to a Range request
+//! is one file per URL and connection. The ids are drawn from the uid, not
+//! from Zeek's generator. `orig_mime_types` / `resp_mime_types` need content
+//! sniffing and stay unset.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -91,6 +97,13 @@ struct Info {
     username: Option<String>,
     password: Option<String>,
     proxied: Option<Vec<String>>,
+    range_request: bool,
+    orig_fuids: Option<Vec<String>>,
+    orig_filenames: Option<Vec<String>>,
+    resp_fuids: Option<Vec<String>>,
+    resp_filenames: Option<Vec<String>>,
+    /// The current entity (`HTTP::Entity`) and its file name, once one began.
+    current_entity: Option<Option<String>>,
 }
 
 /// A connection's HTTP state (`HTTP::State`) and what each record repeats.
@@ -100,6 +113,12 @@ struct State {
     current_request: u64,
     current_response: u64,
     trans_depth: u64,
+    /// Per direction: an entity began and no body data of it came yet.
+    fresh: [bool; 2],
+    /// Files of Range replies seen on this connection, by URL.
+    range_files: Vec<String>,
+    /// Files made so far (for their ids).
+    files: u64,
 }
 
 thread_local! {
@@ -109,6 +128,10 @@ thread_local! {
 
 fn opt_s(v: &Option<String>) -> V {
     v.clone().map_or(V::Unset, V::String)
+}
+
+fn opt_v(v: &Option<Vec<String>>) -> V {
+    v.clone().map_or(V::Unset, V::VectorOfString)
 }
 
 fn opt_c(v: Option<u64>) -> V {
@@ -141,11 +164,11 @@ fn write(c: &Connection, i: &Info) {
         opt_s(&i.username),
         opt_s(&i.password),
         i.proxied.clone().map_or(V::Unset, V::SetOfString),
+        opt_v(&i.orig_fuids),
+        opt_v(&i.orig_filenames),
         V::Unset,
-        V::Unset,
-        V::Unset,
-        V::Unset,
-        V::Unset,
+        opt_v(&i.resp_fuids),
+        opt_v(&i.resp_filenames),
         V::Unset,
     ]);
 }
@@ -171,6 +194,9 @@ fn with_state(c: &Connection, f: impl FnOnce(&mut State)) {
             current_request: 0,
             current_response: 0,
             trans_depth: 0,
+            fresh: [false; 2],
+            range_files: Vec::new(),
+            files: 0,
         });
         f(st)
     });
@@ -256,6 +282,87 @@ fn basic_auth(i: &mut Info, value: &str) {
     }
 }
 
+/// `HTTP::max_files_orig` and `HTTP::max_files_resp`.
+const MAX_FILES: usize = 15;
+
+/// Whether `value` holds `word` (ASCII, any case) followed by blanks, an
+/// optional `*` and `=`.
+fn has_param(value: &str, word: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    lower.match_indices(word).any(|(at, _)| {
+        let rest = lower[at + word.len()..].trim_start_matches([' ', '\t']);
+        rest.starts_with('=') || rest.starts_with("*=")
+    })
+}
+
+/// `extract_filename_from_content_disposition`.
+fn filename_of(value: &str) -> String {
+    let lower = value.to_ascii_lowercase();
+    // After the last `name`, blanks, `*`?, `=`, blanks.
+    let mut name = value.to_string();
+    for (at, _) in lower.match_indices("name").collect::<Vec<_>>().into_iter().rev() {
+        let rest = &value[at + 4..];
+        let r = rest.trim_start_matches([' ', '\t']);
+        let r = r.strip_prefix('*').unwrap_or(r);
+        if let Some(r) = r.strip_prefix('=') {
+            name = r.trim_start_matches([' ', '\t']).to_string();
+            break;
+        }
+    }
+    if let Some(q) = name.strip_prefix('"') {
+        name = q.split('"').next().unwrap_or_default().to_string();
+    }
+    let tok = |c: char| c.is_ascii_alphanumeric() || "!#$%&+-^_`{}~".contains(c) || ('+'..='^').contains(&c);
+    if let Some(p) = name.find('\'') {
+        let (lang, rest) = name.split_at(p);
+        if !lang.is_empty() && lang.chars().all(tok) {
+            if let Some(q) = rest[1..].find('\'') {
+                if rest[1..1 + q].chars().all(tok) {
+                    let last = name.rfind('\'').unwrap_or(0);
+                    name = name[last + 1..].to_string();
+                }
+            }
+        }
+    }
+    unescape_uri(&name)
+}
+
+/// The `unescape_URI` function (no weirds).
+fn unescape_uri(s: &str) -> String {
+    let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(x), Some(y)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(x * 16 + y);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A file id for the `n`th file of connection `uid` (`F` and 17 letters or digits).
+fn file_id(uid: &str, n: u64) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
+    for b in uid.bytes().chain(n.to_le_bytes()) {
+        h ^= b as u128;
+        h = h.wrapping_mul(0x0000000001000000000000000000013B);
+    }
+    let mut id = String::from("F");
+    for _ in 0..17 {
+        id.push(ALPHABET[(h % 62) as usize] as char);
+        h /= 62;
+    }
+    id
+}
+
 struct Http;
 
 impl Handler for Http {
@@ -301,9 +408,57 @@ impl Handler for Http {
         });
     }
 
+    fn http_begin_entity(c: Connection, is_orig: bool) {
+        with_state(&c, |st| {
+            st.current(is_orig).current_entity = Some(None);
+            st.fresh[is_orig as usize] = true;
+        });
+    }
+
+    fn http_entity_data(c: Connection, is_orig: bool, _length: u64, _data: Vec<u8>) {
+        with_state(&c, |st| {
+            if !std::mem::replace(&mut st.fresh[is_orig as usize], false) {
+                return;
+            }
+            let i = st.current(is_orig);
+            if !is_orig && i.range_request {
+                let url = format!("{}{}", i.host.as_deref().unwrap_or_default(), i.uri.as_deref().unwrap_or_default());
+                if st.range_files.contains(&url) {
+                    return;
+                }
+                st.range_files.push(url);
+            }
+            st.files += 1;
+            let id = file_id(&c.uid, st.files);
+            let i = st.current(is_orig);
+            let filename = i.current_entity.clone().flatten();
+            let (fuids, names) = if is_orig {
+                (&mut i.orig_fuids, &mut i.orig_filenames)
+            } else {
+                (&mut i.resp_fuids, &mut i.resp_filenames)
+            };
+            let fuids = fuids.get_or_insert_with(Vec::new);
+            if fuids.len() >= MAX_FILES {
+                return;
+            }
+            fuids.push(id);
+            if let Some(f) = filename {
+                names.get_or_insert_with(Vec::new).push(f);
+            }
+        });
+    }
+
     fn http_header(c: Connection, is_orig: bool, _original_name: String, name: String, value: String) {
         with_state(&c, |st| {
             let i = st.current(is_orig);
+            // base/protocols/http/entities.zeek: the entity's file name.
+            if let Some(entity) = i.current_entity.as_mut() {
+                if (name == "CONTENT-DISPOSITION" && has_param(&value, "filename"))
+                    || (name == "CONTENT-TYPE" && has_param(&value, "name"))
+                {
+                    *entity = Some(filename_of(&value));
+                }
+            }
             if !is_orig {
                 return;
             }
@@ -312,6 +467,7 @@ impl Handler for Http {
                 "HOST" => i.host = Some(value),
                 "ORIGIN" => i.origin = Some(value),
                 "USER-AGENT" => i.user_agent = Some(value),
+                "RANGE" => i.range_request = true,
                 "AUTHORIZATION" | "PROXY-AUTHORIZATION" => basic_auth(i, &value),
                 n if PROXY_HEADERS.contains(&n) => {
                     let p = i.proxied.get_or_insert_with(Vec::new);
@@ -352,7 +508,15 @@ impl Handler for Http {
     }
 }
 
-weir_guest::export_handler!(Http: http_request, http_reply, http_header, http_message_done, connection_state_remove);
+weir_guest::export_handler!(
+    Http: http_request,
+    http_reply,
+    http_header,
+    http_begin_entity,
+    http_entity_data,
+    http_message_done,
+    connection_state_remove
+);
 
 #[cfg(test)]
 mod tests {
@@ -370,5 +534,17 @@ mod tests {
         let mut i = Info::default();
         basic_auth(&mut i, "Bearer abc");
         assert_eq!(i.username, None);
+    }
+
+    #[test]
+    fn file_names_and_ids() {
+        assert!(has_param("form-data; name=\"f\"; filename = \"a b.txt\"", "filename"));
+        assert!(!has_param("form-data; name=\"f\"", "filename"));
+        assert_eq!(filename_of("form-data; name=\"f\"; filename=\"a%20b.txt\""), "a b.txt");
+        assert_eq!(filename_of("attachment; filename*=UTF-8''x.pdf"), "x.pdf");
+        assert_eq!(filename_of("inline; filename=plain.bin"), "plain.bin");
+        let (a, b) = (file_id("CHhAvVGS1DHFjwGM9", 1), file_id("CHhAvVGS1DHFjwGM9", 2));
+        assert_eq!(a.len(), 18);
+        assert!(a.starts_with('F') && a != b);
     }
 }
