@@ -19,6 +19,7 @@
 pub mod analyzer;
 pub mod content_line;
 pub mod entity;
+pub mod fuzzing;
 pub mod lines;
 pub mod message;
 pub mod mime;
