@@ -11,6 +11,7 @@ pub mod context;
 pub mod detect;
 pub mod dns;
 pub mod ftp;
+pub mod http;
 pub mod ntp;
 pub mod registry;
 pub mod requests;

@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{dns, ftp, ntp};
+use super::{dns, ftp, http, ntp};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -40,7 +40,7 @@ pub enum Tag {
     Ntp,
     /// DNS, also NetBIOS name service, mDNS and LLMNR ([`dns`]).
     Dns,
-    /// HTTP/1.x (not implemented).
+    /// HTTP/1.x ([`http`]).
     Http,
     /// SNMP (not implemented).
     Snmp,
@@ -108,7 +108,8 @@ impl Tag {
             Tag::Ftp => Some(Box::new(ftp::Ftp::new(cfg.ftp_max_command_length))),
             Tag::Ntp => Some(Box::new(ntp::Ntp::default())),
             Tag::Dns => Some(Box::new(dns::Dns::new(cfg.dns.clone()))),
-            Tag::Http | Tag::Snmp | Tag::Syslog => None,
+            Tag::Http => Some(Box::new(http::Http::new(cfg))),
+            Tag::Snmp | Tag::Syslog => None,
         }
     }
 }
@@ -128,6 +129,7 @@ impl Registry {
         let mut r = Registry::default();
         r.register_for_ports(Tag::Ftp, Transport::Tcp, &ftp::PORTS);
         r.register_for_ports(Tag::Ntp, Transport::Udp, &[ntp::PORT]);
+        r.register_for_ports(Tag::Http, Transport::Tcp, &http::PORTS);
         // DNS proper, NetBIOS name service, mDNS and LLMNR.
         r.register_for_ports(Tag::Dns, Transport::Udp, &dns::UDP_PORTS);
         r.register_for_ports(Tag::Dns, Transport::Tcp, &dns::TCP_PORTS);
@@ -242,7 +244,8 @@ mod tests {
         assert_eq!(r.analyzers_for(Transport::Udp, 53, &cfg, &mut aid).tags(), [Tag::Dns]);
         assert_eq!(r.analyzers_for(Transport::Tcp, 53, &cfg, &mut aid).tags(), [Tag::Dns]);
         assert!(r.analyzers_for(Transport::Udp, 161, &cfg, &mut aid).is_empty(), "SNMP is known by name only");
-        assert!(r.analyzers_for(Transport::Tcp, 80, &cfg, &mut aid).is_empty());
+        assert_eq!(r.analyzers_for(Transport::Tcp, 8080, &cfg, &mut aid).tags(), [Tag::Http]);
+        assert!(r.analyzers_for(Transport::Tcp, 8081, &cfg, &mut aid).is_empty());
         let mut r = Registry::default();
         r.register_for_ports(Tag::Ntp, Transport::Udp, &[123, 123]);
         assert_eq!(r.tags(Transport::Udp, 123).count(), 1, "registered once");
