@@ -180,6 +180,9 @@ fn load_limits(l: crate::LoadLimits) -> (u64, std::time::Duration) {
 
 /// `weir run`.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    // First of all, so that a signal while handlers load and compile already
+    // ends the run cleanly (it then reads nothing).
+    let (stop, signals) = stop_signals()?;
     let cfg = engine_config(&args)?;
     std::fs::create_dir_all(&args.logdir).with_context(|| format!("cannot create log folder {}", args.logdir.display()))?;
     let log_format = args.log_format;
@@ -221,7 +224,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         sandbox.set_handler_fuel(&name, fuel)?;
     }
 
-    let (stop, signals) = stop_signals()?;
     sandbox.watch_signals(signals);
 
     let mut source: Box<dyn PacketSource> = match (&args.read, &args.interface) {
