@@ -96,6 +96,14 @@ pub struct Config {
     /// How many packets in a row must lie beyond such a jump before network
     /// time follows them.
     pub time_jump_confirm_packets: u32,
+    /// The loaded signatures (`--signatures`), shared by the workers.
+    pub signatures: Option<std::sync::Arc<crate::signatures::RuleSet>>,
+    /// `dpd_buffer_size`: payload bytes of a connection matched against signatures.
+    pub dpd_buffer_size: u64,
+    /// `dpd_max_packets`: payload chunks of a connection matched.
+    pub dpd_max_packets: u64,
+    /// `dpd_match_only_beginning`: stop matching once either limit is passed.
+    pub dpd_match_only_beginning: bool,
 }
 
 impl Default for Config {
@@ -137,6 +145,10 @@ impl Default for Config {
             max_frag_bytes: 64 << 20,
             time_jump_threshold: 86_400.0,
             time_jump_confirm_packets: 8,
+            signatures: None,
+            dpd_buffer_size: 1024,
+            dpd_max_packets: 100,
+            dpd_match_only_beginning: true,
         }
     }
 }
@@ -212,6 +224,9 @@ impl Config {
             "time_jump_threshold" => self.time_jump_threshold = iv()?,
             "time_jump_confirm_packets" => self.time_jump_confirm_packets = count()?.clamp(1, u32::MAX.into()) as u32,
             "ignore_checksums" => self.ignore_checksums = parse_bool(value)?,
+            "dpd_buffer_size" => self.dpd_buffer_size = count()?,
+            "dpd_max_packets" => self.dpd_max_packets = count()?,
+            "dpd_match_only_beginning" => self.dpd_match_only_beginning = parse_bool(value)?,
             "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,
             "use_conn_size_analyzer" => self.use_conn_size_analyzer = parse_bool(value)?,
             "Tunnel::max_depth" => self.tunnel_max_depth = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,

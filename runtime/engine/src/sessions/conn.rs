@@ -140,6 +140,8 @@ pub struct ConnExtra {
     /// The connection's application analyzers, chosen at creation by the
     /// port registry.
     pub analyzers: crate::analyzers::AnalyzerSet,
+    /// Signature matching state, when signatures are loaded.
+    pub signatures: Option<Box<crate::signatures::ConnMatch>>,
 }
 
 /// Per-direction counters that every protocol keeps.

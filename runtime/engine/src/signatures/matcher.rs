@@ -85,6 +85,11 @@ impl ConnMatch {
         self.eps[side(is_orig)].is_some()
     }
 
+    /// Whether the budget is spent: nothing more is matched.
+    pub fn done(&self) -> bool {
+        self.skipping
+    }
+
     /// Counts a chunk against the budget as Zeek's PIA does (one buffer
     /// for both directions): whether it is still matched. Once the buffer
     /// is full while `only_beginning`, nothing more is.
@@ -199,6 +204,17 @@ impl Matcher {
         ep.pos = [0; 9];
         for (_, st) in &mut ep.streams {
             st.reset();
+        }
+    }
+
+    /// After an ICMP packet: the side's patterns start over at the next
+    /// packet's payload, keeping what matched (Zeek's `clear` of the match state).
+    pub fn restart_endpoint(&mut self, cs: &mut ConnMatch, is_orig: bool) {
+        if let Some(ep) = cs.eps[side(is_orig)].as_mut() {
+            ep.pos = [0; 9];
+            for (_, st) in &mut ep.streams {
+                st.restart();
+            }
         }
     }
 

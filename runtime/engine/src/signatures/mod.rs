@@ -17,7 +17,7 @@ pub mod set;
 
 pub use header::PacketView;
 pub use matcher::{Budget, ConnFacts, ConnMatch, Fired, Matcher};
-pub use parser::{parse, IdentValue, Idents, ParseError};
+pub use parser::{parse, parse_ident, IdentValue, Idents, ParseError};
 pub use rule::{Action, PatternType, Rule};
 pub use set::{LoadError, RuleSet};
 

@@ -21,6 +21,35 @@ pub enum IdentValue {
 /// Script identifiers by name.
 pub type Idents = HashMap<String, IdentValue>;
 
+/// `NAME=VALUE` of a script identifier: counts (`17`, `1,2`), subnets or
+/// addresses (`{10.0.0.0/8, [::1]}`, braces optional) or `"text"`.
+pub fn parse_ident(assignment: &str) -> Result<(String, IdentValue), String> {
+    let (name, value) = assignment.split_once('=').ok_or_else(|| format!("'{assignment}' is not NAME=VALUE"))?;
+    let v = value.trim();
+    if let Some(t) = v.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        return Ok((name.trim().to_string(), IdentValue::Text(t.to_string())));
+    }
+    let inner = v.strip_prefix('{').and_then(|t| t.strip_suffix('}')).unwrap_or(v);
+    let items: Vec<&str> = inner.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if !items.is_empty() && items.iter().all(|s| s.parse::<u32>().is_ok()) {
+        return Ok((name.trim().to_string(), IdentValue::Counts(items.iter().map(|s| s.parse().unwrap()).collect())));
+    }
+    let mut prefixes = Vec::new();
+    for it in &items {
+        let (a, len) = match it.split_once('/') {
+            Some((a, l)) => (a.trim(), Some(l.trim().parse::<u8>().map_err(|_| format!("bad prefix length in '{it}'"))?)),
+            None => (*it, None),
+        };
+        let a: IpAddr = a.trim_start_matches('[').trim_end_matches(']').parse().map_err(|_| format!("'{it}' is neither a count nor a subnet"))?;
+        let len = len.unwrap_or(if a.is_ipv4() { 32 } else { 128 });
+        prefixes.push(Prefix { addr: mask_addr(a, len), len });
+    }
+    if prefixes.is_empty() {
+        return Err(format!("'{value}' has no value"));
+    }
+    Ok((name.trim().to_string(), IdentValue::Prefixes(prefixes)))
+}
+
 /// A load error: where and what (Zeek's "Error in signature (FILE:LINE): ...").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
@@ -642,6 +671,23 @@ mod tests {
         assert_eq!(rules[0].hdr[0], HdrTest::NextProto { cmp: Cmp::Eq, vals: vec![Masked { val: 17, mask: u32::MAX }] });
         let e = parse("t.sig", b"signature a {\n dst-ip == nets }", &ids).unwrap_err();
         assert_eq!((e.line, e.msg.contains("nets")), (2, true));
+    }
+
+    #[test]
+    fn identifier_values_from_the_command_line() {
+        assert_eq!(parse_ident("n=17").unwrap(), ("n".into(), IdentValue::Counts(vec![17])));
+        assert_eq!(parse_ident("s=\"a b\"").unwrap().1, IdentValue::Text("a b".into()));
+        let (_, v) = parse_ident("mynets = { 192.168.1.0/24, 10.1.0.0/8, [::1] }").unwrap();
+        assert_eq!(
+            v,
+            IdentValue::Prefixes(vec![
+                Prefix { addr: "192.168.1.0".parse().unwrap(), len: 24 },
+                Prefix { addr: "10.0.0.0".parse().unwrap(), len: 8 },
+                Prefix { addr: "::1".parse().unwrap(), len: 128 },
+            ])
+        );
+        assert!(parse_ident("x").is_err());
+        assert!(parse_ident("x=nope").is_err());
     }
 
     #[test]

@@ -52,6 +52,12 @@ impl Stream {
         *self = Stream::default();
     }
 
+    /// Starts over at the beginning of new data, keeping what matched.
+    pub fn restart(&mut self) {
+        let accepted = std::mem::take(&mut self.accepted);
+        *self = Stream { accepted, ..Stream::default() };
+    }
+
     /// The end of pattern `p`'s first match, if it matched.
     pub fn matched(&self, p: u32) -> Option<u64> {
         self.accepted.iter().find(|(q, _)| *q == p).map(|(_, e)| *e)

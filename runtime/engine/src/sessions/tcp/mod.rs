@@ -216,7 +216,7 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
     let full = seg.payload.len() >= len as usize;
     let rel_data = rel_seq + flags.syn() as u64;
     if len > 0 && full && !flags.rst() && !underflow {
-        let analyzed = c.extra.as_ref().is_some_and(|x| !x.analyzers.is_empty());
+        let analyzed = c.extra.as_ref().is_some_and(|x| !x.analyzers.is_empty() || x.signatures.as_ref().is_some_and(|s| !s.done()));
         deliver(tcp(c), is_orig, rel_data, &seg.payload[..len as usize], flags, cfg, analyzed, fx);
     }
     if cfg.tcp_stats {
