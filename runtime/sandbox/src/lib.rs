@@ -79,6 +79,8 @@ pub mod standard {
     pub const REPORTER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/reporter.wasm"));
     /// tunnel.log.
     pub const TUNNEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tunnel.wasm"));
+    /// signatures.log and signature_matches.log.
+    pub const SIGNATURES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/signatures.wasm"));
 
     /// One standard handler: its identity and the log streams it owns.
     pub struct Standard {
@@ -99,6 +101,7 @@ pub mod standard {
         Standard { name: "weird", bytes: WEIRD, streams: &["weird"] },
         Standard { name: "reporter", bytes: REPORTER, streams: &["reporter"] },
         Standard { name: "tunnel", bytes: TUNNEL, streams: &["tunnel"] },
+        Standard { name: "signatures", bytes: SIGNATURES, streams: &["signatures", "signature_matches"] },
     ];
 }
 
