@@ -162,6 +162,7 @@ impl Matcher {
                 ep.hdr_ok.push(h as u32);
             }
         }
+        ep.hdr_ok.sort_by_key(|&h| set.hdr_rank[h as usize]);
         for (g, info) in set.groups.iter().enumerate() {
             if ep.hdr_ok.contains(&info.hdr_set) {
                 ep.streams.push((g as u32, Stream::default()));

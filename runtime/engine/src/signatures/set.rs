@@ -47,8 +47,12 @@ pub struct RuleSet {
     pub preconds: Vec<Vec<Precond>>,
     /// Per rule: the rules that depend on it.
     pub dependents: Vec<Vec<u32>>,
-    /// Per header-condition set: its rules without patterns, in order.
+    /// Per header-condition set: its rules without patterns, latest first
+    /// (the order Zeek's rule tree tries them in).
     pub pure_rules: Vec<Vec<u32>>,
+    /// Per header-condition set: where Zeek's rule tree visits it, breadth
+    /// first, a node's latest child first; sets are tried in this order.
+    pub hdr_rank: Vec<u32>,
     /// The compiled groups.
     pub groups: Vec<GroupInfo>,
 }
@@ -117,7 +121,7 @@ impl RuleSet {
                 sources[g].push(re);
             }
             if pats.is_empty() {
-                s.pure_rules[h as usize].push(ri as u32);
+                s.pure_rules[h as usize].insert(0, ri as u32);
             }
             s.rule_patterns.push(pats);
             let mut pre = Vec::new();
@@ -129,6 +133,7 @@ impl RuleSet {
             }
             s.preconds.push(pre);
         }
+        s.hdr_rank = tree_ranks(&s.hdr_sets);
         s.dependents = vec![Vec::new(); s.rules.len()];
         for (ri, pre) in s.preconds.iter().enumerate() {
             for p in pre {
@@ -166,4 +171,38 @@ impl RuleSet {
     pub fn matches_traffic(&self) -> bool {
         self.rules.iter().any(|r| r.patterns.is_empty() || r.patterns.iter().any(|p| p.kind != PatternType::FileMagic))
     }
+}
+
+/// The breadth-first rank of each header-condition set in Zeek's rule tree:
+/// a set's tests, in order, are a path from the root; a new child goes in
+/// front of its siblings.
+fn tree_ranks(sets: &[Vec<HdrTest>]) -> Vec<u32> {
+    // Nodes: (test, children latest first); node 0 is the root.
+    let mut nodes: Vec<(Option<&HdrTest>, Vec<usize>)> = vec![(None, Vec::new())];
+    let mut node_of = Vec::with_capacity(sets.len());
+    for tests in sets {
+        let mut at = 0;
+        for t in tests {
+            let found = nodes[at].1.iter().copied().find(|&c| nodes[c].0 == Some(t));
+            at = match found {
+                Some(c) => c,
+                None => {
+                    nodes.push((Some(t), Vec::new()));
+                    let n = nodes.len() - 1;
+                    nodes[at].1.insert(0, n);
+                    n
+                }
+            };
+        }
+        node_of.push(at);
+    }
+    let mut rank = vec![0u32; nodes.len()];
+    let mut queue = std::collections::VecDeque::from([0usize]);
+    let mut next = 0;
+    while let Some(n) = queue.pop_front() {
+        rank[n] = next;
+        next += 1;
+        queue.extend(nodes[n].1.iter().copied());
+    }
+    node_of.iter().map(|&n| rank[n]).collect()
 }

@@ -40,6 +40,18 @@ fn header_only_rules_fire_on_the_first_packet_once_per_connection() {
 }
 
 #[test]
+fn pattern_less_rules_fire_in_zeek_tree_order() {
+    let s = set(
+        "signature p1 { ip-proto == 17 event \"a\" } signature p2 { ip-proto == 17 event \"b\" }\n\
+         signature d { dst-ip == 10.0.0.0/8 event \"c\" } signature dp { dst-ip == 10.0.0.0/8 ip-proto == 17 event \"d\" }\n\
+         signature any { event \"e\" }",
+    );
+    let got: Vec<String> = datagrams(&s, &[(true, b"x")]).into_iter().map(|g| g.0).collect();
+    // The root first, then its children latest first, each node's rules latest first.
+    assert_eq!(got, ["any", "d", "p2", "p1", "dp"]);
+}
+
+#[test]
 fn datagrams_are_matched_one_by_one_from_their_start() {
     let s = set("signature p { payload /ABC/ event \"m\" } signature f { payload /.*xyz/i event \"f\" }");
     let got = datagrams(&s, &[(true, b"xABC"), (true, b"AB"), (true, b"C"), (true, b"-XYZ")]);
