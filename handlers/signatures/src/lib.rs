@@ -136,7 +136,16 @@ fn listing(event: &str, state: &SignatureState, msg: Option<String>, data: &[u8]
 }
 
 #[allow(clippy::too_many_arguments)]
-fn row(note: &str, uid: Option<String>, src: Option<(IpAddress, Option<Port>)>, dst: Option<(IpAddress, Option<Port>)>, sig_id: &str, event_msg: String, sub_msg: String, counts: (Option<usize>, Option<usize>)) {
+fn row(
+    note: &str,
+    uid: Option<String>,
+    src: Option<(IpAddress, Option<Port>)>,
+    dst: Option<(IpAddress, Option<Port>)>,
+    sig_id: &str,
+    event_msg: String,
+    sub_msg: String,
+    counts: (Option<usize>, Option<usize>),
+) {
     let (sa, sp) = src.map_or((V::Unset, V::Unset), |(a, p)| (V::Addr(a), p.map_or(V::Unset, V::Port)));
     let (da, dp) = dst.map_or((V::Unset, V::Unset), |(a, p)| (V::Addr(a), p.map_or(V::Unset, V::Port)));
     SIGNATURES.write(&[
@@ -167,7 +176,11 @@ impl Handler for SignaturesLog {
         // Zeek trims the chunk to 140 bytes.
         let sub = if data.len() > 140 { format!("{}...", text(&data[..140])) } else { text(&data) };
         let id = &state.conn.id;
-        let (src, dst) = if state.is_orig { ((id.orig_h, id.orig_p), (id.resp_h, id.resp_p)) } else { ((id.resp_h, id.resp_p), (id.orig_h, id.orig_p)) };
+        let (src, dst) = if state.is_orig {
+            ((id.orig_h, id.orig_p), (id.resp_h, id.resp_p))
+        } else {
+            ((id.resp_h, id.resp_p), (id.orig_h, id.orig_p))
+        };
         let src_text = ip(&src.0).to_string();
         row(
             "Sensitive_Signature",
@@ -199,7 +212,16 @@ impl Handler for SignaturesLog {
             let vcount = v.len();
             if SCAN_THRESHOLDS.contains(&hcount) && *s.last_h.get(orig.clone(), now) != hcount {
                 let m = format!("{orig} has triggered signature {sig_id} on {hcount} hosts");
-                row("Multiple_Sig_Responders", None, Some((orig_addr, None)), None, &sig_id, msg.clone(), m, (None, Some(hcount)));
+                row(
+                    "Multiple_Sig_Responders",
+                    None,
+                    Some((orig_addr, None)),
+                    None,
+                    &sig_id,
+                    msg.clone(),
+                    m,
+                    (None, Some(hcount)),
+                );
                 *s.last_h.get(orig.clone(), now) = hcount;
             }
             if SCAN_THRESHOLDS.contains(&vcount) && *s.last_v.get(orig.clone(), now) != vcount {

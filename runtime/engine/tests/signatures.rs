@@ -51,8 +51,12 @@ fn run(sigs: &str, sets: &[&str], frames: &[Vec<u8>]) -> Vec<(String, String, bo
     let mut grab = |e: &mut Engine| {
         for ev in e.queue.take() {
             match ev {
-                Event::SignatureMatch { state, msg, data } => out.push(("signature_match".into(), state.sig_id, state.is_orig, msg, data)),
-                Event::SignatureEvent { name, state, msg, data, .. } => out.push((name, state.sig_id, state.is_orig, msg.unwrap_or_default(), data)),
+                Event::SignatureMatch { state, msg, data } => {
+                    out.push(("signature_match".into(), state.sig_id, state.is_orig, msg, data))
+                }
+                Event::SignatureEvent { name, state, msg, data, .. } => {
+                    out.push((name, state.sig_id, state.is_orig, msg.unwrap_or_default(), data))
+                }
                 _ => {}
             }
         }

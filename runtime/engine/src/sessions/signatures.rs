@@ -55,15 +55,20 @@ impl Sessions {
         let facts = facts(c);
         let Some(cs) = c.extra.as_mut().and_then(|x| x.signatures.as_mut()) else { return };
         let ip = p.ip;
-        let view = PacketView { version: ip.version, ip: ip.header, next_proto: ip.proto, src: ip.raw_src, dst: ip.raw_dst, transport: ip.payload };
+        let view = PacketView {
+            version: ip.version,
+            ip: ip.header,
+            next_proto: ip.proto,
+            src: ip.raw_src,
+            dst: ip.raw_dst,
+            transport: ip.payload,
+        };
         let mut fired = Vec::new();
         m.init_endpoint(cs, is_orig, &view, facts, &mut fired);
         match p.l4 {
-            L4::Udp(u) => {
-                if cs.admit(u.payload.len(), &budget).now {
-                    m.data(cs, is_orig, PatternType::Payload, u.payload, facts, &mut fired);
-                    m.clear_endpoint(cs, is_orig, facts, &mut fired);
-                }
+            L4::Udp(u) if cs.admit(u.payload.len(), &budget).now => {
+                m.data(cs, is_orig, PatternType::Payload, u.payload, facts, &mut fired);
+                m.clear_endpoint(cs, is_orig, facts, &mut fired);
             }
             L4::Icmp(i) => {
                 m.data(cs, is_orig, PatternType::Payload, i.payload, facts, &mut fired);
@@ -128,7 +133,12 @@ impl Sessions {
                     continue;
                 }
                 let Some(c) = self.conn(slot) else { return };
-                let state = Box::new(SignatureState { sig_id: e.sig_id, conn: c.snapshot(), is_orig: f.is_orig, payload_size: f.payload_size });
+                let state = Box::new(SignatureState {
+                    sig_id: e.sig_id,
+                    conn: c.snapshot(),
+                    is_orig: f.is_orig,
+                    payload_size: f.payload_size,
+                });
                 match e.name {
                     None => q.push(Event::SignatureMatch { state, msg: e.msg, data: f.data.clone() }),
                     Some(name) => q.push(Event::SignatureEvent {
@@ -157,7 +167,8 @@ impl Sessions {
 
 /// The facts the conditions read off a connection.
 fn facts(c: &Conn) -> ConnFacts {
-    let established = |s: EndpointState| !matches!(s, EndpointState::Inactive | EndpointState::SynSent | EndpointState::SynAckSent);
+    let established =
+        |s: EndpointState| !matches!(s, EndpointState::Inactive | EndpointState::SynSent | EndpointState::SynAckSent);
     ConnFacts {
         tcp: c.proto == 6,
         udp: c.proto == 17,
@@ -168,4 +179,3 @@ fn facts(c: &Conn) -> ConnFacts {
         same_ip: c.orig.0 == c.resp.0,
     }
 }
-

@@ -92,7 +92,14 @@ mod tests {
     use super::*;
 
     fn view<'a>(src: &str, dst: &str, transport: &'a [u8]) -> PacketView<'a> {
-        PacketView { version: 4, ip: &[0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17], next_proto: 17, src: src.parse().unwrap(), dst: dst.parse().unwrap(), transport }
+        PacketView {
+            version: 4,
+            ip: &[0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17],
+            next_proto: 17,
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            transport,
+        }
     }
 
     fn m(v: u32) -> Masked {
@@ -112,8 +119,14 @@ mod tests {
         assert!(holds(&HdrTest::NextProto { cmp: Cmp::Eq, vals: vec![m(17)] }, &p));
         assert!(holds(&HdrTest::Bytes { proto: Proto::Ip, off: 9, len: 1, cmp: Cmp::Eq, vals: vec![m(17)] }, &p));
         assert!(!holds(&HdrTest::Bytes { proto: Proto::Ip6, off: 0, len: 1, cmp: Cmp::Eq, vals: vec![m(0x45)] }, &p));
-        assert!(holds(&HdrTest::Bytes { proto: Proto::Ip, off: 0, len: 1, cmp: Cmp::Eq, vals: vec![Masked { val: 0x40, mask: 0xf0 }] }, &p));
-        assert!(!holds(&HdrTest::Bytes { proto: Proto::Udp, off: 8, len: 4, cmp: Cmp::Ne, vals: vec![m(0)] }, &p), "past the end");
+        assert!(holds(
+            &HdrTest::Bytes { proto: Proto::Ip, off: 0, len: 1, cmp: Cmp::Eq, vals: vec![Masked { val: 0x40, mask: 0xf0 }] },
+            &p
+        ));
+        assert!(
+            !holds(&HdrTest::Bytes { proto: Proto::Udp, off: 8, len: 4, cmp: Cmp::Ne, vals: vec![m(0)] }, &p),
+            "past the end"
+        );
     }
 
     #[test]
@@ -123,7 +136,7 @@ mod tests {
         let src = |cmp, prefixes| HdrTest::Addr { src: true, cmp, prefixes };
         assert!(holds(&src(Cmp::Eq, vec![pf("10.0.0.0", 8)]), &p));
         assert!(!holds(&src(Cmp::Eq, vec![pf("10.0.0.0", 16)]), &p));
-        assert!(holds(&src(Cmp::Ne, vec![pf("10.0.0.0", 16), pf("::", 0)]), &p) == false, "::/0 holds every address");
+        assert!(!holds(&src(Cmp::Ne, vec![pf("10.0.0.0", 16), pf("::", 0)]), &p), "::/0 holds every address");
         assert!(holds(&src(Cmp::Ne, vec![pf("11.0.0.0", 8), pf("2001:db8::", 32)]), &p));
         assert!(holds(&HdrTest::Addr { src: false, cmp: Cmp::Eq, prefixes: vec![pf("192.168.1.1", 32)] }, &p));
     }

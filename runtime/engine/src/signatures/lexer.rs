@@ -239,7 +239,9 @@ fn ip6_at(s: &[u8]) -> Option<(Prefix, usize)> {
     let close = s.iter().position(|&c| c == b']')?;
     let inner = std::str::from_utf8(&s[1..close]).ok()?;
     let colons = inner.bytes().filter(|&c| c == b':').count();
-    if !(inner.contains("::") || colons == 7) || !inner.bytes().all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.' || c == b'x') {
+    if !(inner.contains("::") || colons == 7)
+        || !inner.bytes().all(|c| c.is_ascii_hexdigit() || c == b':' || c == b'.' || c == b'x')
+    {
         return None;
     }
     let text = inner.strip_prefix("0x").unwrap_or(inner);
@@ -310,18 +312,21 @@ mod tests {
                 Punct('}'),
             ]
         );
-        assert_eq!(toks("tcp[13:1] & 0x12 Foo::bar \"a\\\"b\""), [
-            Word("tcp".into()),
-            Punct('['),
-            Int(13),
-            Punct(':'),
-            Int(1),
-            Punct(']'),
-            Punct('&'),
-            Int(0x12),
-            Word("Foo::bar".into()),
-            Str("a\\\"b".into()),
-        ]);
+        assert_eq!(
+            toks("tcp[13:1] & 0x12 Foo::bar \"a\\\"b\""),
+            [
+                Word("tcp".into()),
+                Punct('['),
+                Int(13),
+                Punct(':'),
+                Int(1),
+                Punct(']'),
+                Punct('&'),
+                Int(0x12),
+                Word("Foo::bar".into()),
+                Str("a\\\"b".into()),
+            ]
+        );
         assert_eq!(toks("[2001:db8::]/32"), [Ip6(Prefix { addr: "2001:db8::".parse().unwrap(), len: 32 })]);
         assert_eq!(toks(".meta some text\nx"), [Word("x".into())]);
     }

@@ -151,7 +151,14 @@ impl Matcher {
 
     /// Sets up side `is_orig` on its first packet `pkt` if not done yet:
     /// header conditions are evaluated and pattern-less rules tried.
-    pub fn init_endpoint(&mut self, cs: &mut ConnMatch, is_orig: bool, pkt: &PacketView<'_>, facts: ConnFacts, out: &mut Vec<Fired>) {
+    pub fn init_endpoint(
+        &mut self,
+        cs: &mut ConnMatch,
+        is_orig: bool,
+        pkt: &PacketView<'_>,
+        facts: ConnFacts,
+        out: &mut Vec<Fired>,
+    ) {
         if cs.started(is_orig) {
             return;
         }
@@ -183,7 +190,15 @@ impl Matcher {
 
     /// The next chunk of side `is_orig`'s data for patterns of `kind`
     /// (the side must be set up).
-    pub fn data(&mut self, cs: &mut ConnMatch, is_orig: bool, kind: PatternType, data: &[u8], facts: ConnFacts, out: &mut Vec<Fired>) {
+    pub fn data(
+        &mut self,
+        cs: &mut ConnMatch,
+        is_orig: bool,
+        kind: PatternType,
+        data: &[u8],
+        facts: ConnFacts,
+        out: &mut Vec<Fired>,
+    ) {
         if !cs.started(is_orig) {
             return;
         }
@@ -367,7 +382,11 @@ impl Run<'_> {
             return false;
         }
         if self.eval(r, s, eos) {
-            let eom = if data.is_some() { self.cs.eps[s].as_ref().and_then(|e| e.pattern_matches.iter().find(|(q, _, _)| *q == r)).map_or(0, |m| m.2) } else { 0 };
+            let eom = if data.is_some() {
+                self.cs.eps[s].as_ref().and_then(|e| e.pattern_matches.iter().find(|(q, _, _)| *q == r)).map_or(0, |m| m.2)
+            } else {
+                0
+            };
             self.exec_actions(r, s, data.unwrap_or(&[]), eom, eos);
             return true;
         }
@@ -408,7 +427,7 @@ fn state_ok(bits: u8, is_orig: bool, established: bool) -> bool {
     if bits & STATE_RESP != 0 && is_orig {
         return false;
     }
-    !(bits & STATE_ESTABLISHED != 0 && !established)
+    bits & STATE_ESTABLISHED == 0 || established
 }
 
 fn cmp_u32(c: Cmp, a: u32, b: u32) -> bool {

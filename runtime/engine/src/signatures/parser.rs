@@ -40,7 +40,11 @@ pub fn parse_ident(assignment: &str) -> Result<(String, IdentValue), String> {
             Some((a, l)) => (a.trim(), Some(l.trim().parse::<u8>().map_err(|_| format!("bad prefix length in '{it}'"))?)),
             None => (*it, None),
         };
-        let a: IpAddr = a.trim_start_matches('[').trim_end_matches(']').parse().map_err(|_| format!("'{it}' is neither a count nor a subnet"))?;
+        let a: IpAddr = a
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| format!("'{it}' is neither a count nor a subnet"))?;
         let len = len.unwrap_or(if a.is_ipv4() { 32 } else { 128 });
         prefixes.push(Prefix { addr: mask_addr(a, len), len });
     }
@@ -578,7 +582,9 @@ impl Parser<'_> {
                 }
                 Some(Tok::Ip6(p)) => out.push(p),
                 Some(Tok::Word(id)) if !is_keyword(&id) => match self.lookup(&id)? {
-                    IdentValue::Prefixes(ps) => out.extend(ps.iter().map(|p| Prefix { addr: mask_addr(p.addr, p.len), len: p.len })),
+                    IdentValue::Prefixes(ps) => {
+                        out.extend(ps.iter().map(|p| Prefix { addr: mask_addr(p.addr, p.len), len: p.len }))
+                    }
                     _ => return self.err(format!("identifier {id} is not a subnet")),
                 },
                 _ => {
@@ -619,13 +625,11 @@ mod tests {
 
     #[test]
     fn every_attribute() {
-        let r = one(
-            "signature x { src-ip == 10.0.0.0/8, [fe80::]/10 dst-port = 1-3, 80 header ip[9:1] & 0xff != 17 \
+        let r = one("signature x { src-ip == 10.0.0.0/8, [fe80::]/10 dst-port = 1-3, 80 header ip[9:1] & 0xff != 17 \
              header icmp[0] < 8 payload [:5] /ab/i http-request-body /c/ requires-signature !y \
              requires-reverse-signature z payload-size >= 3 same-ip udp-state responder active false \
              event \"m\" event my_event event my_event \"m2\" enable \"ftp\" disable \"http\" file-mime \"a/b\", -20 \
-             ip-options rr, lsrr eval Foo::f }",
-        );
+             ip-options rr, lsrr eval Foo::f }");
         assert_eq!(r.hdr.len(), 4);
         assert_eq!(
             r.hdr[0],
@@ -642,12 +646,33 @@ mod tests {
             HdrTest::Bytes { proto: Proto::Tcp, off: 2, len: 2, vals, .. } => assert_eq!(vals.len(), 4),
             h => panic!("{h:?}"),
         }
-        assert_eq!(r.hdr[2], HdrTest::Bytes { proto: Proto::Ip, off: 9, len: 1, cmp: Cmp::Ne, vals: vec![Masked { val: 17, mask: 255 }] });
-        assert_eq!(r.hdr[3], HdrTest::Bytes { proto: Proto::Icmp, off: 0, len: 1, cmp: Cmp::Lt, vals: vec![Masked { val: 8, mask: u32::MAX }] });
+        assert_eq!(
+            r.hdr[2],
+            HdrTest::Bytes { proto: Proto::Ip, off: 9, len: 1, cmp: Cmp::Ne, vals: vec![Masked { val: 17, mask: 255 }] }
+        );
+        assert_eq!(
+            r.hdr[3],
+            HdrTest::Bytes { proto: Proto::Icmp, off: 0, len: 1, cmp: Cmp::Lt, vals: vec![Masked { val: 8, mask: u32::MAX }] }
+        );
         assert_eq!(r.patterns[0], Pattern { kind: PatternType::Payload, regex: "(?i:ab)".into(), depth: 5 });
         assert_eq!(r.patterns[1].kind, PatternType::HttpRequestBody);
-        assert_eq!(r.requires, [Requires { id: "y".into(), reverse: false, negate: true }, Requires { id: "z".into(), reverse: true, negate: false }]);
-        assert_eq!(r.conds, [Cond::PayloadSize(Cmp::Ge, 3), Cond::SameIp, Cond::UdpState(STATE_RESP), Cond::IpOptions, Cond::Eval("Foo::f".into())]);
+        assert_eq!(
+            r.requires,
+            [
+                Requires { id: "y".into(), reverse: false, negate: true },
+                Requires { id: "z".into(), reverse: true, negate: false }
+            ]
+        );
+        assert_eq!(
+            r.conds,
+            [
+                Cond::PayloadSize(Cmp::Ge, 3),
+                Cond::SameIp,
+                Cond::UdpState(STATE_RESP),
+                Cond::IpOptions,
+                Cond::Eval("Foo::f".into())
+            ]
+        );
         assert!(!r.active);
         assert_eq!(
             r.actions,
@@ -692,7 +717,14 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_file_and_line() {
-        for bad in ["signature { }", "signature a { payload }", "signature a {\n\n bogus }", "signature a { header ip[0:3] == 1 }", "x", "signature a {"] {
+        for bad in [
+            "signature { }",
+            "signature a { payload }",
+            "signature a {\n\n bogus }",
+            "signature a { header ip[0:3] == 1 }",
+            "x",
+            "signature a {",
+        ] {
             let e = parse("t.sig", bad.as_bytes(), &Idents::new()).unwrap_err();
             assert!(e.to_string().starts_with("error in signature (t.sig:"), "{bad}: {e}");
         }

@@ -74,12 +74,7 @@ impl Group {
     pub fn build(patterns: &[String]) -> Result<Group, String> {
         let dfa = DFA::builder()
             .configure(DFA::config().match_kind(MatchKind::All).cache_capacity(CACHE_BYTES).skip_cache_capacity_check(true))
-            .syntax(
-                regex_automata::util::syntax::Config::new()
-                    .unicode(false)
-                    .utf8(false)
-                    .dot_matches_new_line(true),
-            )
+            .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false).dot_matches_new_line(true))
             .thompson(thompson::Config::new().utf8(false).which_captures(thompson::WhichCaptures::None))
             .build_many(patterns)
             .map_err(|e| e.to_string())?;

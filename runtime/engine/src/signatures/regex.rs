@@ -43,7 +43,9 @@ pub fn translate(src: &str) -> Result<String, String> {
                 out.push('}');
                 i = close;
             }
-            '(' if s[i + 1..].starts_with(&[b'?' as u32, b'i' as u32, b':' as u32]) || s[i + 1..].starts_with(&[b'?' as u32, b's' as u32, b':' as u32]) => {
+            '(' if s[i + 1..].starts_with(&[b'?' as u32, b'i' as u32, b':' as u32])
+                || s[i + 1..].starts_with(&[b'?' as u32, b's' as u32, b':' as u32]) =>
+            {
                 out.push_str("(?");
                 out.push(char::from_u32(s[i + 2]).unwrap_or('i'));
                 out.push(':');
@@ -113,7 +115,21 @@ fn class(s: &[u32], mut i: usize, out: &mut String) -> Result<usize, String> {
             let rest: String = s[i..].iter().take(12).filter_map(|&c| char::from_u32(c)).collect();
             if let Some(end) = rest.find(":]") {
                 let name = &rest[2..end];
-                let name = if matches!(name, "alnum" | "alpha" | "blank" | "cntrl" | "digit" | "graph" | "print" | "punct" | "space" | "xdigit" | "lower" | "upper") {
+                let name = if matches!(
+                    name,
+                    "alnum"
+                        | "alpha"
+                        | "blank"
+                        | "cntrl"
+                        | "digit"
+                        | "graph"
+                        | "print"
+                        | "punct"
+                        | "space"
+                        | "xdigit"
+                        | "lower"
+                        | "upper"
+                ) {
                     name
                 } else {
                     return Err("bad character class expression".into());
@@ -123,12 +139,22 @@ fn class(s: &[u32], mut i: usize, out: &mut String) -> Result<usize, String> {
                 continue;
             }
         }
-        let (lo, used) = if c == '\\' as u32 { let (b, u) = escape(&s[i + 1..]); (b, u + 1) } else { (c, 1) };
+        let (lo, used) = if c == '\\' as u32 {
+            let (b, u) = escape(&s[i + 1..]);
+            (b, u + 1)
+        } else {
+            (c, 1)
+        };
         i += used;
         // `a-b` is a range unless the `-` ends the class.
         if s.get(i) == Some(&('-' as u32)) && s.get(i + 1).is_some_and(|&n| n != ']' as u32) {
             let n = s[i + 1];
-            let (hi, used) = if n == '\\' as u32 { let (b, u) = escape(&s[i + 2..]); (b, u + 1) } else { (n, 1) };
+            let (hi, used) = if n == '\\' as u32 {
+                let (b, u) = escape(&s[i + 2..]);
+                (b, u + 1)
+            } else {
+                (n, 1)
+            };
             i += 1 + used;
             let (lo, hi) = (lo & 0xff, hi & 0xff);
             if lo > hi {

@@ -4,8 +4,8 @@
 
 use super::parser::{parse, Idents, ParseError};
 use super::patterns::Group;
-use super::rule::{HdrTest, PatternType, Rule};
 use super::regex::translate;
+use super::rule::{HdrTest, PatternType, Rule};
 use std::collections::HashMap;
 
 /// One compiled group: the patterns of one type under one header-condition set.

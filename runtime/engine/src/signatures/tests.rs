@@ -41,11 +41,9 @@ fn header_only_rules_fire_on_the_first_packet_once_per_connection() {
 
 #[test]
 fn pattern_less_rules_fire_in_zeek_tree_order() {
-    let s = set(
-        "signature p1 { ip-proto == 17 event \"a\" } signature p2 { ip-proto == 17 event \"b\" }\n\
+    let s = set("signature p1 { ip-proto == 17 event \"a\" } signature p2 { ip-proto == 17 event \"b\" }\n\
          signature d { dst-ip == 10.0.0.0/8 event \"c\" } signature dp { dst-ip == 10.0.0.0/8 ip-proto == 17 event \"d\" }\n\
-         signature any { event \"e\" }",
-    );
+         signature any { event \"e\" }");
     let got: Vec<String> = datagrams(&s, &[(true, b"x")]).into_iter().map(|g| g.0).collect();
     // The root first, then its children latest first, each node's rules latest first.
     assert_eq!(got, ["any", "d", "p2", "p1", "dp"]);
@@ -80,11 +78,9 @@ fn a_tcp_stream_matches_across_chunks_and_both_patterns_must_match() {
 
 #[test]
 fn requires_reverse_and_negated_requires_at_the_end() {
-    let s = set(
-        "signature req { payload /GET/ tcp-state originator }\n\
+    let s = set("signature req { payload /GET/ tcp-state originator }\n\
          signature rep { payload /HTTP/ tcp-state responder requires-reverse-signature req enable \"http\" }\n\
-         signature lone { payload /GET/ requires-reverse-signature ! rep event \"lonely\" }",
-    );
+         signature lone { payload /GET/ requires-reverse-signature ! rep event \"lonely\" }");
     let run = |reply: &[u8]| {
         let mut m = Matcher::new(s.clone());
         let mut cs = ConnMatch::default();
@@ -104,17 +100,16 @@ fn requires_reverse_and_negated_requires_at_the_end() {
     let (before, all) = run(b"SSH-2.0");
     assert_eq!(before, ["req"]);
     assert_eq!(all, ["req", "lone"], "at the end, rep never matched on the other side");
-    let (_, enable, _) = actions::sort_out(&s, &Fired { rule: 1, is_orig: false, data: vec![], end_of_match: 0, payload_size: 0 });
+    let (_, enable, _) =
+        actions::sort_out(&s, &Fired { rule: 1, is_orig: false, data: vec![], end_of_match: 0, payload_size: 0 });
     assert_eq!(enable, [("http".to_string(), false)]);
 }
 
 #[test]
 fn payload_size_udp_state_and_depth() {
-    let s = set(
-        "signature big { payload /.*/ payload-size > 3 event \"b\" }\n\
+    let s = set("signature big { payload /.*/ payload-size > 3 event \"b\" }\n\
          signature resp { udp-state responder event \"r\" }\n\
-         signature shallow { payload [:2] /.*c/ event \"s\" }",
-    );
+         signature shallow { payload [:2] /.*c/ event \"s\" }");
     let got = datagrams(&s, &[(true, b"ab"), (true, b"abcd"), (false, b"")]);
     assert_eq!(
         got.iter().map(|g| (g.0.as_str(), g.1)).collect::<Vec<_>>(),
