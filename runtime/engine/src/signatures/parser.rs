@@ -542,7 +542,7 @@ impl Parser<'_> {
                         self.i -= 1;
                         return self.err("syntax error");
                     };
-                    if b.saturating_sub(a) > 1 << 20 {
+                    if b.saturating_sub(a) > 1 << 16 {
                         return self.err("range too large");
                     }
                     out.extend((a..=b).map(|v| Masked { val: v, mask: u32::MAX }));
