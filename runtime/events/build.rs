@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use weir_witgen::{events, plain, Wit};
 
 fn main() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../wit").canonicalize().expect("wit/ exists");
+    // Read at run time: a build script compiled for another checkout sharing
+    // the target directory must still read this checkout's WIT.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let dir = PathBuf::from(manifest).join("../../wit").canonicalize().expect("wit/ exists");
     println!("cargo:rerun-if-changed={}", dir.display());
     let wit = Wit::load(&dir).unwrap_or_else(|e| panic!("{e}"));
     let evs = wit.events().unwrap_or_else(|e| panic!("{e}"));

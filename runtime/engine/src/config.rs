@@ -73,6 +73,11 @@ pub struct Config {
     pub max_connections: usize,
     /// `FTP::max_command_length`: longest FTP command word before the limit weird (0 = none).
     pub ftp_max_command_length: u64,
+    /// The DNS analyzer's options (`dns_skip_all_auth`, `dns_max_queries`, ...).
+    pub dns: crate::analyzers::dns::DnsConfig,
+    /// HTTP's settings: `http_entity_data_delivery_size`, `truncate_http_URI`,
+    /// `MIME::max_header_bytes`, `MIME::max_depth`.
+    pub http: crate::analyzers::http::Settings,
     /// `Weird::sampling_threshold`, `Weird::sampling_rate` and `Weird::sampling_duration`.
     pub weird_sampling: crate::weird::Sampling,
     /// Most (source, destination) pairs whose flow weirds are counted at
@@ -98,12 +103,21 @@ pub struct Config {
     pub time_jump_confirm_packets: u32,
     /// The loaded signatures (`--signatures`), shared by the workers.
     pub signatures: Option<std::sync::Arc<crate::signatures::RuleSet>>,
-    /// `dpd_buffer_size`: payload bytes of a connection matched against signatures.
-    pub dpd_buffer_size: u64,
-    /// `dpd_max_packets`: payload chunks of a connection matched.
-    pub dpd_max_packets: u64,
-    /// `dpd_match_only_beginning`: stop matching once either limit is passed.
-    pub dpd_match_only_beginning: bool,
+    /// Dynamic protocol detection's buffer: `dpd_buffer_size`,
+    /// `dpd_max_packets`, `dpd_match_only_beginning`, `dpd_late_match_stop`.
+    pub dpd: crate::analyzers::detect::Limits,
+    /// `dpd_ignore_ports`: no analyzer is attached by port, only by detection.
+    pub dpd_ignore_ports: bool,
+    /// `Analyzer::disable_all`: no application analyzer runs.
+    pub analyzers_disable_all: bool,
+    /// `Analyzer::disabled_analyzers`: analyzers that never run, by Zeek
+    /// name (`HTTP`, or `Analyzer::ANALYZER_HTTP`).
+    pub disabled_analyzers: Vec<crate::analyzers::Tag>,
+    /// `Tunnel::delay_teredo_confirmation`: a Teredo connection's service
+    /// waits for good Teredo from both sides.
+    pub delay_teredo_confirmation: bool,
+    /// `Tunnel::delay_gtp_confirmation`: likewise for GTPv1.
+    pub delay_gtp_confirmation: bool,
 }
 
 impl Default for Config {
@@ -137,6 +151,8 @@ impl Default for Config {
             tcp_stats: false,
             max_connections: 0,
             ftp_max_command_length: 100,
+            dns: Default::default(),
+            http: crate::analyzers::http::Settings::default(),
             weird_sampling: crate::weird::Sampling::default(),
             max_flow_weird_pairs: 100_000,
             ip_tunnel_timeout: 86_400.0,
@@ -146,9 +162,12 @@ impl Default for Config {
             time_jump_threshold: 86_400.0,
             time_jump_confirm_packets: 8,
             signatures: None,
-            dpd_buffer_size: 1024,
-            dpd_max_packets: 100,
-            dpd_match_only_beginning: true,
+            dpd: crate::analyzers::detect::Limits { buffer_size: 1024, max_packets: 100, match_only_beginning: true, late_match_stop: false },
+            dpd_ignore_ports: false,
+            analyzers_disable_all: false,
+            disabled_analyzers: Vec::new(),
+            delay_teredo_confirmation: true,
+            delay_gtp_confirmation: false,
         }
     }
 }
@@ -224,15 +243,28 @@ impl Config {
             "time_jump_threshold" => self.time_jump_threshold = iv()?,
             "time_jump_confirm_packets" => self.time_jump_confirm_packets = count()?.clamp(1, u32::MAX.into()) as u32,
             "ignore_checksums" => self.ignore_checksums = parse_bool(value)?,
-            "dpd_buffer_size" => self.dpd_buffer_size = count()?,
-            "dpd_max_packets" => self.dpd_max_packets = count()?,
-            "dpd_match_only_beginning" => self.dpd_match_only_beginning = parse_bool(value)?,
+            "dpd_buffer_size" => self.dpd.buffer_size = count()? as usize,
+            "dpd_max_packets" => self.dpd.max_packets = count()?,
+            "dpd_match_only_beginning" => self.dpd.match_only_beginning = parse_bool(value)?,
+            "dpd_late_match_stop" => self.dpd.late_match_stop = parse_bool(value)?,
+            "dpd_ignore_ports" => self.dpd_ignore_ports = parse_bool(value)?,
+            "Analyzer::disable_all" => self.analyzers_disable_all = parse_bool(value)?,
+            "Analyzer::disabled_analyzers" => self.disabled_analyzers = parse_analyzer_set(value)?,
+            "Analyzer::disabled_analyzers+" => self.disabled_analyzers.extend(parse_analyzer_set(value)?),
+            "Tunnel::delay_teredo_confirmation" => self.delay_teredo_confirmation = parse_bool(value)?,
+            "Tunnel::delay_gtp_confirmation" => self.delay_gtp_confirmation = parse_bool(value)?,
             "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,
             "use_conn_size_analyzer" => self.use_conn_size_analyzer = parse_bool(value)?,
             "Tunnel::max_depth" => self.tunnel_max_depth = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "FTP::max_command_length" => {
                 self.ftp_max_command_length = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?
             }
+            "http_entity_data_delivery_size" => self.http.entity_data_delivery_size = count()?.max(1) as usize,
+            "truncate_http_URI" => {
+                self.http.truncate_uri = value.trim().parse().map_err(|_| format!("'{value}' is not an int"))?
+            }
+            "MIME::max_header_bytes" => self.http.max_header_bytes = count()?,
+            "MIME::max_depth" => self.http.max_depth = count()?,
             "max_connections" => self.max_connections = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "max_timer_expires" => self.max_timer_expires = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "tcp_SYN_timeout" => self.tcp_syn_timeout = iv()?,
@@ -257,7 +289,10 @@ impl Config {
                     v => return Err(format!("unknown connection key '{v}' (vlan_fivetuple or fivetuple)")),
                 }
             }
-            n => return Err(format!("unknown option '{n}'")),
+            n => match self.dns.set(n, value) {
+                Some(r) => r?,
+                None => return Err(format!("unknown option '{n}'")),
+            },
         }
         Ok(())
     }
@@ -267,6 +302,21 @@ impl Config {
         let (name, value) = assignment.split_once('=').ok_or_else(|| format!("'{assignment}' is not NAME=VALUE"))?;
         self.set(name, value)
     }
+}
+
+/// A set of analyzer names (`HTTP,DNS`, `{Analyzer::ANALYZER_HTTP}`).
+fn parse_analyzer_set(value: &str) -> Result<Vec<crate::analyzers::Tag>, String> {
+    let inner = value.trim().trim_start_matches('{').trim_end_matches('}');
+    inner
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            let bare = n.strip_prefix("Analyzer::").unwrap_or(n);
+            let bare = bare.strip_prefix("ANALYZER_").unwrap_or(bare);
+            crate::analyzers::Tag::from_name(bare).ok_or_else(|| format!("unknown analyzer '{n}'"))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -282,6 +332,9 @@ mod tests {
         assert_eq!(c.tunnel_max_depth, 2);
         c.set_assignment("report_gaps_for_partial=T").unwrap();
         assert!(c.report_gaps_for_partial);
+        c.set_assignment("Analyzer::disabled_analyzers={Analyzer::ANALYZER_HTTP, dns}").unwrap();
+        assert_eq!(c.disabled_analyzers, [crate::analyzers::Tag::Http, crate::analyzers::Tag::Dns]);
+        assert!(c.set_assignment("Analyzer::disabled_analyzers=GOPHER").is_err());
         c.set_assignment("likely_server_ports+=40190/udp").unwrap();
         assert!(c.likely_server_ports.contains(&PortProto { port: 40190, proto: 17 }));
         assert!(c.set_assignment("no_such_thing=1").is_err());

@@ -83,8 +83,10 @@ impl Engine {
     pub fn new(mut cfg: Config, subs: Subscriptions) -> Self {
         cfg.check_rexmit = subs.wants(EventKind::RexmitInconsistency);
         cfg.tcp_stats = subs.wants(EventKind::ConnStats);
+        let mut sessions = Sessions::new(cfg.clone());
+        sessions.keep_analyzers_for(&subs);
         Engine {
-            sessions: Sessions::new(cfg.clone()),
+            sessions,
             frags: FragReassembler::with_caps(cfg.frag_timeout, cfg.max_frag_datagrams, cfg.max_frag_bytes),
             flow_weirds: FlowWeirds::new(cfg.max_flow_weird_pairs),
             clock: NetworkClock::for_config(&cfg),
@@ -398,6 +400,11 @@ impl Engine {
         let inner = match parsed {
             Ok(i) => i,
             Err(TunnelError::Weird(w)) => {
+                if w.ends_with("_empty_packet") && (encap.len() as u32) < self.cfg.tunnel_max_depth {
+                    // A good header with nothing after it confirms the tunnel first.
+                    let is_orig = self.sessions.conn(slot).is_some_and(|c| c.is_orig((ip.src, u.sport)));
+                    self.sessions.tunnel_confirmed(slot, kind, is_orig, &mut self.queue);
+                }
                 match kind {
                     TunnelType::Teredo => self.sessions.weird(slot, w, source, &mut self.queue),
                     _ => self.flow_weird(w, ip.src, ip.dst, String::new(), source),
@@ -418,6 +425,8 @@ impl Engine {
             }
             return;
         }
+        let is_orig = self.sessions.conn(slot).is_some_and(|c| c.is_orig((ip.src, u.sport)));
+        self.sessions.tunnel_confirmed(slot, kind, is_orig, &mut self.queue);
         let c = self.sessions.conn(slot).expect("connection of a processed packet");
         encap.push(encap_level(conn_id(c.orig, c.resp, 17), kind, c.uid_string()));
         self.inner(ts, inner, encap);

@@ -71,10 +71,11 @@ pub fn run_signatures(data: &[u8]) -> usize {
     let link_type = LINK_TYPES[sel as usize % LINK_TYPES.len()];
     let cfg = Config {
         signatures: Some(std::sync::Arc::new(set)),
-        dpd_buffer_size: if sel & 0x80 != 0 { 16 } else { 1024 },
-        dpd_match_only_beginning: sel & 0x40 == 0,
         ..Config::default()
     };
+    let mut cfg = cfg;
+    cfg.dpd.buffer_size = if sel & 0x80 != 0 { 16 } else { 1024 };
+    cfg.dpd.match_only_beginning = sel & 0x40 == 0;
     let mut engine = engine_with_every_event(cfg);
     let mut events = 0;
     let mut ts = 1_000_000.0;

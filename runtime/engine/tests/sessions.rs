@@ -312,3 +312,58 @@ fn tunnel_changes_past_the_limit_mark_analysis_limited_once() {
     assert_eq!(s.conn(slot).unwrap().history.as_str(), "DX");
     assert_eq!(weirds(&mut q), 1);
 }
+
+/// A VXLAN header with an inner Ethernet/IPv4/UDP packet.
+fn vxlan(inner: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x08, 0, 0, 0, 0, 0, 42, 0];
+    p.extend_from_slice(inner);
+    p
+}
+
+/// A Teredo bubble-less packet: an IPv6 header with no payload (next header 59).
+fn teredo_ipv6() -> Vec<u8> {
+    let mut p = vec![0x60, 0, 0, 0, 0, 0, 59, 64];
+    p.extend_from_slice(&[0x20, 0x01, 0, 0, 0x41, 0x37, 0x9e, 0x50, 0x80, 0, 0xf1, 0x2a, 0xb9, 0xc8, 0x28, 0x15]);
+    p.extend_from_slice(&[0x20, 0x01, 0x48, 0x60, 0, 0, 0x20, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x68]);
+    p
+}
+
+fn services(events: &[Event], port: u16) -> Vec<String> {
+    removed(events).iter().find(|c| c.id.resp_p.number == port).map(|c| c.service.clone()).unwrap_or_default()
+}
+
+#[test]
+fn tunnels_confirm_their_outer_connection_as_zeek_does() {
+    let inner = udp(Dir::AtoB, 1000, 2000, b"x");
+    // VXLAN: the first good header confirms, once.
+    let ev = run(zeek_cfg(), &[(1.0, udp(Dir::AtoB, 50000, 4789, &vxlan(&inner))), (2.0, udp(Dir::AtoB, 50000, 4789, &vxlan(&inner)))]);
+    assert_eq!(services(&ev, 4789), ["VXLAN"]);
+    let confirmations: Vec<_> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::ProtocolConfirmation { atype, aid, .. } => Some((atype.name.clone(), *aid)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(confirmations, [("VXLAN".to_string(), 0)]);
+    // A header with nothing after it confirms too (then its weird).
+    let ev = run(zeek_cfg(), &[(1.0, udp(Dir::AtoB, 50000, 4789, &vxlan(&[])))]);
+    assert_eq!(services(&ev, 4789), ["VXLAN"]);
+    // No 'I' flag: not VXLAN, no service.
+    let mut bad = vxlan(&inner);
+    bad[0] = 0;
+    let ev = run(zeek_cfg(), &[(1.0, udp(Dir::AtoB, 50000, 4789, &bad))]);
+    assert!(services(&ev, 4789).is_empty());
+    // Past Tunnel::max_depth nothing is decapsulated or confirmed.
+    let cfg = Config { tunnel_max_depth: 0, ..zeek_cfg() };
+    let ev = run(cfg, &[(1.0, udp(Dir::AtoB, 50000, 4789, &vxlan(&inner)))]);
+    assert!(services(&ev, 4789).is_empty());
+    // Teredo waits for both directions (Tunnel::delay_teredo_confirmation).
+    let one_way = run(zeek_cfg(), &[(1.0, udp(Dir::AtoB, 3797, 3544, &teredo_ipv6()))]);
+    assert!(services(&one_way, 3544).is_empty());
+    let both = [(1.0, udp(Dir::AtoB, 3797, 3544, &teredo_ipv6())), (1.5, udp(Dir::BtoA, 3544, 3797, &teredo_ipv6()))];
+    assert_eq!(services(&run(zeek_cfg(), &both), 3544), ["TEREDO"]);
+    let eager = Config { delay_teredo_confirmation: false, ..zeek_cfg() };
+    let one_way = run(eager, &[(1.0, udp(Dir::AtoB, 3797, 3544, &teredo_ipv6()))]);
+    assert_eq!(services(&one_way, 3544), ["TEREDO"]);
+}

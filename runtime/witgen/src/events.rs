@@ -52,6 +52,11 @@ pub fn events(wit: &Wit, events: &[EventDef]) -> String {
         writeln!(out, "            EventKind::{} => \"{}\",", e.variant, e.wit).unwrap();
     }
     out.push_str("        }\n    }\n");
+    out.push_str("    /// The event's family: the WIT world `<family>-events` that exports it (`connection`).\n    pub fn family(self) -> &'static str {\n        match self {\n");
+    for e in events {
+        writeln!(out, "            EventKind::{} => \"{}\",", e.variant, e.family).unwrap();
+    }
+    out.push_str("        }\n    }\n");
     out.push_str("    /// The WIT's doc comment of the event's function: when it is raised, or why it is not.\n    pub fn doc(self) -> &'static str {\n        match self {\n");
     for e in events {
         writeln!(out, "            EventKind::{} => {:?},", e.variant, e.docs.as_deref().unwrap_or("").trim()).unwrap();

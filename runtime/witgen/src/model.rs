@@ -46,6 +46,8 @@ pub struct EventDef {
     pub module: String,
     /// Parameters in order.
     pub params: Vec<Param>,
+    /// The event family: the world `<family>-events` exporting it (`http`).
+    pub family: String,
     /// The function's doc comment.
     pub docs: Option<String>,
 }
@@ -110,7 +112,9 @@ impl Wit {
                 .iter()
                 .map(|p| Param { wit: p.name.clone(), ident: names::ident(&p.name), ty: p.ty })
                 .collect();
+            let family = self.family(*id).ok_or_else(|| format!("event {name} is in no `<family>-events` world"))?;
             out.push(EventDef {
+                family,
                 variant: names::camel(&name),
                 module: names::ident(&name),
                 zeek,
@@ -120,6 +124,17 @@ impl Wit {
             });
         }
         Ok(out)
+    }
+
+    /// The family of the event interface `id`: the first world named
+    /// `<family>-events` (other than the events world) that exports it.
+    fn family(&self, id: InterfaceId) -> Option<String> {
+        let worlds = &self.resolve.packages[self.pkg].worlds;
+        worlds.iter().filter(|(n, _)| n.as_str() != EVENTS_WORLD).find_map(|(n, w)| {
+            let fam = n.strip_suffix("-events")?;
+            let exports = self.resolve.worlds[*w].exports.values();
+            exports.into_iter().any(|it| matches!(it, WorldItem::Interface { id: i, .. } if *i == id)).then(|| fam.to_string())
+        })
     }
 
     /// Every named type the package defines (not those an interface only

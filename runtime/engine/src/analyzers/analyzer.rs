@@ -2,45 +2,12 @@
 //! `analyzer::Analyzer`: the session layer offers it the connection's first
 //! data ([`Analyzer::probe`]), then hands it in-order TCP payload per
 //! direction, gaps (bytes that never came) and the end of each direction,
-//! or whole UDP datagrams. What the analyzer finds goes into [`Outcomes`]:
-//! effects on the connection (weirds, a limit reached, a role flip) for the
-//! session layer to carry out, and protocol confirmation or violation
-//! (Zeek's `protocol_confirmation` / `protocol_violation`), which the
-//! per-connection [`AnalyzerSet`](super::set::AnalyzerSet) records.
+//! or whole UDP datagrams, and finally says the connection is done. What
+//! the analyzer does about it (events, weirds, a limit reached, a role
+//! flip, protocol confirmation or violation) goes through its [`Cx`].
 
+use super::context::Cx;
 use super::registry::Tag;
-
-/// One thing an analyzer found while handling data.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// A conn weird (name, addl), raised with the analyzer's source name.
-    Weird(&'static str, String),
-    /// An analyzer limit was reached: the weird, then history `X`.
-    Limit(&'static str, String),
-    /// The roles of originator and responder swap, history bits kept
-    /// (Zeek's `Connection::FlipRoles` called by an analyzer).
-    FlipRoles,
-    /// The data is the analyzer's protocol (`AnalyzerConfirmation`).
-    Confirm,
-    /// The data breaks the analyzer's protocol (`AnalyzerViolation`), with the reason.
-    Violate(String),
-}
-
-/// What an analyzer reports from one call, in order.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Outcomes(pub Vec<Outcome>);
-
-impl Outcomes {
-    /// Appends an outcome.
-    pub fn push(&mut self, o: Outcome) {
-        self.0.push(o);
-    }
-
-    /// Whether nothing was reported.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
 
 /// An application analyzer attached to one connection. `is_orig` always
 /// names the direction as the connection sees it when the data arrives.
@@ -60,25 +27,31 @@ pub trait Analyzer: std::fmt::Debug + Send {
     }
 
     /// The next in-order bytes of one direction of a TCP connection.
-    fn stream(&mut self, is_orig: bool, data: &[u8], out: &mut Outcomes) {
-        let _ = (is_orig, data, out);
+    fn stream(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
+        let _ = (is_orig, data, cx);
     }
 
     /// One UDP datagram's payload.
-    fn datagram(&mut self, is_orig: bool, data: &[u8], out: &mut Outcomes) {
-        let _ = (is_orig, data, out);
+    fn datagram(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
+        let _ = (is_orig, data, cx);
     }
 
-    /// Bytes of one direction that will never come: any partial state built
-    /// from what came before is stale.
-    fn gap(&mut self, is_orig: bool, out: &mut Outcomes) {
-        let _ = (is_orig, out);
+    /// `len` bytes of one direction that will never come: any partial state
+    /// built from what came before is stale.
+    fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
+        let _ = (is_orig, len, cx);
     }
 
     /// One direction has ended: no more data comes from it (the session
     /// layer says so for both directions when it removes the connection).
-    fn end_of_data(&mut self, is_orig: bool, out: &mut Outcomes) {
-        let _ = (is_orig, out);
+    fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
+        let _ = (is_orig, cx);
+    }
+
+    /// The connection is being removed (Zeek's `Analyzer::Done`), after the
+    /// end of both directions: anything still pending is finished now.
+    fn done(&mut self, cx: &mut Cx<'_, '_>) {
+        let _ = cx;
     }
 
     /// A copy of this analyzer and its state.

@@ -5,7 +5,8 @@
 //! and the history letter `X`; a word that is no command raises
 //! `FTP_invalid_command`. weir raises no FTP events and writes no ftp.log.
 
-use super::analyzer::{Analyzer, Outcome, Outcomes};
+use super::analyzer::Analyzer;
+use super::context::Cx;
 use super::registry::Tag;
 
 /// TCP ports the FTP analyzer is registered for (the responder's, at creation).
@@ -36,7 +37,7 @@ impl Analyzer for Ftp {
     }
 
     /// Only the originator's command lines are read.
-    fn stream(&mut self, is_orig: bool, mut d: &[u8], out: &mut Outcomes) {
+    fn stream(&mut self, is_orig: bool, mut d: &[u8], cx: &mut Cx<'_, '_>) {
         if !is_orig {
             return;
         }
@@ -47,7 +48,7 @@ impl Analyzer for Ftp {
             if line.last() == Some(&b'\r') {
                 line.pop();
             }
-            command(line, confirmed, *max_command_length, out);
+            command(line, confirmed, *max_command_length, cx);
             line.clear();
             d = &d[i + 1..];
         }
@@ -55,7 +56,7 @@ impl Analyzer for Ftp {
     }
 
     /// A hole in the commands: the partial line is stale.
-    fn gap(&mut self, is_orig: bool, _: &mut Outcomes) {
+    fn gap(&mut self, is_orig: bool, _: u64, _: &mut Cx<'_, '_>) {
         if is_orig {
             self.line.clear();
         }
@@ -72,7 +73,7 @@ fn extend_capped(line: &mut Vec<u8>, data: &[u8]) {
 }
 
 /// One command line (`FTP_Analyzer::DeliverStream`, originator side).
-fn command(line: &[u8], confirmed: &mut bool, max_command_length: u64, out: &mut Outcomes) {
+fn command(line: &[u8], confirmed: &mut bool, max_command_length: u64, cx: &mut Cx<'_, '_>) {
     if line.is_empty() {
         return;
     }
@@ -82,64 +83,60 @@ fn command(line: &[u8], confirmed: &mut bool, max_command_length: u64, out: &mut
     let is_cmd = word.len() >= 3 && word.iter().all(|&b| b.is_ascii_graphic());
     if !is_cmd {
         if *confirmed {
-            out.push(Outcome::Weird("FTP_invalid_command", String::new()));
+            cx.weird("FTP_invalid_command", String::new());
         }
         return;
     }
     if max_command_length > 0 && word.len() as u64 > max_command_length {
         if *confirmed {
-            out.push(Outcome::Limit("FTP_max_command_length_exceeded", format!("{} > {max_command_length}", word.len())));
+            cx.limit("FTP_max_command_length_exceeded", format!("{} > {max_command_length}", word.len()));
         }
         return;
     }
     if !*confirmed {
         *confirmed = true;
-        out.push(Outcome::Confirm);
+        cx.confirm();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyzers::testing::{summary, Harness};
 
-    /// Originator segments, in order; the outcomes of all of them.
-    fn run(segments: &[&[u8]]) -> Vec<Outcome> {
-        let mut f = Ftp::new(100);
-        let mut out = Outcomes::default();
-        for d in segments {
-            f.stream(true, d, &mut out);
-        }
-        out.0
+    /// Originator segments, in order; the events of all of them.
+    fn run(segments: &[&[u8]]) -> Vec<String> {
+        let (mut h, mut f) = (Harness::new(6, 21), Ftp::new(100));
+        segments.iter().flat_map(|d| summary(&h.stream(&mut f, true, d))).collect()
     }
 
     #[test]
     fn a_long_command_after_a_valid_one_reaches_the_limit() {
         let long = format!("{} x\r\n", "T".repeat(132));
-        let out = run(&[b"USER anonymous\r\n", long.as_bytes()]);
-        assert_eq!(out, [Outcome::Confirm, Outcome::Limit("FTP_max_command_length_exceeded", "132 > 100".into())]);
+        let (mut h, mut f) = (Harness::new(6, 21), Ftp::new(100));
+        assert_eq!(summary(&h.stream(&mut f, true, b"USER anonymous\r\n")), ["protocol_confirmation"]);
+        assert_eq!(summary(&h.stream(&mut f, true, long.as_bytes())), ["weird:FTP_max_command_length_exceeded 132 > 100"]);
+        assert!(h.conn.history.contains('X'));
     }
 
     #[test]
     fn nothing_before_confirmation_and_lines_split_across_segments() {
         let long = format!("{}\r\n", "T".repeat(132));
         assert!(run(&[long.as_bytes()]).is_empty(), "not confirmed yet");
-        let out = run(&[b"US", b"ER a\r\n!!\r", b"\n"]);
-        assert_eq!(out, [Outcome::Confirm, Outcome::Weird("FTP_invalid_command", String::new())]);
+        assert_eq!(run(&[b"US", b"ER a\r\n!!\r", b"\n"]), ["protocol_confirmation", "weird:FTP_invalid_command"]);
     }
 
     #[test]
     fn responses_are_ignored_and_a_gap_drops_the_partial_line() {
-        let mut f = Ftp::new(100);
-        let mut out = Outcomes::default();
-        f.stream(false, b"!!\r\n", &mut out);
-        f.stream(true, b"USER a\r\n!", &mut out);
-        f.gap(false, &mut out);
-        f.stream(true, b"!\r\n", &mut out);
-        assert_eq!(out.0, [Outcome::Confirm, Outcome::Weird("FTP_invalid_command", String::new())]);
-        let mut out = Outcomes::default();
-        f.stream(true, b"!", &mut out);
-        f.gap(true, &mut out);
-        f.stream(true, b"PASS x\r\n", &mut out);
+        let (mut h, mut f) = (Harness::new(6, 21), Ftp::new(100));
+        let mut out = summary(&h.stream(&mut f, false, b"!!\r\n"));
+        out.extend(summary(&h.stream(&mut f, true, b"USER a\r\n!")));
+        out.extend(summary(&h.gap(&mut f, false, 3)));
+        out.extend(summary(&h.stream(&mut f, true, b"!\r\n")));
+        assert_eq!(out, ["protocol_confirmation", "weird:FTP_invalid_command"]);
+        let mut out = summary(&h.stream(&mut f, true, b"!"));
+        out.extend(summary(&h.gap(&mut f, true, 3)));
+        out.extend(summary(&h.stream(&mut f, true, b"PASS x\r\n")));
         assert!(out.is_empty(), "the line after the gap is a valid command: {out:?}");
     }
 }

@@ -1,18 +1,25 @@
-//! Application analyzers, as far as they change a connection itself: the
-//! role flips, history letters, weirds and end events that Zeek's protocol
-//! analyzers cause. They sit after the session layer: at creation the port
+//! Application analyzers. They sit after the session layer: at creation the port
 //! [`registry`] chooses a connection's [`set`] of analyzers; the session
 //! layer hands them datagrams or the in-order TCP payload and gaps of its
-//! reassembler, through the [`analyzer::Analyzer`] interface, and turns
-//! what they find into weirds, history and role flips. No protocol events
-//! or protocol logs come from here yet.
+//! reassembler, through the [`analyzer::Analyzer`] interface; what an
+//! analyzer does about its connection goes through its [`context::Cx`]:
+//! events, weirds, history, role flips, protocol confirmation (the
+//! connection's `service`) and violation.
 
 pub mod analyzer;
+pub mod context;
+pub mod detect;
+pub mod dns;
 pub mod ftp;
+pub mod http;
 pub mod ntp;
 pub mod registry;
+pub mod requests;
 pub mod set;
+#[cfg(test)]
+pub mod testing;
 
-pub use analyzer::{Analyzer, Outcome, Outcomes};
+pub use analyzer::Analyzer;
+pub use context::{Cx, Env, Status};
 pub use registry::{Registry, Tag, Transport};
 pub use set::AnalyzerSet;

@@ -6,8 +6,9 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{ftp, ntp};
+use super::{dns, ftp, http, ntp};
 use crate::config::Config;
+use crate::events::{EventKind, Subscriptions};
 
 /// The transport an analyzer is registered on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,9 +38,10 @@ pub enum Tag {
     Ftp,
     /// NTP ([`ntp`]).
     Ntp,
-    /// DNS, which in Zeek also parses NetBIOS name service, mDNS and LLMNR
-    /// (not implemented).
+    /// DNS, also NetBIOS name service, mDNS and LLMNR ([`dns`]).
     Dns,
+    /// HTTP/1.x ([`http`]).
+    Http,
     /// SNMP (not implemented).
     Snmp,
     /// Syslog (not implemented).
@@ -47,15 +49,51 @@ pub enum Tag {
 }
 
 impl Tag {
-    /// The `source` of the weirds the analyzer raises.
-    pub fn source(self) -> &'static str {
+    /// The analyzer's Zeek name (`Analyzer::name`), as `service` and
+    /// `protocol_confirmation` show it.
+    pub fn name(self) -> &'static str {
         match self {
             Tag::Ftp => "FTP",
             Tag::Ntp => "NTP",
             Tag::Dns => "DNS",
+            Tag::Http => "HTTP",
             Tag::Snmp => "SNMP",
             Tag::Syslog => "SYSLOG",
         }
+    }
+
+    /// Every tag weir knows.
+    pub const ALL: [Tag; 6] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog];
+
+    /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
+    /// signatures' `enable` actions and handlers spell it.
+    pub fn from_name(name: &str) -> Option<Tag> {
+        Tag::ALL.into_iter().find(|t| t.name().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether the analyzer changes the connection itself (history letters,
+    /// roles) and so runs for every handler that sees connections.
+    pub fn shapes_connection(self) -> bool {
+        matches!(self, Tag::Ftp | Tag::Ntp)
+    }
+
+    /// Whether a handler needs the analyzer: it shapes the connection, or
+    /// some subscribed event shows what it finds: one of its own family's
+    /// events (the WIT world named after it), `protocol_confirmation`,
+    /// `protocol_violation`, `conn_weird`, or `connection_state_remove`
+    /// (whose record carries the services, as conn.log writes them).
+    pub fn wanted(self, subs: &Subscriptions) -> bool {
+        let family = self.name().to_ascii_lowercase();
+        self.shapes_connection()
+            || [EventKind::ProtocolConfirmation, EventKind::ProtocolViolation, EventKind::ConnWeird, EventKind::ConnectionStateRemove]
+                .into_iter()
+                .any(|k| subs.wants(k))
+            || EventKind::ALL.iter().any(|&k| k.family() == family && subs.wants(k))
+    }
+
+    /// The `source` of the weirds the analyzer raises.
+    pub fn source(self) -> &'static str {
+        self.name()
     }
 
     /// Whether the analyzer's `Done()` on a UDP connection raises
@@ -69,7 +107,9 @@ impl Tag {
         match self {
             Tag::Ftp => Some(Box::new(ftp::Ftp::new(cfg.ftp_max_command_length))),
             Tag::Ntp => Some(Box::new(ntp::Ntp::default())),
-            Tag::Dns | Tag::Snmp | Tag::Syslog => None,
+            Tag::Dns => Some(Box::new(dns::Dns::new(cfg.dns.clone()))),
+            Tag::Http => Some(Box::new(http::Http::new(cfg))),
+            Tag::Snmp | Tag::Syslog => None,
         }
     }
 }
@@ -78,6 +118,8 @@ impl Tag {
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
     ports: Vec<(Transport, u16, Tag)>,
+    /// Analyzers that are never attached, by port or by detection.
+    disabled: Vec<Tag>,
 }
 
 impl Registry {
@@ -87,11 +129,25 @@ impl Registry {
         let mut r = Registry::default();
         r.register_for_ports(Tag::Ftp, Transport::Tcp, &ftp::PORTS);
         r.register_for_ports(Tag::Ntp, Transport::Udp, &[ntp::PORT]);
+        r.register_for_ports(Tag::Http, Transport::Tcp, &http::PORTS);
         // DNS proper, NetBIOS name service, mDNS and LLMNR.
-        r.register_for_ports(Tag::Dns, Transport::Udp, &[53, 137, 5353, 5355]);
+        r.register_for_ports(Tag::Dns, Transport::Udp, &dns::UDP_PORTS);
+        r.register_for_ports(Tag::Dns, Transport::Tcp, &dns::TCP_PORTS);
         r.register_for_ports(Tag::Snmp, Transport::Udp, &[161, 162]);
         r.register_for_ports(Tag::Syslog, Transport::Udp, &[514]);
         r
+    }
+
+    /// Never attaches `tag` (Zeek's `Analyzer::disable_analyzer`).
+    pub fn disable(&mut self, tag: Tag) {
+        if !self.disabled.contains(&tag) {
+            self.disabled.push(tag);
+        }
+    }
+
+    /// Whether `tag` may be attached.
+    pub fn is_enabled(&self, tag: Tag) -> bool {
+        !self.disabled.contains(&tag)
     }
 
     /// Registers `tag` for `ports` of `transport` (once per port).
@@ -108,12 +164,14 @@ impl Registry {
         self.ports.iter().filter(move |&&(t, p, _)| t == transport && p == port).map(|&(_, _, tag)| tag)
     }
 
-    /// The analyzers a new connection to responder port `port` gets.
-    pub fn analyzers_for(&self, transport: Transport, port: u16, cfg: &Config) -> AnalyzerSet {
+    /// The analyzers a new connection to responder port `port` gets,
+    /// numbered from `next_aid` on (which moves past the ids given).
+    pub fn analyzers_for(&self, transport: Transport, port: u16, cfg: &Config, next_aid: &mut u64) -> AnalyzerSet {
         let mut set = AnalyzerSet::default();
-        for tag in self.tags(transport, port) {
+        for tag in self.tags(transport, port).filter(|&t| self.is_enabled(t)) {
             if let Some(a) = tag.instantiate(cfg) {
-                set.add(a);
+                set.add(a, *next_aid);
+                *next_aid += 1;
             }
         }
         set
@@ -142,6 +200,30 @@ mod tests {
     }
 
     #[test]
+    fn disabled_and_unwanted_analyzers_are_not_attached() {
+        let (cfg, mut aid) = (Config::default(), 1);
+        let mut r = Registry::standard();
+        r.disable(Tag::Ftp);
+        assert!(r.analyzers_for(Transport::Tcp, 21, &cfg, &mut aid).is_empty());
+        assert!(r.is_enabled(Tag::Ntp) && !r.is_enabled(Tag::Ftp));
+        let none = Subscriptions::default();
+        assert!(Tag::Ftp.wanted(&none), "FTP shapes the history");
+        assert!(!Tag::Http.wanted(&none), "nobody needs HTTP");
+        let mut remove = Subscriptions::default();
+        remove.insert(EventKind::ConnectionStateRemove);
+        assert!(Tag::Http.wanted(&remove), "the services reach the connection's end");
+    }
+
+    #[test]
+    fn names_round_trip_in_any_case() {
+        for t in Tag::ALL {
+            assert_eq!(Tag::from_name(t.name()), Some(t));
+            assert_eq!(Tag::from_name(&t.name().to_lowercase()), Some(t));
+        }
+        assert_eq!(Tag::from_name("gopher"), None);
+    }
+
+    #[test]
     fn udp_session_done_ports() {
         let r = Registry::standard();
         let mut done: Vec<u16> = (0..=u16::MAX).filter(|&p| r.udp_session_done(p)).collect();
@@ -155,11 +237,15 @@ mod tests {
     #[test]
     fn analyzers_are_made_only_for_implemented_tags() {
         let r = Registry::standard();
-        let cfg = Config::default();
-        assert_eq!(r.analyzers_for(Transport::Tcp, 21, &cfg).tags(), [Tag::Ftp]);
-        assert_eq!(r.analyzers_for(Transport::Udp, 123, &cfg).tags(), [Tag::Ntp]);
-        assert!(r.analyzers_for(Transport::Udp, 53, &cfg).is_empty(), "DNS is known by name only");
-        assert!(r.analyzers_for(Transport::Tcp, 80, &cfg).is_empty());
+        let (cfg, mut aid) = (Config::default(), 1);
+        assert_eq!(r.analyzers_for(Transport::Tcp, 21, &cfg, &mut aid).tags(), [Tag::Ftp]);
+        assert_eq!(r.analyzers_for(Transport::Udp, 123, &cfg, &mut aid).tags(), [Tag::Ntp]);
+        assert_eq!(aid, 3, "one id per analyzer made");
+        assert_eq!(r.analyzers_for(Transport::Udp, 53, &cfg, &mut aid).tags(), [Tag::Dns]);
+        assert_eq!(r.analyzers_for(Transport::Tcp, 53, &cfg, &mut aid).tags(), [Tag::Dns]);
+        assert!(r.analyzers_for(Transport::Udp, 161, &cfg, &mut aid).is_empty(), "SNMP is known by name only");
+        assert_eq!(r.analyzers_for(Transport::Tcp, 8080, &cfg, &mut aid).tags(), [Tag::Http]);
+        assert!(r.analyzers_for(Transport::Tcp, 8081, &cfg, &mut aid).is_empty());
         let mut r = Registry::default();
         r.register_for_ports(Tag::Ntp, Transport::Udp, &[123, 123]);
         assert_eq!(r.tags(Transport::Udp, 123).count(), 1, "registered once");

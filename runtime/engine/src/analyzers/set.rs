@@ -1,24 +1,18 @@
 //! The analyzers attached to one connection (Zeek's analyzer tree, flat):
 //! what the registry chose at creation, minus any that declined the first
-//! data. The set hands data to each in turn, records their protocol
-//! confirmations and violations on the connection, and returns the rest of
-//! what they found for the session layer to carry out.
+//! data or were disabled. The set hands data to each in turn, each with its
+//! own [`Cx`] over the shared [`Env`], and keeps what each has said about
+//! its protocol ([`Status`]).
 
-use super::analyzer::{Analyzer, Outcome, Outcomes};
+use super::analyzer::Analyzer;
+use super::context::{Cx, Env, Status};
+use super::detect::{Chunk, Detector};
 use super::registry::Tag;
-
-/// What an analyzer of the set has said about its protocol so far.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Status {
-    /// It confirmed the protocol (at least once).
-    pub confirmed: bool,
-    /// The reasons of the violations it reported, in order.
-    pub violations: Vec<String>,
-}
 
 #[derive(Clone, Debug)]
 struct Entry {
     analyzer: Box<dyn Analyzer>,
+    aid: u64,
     status: Status,
 }
 
@@ -27,21 +21,59 @@ struct Entry {
 pub struct AnalyzerSet {
     entries: Vec<Entry>,
     probed: bool,
+    /// Dynamic protocol detection's buffer, when the connection has one.
+    detector: Option<Box<Detector>>,
+    /// Which directions' data ended (originator, responder).
+    ended: [bool; 2],
 }
 
-/// What the set's analyzers found that the session layer carries out:
-/// weirds, limits and role flips, each with the analyzer that found it.
-pub type Effects = Vec<(Tag, Outcome)>;
-
 impl AnalyzerSet {
-    /// Adds an analyzer.
-    pub fn add(&mut self, analyzer: Box<dyn Analyzer>) {
-        self.entries.push(Entry { analyzer, status: Status::default() });
+    /// Adds an analyzer with instance id `aid`.
+    pub fn add(&mut self, analyzer: Box<dyn Analyzer>, aid: u64) {
+        self.entries.push(Entry { analyzer, aid, status: Status::default() });
     }
 
-    /// Whether no analyzer is attached.
+    /// Whether no analyzer is attached and nothing detects one.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.detector.is_none()
+    }
+
+    /// Gives the connection a detector: its first bytes are kept for
+    /// analyzers enabled later ([`enable`](AnalyzerSet::enable)).
+    pub fn detect(&mut self) {
+        self.detector.get_or_insert_with(Box::default);
+    }
+
+    /// The connection's detector, if it has one.
+    pub fn detector(&self) -> Option<&Detector> {
+        self.detector.as_deref()
+    }
+
+    /// Attaches the analyzer `tag` with instance id `aid`, found by dynamic
+    /// protocol detection, and replays to it what the detector kept. Nothing
+    /// happens when `tag` is attached already, is not implemented, or the
+    /// detector's buffer is gone (a late match); true when attached.
+    pub fn enable(&mut self, tag: Tag, aid: u64, env: &mut Env<'_>) -> bool {
+        if self.entries.iter().any(|e| e.analyzer.tag() == tag) {
+            return false;
+        }
+        let Some(det) = self.detector.as_mut() else { return false };
+        let Some(replay) = det.replay(&env.cfg.dpd) else { return false };
+        let Some(analyzer) = tag.instantiate(env.cfg) else { return false };
+        let mut e = Entry { analyzer, aid, status: Status::default() };
+        for (is_orig, chunk) in replay {
+            if e.status.disabled {
+                break;
+            }
+            let mut cx = Cx::new(env, tag, aid, &mut e.status);
+            match chunk {
+                Chunk::Data(d) if env_is_tcp(&cx) => e.analyzer.stream(*is_orig, d, &mut cx),
+                Chunk::Data(d) => e.analyzer.datagram(*is_orig, d, &mut cx),
+                Chunk::Gap(n) => e.analyzer.gap(*is_orig, *n, &mut cx),
+            }
+        }
+        self.entries.push(e);
+        true
     }
 
     /// The tags of the attached analyzers, in order.
@@ -54,26 +86,50 @@ impl AnalyzerSet {
         self.entries.iter().find(|e| e.analyzer.tag() == tag).map(|e| &e.status)
     }
 
-    /// The next in-order TCP bytes from the originator when `is_orig`.
-    pub fn stream(&mut self, is_orig: bool, data: &[u8]) -> Effects {
+    /// Stops handing data to the analyzer with instance id `aid`; false if
+    /// none is attached.
+    pub fn disable(&mut self, aid: u64) -> bool {
+        self.entries.iter_mut().find(|e| e.aid == aid).map(|e| e.status.disabled = true).is_some()
+    }
+
+    /// The next in-order TCP bytes from the originator when `is_orig`;
+    /// the detector keeps them after the attached analyzers had them.
+    pub fn stream(&mut self, is_orig: bool, data: &[u8], env: &mut Env<'_>) {
         self.probe(is_orig, data);
-        self.each(|a, out| a.stream(is_orig, data, out))
+        self.each(env, |a, cx| a.stream(is_orig, data, cx));
+        if let Some(d) = self.detector.as_mut() {
+            d.data(is_orig, data, &env.cfg.dpd);
+        }
     }
 
     /// A UDP datagram's payload from the originator when `is_orig`.
-    pub fn datagram(&mut self, is_orig: bool, data: &[u8]) -> Effects {
+    pub fn datagram(&mut self, is_orig: bool, data: &[u8], env: &mut Env<'_>) {
         self.probe(is_orig, data);
-        self.each(|a, out| a.datagram(is_orig, data, out))
+        self.each(env, |a, cx| a.datagram(is_orig, data, cx));
+        if let Some(d) = self.detector.as_mut() {
+            d.data(is_orig, data, &env.cfg.dpd);
+        }
     }
 
-    /// Bytes of one direction that never came.
-    pub fn gap(&mut self, is_orig: bool) -> Effects {
-        self.each(|a, out| a.gap(is_orig, out))
+    /// `len` bytes of one direction that never came.
+    pub fn gap(&mut self, is_orig: bool, len: u64, env: &mut Env<'_>) {
+        self.each(env, |a, cx| a.gap(is_orig, len, cx));
+        if let Some(d) = self.detector.as_mut() {
+            d.gap(is_orig, len, &env.cfg.dpd);
+        }
     }
 
-    /// The end of one direction's data.
-    pub fn end_of_data(&mut self, is_orig: bool) -> Effects {
-        self.each(|a, out| a.end_of_data(is_orig, out))
+    /// The end of one direction's data (once per direction).
+    pub fn end_of_data(&mut self, is_orig: bool, env: &mut Env<'_>) {
+        let ended = &mut self.ended[usize::from(!is_orig)];
+        if !std::mem::replace(ended, true) {
+            self.each(env, |a, cx| a.end_of_data(is_orig, cx));
+        }
+    }
+
+    /// The connection is being removed.
+    pub fn done(&mut self, env: &mut Env<'_>) {
+        self.each(env, |a, cx| a.done(cx));
     }
 
     /// On the first data, drops the analyzers that decline it.
@@ -84,32 +140,32 @@ impl AnalyzerSet {
         }
     }
 
-    /// Runs `f` on every analyzer; confirmations and violations are recorded,
-    /// the rest is returned in order.
-    fn each(&mut self, mut f: impl FnMut(&mut dyn Analyzer, &mut Outcomes)) -> Effects {
-        let mut effects = Vec::new();
-        for e in &mut self.entries {
-            let mut out = Outcomes::default();
-            f(e.analyzer.as_mut(), &mut out);
+    /// Runs `f` on every analyzer still enabled.
+    fn each(&mut self, env: &mut Env<'_>, mut f: impl FnMut(&mut dyn Analyzer, &mut Cx<'_, '_>)) {
+        for e in self.entries.iter_mut().filter(|e| !e.status.disabled) {
             let tag = e.analyzer.tag();
-            for o in out.0 {
-                match o {
-                    Outcome::Confirm => e.status.confirmed = true,
-                    Outcome::Violate(reason) => e.status.violations.push(reason),
-                    o => effects.push((tag, o)),
-                }
-            }
+            let mut cx = Cx::new(env, tag, e.aid, &mut e.status);
+            f(e.analyzer.as_mut(), &mut cx);
         }
-        effects
     }
+}
+
+/// Whether the connection is TCP (replayed data is stream data then).
+fn env_is_tcp(cx: &Cx<'_, '_>) -> bool {
+    cx.conn().proto == 6
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::events::{Event, EventKind, EventQueue, Subscriptions};
+    use crate::sessions::conn::Conn;
+    use crate::sessions::key::ConnKey;
+    use crate::sessions::uid::UidGen;
 
     /// Declines data starting with `no`; confirms `ok`, violates `bad`,
-    /// turns `w` into a weird and `f` into a flip.
+    /// raises a weird on `w`, flips on `f`, disables itself on `off`.
     #[derive(Clone, Debug, Default)]
     struct Toy {
         seen: Vec<String>,
@@ -122,51 +178,124 @@ mod tests {
         fn probe(&self, _: bool, data: &[u8]) -> bool {
             !data.starts_with(b"no")
         }
-        fn stream(&mut self, is_orig: bool, data: &[u8], out: &mut Outcomes) {
-            self.seen.push(format!("{is_orig}:{}", String::from_utf8_lossy(data)));
+        fn stream(&mut self, _: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
+            self.seen.push(String::from_utf8_lossy(data).into_owned());
             match data {
-                b"ok" => out.push(Outcome::Confirm),
-                b"bad" => out.push(Outcome::Violate("bad".into())),
-                b"w" => out.push(Outcome::Weird("toy_weird", "x".into())),
-                b"f" => out.push(Outcome::FlipRoles),
+                b"ok" => cx.confirm(),
+                b"bad" => cx.violate("bad data", Some(data)),
+                b"w" => cx.weird("toy_weird", "x".into()),
+                b"f" => cx.flip_roles(),
+                b"off" => cx.disable(),
                 _ => {}
             }
         }
-        fn gap(&mut self, is_orig: bool, out: &mut Outcomes) {
-            out.push(Outcome::Limit("toy_gap", is_orig.to_string()));
+        fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
+            cx.limit("toy_gap", format!("{is_orig} {len}"));
         }
         fn clone_box(&self) -> Box<dyn Analyzer> {
             Box::new(self.clone())
         }
     }
 
+    fn conn() -> Conn {
+        let a = ("10.0.0.1".parse().unwrap(), 1234);
+        let b = ("10.0.0.2".parse().unwrap(), 21);
+        let l2 = Default::default();
+        Conn::new(ConnKey::new(a, b, 6, false), a, b, 6, UidGen::new(Some(1)).next_words(), 1.0, &l2, &[], 0)
+    }
+
+    fn queue() -> EventQueue {
+        let mut subs = Subscriptions::default();
+        for k in [EventKind::ProtocolConfirmation, EventKind::ProtocolViolation, EventKind::ConnWeird] {
+            subs.insert(k);
+        }
+        EventQueue::new(subs)
+    }
+
     #[test]
-    fn confirmations_and_violations_are_recorded_effects_returned() {
+    fn confirmation_names_the_service_once_and_violations_excerpt_the_data() {
+        let (mut c, mut q, cfg) = (conn(), queue(), Config::default());
         let mut s = AnalyzerSet::default();
-        s.add(Box::new(Toy::default()));
-        assert!(s.stream(true, b"ok").is_empty());
-        assert!(s.stream(false, b"bad").is_empty());
-        assert_eq!(s.status(Tag::Ftp), Some(&Status { confirmed: true, violations: vec!["bad".into()] }));
-        assert_eq!(s.stream(true, b"w"), [(Tag::Ftp, Outcome::Weird("toy_weird", "x".into()))]);
-        assert_eq!(s.stream(true, b"f"), [(Tag::Ftp, Outcome::FlipRoles)]);
-        assert_eq!(s.gap(false), [(Tag::Ftp, Outcome::Limit("toy_gap", "false".into()))]);
-        assert!(s.end_of_data(true).is_empty(), "the default ignores the end");
-        assert!(s.datagram(true, b"w").is_empty(), "the default ignores datagrams");
-        assert_eq!(s.status(Tag::Ntp), None);
+        s.add(Box::new(Toy::default()), 7);
+        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0 };
+        s.stream(true, b"ok", &mut env);
+        s.stream(true, b"ok", &mut env);
+        s.stream(true, b"bad", &mut env);
+        s.stream(true, b"w", &mut env);
+        s.gap(false, 5, &mut env);
+        let evs: Vec<Event> = q.take().into_iter().collect();
+        assert_eq!(evs.len(), 4, "{evs:?}");
+        match &evs[0] {
+            Event::ProtocolConfirmation { c, atype, aid } => {
+                assert_eq!((atype.name.as_str(), *aid), ("FTP", 7));
+                assert_eq!(c.service, ["FTP"], "the record shows the new service");
+            }
+            e => panic!("{e:?}"),
+        }
+        match &evs[1] {
+            Event::ProtocolViolation { reason, .. } => assert_eq!(reason, "bad data [bad]"),
+            e => panic!("{e:?}"),
+        }
+        assert!(matches!(&evs[2], Event::ConnWeird { name, source, .. } if name == "toy_weird" && source == "FTP"));
+        assert!(matches!(&evs[3], Event::ConnWeird { name, addl, .. } if name == "toy_gap" && addl == "false 5"));
+        assert!(c.history.contains('X'), "a limit marks the history");
+        let st = s.status(Tag::Ftp).unwrap();
+        assert!(st.confirmed);
+        assert_eq!(st.violations, 1);
+    }
+
+    #[test]
+    fn a_disabled_analyzer_takes_no_more_data() {
+        let (mut c, mut q, cfg) = (conn(), queue(), Config::default());
+        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0 };
+        let mut s = AnalyzerSet::default();
+        s.add(Box::new(Toy::default()), 1);
+        s.stream(true, b"f", &mut env);
+        assert_eq!(env.conn.history.as_str(), "^", "an analyzer's flip");
+        s.stream(true, b"off", &mut env);
+        s.stream(true, b"ok", &mut env);
+        assert!(!s.status(Tag::Ftp).unwrap().confirmed, "disabled before it confirmed");
+        assert!(env.q.is_empty());
+        let mut s = AnalyzerSet::default();
+        s.add(Box::new(Toy::default()), 3);
+        assert!(s.disable(3) && !s.disable(4));
+        s.stream(true, b"ok", &mut env);
+        assert!(!s.status(Tag::Ftp).unwrap().confirmed);
+    }
+
+    #[test]
+    fn an_enabled_analyzer_sees_the_buffered_start_once() {
+        let (mut c, mut q, cfg) = (conn(), queue(), Config::default());
+        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0 };
+        let mut s = AnalyzerSet::default();
+        assert!(!s.enable(Tag::Ftp, 1, &mut env), "no detector, nothing kept to replay");
+        s.detect();
+        assert!(!s.is_empty(), "a detector alone keeps the data coming");
+        s.stream(false, b"220 ready\r\n", &mut env);
+        s.stream(true, b"USER anonymous\r\n", &mut env);
+        assert!(env.q.is_empty());
+        assert!(s.enable(Tag::Ftp, 5, &mut env));
+        assert!(!s.enable(Tag::Ftp, 6, &mut env), "attached once");
+        assert!(!s.enable(Tag::Snmp, 7, &mut env), "not implemented: nothing attached");
+        assert_eq!(s.tags(), [Tag::Ftp]);
+        let evs: Vec<Event> = env.q.take().into_iter().collect();
+        assert!(matches!(&evs[..], [Event::ProtocolConfirmation { aid: 5, .. }]), "{evs:?}");
+        assert!(s.status(Tag::Ftp).unwrap().confirmed, "the replayed command confirmed FTP");
     }
 
     #[test]
     fn an_analyzer_declining_the_first_data_goes() {
+        let (mut c, mut q, cfg) = (conn(), queue(), Config::default());
+        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0 };
         let mut s = AnalyzerSet::default();
-        s.add(Box::new(Toy::default()));
-        assert!(s.stream(true, b"no thanks").is_empty());
+        s.add(Box::new(Toy::default()), 1);
+        s.stream(true, b"no thanks", &mut env);
         assert!(s.is_empty());
         let mut s = AnalyzerSet::default();
-        s.add(Box::new(Toy::default()));
-        s.stream(true, b"hello");
-        s.stream(true, b"no longer asked");
+        s.add(Box::new(Toy::default()), 1);
+        s.stream(true, b"hello", &mut env);
+        s.stream(true, b"no longer asked", &mut env);
         assert_eq!(s.tags(), [Tag::Ftp], "only the first data is probed");
-        let copy = s.clone();
-        assert_eq!(copy.tags(), [Tag::Ftp]);
+        assert_eq!(s.clone().tags(), [Tag::Ftp]);
     }
 }

@@ -5,7 +5,8 @@ use super::key::ConnKey;
 use super::tcp::TcpState;
 use super::uid::Uid;
 use crate::decode::L2Info;
-use crate::events::{Connection, EncapsulatingConn, Endpoint, Transport};
+use crate::config::Config;
+use crate::events::{Connection, EncapsulatingConn, Endpoint, Event, EventKind, EventQueue, Transport};
 use std::net::IpAddr;
 
 /// History bits (Zeek's `HIST_*`) of the originator; the responder's are these `<< 8`.
@@ -142,6 +143,12 @@ pub struct ConnExtra {
     pub analyzers: crate::analyzers::AnalyzerSet,
     /// Signature matching state, when signatures are loaded.
     pub signatures: Option<Box<crate::signatures::ConnMatch>>,
+    /// Zeek names of the analyzers that confirmed the protocol, in
+    /// confirmation order (the record's `service`).
+    pub service: Vec<&'static str>,
+    /// A good tunnel header came from the (originator, responder): a
+    /// delayed tunnel confirmation waits for both.
+    pub tunnel_valid: [bool; 2],
 }
 
 /// Per-direction counters that every protocol keeps.
@@ -340,6 +347,31 @@ impl Conn {
         self.history.push('^');
     }
 
+    /// Raises weird `name` about this connection with extra text `addl`
+    /// from analyzer `source`, rate-limited per connection and name
+    /// (`Weird::sampling_*` of `cfg`, at network time `now`).
+    pub fn weird(&mut self, name: &'static str, addl: String, source: &'static str, cfg: &Config, now: f64, q: &mut EventQueue) {
+        let counts = &mut self.extra.get_or_insert_with(Box::default).weird_counts;
+        let i = match counts.iter().position(|(n, _)| *n == name) {
+            Some(i) => i,
+            None => {
+                counts.push((name, Default::default()));
+                counts.len() - 1
+            }
+        };
+        let permitted = counts[i].1.permit(&cfg.weird_sampling, now);
+        if q.wants(EventKind::ConnWeird) && permitted {
+            q.push(Event::ConnWeird { name: name.to_string(), c: Box::new(self.snapshot()), addl, source: source.to_string() });
+        }
+    }
+
+    /// Records `X` (analysis limited) once in the history.
+    pub fn analysis_limited(&mut self) {
+        if !self.history.contains('X') {
+            self.history.push('X');
+        }
+    }
+
     /// Whether a packet from `src` is from the originator.
     pub fn is_orig(&self, src: (IpAddr, u16)) -> bool {
         src == self.orig
@@ -388,7 +420,7 @@ impl Conn {
             resp: ep(&self.r, rs),
             start_time: self.start_time,
             duration: self.last_time - self.start_time,
-            service: Vec::new(),
+            service: self.extra.as_ref().map_or_else(Vec::new, |x| x.service.iter().map(|s| s.to_string()).collect()),
             history: self.history.as_str().to_string(),
             uid: self.uid_string(),
             tunnel: self.extra.as_ref().and_then(|x| x.tunnels.tunnel.clone()),

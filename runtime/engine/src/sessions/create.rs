@@ -32,7 +32,7 @@ impl Sessions {
             c.flip_roles();
         }
         if let Some(transport) = Transport::of_proto(ip.proto) {
-            let set = self.registry.analyzers_for(transport, c.resp.1, &self.cfg);
+            let set = self.registry.analyzers_for(transport, c.resp.1, &self.cfg, &mut self.next_aid);
             if !set.is_empty() {
                 c.extra.get_or_insert_with(Box::default).analyzers = set;
             }

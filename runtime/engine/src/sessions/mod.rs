@@ -22,7 +22,7 @@ pub mod uid;
 use crate::analyzers::Registry;
 use crate::config::Config;
 use crate::decode::{IpHdr, L2Info, L4};
-use crate::events::{EncapsulatingConn, Event, EventKind, EventQueue, TunnelType};
+use crate::events::{EncapsulatingConn, EventQueue, TunnelType};
 use conn::Conn;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -79,6 +79,8 @@ pub struct Sessions {
     compact_timers_at: usize,
     /// The signatures of this worker, if any are loaded.
     matcher: Option<crate::signatures::Matcher>,
+    /// Instance id of the next analyzer made (Zeek's analyzer ids count from 1).
+    next_aid: u64,
 }
 
 /// An IP tunnel's endpoints (in address order) and kind.
@@ -112,6 +114,18 @@ impl Sessions {
             evictions: 0,
             compact_timers_at: TIMER_SLACK,
             matcher,
+            next_aid: 1,
+        }
+    }
+
+    /// Stops attaching the analyzers no subscribed event needs (see
+    /// [`Tag::wanted`](crate::analyzers::Tag::wanted)) and those the
+    /// settings disable (`Analyzer::disable_all`, `Analyzer::disabled_analyzers`).
+    pub fn keep_analyzers_for(&mut self, subs: &crate::events::Subscriptions) {
+        for tag in crate::analyzers::Tag::ALL {
+            if self.cfg.analyzers_disable_all || self.cfg.disabled_analyzers.contains(&tag) || !tag.wanted(subs) {
+                self.registry.disable(tag);
+            }
         }
     }
 
@@ -149,26 +163,13 @@ impl Sessions {
     /// (rate-limited per connection and name).
     fn weird_with(&mut self, slot: u32, name: &'static str, addl: String, source: &'static str, q: &mut EventQueue) {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
-        let counts = &mut c.extra.get_or_insert_with(Box::default).weird_counts;
-        let i = match counts.iter().position(|(n, _)| *n == name) {
-            Some(i) => i,
-            None => {
-                counts.push((name, Default::default()));
-                counts.len() - 1
-            }
-        };
-        let permitted = counts[i].1.permit(&self.cfg.weird_sampling, self.now);
-        if q.wants(EventKind::ConnWeird) && permitted {
-            q.push(Event::ConnWeird { name: name.to_string(), c: Box::new(c.snapshot()), addl, source: source.to_string() });
-        }
+        c.weird(name, addl, source, &self.cfg, self.now, q);
     }
 
     /// Records `X` (analysis limited) once in a connection's history.
     pub fn analysis_limited(&mut self, slot: u32) {
         if let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) {
-            if !c.history.contains('X') {
-                c.history.push('X');
-            }
+            c.analysis_limited();
         }
     }
 

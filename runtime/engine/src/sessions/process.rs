@@ -116,13 +116,9 @@ impl Sessions {
                 c.last_time = t;
                 c.check_history_dir(is_orig, conn::hist::DATA_PKT, 'D');
                 self.sig_packet(slot, is_orig, p, q);
-                let c = self.slots[slot as usize].as_mut().unwrap();
                 // The analyzers see the datagram before the sizes are
                 // counted; after a flip, `is_orig` names the new side.
-                if let Some(x) = c.extra.as_mut().filter(|x| !x.analyzers.is_empty()) {
-                    let found = x.analyzers.datagram(is_orig, u.payload);
-                    self.carry_out(slot, found, q);
-                }
+                self.app_datagram(slot, is_orig, u.payload, q);
                 let c = self.slots[slot as usize].as_mut().unwrap();
                 let side = c.side(is_orig);
                 let add = ulen - 8;

@@ -107,9 +107,9 @@ impl Sessions {
 
     fn budget(&self) -> Budget {
         Budget {
-            buffer_size: self.cfg.dpd_buffer_size,
-            max_packets: self.cfg.dpd_max_packets,
-            only_beginning: self.cfg.dpd_match_only_beginning,
+            buffer_size: self.cfg.dpd.buffer_size as u64,
+            max_packets: self.cfg.dpd.max_packets,
+            only_beginning: self.cfg.dpd.match_only_beginning,
         }
     }
 

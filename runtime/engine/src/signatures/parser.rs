@@ -95,7 +95,7 @@ struct Parser<'a> {
 fn pattern_type(w: &str) -> Option<PatternType> {
     Some(match w {
         "payload" => PatternType::Payload,
-        "http-request" | "http" => PatternType::HttpRequest,
+        "http-request" | "http" => PatternType::HttpUri,
         "http-request-header" => PatternType::HttpRequestHeader,
         "http-request-body" => PatternType::HttpRequestBody,
         "http-reply-header" => PatternType::HttpReplyHeader,

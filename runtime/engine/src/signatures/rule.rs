@@ -111,7 +111,7 @@ pub enum PatternType {
     /// `payload`: the reassembled TCP stream or each datagram.
     Payload,
     /// `http-request` (`http`): the unescaped request URI.
-    HttpRequest,
+    HttpUri,
     /// `http-request-header`.
     HttpRequestHeader,
     /// `http-request-body`.

@@ -70,7 +70,7 @@ fn a_tcp_stream_matches_across_chunks_and_both_patterns_must_match() {
     }
     assert_eq!(out.len(), 1);
     assert_eq!((s.rule(out[0].rule).id.as_str(), out[0].data.as_slice(), out[0].end_of_match), ("one", &b"X"[..], 1));
-    m.data(&mut cs, true, PatternType::HttpRequest, b"/x.exe", TCP_FACTS, &mut out);
+    m.data(&mut cs, true, PatternType::HttpUri, b"/x.exe", TCP_FACTS, &mut out);
     assert_eq!(out.len(), 2);
     assert_eq!(s.rule(out[1].rule).id, "two");
     assert_eq!(out[1].end_of_match, 6);

@@ -45,6 +45,11 @@ pub struct TcpState {
 }
 
 impl TcpState {
+    /// Whether the connection began without a handshake (Zeek's `IsPartial`).
+    pub fn is_partial(&self) -> bool {
+        self.is_partial
+    }
+
     fn ep(&mut self, is_orig: bool) -> (&mut TcpEndpoint, &mut TcpEndpoint) {
         if is_orig {
             (&mut self.orig, &mut self.resp)
@@ -215,9 +220,14 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
 
     let full = seg.payload.len() >= len as usize;
     let rel_data = rel_seq + flags.syn() as u64;
+    let analyzed = c.extra.as_ref().is_some_and(|x| !x.analyzers.is_empty() || x.signatures.as_ref().is_some_and(|s| !s.done()));
     if len > 0 && full && !flags.rst() && !underflow {
-        let analyzed = c.extra.as_ref().is_some_and(|x| !x.analyzers.is_empty() || x.signatures.as_ref().is_some_and(|s| !s.done()));
         deliver(tcp(c), is_orig, rel_data, &seg.payload[..len as usize], flags, cfg, analyzed, fx);
+    }
+    if flags.fin() && analyzed && !underflow {
+        let mut delivered = Vec::new();
+        tcp(c).ep(is_orig).0.fin_sent(rel_data + len as u64, &mut delivered);
+        fx.delivered.extend(delivered.into_iter().map(|d| (is_orig, d)));
     }
     if cfg.tcp_stats {
         tcp(c).ep(is_orig).0.extra().stats.get_or_insert_with(Stats::default).packet(ip_id, rel_data, len as u64);
@@ -460,7 +470,7 @@ mod tests {
         f.handshake();
         let fx = f.send(true, 1.0, A, 101, 501, b"abcd");
         assert!(fx.delivered.is_empty(), "no analyzer: no bytes delivered");
-        f.c.extra.get_or_insert_with(Box::default).analyzers.add(Box::new(crate::analyzers::ntp::Ntp::default()));
+        f.c.extra.get_or_insert_with(Box::default).analyzers.add(Box::new(crate::analyzers::ntp::Ntp::default()), 1);
         let fx = f.send(true, 1.1, A, 105, 501, b"ef");
         assert_eq!(fx.delivered, [(true, Delivery::Data(b"ef".to_vec()))], "in order once an analyzer is attached");
         let fx = f.send(true, 1.1, A, 115, 501, b"efgh");

@@ -26,8 +26,10 @@ pub const MAX_PENDING: usize = 64 * 1024;
 pub enum Delivery {
     /// The next bytes of the side's stream.
     Data(Vec<u8>),
-    /// Bytes that never came (a hole given up).
-    Gap,
+    /// This many bytes that never came (a hole given up).
+    Gap(u64),
+    /// The side's stream has ended: everything up to its FIN was handed on.
+    End,
 }
 
 /// The bytes of a side kept for in-order delivery, in relative sequence
@@ -40,12 +42,36 @@ pub(super) struct Pending {
     waiting: BTreeMap<u64, Vec<u8>>,
     /// Bytes in `waiting`.
     bytes: usize,
+    /// Relative sequence number of the side's FIN, once seen.
+    fin: Option<u64>,
+    /// [`Delivery::End`] was handed on.
+    ended: bool,
 }
 
 impl Pending {
     /// A segment's payload `data` at relative sequence number `seq`; every
-    /// newly contiguous run (and every given-up hole) goes to `out`.
+    /// newly contiguous run (and every given-up hole, and the end once the
+    /// FIN is reached) goes to `out`.
     fn segment(&mut self, seq: u64, data: &[u8], out: &mut Vec<Delivery>) {
+        self.add(seq, data, out);
+        self.check_end(out);
+    }
+
+    /// The side's FIN at relative sequence number `at`: the stream ends
+    /// once everything before it was handed on.
+    fn fin(&mut self, at: u64, out: &mut Vec<Delivery>) {
+        self.fin.get_or_insert(at);
+        self.check_end(out);
+    }
+
+    fn check_end(&mut self, out: &mut Vec<Delivery>) {
+        if !self.ended && self.fin.is_some_and(|f| self.next.is_none_or(|n| n >= f)) {
+            self.ended = true;
+            out.push(Delivery::End);
+        }
+    }
+
+    fn add(&mut self, seq: u64, data: &[u8], out: &mut Vec<Delivery>) {
         let next = *self.next.get_or_insert(seq);
         let end = seq + data.len() as u64;
         if end <= next || data.is_empty() {
@@ -59,12 +85,12 @@ impl Pending {
             }
             // Too much waits behind the hole: give it up, deliver what waited
             // from its earliest byte, and give up any hole left before `seq`.
-            out.push(Delivery::Gap);
             let first = self.waiting.keys().next().map_or(seq, |&k| k.min(seq));
+            out.push(Delivery::Gap(first - next));
             self.next = Some(first);
             self.drain(out);
-            if self.next.is_some_and(|n| seq > n) {
-                out.push(Delivery::Gap);
+            if let Some(n) = self.next.filter(|&n| seq > n) {
+                out.push(Delivery::Gap(seq - n));
                 self.next = Some(seq);
             }
         }
@@ -97,6 +123,12 @@ impl Pending {
 }
 
 impl TcpEndpoint {
+    /// The side's FIN at relative sequence number `at`, for delivery: the
+    /// stream's end is appended to `out` once everything before it was.
+    pub(super) fn fin_sent(&mut self, at: u64, out: &mut Vec<Delivery>) {
+        self.extra().pending.get_or_insert_with(Box::default).fin(at, out);
+    }
+
     /// Captured payload `data` at relative `seq` enters reassembly; when
     /// `deliver` is given (the connection has analyzers), the bytes that
     /// become deliverable in order are appended to it.
@@ -205,9 +237,27 @@ mod tests {
         out.into_iter()
             .map(|d| match d {
                 Delivery::Data(d) => String::from_utf8_lossy(&d).into_owned(),
-                Delivery::Gap => "<gap>".into(),
+                Delivery::Gap(n) => format!("<gap {n}>"),
+                Delivery::End => "<end>".into(),
             })
             .collect()
+    }
+
+    #[test]
+    fn the_stream_ends_at_its_fin_once_everything_before_it_came() {
+        let mut e = TcpEndpoint::default();
+        assert_eq!(feed(&mut e, 1, b"ab"), ["ab"]);
+        let mut out = Vec::new();
+        e.fin_sent(7, &mut out);
+        assert!(out.is_empty(), "bytes 3 to 6 are still to come");
+        assert_eq!(feed(&mut e, 5, b"ef"), Vec::<String>::new());
+        assert_eq!(feed(&mut e, 3, b"cd"), ["cd", "ef", "<end>"]);
+        e.fin_sent(7, &mut out);
+        assert_eq!(feed(&mut e, 3, b"cdef"), Vec::<String>::new(), "ended once");
+        assert!(out.is_empty());
+        let mut e = TcpEndpoint::default();
+        e.fin_sent(1, &mut out);
+        assert_eq!(out, [Delivery::End], "a FIN without data ends at once");
     }
 
     #[test]
@@ -233,8 +283,8 @@ mod tests {
         let big = vec![b'x'; MAX_PENDING];
         assert!(feed(&mut e, 100, &big).is_empty());
         let out = feed(&mut e, 100 + MAX_PENDING as u64, b"yz");
-        assert_eq!(out.first().map(String::as_str), Some("<gap>"));
-        assert_eq!(out.concat().len(), "<gap>".len() + MAX_PENDING + 2);
+        assert_eq!(out.first().map(String::as_str), Some("<gap 98>"), "bytes 2 to 99 never came");
+        assert_eq!(out.concat().len(), "<gap 98>".len() + MAX_PENDING + 2);
         assert_eq!(feed(&mut e, 50, b"late"), Vec::<String>::new(), "bytes of a given-up hole are not delivered");
         // The accounting still knows the hole: an ack across it reveals it.
         let mut gaps = Vec::new();
