@@ -116,3 +116,16 @@ fn datagrams_custom_events_and_negated_dependencies() {
     let got = run(sigs, &[], &[udp(true, b"ping"), udp(false, b"pong")]);
     assert_eq!(got.len(), 1, "pong answered: {got:?}");
 }
+
+#[test]
+fn the_fuzz_layout_loads_the_file_then_runs_the_packets() {
+    use weir_engine::fuzzing::run_signatures;
+    let mut ip = Vec::new();
+    PacketBuilder::ipv4(A, B, 64).udp(5000, 6000).write(&mut ip, b"ping").unwrap();
+    let input = |sig: &[u8]| [sig, &[0xff, 0xfd, 1, 0], &ip[..]].concat();
+    let with = run_signatures(&input(b"signature s { payload /ping/ event \"m\" }"));
+    let without = run_signatures(&input(b"signature s { payload /pong/ event \"m\" }"));
+    assert_eq!(with, without + 1, "one signature_match more");
+    assert_eq!(run_signatures(&input(b"signature { nonsense")), 0, "a file that does not load runs nothing");
+    assert_eq!(run_signatures(b"\xff\xfd"), 0);
+}
