@@ -128,4 +128,6 @@ fn the_fuzz_layout_loads_the_file_then_runs_the_packets() {
     assert_eq!(with, without + 1, "one signature_match more");
     assert_eq!(run_signatures(&input(b"signature { nonsense")), 0, "a file that does not load runs nothing");
     assert_eq!(run_signatures(b"\xff\xfd"), 0);
+    // Found by fuzzing (a character class `[:` closed at once): a load error, not a panic.
+    assert_eq!(run_signatures(&input(b"signature s { file-magic /[[:] ank:]]*)/ }")), 0);
 }

@@ -112,9 +112,11 @@ fn class(s: &[u32], mut i: usize, out: &mut String) -> Result<usize, String> {
         }
         first = false;
         if c == '[' as u32 && s.get(i + 1) == Some(&(':' as u32)) {
-            let rest: String = s[i..].iter().take(12).filter_map(|&c| char::from_u32(c)).collect();
-            if let Some(end) = rest.find(":]") {
-                let name = &rest[2..end];
+            // `[:name:]`: the name runs from i + 2 to the next `:]`, within a few chars.
+            let end = (i + 2..s.len().min(i + 12)).find(|&j| s[j] == ':' as u32 && s.get(j + 1) == Some(&(']' as u32)));
+            if let Some(end) = end {
+                let name: String = s[i + 2..end].iter().filter_map(|&c| char::from_u32(c)).collect();
+                let name = name.as_str();
                 let name = if matches!(
                     name,
                     "alnum"
@@ -135,7 +137,7 @@ fn class(s: &[u32], mut i: usize, out: &mut String) -> Result<usize, String> {
                     return Err("bad character class expression".into());
                 };
                 out.push_str(&format!("[:{name}:]"));
-                i += end + 2;
+                i = end + 2;
                 continue;
             }
         }
@@ -183,5 +185,8 @@ mod tests {
         assert!(translate("[abc").is_err());
         assert!(translate("\"abc").is_err());
         assert!(translate("[z-a]").is_err());
+        // Found by fuzzing: a `[:` whose `:]` comes at once, and non-ASCII bytes in a class.
+        assert!(translate("[[:] ank:]]*)").is_err());
+        assert_eq!(translate("[\u{e9}[:digit:]]").unwrap(), "[\\xe9[:digit:]]");
     }
 }
