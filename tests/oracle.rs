@@ -444,4 +444,54 @@ fn oracle_runner_translates_app_manifest_rows() {
         }
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
+
+/// Signature cases that must pass (of 117). It only goes up.
+const SIGNATURE_FLOOR: u64 = 117;
+
+/// Signature fidelity: `tests/oracle/run` over the signature manifest
+/// (`../shared/oracle/sigs/dev/MANIFEST.tsv`, or `WEIR_SIG_ORACLE_MANIFEST`),
+/// compared by `sigcmp.py` in Zeek's event order.
+#[test]
+fn signature_oracle_dev_cases() {
+    let manifest = match std::env::var_os("WEIR_SIG_ORACLE_MANIFEST") {
+        Some(p) => PathBuf::from(p),
+        None => repo_root().join("../shared/oracle/sigs/dev/MANIFEST.tsv"),
+    };
+    let manifest = manifest.canonicalize().unwrap_or(manifest);
+    if !manifest.is_file() {
+        announce(&format!("signature oracle: skipped: {} not found", manifest.display()));
+        return;
+    }
+    if !have_python3() {
+        announce("signature oracle: skipped: python3 not found");
+        return;
+    }
+    let sigcmp = manifest.parent().unwrap().parent().unwrap().parent().unwrap().join("sigcmp.py");
+    let outdir = scratch_dir("sig-oracle");
+    run_oracle(&manifest, &outdir, &[]);
+    let json = outdir.join("sigcmp.json");
+    let cmp = Command::new("python3")
+        .arg(&sigcmp)
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg("--outdir")
+        .arg(&outdir)
+        .args(["--quiet", "--ordered", "--json"])
+        .arg(&json)
+        .output()
+        .expect("start sigcmp.py");
+    assert!(matches!(cmp.status.code(), Some(0 | 1)), "sigcmp.py failed ({}):\n{}", cmp.status, String::from_utf8_lossy(&cmp.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("sigcmp.py JSON")).expect("sigcmp.py JSON summary");
+    let passed = summary["passed"].as_u64().expect("passed count");
+    let failed = summary["failed"].as_u64().expect("failed count");
+    println!("{}", String::from_utf8_lossy(&cmp.stdout));
+    announce(&format!(
+        "signature oracle: {passed} of {} dev cases pass in Zeek's event order (floor {SIGNATURE_FLOOR}); details: \
+         python3 {} --manifest {} --outdir {}",
+        passed + failed,
+        sigcmp.display(),
+        manifest.display(),
+        outdir.display()
+    ));
+    assert!(passed >= SIGNATURE_FLOOR, "{passed} signature cases pass, below the floor of {SIGNATURE_FLOOR}");
 }

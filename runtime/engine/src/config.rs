@@ -101,6 +101,8 @@ pub struct Config {
     /// How many packets in a row must lie beyond such a jump before network
     /// time follows them.
     pub time_jump_confirm_packets: u32,
+    /// The loaded signatures (`--signatures`), shared by the workers.
+    pub signatures: Option<std::sync::Arc<crate::signatures::RuleSet>>,
     /// Dynamic protocol detection's buffer: `dpd_buffer_size`,
     /// `dpd_max_packets`, `dpd_match_only_beginning`, `dpd_late_match_stop`.
     pub dpd: crate::analyzers::detect::Limits,
@@ -159,6 +161,7 @@ impl Default for Config {
             max_frag_bytes: 64 << 20,
             time_jump_threshold: 86_400.0,
             time_jump_confirm_packets: 8,
+            signatures: None,
             dpd: crate::analyzers::detect::Limits { buffer_size: 1024, max_packets: 100, match_only_beginning: true, late_match_stop: false },
             dpd_ignore_ports: false,
             analyzers_disable_all: false,

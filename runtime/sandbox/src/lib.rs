@@ -85,6 +85,8 @@ pub mod standard {
     pub const DNS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dns.wasm"));
     /// http.log.
     pub const HTTP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/http.wasm"));
+    /// signatures.log and signature_matches.log.
+    pub const SIGNATURES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/signatures.wasm"));
 
     /// One standard handler: its identity and the log streams it owns.
     pub struct Standard {
@@ -108,6 +110,7 @@ pub mod standard {
         Standard { name: "analyzer", bytes: ANALYZER, streams: &["analyzer"] },
         Standard { name: "dns", bytes: DNS, streams: &["dns"] },
         Standard { name: "http", bytes: HTTP, streams: &["http"] },
+        Standard { name: "signatures", bytes: SIGNATURES, streams: &["signatures", "signature_matches"] },
     ];
 }
 

@@ -141,6 +141,8 @@ pub struct ConnExtra {
     /// The connection's application analyzers, chosen at creation by the
     /// port registry.
     pub analyzers: crate::analyzers::AnalyzerSet,
+    /// Signature matching state, when signatures are loaded.
+    pub signatures: Option<Box<crate::signatures::ConnMatch>>,
     /// Zeek names of the analyzers that confirmed the protocol, in
     /// confirmation order (the record's `service`).
     pub service: Vec<&'static str>,
