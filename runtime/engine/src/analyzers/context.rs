@@ -69,6 +69,20 @@ fn removed_name(tag: Tag) -> &'static str {
     names.iter().find(|(t, _)| *t == tag).map_or("-", |(_, n)| n)
 }
 
+/// Analyzer `name` (instance `aid`) confirmed its protocol on `conn`: the
+/// name joins the service (once) and `protocol_confirmation` is raised.
+/// Packet analyzers (tunnels) confirm through here too, with `aid` 0.
+pub fn confirm_service(conn: &mut Conn, q: &mut EventQueue, name: &'static str, aid: u64) {
+    let service = &mut conn.extra.get_or_insert_with(Box::default).service;
+    if !service.contains(&name) {
+        service.push(name);
+    }
+    if q.wants(EventKind::ProtocolConfirmation) {
+        let atype = Box::new(AnalyzerTag { name: name.to_string() });
+        q.push(Event::ProtocolConfirmation { c: Box::new(conn.snapshot()), atype, aid });
+    }
+}
+
 /// One analyzer's view of its connection during one call.
 pub struct Cx<'e, 'a> {
     env: &'e mut Env<'a>,
@@ -143,15 +157,7 @@ impl<'e, 'a> Cx<'e, 'a> {
             return;
         }
         self.status.confirmed = true;
-        let name = self.tag.name();
-        let service = &mut self.env.conn.extra.get_or_insert_with(Box::default).service;
-        if !service.contains(&name) {
-            service.push(name);
-        }
-        if self.wants(EventKind::ProtocolConfirmation) {
-            let aid = self.aid;
-            self.raise(|c| Event::ProtocolConfirmation { c, atype: Box::new(AnalyzerTag { name: name.to_string() }), aid });
-        }
+        confirm_service(self.env.conn, self.env.q, self.tag.name(), self.aid);
     }
 
     /// The data breaks this analyzer's protocol (Zeek's `AnalyzerViolation`

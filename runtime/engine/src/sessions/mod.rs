@@ -12,6 +12,7 @@ mod create;
 pub mod key;
 mod process;
 mod removal;
+mod requests;
 mod table;
 pub mod tcp;
 pub mod timers;
@@ -78,6 +79,8 @@ pub struct Sessions {
     compact_timers_at: usize,
     /// Instance id of the next analyzer made (Zeek's analyzer ids count from 1).
     next_aid: u64,
+    /// Analyzers handlers scheduled for expected connections.
+    scheduled: crate::analyzers::requests::Scheduled,
 }
 
 /// An IP tunnel's endpoints (in address order) and kind.
@@ -110,6 +113,7 @@ impl Sessions {
             evictions: 0,
             compact_timers_at: TIMER_SLACK,
             next_aid: 1,
+            scheduled: Default::default(),
         }
     }
 
