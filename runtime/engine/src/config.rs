@@ -73,6 +73,11 @@ pub struct Config {
     pub max_connections: usize,
     /// `FTP::max_command_length`: longest FTP command word before the limit weird (0 = none).
     pub ftp_max_command_length: u64,
+    /// The DNS analyzer's options (`dns_skip_all_auth`, `dns_max_queries`, ...).
+    pub dns: crate::analyzers::dns::DnsConfig,
+    /// HTTP's settings: `http_entity_data_delivery_size`, `truncate_http_URI`,
+    /// `MIME::max_header_bytes`, `MIME::max_depth`.
+    pub http: crate::analyzers::http::Settings,
     /// `Weird::sampling_threshold`, `Weird::sampling_rate` and `Weird::sampling_duration`.
     pub weird_sampling: crate::weird::Sampling,
     /// Most (source, destination) pairs whose flow weirds are counted at
@@ -147,6 +152,8 @@ impl Default for Config {
             tcp_stats: false,
             max_connections: 0,
             ftp_max_command_length: 100,
+            dns: Default::default(),
+            http: crate::analyzers::http::Settings::default(),
             weird_sampling: crate::weird::Sampling::default(),
             max_flow_weird_pairs: 100_000,
             ip_tunnel_timeout: 86_400.0,
@@ -258,6 +265,12 @@ impl Config {
             "FTP::max_command_length" => {
                 self.ftp_max_command_length = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?
             }
+            "http_entity_data_delivery_size" => self.http.entity_data_delivery_size = count()?.max(1) as usize,
+            "truncate_http_URI" => {
+                self.http.truncate_uri = value.trim().parse().map_err(|_| format!("'{value}' is not an int"))?
+            }
+            "MIME::max_header_bytes" => self.http.max_header_bytes = count()?,
+            "MIME::max_depth" => self.http.max_depth = count()?,
             "max_connections" => self.max_connections = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "max_timer_expires" => self.max_timer_expires = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "tcp_SYN_timeout" => self.tcp_syn_timeout = iv()?,
@@ -282,7 +295,10 @@ impl Config {
                     v => return Err(format!("unknown connection key '{v}' (vlan_fivetuple or fivetuple)")),
                 }
             }
-            n => return Err(format!("unknown option '{n}'")),
+            n => match self.dns.set(n, value) {
+                Some(r) => r?,
+                None => return Err(format!("unknown option '{n}'")),
+            },
         }
         Ok(())
     }

@@ -81,6 +81,10 @@ pub mod standard {
     pub const TUNNEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tunnel.wasm"));
     /// analyzer.log.
     pub const ANALYZER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/analyzer.wasm"));
+    /// dns.log.
+    pub const DNS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dns.wasm"));
+    /// http.log.
+    pub const HTTP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/http.wasm"));
 
     /// One standard handler: its identity and the log streams it owns.
     pub struct Standard {
@@ -102,6 +106,8 @@ pub mod standard {
         Standard { name: "reporter", bytes: REPORTER, streams: &["reporter"] },
         Standard { name: "tunnel", bytes: TUNNEL, streams: &["tunnel"] },
         Standard { name: "analyzer", bytes: ANALYZER, streams: &["analyzer"] },
+        Standard { name: "dns", bytes: DNS, streams: &["dns"] },
+        Standard { name: "http", bytes: HTTP, streams: &["http"] },
     ];
 }
 

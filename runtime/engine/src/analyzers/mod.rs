@@ -9,7 +9,9 @@
 pub mod analyzer;
 pub mod context;
 pub mod detect;
+pub mod dns;
 pub mod ftp;
+pub mod http;
 pub mod ntp;
 pub mod registry;
 pub mod requests;

@@ -279,7 +279,7 @@ mod tests {
         assert!(env.q.is_empty());
         assert!(s.enable(Tag::Ftp, 5, &mut env));
         assert!(!s.enable(Tag::Ftp, 6, &mut env), "attached once");
-        assert!(!s.enable(Tag::Http, 7, &mut env), "not implemented: nothing attached");
+        assert!(!s.enable(Tag::Snmp, 7, &mut env), "not implemented: nothing attached");
         assert_eq!(s.tags(), [Tag::Ftp]);
         let evs: Vec<Event> = env.q.take().into_iter().collect();
         assert!(matches!(&evs[..], [Event::ProtocolConfirmation { aid: 5, .. }]), "{evs:?}");

@@ -45,6 +45,11 @@ pub struct TcpState {
 }
 
 impl TcpState {
+    /// Whether the connection began without a handshake (Zeek's `IsPartial`).
+    pub fn is_partial(&self) -> bool {
+        self.is_partial
+    }
+
     fn ep(&mut self, is_orig: bool) -> (&mut TcpEndpoint, &mut TcpEndpoint) {
         if is_orig {
             (&mut self.orig, &mut self.resp)

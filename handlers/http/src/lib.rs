@@ -1,0 +1,550 @@
+//! The standard http.log handler: Zeek's `base/protocols/http/main.zeek`.
+//!
+//! Each request and reply pair is one record. Requests wait in a per-connection
+//! table of pending records, numbered as they come (pipelining); a reply
+//! answers the oldest unanswered one, a 1xx reply keeps the record open for
+//! the final reply (its code and reason stay as `info_code` / `info_msg`),
+//! and a record is written when its reply message is done. More than
+//! `HTTP::max_pending_requests` (100) pending requests flush the oldest;
+//! the connection's removal writes whatever is still pending.
+//!
+//! Client headers fill `host`, `referrer`, `user_agent`, `origin`,
+//! `proxied` (Zeek's `HTTP::proxy_headers`) and, from `Authorization: Basic`,
+//! `username` (`password` only with `HTTP::default_capture_password`, which
+//! is off). Each entity (a message body or a multipart part) whose first
+//! body data arrives is a file, as Zeek's file analysis makes one: its id
+//! joins `orig_fuids` / `resp_fuids` (at most 15 each, `HTTP::max_files_orig`
+//! / `max_files_resp`) and its Content-Disposition (or Content-Type `name=`)
+//! file name `orig_filenames` / `resp_filenames`; a reply to a Range request
+//! is one file per URL and connection. The ids are drawn from the uid, not
+//! from Zeek's generator. `orig_mime_types` / `resp_mime_types` need content
+//! sniffing and stay unset.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use weir_guest::log::{LogType as T, LogValue as V};
+use weir_guest::types::{Connection, HttpMessageStat};
+use weir_guest::{runtime, Handler, Stream};
+
+static HTTP: Stream = Stream::new(
+    "http",
+    &[
+        ("ts", T::Time),
+        ("uid", T::String),
+        ("id.orig_h", T::Addr),
+        ("id.orig_p", T::Port),
+        ("id.resp_h", T::Addr),
+        ("id.resp_p", T::Port),
+        ("trans_depth", T::Count),
+        ("method", T::String),
+        ("host", T::String),
+        ("uri", T::String),
+        ("referrer", T::String),
+        ("version", T::String),
+        ("user_agent", T::String),
+        ("origin", T::String),
+        ("request_body_len", T::Count),
+        ("response_body_len", T::Count),
+        ("status_code", T::Count),
+        ("status_msg", T::String),
+        ("info_code", T::Count),
+        ("info_msg", T::String),
+        ("tags", T::SetOfString),
+        ("username", T::String),
+        ("password", T::String),
+        ("proxied", T::SetOfString),
+        ("orig_fuids", T::VectorOfString),
+        ("orig_filenames", T::VectorOfString),
+        ("orig_mime_types", T::VectorOfString),
+        ("resp_fuids", T::VectorOfString),
+        ("resp_filenames", T::VectorOfString),
+        ("resp_mime_types", T::VectorOfString),
+    ],
+);
+
+/// `HTTP::default_capture_password`.
+const CAPTURE_PASSWORD: bool = false;
+
+/// `HTTP::max_pending_requests`.
+const MAX_PENDING: usize = 100;
+
+/// `HTTP::proxy_headers`.
+const PROXY_HEADERS: &[&str] =
+    &["FORWARDED", "X-FORWARDED-FOR", "X-FORWARDED-FROM", "CLIENT-IP", "VIA", "XROXY-CONNECTION", "PROXY-CONNECTION"];
+
+/// Connections with HTTP state at once; past it a further connection's
+/// requests are not logged, and a reporter warning says so once.
+const MAX_TRACKED: usize = 200_000;
+
+/// One request/reply pair (`HTTP::Info`).
+#[derive(Clone, Default)]
+struct Info {
+    ts: f64,
+    trans_depth: u64,
+    method: Option<String>,
+    host: Option<String>,
+    uri: Option<String>,
+    referrer: Option<String>,
+    version: Option<String>,
+    user_agent: Option<String>,
+    origin: Option<String>,
+    request_body_len: u64,
+    response_body_len: u64,
+    status_code: Option<u64>,
+    status_msg: Option<String>,
+    info_code: Option<u64>,
+    info_msg: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    proxied: Option<Vec<String>>,
+    range_request: bool,
+    orig_fuids: Option<Vec<String>>,
+    orig_filenames: Option<Vec<String>>,
+    resp_fuids: Option<Vec<String>>,
+    resp_filenames: Option<Vec<String>>,
+    /// The current entity (`HTTP::Entity`) and its file name, once one began.
+    current_entity: Option<Option<String>>,
+}
+
+/// A connection's HTTP state (`HTTP::State`) and what each record repeats.
+struct State {
+    conn: Connection,
+    pending: BTreeMap<u64, Info>,
+    current_request: u64,
+    current_response: u64,
+    trans_depth: u64,
+    /// Per direction: an entity began and no body data of it came yet.
+    fresh: [bool; 2],
+    /// Files of Range replies seen on this connection, by URL.
+    range_files: Vec<String>,
+    /// Files made so far (for their ids).
+    files: u64,
+}
+
+thread_local! {
+    static STATES: RefCell<BTreeMap<String, State>> = const { RefCell::new(BTreeMap::new()) };
+    static FULL_REPORTED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn opt_s(v: &Option<String>) -> V {
+    v.clone().map_or(V::Unset, V::String)
+}
+
+fn opt_v(v: &Option<Vec<String>>) -> V {
+    v.clone().map_or(V::Unset, V::VectorOfString)
+}
+
+fn opt_c(v: Option<u64>) -> V {
+    v.map_or(V::Unset, V::Count)
+}
+
+fn write(c: &Connection, i: &Info) {
+    HTTP.write(&[
+        V::Time(i.ts),
+        V::String(c.uid.clone()),
+        V::Addr(c.id.orig_h),
+        V::Port(c.id.orig_p),
+        V::Addr(c.id.resp_h),
+        V::Port(c.id.resp_p),
+        V::Count(i.trans_depth),
+        opt_s(&i.method),
+        opt_s(&i.host),
+        opt_s(&i.uri),
+        opt_s(&i.referrer),
+        opt_s(&i.version),
+        opt_s(&i.user_agent),
+        opt_s(&i.origin),
+        V::Count(i.request_body_len),
+        V::Count(i.response_body_len),
+        opt_c(i.status_code),
+        opt_s(&i.status_msg),
+        opt_c(i.info_code),
+        opt_s(&i.info_msg),
+        V::SetOfString(Vec::new()),
+        opt_s(&i.username),
+        opt_s(&i.password),
+        i.proxied.clone().map_or(V::Unset, V::SetOfString),
+        opt_v(&i.orig_fuids),
+        opt_v(&i.orig_filenames),
+        V::Unset,
+        opt_v(&i.resp_fuids),
+        opt_v(&i.resp_filenames),
+        V::Unset,
+    ]);
+}
+
+/// Runs `f` on the state of `c`, created on first use unless the table is full.
+fn with_state(c: &Connection, f: impl FnOnce(&mut State)) {
+    STATES.with(|s| {
+        let mut s = s.borrow_mut();
+        if let Some(st) = s.get_mut(&c.uid) {
+            return f(st);
+        }
+        if s.len() >= MAX_TRACKED {
+            if !FULL_REPORTED.with(|r| r.replace(true)) {
+                weir_guest::reporter::warning(&format!(
+                    "http: {MAX_TRACKED} connections with HTTP state at once; requests of further ones are not logged"
+                ));
+            }
+            return;
+        }
+        let st = s.entry(c.uid.clone()).or_insert(State {
+            conn: c.clone(),
+            pending: BTreeMap::new(),
+            current_request: 0,
+            current_response: 0,
+            trans_depth: 0,
+            fresh: [false; 2],
+            range_files: Vec::new(),
+            files: 0,
+        });
+        f(st)
+    });
+}
+
+impl State {
+    /// The record of the current request (`is_orig`) or response, created
+    /// when missing (`HTTP::set_state`).
+    fn current(&mut self, is_orig: bool) -> &mut Info {
+        let k = if is_orig { self.current_request } else { self.current_response };
+        let depth = &mut self.trans_depth;
+        self.pending.entry(k).or_insert_with(|| {
+            *depth += 1;
+            Info { ts: runtime::network_time(), trans_depth: *depth, ..Info::default() }
+        })
+    }
+}
+
+/// `decode_base64`: characters outside the alphabet are skipped.
+fn decode_base64(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut acc, mut n) = (0u32, 0);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => continue,
+        };
+        acc = (acc << 6) | v as u32;
+        n += 1;
+        if n == 4 {
+            out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+            acc = 0;
+            n = 0;
+        }
+    }
+    match n {
+        2 => out.push((acc >> 4) as u8),
+        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+        _ => {}
+    }
+    out
+}
+
+/// `username` and `password` from a `Basic` credential.
+fn basic_auth(i: &mut Info, value: &str) {
+    let b = value.as_bytes();
+    if b.len() < 6 || !b[..5].eq_ignore_ascii_case(b"basic") || b[5] != b' ' {
+        return;
+    }
+    // Zeek removes the first "basic" followed by blanks, wherever it is.
+    let lower = value.to_ascii_lowercase();
+    let mut rest = value.to_string();
+    let mut from = 0;
+    while let Some(p) = lower[from..].find("basic") {
+        let at = from + p;
+        let end = at + 5;
+        let blanks = value[end..].bytes().take_while(|&c| c == b' ' || c == b'\t').count();
+        if blanks > 0 {
+            rest = format!("{}{}", &value[..at], &value[end + blanks..]);
+            break;
+        }
+        from = end;
+    }
+    let userpass = String::from_utf8_lossy(&decode_base64(&rest)).into_owned();
+    match userpass.split_once(':') {
+        Some((u, p)) => {
+            i.username = Some(u.to_string());
+            if CAPTURE_PASSWORD {
+                i.password = Some(p.to_string());
+            }
+        }
+        None => {
+            i.username = Some(format!("<problem-decoding> ({value})"));
+            if CAPTURE_PASSWORD {
+                i.password = Some(userpass);
+            }
+        }
+    }
+}
+
+/// `HTTP::max_files_orig` and `HTTP::max_files_resp`.
+const MAX_FILES: usize = 15;
+
+/// Whether `value` holds `word` (ASCII, any case) followed by blanks, an
+/// optional `*` and `=`.
+fn has_param(value: &str, word: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    lower.match_indices(word).any(|(at, _)| {
+        let rest = lower[at + word.len()..].trim_start_matches([' ', '\t']);
+        rest.starts_with('=') || rest.starts_with("*=")
+    })
+}
+
+/// `extract_filename_from_content_disposition`.
+fn filename_of(value: &str) -> String {
+    let lower = value.to_ascii_lowercase();
+    // After the last `name`, blanks, `*`?, `=`, blanks.
+    let mut name = value.to_string();
+    for (at, _) in lower.match_indices("name").collect::<Vec<_>>().into_iter().rev() {
+        let rest = &value[at + 4..];
+        let r = rest.trim_start_matches([' ', '\t']);
+        let r = r.strip_prefix('*').unwrap_or(r);
+        if let Some(r) = r.strip_prefix('=') {
+            name = r.trim_start_matches([' ', '\t']).to_string();
+            break;
+        }
+    }
+    if let Some(q) = name.strip_prefix('"') {
+        name = q.split('"').next().unwrap_or_default().to_string();
+    }
+    let tok = |c: char| c.is_ascii_alphanumeric() || "!#$%&+-^_`{}~".contains(c) || ('+'..='^').contains(&c);
+    if let Some(p) = name.find('\'') {
+        let (lang, rest) = name.split_at(p);
+        if !lang.is_empty() && lang.chars().all(tok) {
+            if let Some(q) = rest[1..].find('\'') {
+                if rest[1..1 + q].chars().all(tok) {
+                    let last = name.rfind('\'').unwrap_or(0);
+                    name = name[last + 1..].to_string();
+                }
+            }
+        }
+    }
+    unescape_uri(&name)
+}
+
+/// The `unescape_URI` function (no weirds).
+fn unescape_uri(s: &str) -> String {
+    let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(x), Some(y)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(x * 16 + y);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A file id for the `n`th file of connection `uid` (`F` and 17 letters or digits).
+fn file_id(uid: &str, n: u64) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
+    for b in uid.bytes().chain(n.to_le_bytes()) {
+        h ^= b as u128;
+        h = h.wrapping_mul(0x0000000001000000000000000000013B);
+    }
+    let mut id = String::from("F");
+    for _ in 0..17 {
+        id.push(ALPHABET[(h % 62) as usize] as char);
+        h /= 62;
+    }
+    id
+}
+
+struct Http;
+
+impl Handler for Http {
+    fn http_request(c: Connection, method: String, _original_uri: String, unescaped_uri: String, _version: String) {
+        with_state(&c, |st| {
+            if st.current_request < st.current_response {
+                st.current_request = st.current_response;
+            }
+            if st.pending.len() > MAX_PENDING {
+                if st.current_response == 0 {
+                    st.current_response += 1;
+                }
+                while st.current_response < st.current_request {
+                    if let Some(i) = st.pending.remove(&st.current_response) {
+                        write(&c, &i);
+                    }
+                    st.current_response += 1;
+                }
+            }
+            st.current_request += 1;
+            let i = st.current(true);
+            i.method = Some(method);
+            i.uri = Some(unescaped_uri);
+        });
+    }
+
+    fn http_reply(c: Connection, version: String, code: u64, reason: String) {
+        with_state(&c, |st| {
+            let informational = |x: Option<u64>| x.is_some_and(|x| (100..=199).contains(&x));
+            match st.pending.get(&st.current_response) {
+                None => st.current_response += 1,
+                Some(i) if i.status_code.is_some() && !informational(i.status_code) => st.current_response += 1,
+                _ => {}
+            }
+            let i = st.current(false);
+            i.status_code = Some(code);
+            i.status_msg = Some(reason.clone());
+            i.version = Some(version);
+            if informational(Some(code)) {
+                i.info_code = Some(code);
+                i.info_msg = Some(reason);
+            }
+        });
+    }
+
+    fn http_begin_entity(c: Connection, is_orig: bool) {
+        with_state(&c, |st| {
+            st.current(is_orig).current_entity = Some(None);
+            st.fresh[is_orig as usize] = true;
+        });
+    }
+
+    fn http_entity_data(c: Connection, is_orig: bool, _length: u64, _data: Vec<u8>) {
+        with_state(&c, |st| {
+            if !std::mem::replace(&mut st.fresh[is_orig as usize], false) {
+                return;
+            }
+            let i = st.current(is_orig);
+            if !is_orig && i.range_request {
+                let url = format!("{}{}", i.host.as_deref().unwrap_or_default(), i.uri.as_deref().unwrap_or_default());
+                if st.range_files.contains(&url) {
+                    return;
+                }
+                st.range_files.push(url);
+            }
+            st.files += 1;
+            let id = file_id(&c.uid, st.files);
+            let i = st.current(is_orig);
+            let filename = i.current_entity.clone().flatten();
+            let (fuids, names) = if is_orig {
+                (&mut i.orig_fuids, &mut i.orig_filenames)
+            } else {
+                (&mut i.resp_fuids, &mut i.resp_filenames)
+            };
+            let fuids = fuids.get_or_insert_with(Vec::new);
+            if fuids.len() >= MAX_FILES {
+                return;
+            }
+            fuids.push(id);
+            if let Some(f) = filename {
+                names.get_or_insert_with(Vec::new).push(f);
+            }
+        });
+    }
+
+    fn http_header(c: Connection, is_orig: bool, _original_name: String, name: String, value: String) {
+        with_state(&c, |st| {
+            let i = st.current(is_orig);
+            // base/protocols/http/entities.zeek: the entity's file name.
+            if let Some(entity) = i.current_entity.as_mut() {
+                if (name == "CONTENT-DISPOSITION" && has_param(&value, "filename"))
+                    || (name == "CONTENT-TYPE" && has_param(&value, "name"))
+                {
+                    *entity = Some(filename_of(&value));
+                }
+            }
+            if !is_orig {
+                return;
+            }
+            match name.as_str() {
+                "REFERER" => i.referrer = Some(value),
+                "HOST" => i.host = Some(value),
+                "ORIGIN" => i.origin = Some(value),
+                "USER-AGENT" => i.user_agent = Some(value),
+                "RANGE" => i.range_request = true,
+                "AUTHORIZATION" | "PROXY-AUTHORIZATION" => basic_auth(i, &value),
+                n if PROXY_HEADERS.contains(&n) => {
+                    let p = i.proxied.get_or_insert_with(Vec::new);
+                    let e = format!("{n} -> {value}");
+                    if !p.contains(&e) {
+                        p.push(e);
+                    }
+                }
+                _ => {}
+            }
+        });
+    }
+
+    fn http_message_done(c: Connection, is_orig: bool, stat: HttpMessageStat) {
+        with_state(&c, |st| {
+            let i = st.current(is_orig);
+            if is_orig {
+                i.request_body_len = stat.body_length;
+                return;
+            }
+            i.response_body_len = stat.body_length;
+            if !i.status_code.is_some_and(|x| (100..=199).contains(&x)) {
+                if let Some(i) = st.pending.remove(&st.current_response) {
+                    write(&c, &i);
+                }
+            }
+        });
+    }
+
+    fn connection_state_remove(c: Connection) {
+        if let Some(st) = STATES.with(|s| s.borrow_mut().remove(&c.uid)) {
+            for (r, i) in &st.pending {
+                if *r != 0 {
+                    write(&st.conn, i);
+                }
+            }
+        }
+    }
+}
+
+weir_guest::export_handler!(
+    Http: http_request,
+    http_reply,
+    http_header,
+    http_begin_entity,
+    http_entity_data,
+    http_message_done,
+    connection_state_remove
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials() {
+        let mut i = Info::default();
+        basic_auth(&mut i, "Basic  dGVzdDoxMjM0");
+        assert_eq!(i.username.as_deref(), Some("test"));
+        assert_eq!(i.password, None, "passwords are not captured by default");
+        let mut i = Info::default();
+        basic_auth(&mut i, "Basic bm9jb2xvbg==");
+        assert_eq!(i.username.as_deref(), Some("<problem-decoding> (Basic bm9jb2xvbg==)"));
+        let mut i = Info::default();
+        basic_auth(&mut i, "Bearer abc");
+        assert_eq!(i.username, None);
+    }
+
+    #[test]
+    fn file_names_and_ids() {
+        assert!(has_param("form-data; name=\"f\"; filename = \"a b.txt\"", "filename"));
+        assert!(!has_param("form-data; name=\"f\"", "filename"));
+        assert_eq!(filename_of("form-data; name=\"f\"; filename=\"a%20b.txt\""), "a b.txt");
+        assert_eq!(filename_of("attachment; filename*=UTF-8''x.pdf"), "x.pdf");
+        assert_eq!(filename_of("inline; filename=plain.bin"), "plain.bin");
+        let (a, b) = (file_id("CHhAvVGS1DHFjwGM9", 1), file_id("CHhAvVGS1DHFjwGM9", 2));
+        assert_eq!(a.len(), 18);
+        assert!(a.starts_with('F') && a != b);
+    }
+}

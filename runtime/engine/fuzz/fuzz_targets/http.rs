@@ -1,0 +1,11 @@
+//! Arbitrary bytes as both directions of an HTTP connection, through the
+//! HTTP parser: chunks of data, gaps and ends of each direction, then the
+//! connection's removal. Malformed input must only ever produce weirds and
+//! events, never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    weir_engine::analyzers::http::fuzzing::run(data);
+});

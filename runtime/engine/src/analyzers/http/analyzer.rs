@@ -1,0 +1,162 @@
+//! The HTTP analyzer on weir's analyzer interface: the [`Parser`] per
+//! connection, its findings raised as the WIT's HTTP events (each built only
+//! when a handler takes it), its weirds as conn weirds with source `HTTP`,
+//! and Zeek's confirmation (the first request, a reply to one) and
+//! violations. Like Zeek's, it reads nothing of a connection that began
+//! without a handshake.
+
+use super::{Out, Parser, Sink, Want};
+use crate::analyzers::analyzer::Analyzer;
+use crate::analyzers::context::Cx;
+use crate::analyzers::registry::Tag;
+use crate::events::{Event, EventKind, HttpMessageStat, HttpStatsRec, MimeHeaderRec};
+use crate::sessions::conn::ProtoState;
+
+/// HTTP analyzer state of one connection.
+#[derive(Clone, Debug)]
+pub struct Http {
+    parser: Parser,
+}
+
+impl Http {
+    /// A new analyzer with the HTTP settings of `cfg`.
+    pub fn new(cfg: &crate::config::Config) -> Http {
+        Http { parser: Parser::new(cfg.http.clone()) }
+    }
+}
+
+fn text(b: Vec<u8>) -> String {
+    match String::from_utf8(b) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+/// The context seen as the parser's [`Sink`].
+struct CxSink<'c, 'e, 'a>(&'c mut Cx<'e, 'a>);
+
+fn kind(w: Want) -> EventKind {
+    match w {
+        Want::Request => EventKind::HttpRequest,
+        Want::Reply => EventKind::HttpReply,
+        Want::Header => EventKind::HttpHeader,
+        Want::AllHeaders => EventKind::HttpAllHeaders,
+        Want::BeginEntity => EventKind::HttpBeginEntity,
+        Want::EndEntity => EventKind::HttpEndEntity,
+        Want::EntityData => EventKind::HttpEntityData,
+        Want::ContentType => EventKind::HttpContentType,
+        Want::MessageDone => EventKind::HttpMessageDone,
+        Want::Event => EventKind::HttpEvent,
+        Want::Stats => EventKind::HttpStats,
+        Want::Upgrade => EventKind::HttpConnectionUpgrade,
+    }
+}
+
+impl Sink for CxSink<'_, '_, '_> {
+    fn wants(&self, w: Want) -> bool {
+        self.0.wants(kind(w))
+    }
+
+    fn now(&self) -> f64 {
+        self.0.now()
+    }
+
+    fn emit(&mut self, o: Out) {
+        let cx = &mut *self.0;
+        match o {
+            Out::Request { method, original_uri, unescaped_uri, version } => cx.raise(|c| Event::HttpRequest {
+                c,
+                method: text(method),
+                original_uri: text(original_uri),
+                unescaped_uri: text(unescaped_uri),
+                version,
+            }),
+            Out::Reply { version, code, reason } => {
+                cx.raise(|c| Event::HttpReply { c, version, code, reason: text(reason) })
+            }
+            Out::Header { is_orig, original_name, name, value } => cx.raise(|c| Event::HttpHeader {
+                c,
+                is_orig,
+                original_name: text(original_name),
+                name: text(name),
+                value: text(value),
+            }),
+            Out::AllHeaders { is_orig, headers } => {
+                let hlist = headers
+                    .into_iter()
+                    .map(|h| MimeHeaderRec {
+                        original_name: text(h.original_name),
+                        name: text(h.name),
+                        value: text(h.value),
+                    })
+                    .collect();
+                cx.raise(|c| Event::HttpAllHeaders { c, is_orig, hlist })
+            }
+            Out::BeginEntity { is_orig } => cx.raise(|c| Event::HttpBeginEntity { c, is_orig }),
+            Out::EndEntity { is_orig } => cx.raise(|c| Event::HttpEndEntity { c, is_orig }),
+            Out::EntityData { is_orig, data } => {
+                cx.raise(|c| Event::HttpEntityData { c, is_orig, length: data.len() as u64, data })
+            }
+            Out::ContentType { is_orig, ty, subty } => {
+                cx.raise(|c| Event::HttpContentType { c, is_orig, ty: text(ty), subty: text(subty) })
+            }
+            Out::MessageDone { is_orig, stat } => {
+                let stat = Box::new(HttpMessageStat {
+                    start: stat.start,
+                    interrupted: stat.interrupted,
+                    finish_msg: stat.finish_msg.to_string(),
+                    body_length: stat.body_length,
+                    content_gap_length: stat.content_gap_length,
+                    header_length: stat.header_length,
+                });
+                cx.raise(|c| Event::HttpMessageDone { c, is_orig, stat })
+            }
+            Out::Event { event_type, detail } => {
+                cx.raise(|c| Event::HttpEvent { c, event_type: event_type.to_string(), detail: text(detail) })
+            }
+            Out::Stats { num_requests, num_replies, request_version, reply_version } => {
+                let stats = Box::new(HttpStatsRec { num_requests, num_replies, request_version, reply_version });
+                cx.raise(|c| Event::HttpStats { c, stats })
+            }
+            Out::Upgrade { protocol } => cx.raise(|c| Event::HttpConnectionUpgrade { c, protocol: text(protocol) }),
+            Out::Weird(name, addl) => cx.weird(name, addl),
+            Out::Limit(name, addl) => cx.limit(name, addl),
+            Out::Confirm => cx.confirm(),
+            Out::Violate(reason) => cx.violate(reason, None),
+        }
+    }
+}
+
+impl Http {
+    fn check_partial(&mut self, cx: &Cx<'_, '_>) {
+        self.parser.partial = matches!(&cx.conn().state, ProtoState::Tcp(t) if t.is_partial());
+    }
+}
+
+impl Analyzer for Http {
+    fn tag(&self) -> Tag {
+        Tag::Http
+    }
+
+    fn stream(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
+        self.check_partial(cx);
+        self.parser.stream(is_orig, data, &mut CxSink(cx));
+    }
+
+    fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
+        self.check_partial(cx);
+        self.parser.gap(is_orig, len, &mut CxSink(cx));
+    }
+
+    fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
+        self.parser.end_of_data(is_orig, &mut CxSink(cx));
+    }
+
+    fn done(&mut self, cx: &mut Cx<'_, '_>) {
+        self.parser.done(&mut CxSink(cx));
+    }
+
+    fn clone_box(&self) -> Box<dyn Analyzer> {
+        Box::new(self.clone())
+    }
+}
