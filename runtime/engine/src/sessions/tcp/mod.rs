@@ -58,12 +58,6 @@ impl TcpState {
         }
     }
 
-    /// Whether the connection was picked up after its start (Zeek's
-    /// `IsPartial`): its first packets were not a proper handshake.
-    pub fn is_partial(&self) -> bool {
-        self.is_partial
-    }
-
     /// Whether either side has closed (`IsClosed`).
     fn is_closed(&self) -> bool {
         self.orig.did_close || self.resp.did_close
