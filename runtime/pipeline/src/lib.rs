@@ -27,7 +27,7 @@ pub struct Worker {
 
 impl Worker {
     /// Starts the pipeline: `bro_init` and one `bro_script_loaded` per handler.
-    pub fn start(cfg: Config, mut sandbox: Sandbox) -> Worker {
+    pub fn start(cfg: Config, sandbox: Sandbox) -> Worker {
         let mut engine = Engine::new(cfg, sandbox.subscriptions());
         engine.start();
         for ev in sandbox.script_loaded_events() {
