@@ -12,6 +12,7 @@ mod create;
 pub mod key;
 mod process;
 mod removal;
+mod requests;
 pub mod signatures;
 mod table;
 pub mod tcp;
@@ -81,6 +82,8 @@ pub struct Sessions {
     matcher: Option<crate::signatures::Matcher>,
     /// Instance id of the next analyzer made (Zeek's analyzer ids count from 1).
     next_aid: u64,
+    /// Analyzers handlers scheduled for expected connections.
+    scheduled: crate::analyzers::requests::Scheduled,
 }
 
 /// An IP tunnel's endpoints (in address order) and kind.
@@ -115,6 +118,7 @@ impl Sessions {
             compact_timers_at: TIMER_SLACK,
             matcher,
             next_aid: 1,
+            scheduled: Default::default(),
         }
     }
 
