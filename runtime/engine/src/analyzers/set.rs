@@ -86,6 +86,13 @@ impl AnalyzerSet {
         self.entries.iter().find(|e| e.analyzer.tag() == tag).map(|e| &e.status)
     }
 
+    /// Stops handing data to the attached analyzer `tag`, if any.
+    pub fn disable_tag(&mut self, tag: Tag) {
+        for e in self.entries.iter_mut().filter(|e| e.analyzer.tag() == tag) {
+            e.status.disabled = true;
+        }
+    }
+
     /// Stops handing data to the analyzer with instance id `aid`; false if
     /// none is attached.
     pub fn disable(&mut self, aid: u64) -> bool {

@@ -33,8 +33,11 @@ impl Sessions {
         }
         let mut applied = Vec::new();
         if let Some(transport) = Transport::of_proto(ip.proto) {
-            let (set, scheduled) = self.initial_analyzers(c.orig.0, c.resp.0, c.resp.1, transport);
+            let (mut set, scheduled) = self.initial_analyzers(c.orig.0, c.resp.0, c.resp.1, transport);
             applied = scheduled;
+            if self.detecting {
+                set.detect();
+            }
             if !set.is_empty() {
                 c.extra.get_or_insert_with(Box::default).analyzers = set;
             }
