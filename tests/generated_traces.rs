@@ -237,5 +237,8 @@ fn a_packet_from_the_past_keeps_its_conversation() {
     assert_eq!(log.rows.len(), 20, "{:?}", log.rows);
     let c5 = &log.conn("10.1.1.1", 30_005, "192.0.2.53", SERVER_PORT, "udp")[0];
     assert_eq!(c5["orig_pkts"], "91", "{c5:?}");
-    assert!(read_zeek_tsv(&dir.join("late/weird.log")).is_err(), "Zeek raises no weird for a late packet");
+    // The payloads are no DNS messages, which the DNS analyzer on port 53 reports; nothing else may.
+    let weirds = read_zeek_tsv(&dir.join("late/weird.log")).map(|l| l.rows).unwrap_or_default();
+    let others: Vec<_> = weirds.iter().filter(|r| r.get("source").map(String::as_str) != Some("DNS")).collect();
+    assert!(others.is_empty(), "Zeek raises no weird for a late packet: {others:?}");
 }
