@@ -19,10 +19,10 @@ use std::net::IpAddr;
 /// One request of a handler.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Request {
-    /// Stop analyzer instance `aid` on connection `uid`.
+    /// Stop analyzer instance `aid` on the connection of `id`.
     Disable {
-        /// The connection's uid.
-        uid: String,
+        /// The connection's originator, responder and IP protocol.
+        id: (std::net::IpAddr, u16, std::net::IpAddr, u16, u8),
         /// The analyzer instance.
         aid: u64,
     },

@@ -2,6 +2,7 @@
 //! stopping an analyzer instance, and scheduling analyzers that new
 //! connections get at creation (see [`crate::analyzers::requests`]).
 
+use super::key::ConnKey;
 use super::Sessions;
 use crate::analyzers::requests::{Request, MAX_SCHEDULED};
 use crate::analyzers::{AnalyzerSet, Tag, Transport};
@@ -11,11 +12,13 @@ impl Sessions {
     /// Carries out one handler request.
     pub fn apply_request(&mut self, r: Request) {
         match r {
-            Request::Disable { uid, aid } => {
-                let found = self.slots.iter_mut().flatten().find(|c| c.uid.is(&uid));
-                let done = found.and_then(|c| c.extra.as_mut()).is_some_and(|x| x.analyzers.disable(aid));
+            Request::Disable { id: (oh, op, rh, rp, proto), aid } => {
+                // One table lookup: a handler's requests never scan the table.
+                let key = ConnKey::new((oh, op), (rh, rp), proto, false);
+                let slot = self.lookup(&key).or_else(|| self.lookup(&ConnKey::new((oh, op), (rh, rp), proto, true)));
+                let done = slot.and_then(|s| self.analyzers(s)).is_some_and(|set| set.disable(aid));
                 if !done {
-                    tracing::debug!(%uid, aid, "disable-analyzer: no such analyzer");
+                    tracing::debug!(%oh, op, %rh, rp, aid, "disable-analyzer: no such analyzer");
                 }
             }
             Request::Schedule { orig, resp, resp_p, transport, tag, timeout } => {

@@ -39,10 +39,11 @@ impl Shared {
 }
 
 impl wanalyzers::Host for HostState {
-    fn disable_analyzer(&mut self, uid: String, aid: u64) {
-        self.charge += uid.len() as u64;
+    fn disable_analyzer(&mut self, id: wtypes::ConnId, aid: u64) {
+        let proto = u8::try_from(id.proto).unwrap_or(u8::MAX);
+        let id = (IpAddr::from_wit(id.orig_h), id.orig_p.number, IpAddr::from_wit(id.resp_h), id.resp_p.number, proto);
         let name = self.name.clone();
-        self.shared.lock().expect("sandbox state").request(Request::Disable { uid, aid }, &name);
+        self.shared.lock().expect("sandbox state").request(Request::Disable { id, aid }, &name);
     }
 
     fn schedule_analyzer(
