@@ -460,7 +460,7 @@ impl Engine {
     /// events ran (`weir:events/analyzers`), in order.
     pub fn apply_requests(&mut self, requests: Vec<crate::analyzers::requests::Request>) {
         for r in requests {
-            self.sessions.apply_request(r);
+            self.sessions.apply_request(r, &mut self.queue);
         }
     }
 

@@ -420,13 +420,15 @@ fn a_handler_can_disable_an_analyzer_and_dpd_ignore_ports_attaches_none() {
     let mut e = engine(zeek_cfg());
     feed(&mut e, 1.0, &udp(Dir::AtoB, 4000, 123, &ntp));
     assert_eq!(services(&finish(e), 123), ["NTP"]);
-    // Disabled (by uid and instance id) before that message: no service.
+    // Disabled (by conn_id and instance id) before that message: no service.
     let mut e = engine(zeek_cfg());
     let ev = feed(&mut e, 1.0, &udp(Dir::AtoB, 4000, 123, b"short"));
-    let uid = ev.iter().find_map(|e| if let Event::NewConnection { c } = e { Some(c.uid.clone()) } else { None }).unwrap();
-    e.apply_requests(vec![Request::Disable { uid: "Cnope".into(), aid: 1 }, Request::Disable { uid: uid.clone(), aid: 99 }]);
+    let c = ev.iter().find_map(|e| if let Event::NewConnection { c } = e { Some(c.id.clone()) } else { None }).unwrap();
+    let id = (c.orig_h, c.orig_p.number, c.resp_h, c.resp_p.number, 17);
+    let other = (c.orig_h, 4001, c.resp_h, 123, 17);
+    e.apply_requests(vec![Request::Disable { id: other, aid: 1 }, Request::Disable { id, aid: 99 }]);
     feed(&mut e, 1.5, &udp(Dir::AtoB, 4000, 123, b"short"));
-    e.apply_requests(vec![Request::Disable { uid, aid: 1 }]);
+    e.apply_requests(vec![Request::Disable { id, aid: 1 }]);
     feed(&mut e, 2.0, &udp(Dir::AtoB, 4000, 123, &ntp));
     assert!(services(&finish(e), 123).is_empty());
     // dpd_ignore_ports: no analyzer by port.

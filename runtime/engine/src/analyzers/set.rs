@@ -149,12 +149,28 @@ impl AnalyzerSet {
     }
 
     /// Runs `f` on every analyzer still enabled.
+    /// An analyzer disabled during the call is done at once (Zeek removes it
+    /// from the tree, which finishes what it has open).
     fn each(&mut self, env: &mut Env<'_>, mut f: impl FnMut(&mut dyn Analyzer, &mut Cx<'_, '_>)) {
         for e in self.entries.iter_mut().filter(|e| !e.status.disabled) {
             let tag = e.analyzer.tag();
             let mut cx = Cx::new(env, tag, e.aid, &mut e.status);
             f(e.analyzer.as_mut(), &mut cx);
+            if cx.status().disabled {
+                e.analyzer.done(&mut cx);
+            }
         }
+    }
+
+    /// Disables the analyzer with instance id `aid` now, finishing what it
+    /// has open (its `done`); false if none such is enabled.
+    pub fn disable_now(&mut self, aid: u64, env: &mut Env<'_>) -> bool {
+        let Some(e) = self.entries.iter_mut().find(|e| e.aid == aid && !e.status.disabled) else { return false };
+        e.status.disabled = true;
+        let tag = e.analyzer.tag();
+        let mut cx = Cx::new(env, tag, e.aid, &mut e.status);
+        e.analyzer.done(&mut cx);
+        true
     }
 }
 

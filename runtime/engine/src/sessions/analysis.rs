@@ -58,7 +58,7 @@ impl Sessions {
 
     /// Runs `f` on the analyzer set of the connection in `slot`, if it has
     /// one that is not empty, with the connection as its environment.
-    fn with_analyzers(&mut self, slot: u32, q: &mut EventQueue, f: impl FnOnce(&mut AnalyzerSet, &mut Env<'_>)) {
+    pub(super) fn with_analyzers(&mut self, slot: u32, q: &mut EventQueue, f: impl FnOnce(&mut AnalyzerSet, &mut Env<'_>)) {
         let Some(conn) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
         let Some(x) = conn.extra.as_mut().filter(|x| !x.analyzers.is_empty()) else { return };
         let mut set = std::mem::take(&mut x.analyzers);

@@ -10,13 +10,16 @@ use std::net::IpAddr;
 
 impl Sessions {
     /// Carries out one handler request.
-    pub fn apply_request(&mut self, r: Request) {
+    pub fn apply_request(&mut self, r: Request, q: &mut crate::events::EventQueue) {
         match r {
             Request::Disable { id: (oh, op, rh, rp, proto), aid } => {
                 // One table lookup: a handler's requests never scan the table.
                 let key = ConnKey::new((oh, op), (rh, rp), proto, false);
                 let slot = self.lookup(&key).or_else(|| self.lookup(&ConnKey::new((oh, op), (rh, rp), proto, true)));
-                let done = slot.and_then(|s| self.analyzers(s)).is_some_and(|set| set.disable(aid));
+                let mut done = false;
+                if let Some(s) = slot {
+                    self.with_analyzers(s, q, |set, env| done = set.disable_now(aid, env));
+                }
                 if !done {
                     tracing::debug!(%oh, op, %rh, rp, aid, "disable-analyzer: no such analyzer");
                 }
