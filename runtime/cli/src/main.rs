@@ -133,6 +133,10 @@ pub struct RunArgs {
     /// A signature file in Zeek's `.sig` language to load (repeatable).
     #[arg(long = "signatures", value_name = "FILE")]
     pub signatures: Vec<PathBuf>,
+    /// Leave out weir's own protocol detection signatures (an analyzer then
+    /// runs only on its registered ports, or when a loaded signature enables it).
+    #[arg(long)]
+    pub no_dpd_signatures: bool,
     /// The value of a script identifier the signatures use in place of a
     /// value: `NAME=17`, `NAME=1,2`, `NAME={10.0.0.0/8, 192.168.1.0/24}` or
     /// `NAME="text"` (repeatable).

@@ -32,13 +32,14 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
     for a in &args.set {
         cfg.set_assignment(a).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
     }
-    if !args.signatures.is_empty() {
+    let dpd = !args.no_dpd_signatures;
+    if dpd || !args.signatures.is_empty() {
         let mut idents = weir_engine::signatures::Idents::new();
         for a in &args.signature_idents {
             let (name, value) = weir_engine::signatures::parse_ident(a).map_err(anyhow::Error::msg).with_context(|| format!("--signature-ident {a}"))?;
             idents.insert(name, value);
         }
-        let set = weir_engine::signatures::RuleSet::load_files(&args.signatures, &idents)?;
+        let set = weir_engine::signatures::RuleSet::load(dpd, &args.signatures, &idents)?;
         tracing::info!("{} signatures loaded from {} files", set.len(), args.signatures.len());
         cfg.signatures = Some(Arc::new(set));
     }
@@ -190,6 +191,9 @@ fn load_limits(l: crate::LoadLimits) -> (u64, std::time::Duration) {
 
 /// `weir run`.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    // First of all, so that a signal while handlers load and compile already
+    // ends the run cleanly (it then reads nothing).
+    let (stop, signals) = stop_signals()?;
     let cfg = engine_config(&args)?;
     if args.parse_only {
         return Ok(ExitCode::SUCCESS);
@@ -234,7 +238,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         sandbox.set_handler_fuel(&name, fuel)?;
     }
 
-    let (stop, signals) = stop_signals()?;
     sandbox.watch_signals(signals);
 
     let mut source: Box<dyn PacketSource> = match (&args.read, &args.interface) {

@@ -113,6 +113,9 @@ pub struct Config {
     /// `Analyzer::disabled_analyzers`: analyzers that never run, by Zeek
     /// name (`HTTP`, or `Analyzer::ANALYZER_HTTP`).
     pub disabled_analyzers: Vec<crate::analyzers::Tag>,
+    /// Dynamic protocol detection's rules for violations (`DPD::*`,
+    /// `max_analyzer_violations`).
+    pub dpd_rules: crate::analyzers::context::ViolationRules,
     /// `Tunnel::delay_teredo_confirmation`: a Teredo connection's service
     /// waits for good Teredo from both sides.
     pub delay_teredo_confirmation: bool,
@@ -166,6 +169,7 @@ impl Default for Config {
             dpd_ignore_ports: false,
             analyzers_disable_all: false,
             disabled_analyzers: Vec::new(),
+            dpd_rules: Default::default(),
             delay_teredo_confirmation: true,
             delay_gtp_confirmation: false,
         }
@@ -251,6 +255,11 @@ impl Config {
             "Analyzer::disable_all" => self.analyzers_disable_all = parse_bool(value)?,
             "Analyzer::disabled_analyzers" => self.disabled_analyzers = parse_analyzer_set(value)?,
             "Analyzer::disabled_analyzers+" => self.disabled_analyzers.extend(parse_analyzer_set(value)?),
+            "DPD::ignore_violations" => self.dpd_rules.ignore = parse_analyzer_set(value)?,
+            "DPD::ignore_violations+" => self.dpd_rules.ignore.extend(parse_analyzer_set(value)?),
+            "DPD::ignore_violations_after" => self.dpd_rules.ignore_after = count()?,
+            "DPD::track_removed_services_in_connection" => self.dpd_rules.track_removed = parse_bool(value)?,
+            "max_analyzer_violations" => self.dpd_rules.max_violations = count()?,
             "Tunnel::delay_teredo_confirmation" => self.delay_teredo_confirmation = parse_bool(value)?,
             "Tunnel::delay_gtp_confirmation" => self.delay_gtp_confirmation = parse_bool(value)?,
             "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,

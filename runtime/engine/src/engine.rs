@@ -456,6 +456,14 @@ impl Engine {
         }
     }
 
+    /// Carries out the analyzer requests handlers made while the last
+    /// events ran (`weir:events/analyzers`), in order.
+    pub fn apply_requests(&mut self, requests: Vec<crate::analyzers::requests::Request>) {
+        for r in requests {
+            self.sessions.apply_request(r);
+        }
+    }
+
     /// End of input: removes every remaining connection, then queues `bro_done`.
     pub fn finish(&mut self) {
         self.clock.finish();

@@ -150,13 +150,14 @@ fn rejected_syn_and_unanswered_syn() {
 
 #[test]
 fn a_new_syn_after_a_close_reuses_the_tuple() {
+    // Port 5000: no analyzer, so the old connection's removal is only the core's events.
     let mut f = vec![
-        (1.0, tcp(Dir::AtoB, 40000, 80, 100, 0, SYN, b"")),
-        (1.1, tcp(Dir::BtoA, 80, 40000, 500, 101, SYN | ACK, b"")),
-        (1.2, tcp(Dir::AtoB, 40000, 80, 101, 501, FIN | ACK, b"")),
-        (1.3, tcp(Dir::BtoA, 80, 40000, 501, 102, FIN | ACK, b"")),
+        (1.0, tcp(Dir::AtoB, 40000, 5000, 100, 0, SYN, b"")),
+        (1.1, tcp(Dir::BtoA, 5000, 40000, 500, 101, SYN | ACK, b"")),
+        (1.2, tcp(Dir::AtoB, 40000, 5000, 101, 501, FIN | ACK, b"")),
+        (1.3, tcp(Dir::BtoA, 5000, 40000, 501, 102, FIN | ACK, b"")),
     ];
-    f.push((1.4, tcp(Dir::AtoB, 40000, 80, 7000, 0, SYN, b"")));
+    f.push((1.4, tcp(Dir::AtoB, 40000, 5000, 7000, 0, SYN, b"")));
     let ev = run(zeek_cfg(), &f);
     let reused = ev.iter().position(|e| matches!(e, Event::ConnectionReused { .. })).expect("connection_reused");
     // Then the old connection's removal: analyzer end events (conn_stats), connection_state_remove.
@@ -366,4 +367,70 @@ fn tunnels_confirm_their_outer_connection_as_zeek_does() {
     let eager = Config { delay_teredo_confirmation: false, ..zeek_cfg() };
     let one_way = run(eager, &[(1.0, udp(Dir::AtoB, 3797, 3544, &teredo_ipv6()))]);
     assert_eq!(services(&one_way, 3544), ["TEREDO"]);
+}
+
+/// An engine with every event subscribed, for driving requests by hand.
+fn engine(cfg: Config) -> Engine {
+    let mut subs = Subscriptions::default();
+    for k in EventKind::ALL {
+        subs.insert(*k);
+    }
+    Engine::new(cfg, subs)
+}
+
+fn feed(e: &mut Engine, ts: f64, f: &[u8]) -> Vec<Event> {
+    e.process(&Packet { ts, wire_len: f.len() as u32, link_type: dlt::EN10MB, data: f });
+    e.queue.take().into_iter().collect()
+}
+
+fn finish(mut e: Engine) -> Vec<Event> {
+    e.finish();
+    e.queue.take().into_iter().collect()
+}
+
+#[test]
+fn a_scheduled_analyzer_replaces_the_port_analyzers_and_is_announced() {
+    use weir_engine::analyzers::requests::Request;
+    use weir_engine::analyzers::{Tag, Transport as T};
+    let ntp = vec![0x23u8; 48];
+    let mut e = engine(zeek_cfg());
+    feed(&mut e, 1.0, &udp(Dir::AtoB, 5000, 7, b"x"));
+    let schedule = |port| Request::Schedule { orig: None, resp: IpAddr::from(B), resp_p: port, transport: T::Udp, tag: Tag::Ntp, timeout: 10.0 };
+    e.apply_requests(vec![schedule(9999)]);
+    let ev = feed(&mut e, 2.0, &udp(Dir::AtoB, 4000, 9999, &ntp));
+    let kinds: Vec<&str> = ev.iter().map(|e| e.kind().name()).collect();
+    let applied = kinds.iter().position(|k| *k == "scheduled_analyzer_applied").expect("announced");
+    assert_eq!(kinds[applied + 1], "new_connection", "{kinds:?}");
+    assert!(matches!(&ev[applied], Event::ScheduledAnalyzerApplied { a, c } if a.name == "NTP" && c.id.resp_p.number == 9999));
+    // Another originator, same responder and port: the entry is not used up.
+    feed(&mut e, 3.0, &udp(Dir::BtoA, 4001, 9999, b"y"));
+    // Past its time the any-originator entry no longer matches.
+    let late = feed(&mut e, 13.0, &tcp(Dir::AtoB, 4002, 9999, 1, 0, SYN, b""));
+    assert!(!late.iter().any(|e| e.kind() == EventKind::ScheduledAnalyzerApplied));
+    let ev = finish(e);
+    assert_eq!(services(&ev, 9999), ["NTP"], "the scheduled analyzer ran");
+    assert_eq!(removed(&ev).iter().filter(|c| c.id.resp_p.number == 9999).count(), 3);
+}
+
+#[test]
+fn a_handler_can_disable_an_analyzer_and_dpd_ignore_ports_attaches_none() {
+    use weir_engine::analyzers::requests::Request;
+    let ntp = vec![0x23u8; 48];
+    // NTP by port confirms the service at its first full message.
+    let mut e = engine(zeek_cfg());
+    feed(&mut e, 1.0, &udp(Dir::AtoB, 4000, 123, &ntp));
+    assert_eq!(services(&finish(e), 123), ["NTP"]);
+    // Disabled (by uid and instance id) before that message: no service.
+    let mut e = engine(zeek_cfg());
+    let ev = feed(&mut e, 1.0, &udp(Dir::AtoB, 4000, 123, b"short"));
+    let uid = ev.iter().find_map(|e| if let Event::NewConnection { c } = e { Some(c.uid.clone()) } else { None }).unwrap();
+    e.apply_requests(vec![Request::Disable { uid: "Cnope".into(), aid: 1 }, Request::Disable { uid: uid.clone(), aid: 99 }]);
+    feed(&mut e, 1.5, &udp(Dir::AtoB, 4000, 123, b"short"));
+    e.apply_requests(vec![Request::Disable { uid, aid: 1 }]);
+    feed(&mut e, 2.0, &udp(Dir::AtoB, 4000, 123, &ntp));
+    assert!(services(&finish(e), 123).is_empty());
+    // dpd_ignore_ports: no analyzer by port.
+    let mut e = engine(Config { dpd_ignore_ports: true, ..zeek_cfg() });
+    feed(&mut e, 1.0, &udp(Dir::AtoB, 4000, 123, &ntp));
+    assert!(services(&finish(e), 123).is_empty());
 }

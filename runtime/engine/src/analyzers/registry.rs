@@ -72,7 +72,7 @@ impl Tag {
     }
 
     /// Whether the analyzer changes the connection itself (history letters,
-    /// roles) and so runs for every handler that sees connections.
+    /// roles) and so runs whenever any event is taken.
     pub fn shapes_connection(self) -> bool {
         matches!(self, Tag::Ftp | Tag::Ntp)
     }
@@ -84,7 +84,7 @@ impl Tag {
     /// (whose record carries the services, as conn.log writes them).
     pub fn wanted(self, subs: &Subscriptions) -> bool {
         let family = self.name().to_ascii_lowercase();
-        self.shapes_connection()
+        (self.shapes_connection() && !subs.is_empty())
             || [EventKind::ProtocolConfirmation, EventKind::ProtocolViolation, EventKind::ConnWeird, EventKind::ConnectionStateRemove]
                 .into_iter()
                 .any(|k| subs.wants(k))
@@ -207,7 +207,10 @@ mod tests {
         assert!(r.analyzers_for(Transport::Tcp, 21, &cfg, &mut aid).is_empty());
         assert!(r.is_enabled(Tag::Ntp) && !r.is_enabled(Tag::Ftp));
         let none = Subscriptions::default();
-        assert!(Tag::Ftp.wanted(&none), "FTP shapes the history");
+        assert!(!Tag::Ftp.wanted(&none), "no event taken: nothing runs");
+        let mut one = Subscriptions::default();
+        one.insert(EventKind::NewConnection);
+        assert!(Tag::Ftp.wanted(&one), "FTP shapes the history");
         assert!(!Tag::Http.wanted(&none), "nobody needs HTTP");
         let mut remove = Subscriptions::default();
         remove.insert(EventKind::ConnectionStateRemove);

@@ -43,6 +43,9 @@ pub enum Request {
     },
 }
 
+/// Expected connections kept at once; a schedule call past it is refused.
+pub const MAX_SCHEDULED: usize = 100_000;
+
 /// The tag a handler names: Zeek's name in any case, with or without the
 /// `ANALYZER_` / `Analyzer::ANALYZER_` prefix of its enum.
 pub fn tag_named(name: &str) -> Option<Tag> {

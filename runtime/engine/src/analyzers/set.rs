@@ -86,6 +86,13 @@ impl AnalyzerSet {
         self.entries.iter().find(|e| e.analyzer.tag() == tag).map(|e| &e.status)
     }
 
+    /// Stops handing data to the attached analyzer `tag`, if any.
+    pub fn disable_tag(&mut self, tag: Tag) {
+        for e in self.entries.iter_mut().filter(|e| e.analyzer.tag() == tag) {
+            e.status.disabled = true;
+        }
+    }
+
     /// Stops handing data to the analyzer with instance id `aid`; false if
     /// none is attached.
     pub fn disable(&mut self, aid: u64) -> bool {
@@ -113,6 +120,7 @@ impl AnalyzerSet {
 
     /// `len` bytes of one direction that never came.
     pub fn gap(&mut self, is_orig: bool, len: u64, env: &mut Env<'_>) {
+        env.conn.extra.get_or_insert_with(Box::default).had_gap = true;
         self.each(env, |a, cx| a.gap(is_orig, len, cx));
         if let Some(d) = self.detector.as_mut() {
             d.gap(is_orig, len, &env.cfg.dpd);
@@ -214,7 +222,9 @@ mod tests {
 
     #[test]
     fn confirmation_names_the_service_once_and_violations_excerpt_the_data() {
-        let (mut c, mut q, cfg) = (conn(), queue(), Config::default());
+        let (mut c, mut q, mut cfg) = (conn(), queue(), Config::default());
+        cfg.dpd_rules.ignore = vec![Tag::Ftp]; // the violation does not disable it
+
         let mut s = AnalyzerSet::default();
         s.add(Box::new(Toy::default()), 7);
         let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0 };

@@ -51,6 +51,11 @@ impl Sessions {
         attached
     }
 
+    /// The analyzer set of the connection in `slot`, if it has one.
+    pub(super) fn analyzers(&mut self, slot: u32) -> Option<&mut AnalyzerSet> {
+        self.slots.get_mut(slot as usize)?.as_mut()?.extra.as_mut().map(|x| &mut x.analyzers)
+    }
+
     /// Runs `f` on the analyzer set of the connection in `slot`, if it has
     /// one that is not empty, with the connection as its environment.
     fn with_analyzers(&mut self, slot: u32, q: &mut EventQueue, f: impl FnOnce(&mut AnalyzerSet, &mut Env<'_>)) {

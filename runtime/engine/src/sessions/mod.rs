@@ -12,6 +12,7 @@ mod create;
 pub mod key;
 mod process;
 mod removal;
+mod requests;
 pub mod signatures;
 mod table;
 pub mod tcp;
@@ -79,8 +80,13 @@ pub struct Sessions {
     compact_timers_at: usize,
     /// The signatures of this worker, if any are loaded.
     matcher: Option<crate::signatures::Matcher>,
+    /// New TCP and UDP connections get a detector: signatures may enable
+    /// analyzers on them.
+    detecting: bool,
     /// Instance id of the next analyzer made (Zeek's analyzer ids count from 1).
     next_aid: u64,
+    /// Analyzers handlers scheduled for expected connections.
+    scheduled: crate::analyzers::requests::Scheduled,
 }
 
 /// An IP tunnel's endpoints (in address order) and kind.
@@ -115,17 +121,30 @@ impl Sessions {
             compact_timers_at: TIMER_SLACK,
             matcher,
             next_aid: 1,
+            detecting: false,
+            scheduled: Default::default(),
         }
     }
 
     /// Stops attaching the analyzers no subscribed event needs (see
     /// [`Tag::wanted`](crate::analyzers::Tag::wanted)) and those the
     /// settings disable (`Analyzer::disable_all`, `Analyzer::disabled_analyzers`).
+    /// The signatures are matched only when that can matter: some signature
+    /// raises an event a handler takes, or enables an analyzer that may run
+    /// (then every TCP and UDP connection keeps its first bytes for it).
     pub fn keep_analyzers_for(&mut self, subs: &crate::events::Subscriptions) {
+        use crate::events::EventKind;
         for tag in crate::analyzers::Tag::ALL {
             if self.cfg.analyzers_disable_all || self.cfg.disabled_analyzers.contains(&tag) || !tag.wanted(subs) {
                 self.registry.disable(tag);
             }
+        }
+        let runnable = crate::analyzers::Tag::ALL.into_iter().any(|t| self.registry.is_enabled(t) && t.instantiate(&self.cfg).is_some());
+        let (events, detects) = self.matcher.as_ref().map_or((false, false), |m| (m.set().raises_events(), m.set().detects()));
+        let taken = subs.wants(EventKind::SignatureMatch) || subs.wants(EventKind::SignatureEvent);
+        self.detecting = detects && runnable;
+        if !(events && taken) && !self.detecting {
+            self.matcher = None;
         }
     }
 

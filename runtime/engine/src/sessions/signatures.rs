@@ -157,12 +157,32 @@ impl Sessions {
     }
 
     /// What fired signatures' `enable` / `disable` actions ask of the
-    /// connection in `slot`: the place where dynamic protocol detection
-    /// attaches (or removes) analyzers. Until it does, the requests are
-    /// only traced.
-    pub fn signature_requests(&mut self, slot: u32, req: SignatureRequests, _q: &mut EventQueue) {
-        tracing::debug!(slot, ?req, "signature actions ask for analyzers");
+    /// connection in `slot`: dynamic protocol detection attaches each
+    /// analyzer to enable (replaying the connection's start to it, see
+    /// [`AnalyzerSet::enable`](crate::analyzers::AnalyzerSet::enable)) and
+    /// stops each to disable. Names weir has no analyzer for are ignored.
+    pub fn signature_requests(&mut self, slot: u32, req: SignatureRequests, q: &mut EventQueue) {
+        for (name, _is_orig) in &req.enable {
+            match crate::analyzers::Tag::from_name(analyzer_name(name)) {
+                Some(tag) => {
+                    let attached = self.enable_analyzer(slot, tag, q);
+                    tracing::debug!(slot, analyzer = name.as_str(), attached, "signature enables an analyzer");
+                }
+                None => tracing::debug!(slot, analyzer = name.as_str(), "signature enables an analyzer weir does not have"),
+            }
+        }
+        for name in &req.disable {
+            if let (Some(tag), Some(set)) = (crate::analyzers::Tag::from_name(analyzer_name(name)), self.analyzers(slot)) {
+                set.disable_tag(tag);
+            }
+        }
     }
+}
+
+/// The analyzer of an `enable` action's name: `http`, or a child such as
+/// `pia_tcp:http` names the part after the colon.
+fn analyzer_name(name: &str) -> &str {
+    name.rsplit(':').next().unwrap_or(name)
 }
 
 /// The facts the conditions read off a connection.

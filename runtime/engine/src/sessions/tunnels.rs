@@ -7,7 +7,7 @@
 //! / `Tunnel::delay_teredo_confirmation` say so).
 
 use super::Sessions;
-use crate::events::{AnalyzerTag, Event, EventKind, EventQueue, TunnelType};
+use crate::events::{EventQueue, TunnelType};
 use std::net::IpAddr;
 
 /// The Zeek name of the packet analyzer of a UDP tunnel that confirms its
@@ -88,11 +88,7 @@ impl Sessions {
         if delay && !(x.tunnel_valid[0] && x.tunnel_valid[1]) {
             return;
         }
-        x.service.push(name);
-        if q.wants(EventKind::ProtocolConfirmation) {
-            let atype = Box::new(AnalyzerTag { name: name.to_string() });
-            q.push(Event::ProtocolConfirmation { c: Box::new(c.snapshot()), atype, aid: 0 });
-        }
+        crate::analyzers::context::confirm_service(c, q, name, 0);
     }
 
     /// IP-in-IP and GRE tunnels tracked.

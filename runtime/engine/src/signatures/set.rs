@@ -5,7 +5,7 @@
 use super::parser::{parse, Idents, ParseError};
 use super::patterns::Group;
 use super::regex::translate;
-use super::rule::{HdrTest, PatternType, Rule};
+use super::rule::{Action, HdrTest, PatternType, Rule};
 use std::collections::HashMap;
 
 /// One compiled group: the patterns of one type under one header-condition set.
@@ -57,6 +57,10 @@ pub struct RuleSet {
     pub groups: Vec<GroupInfo>,
 }
 
+/// weir's own protocol detection rules, loaded unless the operator says
+/// otherwise (`--no-dpd-signatures`): (name in messages, text).
+pub const DPD_SIGNATURES: (&str, &str) = ("weir:dpd.sig", include_str!("../../signatures/dpd.sig"));
+
 /// Why a signature set did not load.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadError {
@@ -81,15 +85,30 @@ impl std::fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 impl RuleSet {
+    /// Reads and compiles signature files, after weir's own detection rules
+    /// ([`DPD_SIGNATURES`]) when `dpd` is set.
+    pub fn load(dpd: bool, paths: &[std::path::PathBuf], idents: &Idents) -> Result<RuleSet, LoadError> {
+        let mut rules = Vec::new();
+        if dpd {
+            rules.extend(parse(DPD_SIGNATURES.0, DPD_SIGNATURES.1.as_bytes(), idents).map_err(LoadError::Parse)?);
+        }
+        rules.extend(RuleSet::read(paths, idents)?);
+        RuleSet::compile(rules)
+    }
+
     /// Reads and compiles signature files.
     pub fn load_files(paths: &[std::path::PathBuf], idents: &Idents) -> Result<RuleSet, LoadError> {
+        RuleSet::compile(RuleSet::read(paths, idents)?)
+    }
+
+    fn read(paths: &[std::path::PathBuf], idents: &Idents) -> Result<Vec<Rule>, LoadError> {
         let mut rules = Vec::new();
         for p in paths {
             let name = p.display().to_string();
             let text = std::fs::read(p).map_err(|e| LoadError::Io(name.clone(), e.to_string()))?;
             rules.extend(parse(&name, &text, idents).map_err(LoadError::Parse)?);
         }
-        RuleSet::compile(rules)
+        Ok(rules)
     }
 
     /// Compiles parsed rules. Inactive rules (`active false`) are left out.
@@ -164,6 +183,16 @@ impl RuleSet {
     /// Whether the set has no signature.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// Whether some signature raises an event when it fires.
+    pub fn raises_events(&self) -> bool {
+        self.rules.iter().any(|r| r.actions.iter().any(|a| matches!(a, Action::Event { .. })))
+    }
+
+    /// Whether some signature enables an analyzer (dynamic protocol detection).
+    pub fn detects(&self) -> bool {
+        self.rules.iter().any(|r| r.actions.iter().any(|a| matches!(a, Action::Enable(_))))
     }
 
     /// Whether some signature has a pattern of another type than `file-magic`

@@ -715,3 +715,125 @@ fn loc<S: Sink>(p: &mut Parser<'_, S>, msg: &Msg, c: &mut Cursor<'_>, rdlen: usi
     p.sink.raise(|c| Event::DnsLoc { c, msg: h, ans, loc });
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::message::{parse, ConnFacts, Parser};
+    use super::super::testing::{Build, Rec};
+    use super::super::DnsConfig;
+    use super::*;
+
+    /// A reply to `x` carrying one answer record of type `t` with `data`; what it raised.
+    fn answer(t: u16, data: &[u8]) -> Rec {
+        let m = Build::new(1, 0x8180, [1, 1, 0, 0]).question("x", t, 1).rr(b"\xc0\x0c", t, 1, 60, data).0;
+        let mut s = Rec::default();
+        let cfg = DnsConfig::default();
+        let mut p = Parser { sink: &mut s, cfg: &cfg, conn: ConnFacts::default() };
+        parse(&mut p, &m, 0, &mut false);
+        s
+    }
+
+    fn event(s: &Rec, kind: EventKind) -> &Event {
+        s.events().into_iter().find(|e| e.kind() == kind).unwrap_or_else(|| panic!("no {kind:?} in {:?}", s.got))
+    }
+
+    #[test]
+    fn soa_mx_srv_and_txt() {
+        let s = answer(rr::SOA, b"\x02ns\x00\x04host\x00\x00\x00\x00\x07\x00\x00\x0e\x10\x00\x00\x01\x2c\x00\x09\x3a\x80\x00\x00\x00\x3c");
+        let Event::DnsSoaReply { soa, .. } = event(&s, EventKind::DnsSoaReply) else { unreachable!() };
+        assert_eq!((soa.mname.as_str(), soa.rname.as_str(), soa.serial, soa.refresh, soa.minimum), ("ns", "host", 7, 3600.0, 60.0));
+        assert!(s.weird_names().is_empty());
+
+        let s = answer(rr::MX, b"\x00\x0a\x04mail\xc0\x0c");
+        let Event::DnsMxReply { name, preference, .. } = event(&s, EventKind::DnsMxReply) else { unreachable!() };
+        assert_eq!((name.as_str(), *preference), ("mail.x", 10));
+
+        let s = answer(rr::SRV, b"\x00\x01\x00\x02\x00\x35\x03srv\x00");
+        let Event::DnsSrvReply { target, priority, weight, p, .. } = event(&s, EventKind::DnsSrvReply) else { unreachable!() };
+        assert_eq!((target.as_str(), *priority, *weight, *p), ("srv", 1, 2, 53));
+
+        let s = answer(rr::TXT, b"\x03abc\x00\x02de");
+        let Event::DnsTxtReply { strs, .. } = event(&s, EventKind::DnsTxtReply) else { unreachable!() };
+        assert_eq!(strs, &["abc", "", "de"]);
+        // A name whose data runs past its length: Zeek's mismatch weird.
+        let s = answer(rr::NS, b"\x02ns\x00\x00");
+        assert_eq!(s.weird_names(), ["DNS_RR_length_mismatch"]);
+    }
+
+    #[test]
+    fn naptr_caa_and_spf() {
+        let s = answer(rr::NAPTR, b"\x00\x64\x00\x0a\x01u\x07E2U+sip\x00\x03sip\x00");
+        let Event::DnsNaptrReply { naptr, .. } = event(&s, EventKind::DnsNaptrReply) else { unreachable!() };
+        assert_eq!(
+            (naptr.order, naptr.preference, naptr.flags.as_str(), naptr.service.as_str(), naptr.regexp.as_str(), naptr.replacement.as_str()),
+            (100, 10, "u", "E2U+sip", "", "sip")
+        );
+        let s = answer(rr::NAPTR, b"\x00\x64\x00\x0a");
+        assert!(s.got.contains(&super::super::testing::Got::Violate("DNS_NAPTR_too_short")), "{:?}", s.got);
+
+        let s = answer(rr::CAA, b"\x80\x05issueca.example");
+        let Event::DnsCaaReply { flags, tag, value, .. } = event(&s, EventKind::DnsCaaReply) else { unreachable!() };
+        assert_eq!((*flags, tag.as_str(), value.as_str()), (128, "issue", "ca.example"));
+        let s = answer(rr::CAA, b"\x00\x09issue");
+        assert_eq!(s.weird_names(), ["DNS_CAA_char_str_past_rdlen"]);
+
+        let s = answer(rr::SPF, b"\x06v=spf1");
+        let Event::DnsSpfReply { strs, .. } = event(&s, EventKind::DnsSpfReply) else { unreachable!() };
+        assert_eq!(strs, &["v=spf1"]);
+    }
+
+    #[test]
+    fn dnssec_records_and_their_weirds() {
+        let s = answer(rr::DS, b"\x12\x34\x08\x02\xaa\xbb");
+        let Event::DnsDs { ds, .. } = event(&s, EventKind::DnsDs) else { unreachable!() };
+        assert_eq!((ds.key_tag, ds.algorithm, ds.digest_type, ds.digest_val.as_slice()), (0x1234, 8, 2, &[0xaa, 0xbb][..]));
+        assert_eq!(answer(rr::DS, b"\x12\x34\x08\x09\xaa").weird_names(), ["DNSSEC_DS_unknown_DigestType"]);
+
+        let s = answer(rr::DNSKEY, b"\x01\x01\x03\x01\xde\xad");
+        let Event::DnsDnskey { dnskey, .. } = event(&s, EventKind::DnsDnskey) else { unreachable!() };
+        assert_eq!((dnskey.flags, dnskey.protocol, dnskey.algorithm, dnskey.public_key.len()), (257, 3, 1, 2));
+        assert_eq!(s.weird_names(), ["DNSSEC_DNSKEY_NotRecommended_ZoneSignAlgo"]);
+        let s = answer(rr::DNSKEY, b"\x01\x81\x02\xfd");
+        assert_eq!(
+            s.weird_names(),
+            ["DNSSEC_DNSKEY_Revoked_KSK", "DNSSEC_DNSKEY_Invalid_Protocol", "DNSSEC_DNSKEY_PrivateDNS_ZoneSignAlgo"]
+        );
+
+        let mut rrsig = b"\x00\x01\x08\x02\x00\x00\x0e\x10\x60\x00\x00\x00\x5f\x00\x00\x00\x04\xd2".to_vec();
+        rrsig.extend_from_slice(b"\x07example\x00\x01\x02\x03");
+        let s = answer(rr::RRSIG, &rrsig);
+        let Event::DnsRrsig { rrsig, .. } = event(&s, EventKind::DnsRrsig) else { unreachable!() };
+        assert_eq!((rrsig.type_covered, rrsig.algorithm, rrsig.labels, rrsig.key_tag), (1, 8, 2, 1234));
+        assert_eq!((rrsig.signer_name.as_str(), rrsig.signature.as_slice(), rrsig.orig_ttl), ("example", &[1, 2, 3][..], 3600.0));
+
+        let s = answer(rr::NSEC, b"\x04next\x00\x00\x02\x40\x01");
+        let Event::DnsNsec { next_name, bitmaps, .. } = event(&s, EventKind::DnsNsec) else { unreachable!() };
+        assert_eq!((next_name.as_str(), bitmaps.clone()), ("next", vec![vec![0x40, 0x01]]));
+        assert_eq!(answer(rr::NSEC, b"\x04next\x00\x00\x00").weird_names(), ["DNSSEC_NSEC_bitmapLen0"]);
+
+        let s = answer(rr::NSEC3, b"\x01\x00\x00\x0a\x02\xab\xcd\x01\xee\x00\x01\x40");
+        let Event::DnsNsec3 { nsec3, .. } = event(&s, EventKind::DnsNsec3) else { unreachable!() };
+        assert_eq!((nsec3.nsec_hash_algo, nsec3.nsec_iter, nsec3.nsec_salt.clone(), nsec3.nsec_hash.clone()), (1, 10, vec![0xab, 0xcd], vec![0xee]));
+        assert_eq!(nsec3.bitmaps, vec![vec![0x40]]);
+    }
+
+    #[test]
+    fn svcb_parameters_and_a_malformed_port() {
+        // priority 1, target ".", alpn h2,h3, port 443, ipv4hint 192.0.2.1
+        let data = b"\x00\x01\x00\x00\x01\x00\x06\x02h2\x02h3\x00\x03\x00\x02\x01\xbb\x00\x04\x00\x04\xc0\x00\x02\x01";
+        let s = answer(rr::HTTPS, data);
+        let Event::DnsHttps { https, .. } = event(&s, EventKind::DnsHttps) else { unreachable!() };
+        assert_eq!((https.svc_priority, https.target_name.as_str()), (1, "."));
+        let params = https.svc_params.as_ref().unwrap();
+        assert_eq!(params[0].alpn.as_deref(), Some(&["h2".to_string(), "h3".to_string()][..]));
+        assert_eq!(params[1].p, Some(443));
+        assert_eq!(params[2].hint.as_ref().unwrap()[0].to_string(), "192.0.2.1");
+        assert!(s.weird_names().is_empty());
+
+        let s = answer(rr::SVCB, b"\x00\x01\x00\x00\x03\x00\x01\x05");
+        let Event::DnsSvcb { svcb, .. } = event(&s, EventKind::DnsSvcb) else { unreachable!() };
+        assert_eq!(s.weird_names(), ["DNS_SVCB_port_length_invalid"]);
+        assert_eq!(svcb.svc_params.as_ref().unwrap()[0].raw.as_deref(), Some(&[5u8][..]));
+        assert_eq!(answer(rr::SVCB, b"\x00\x00").weird_names(), ["DNS_SVCB_wrong_length"]);
+    }
+}
