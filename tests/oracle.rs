@@ -444,6 +444,7 @@ fn oracle_runner_translates_app_manifest_rows() {
         }
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
 
 /// Signature cases that must pass (of 117). It only goes up.
 const SIGNATURE_FLOOR: u64 = 117;

@@ -69,11 +69,7 @@ pub fn run_signatures(data: &[u8]) -> usize {
     let Ok(set) = crate::signatures::RuleSet::compile(rules) else { return 0 };
     let Some((&sel, rest)) = rest.split_first() else { return 0 };
     let link_type = LINK_TYPES[sel as usize % LINK_TYPES.len()];
-    let cfg = Config {
-        signatures: Some(std::sync::Arc::new(set)),
-        ..Config::default()
-    };
-    let mut cfg = cfg;
+    let mut cfg = Config { signatures: Some(std::sync::Arc::new(set)), ..Config::default() };
     cfg.dpd.buffer_size = if sel & 0x80 != 0 { 16 } else { 1024 };
     cfg.dpd.match_only_beginning = sel & 0x40 == 0;
     let mut engine = engine_with_every_event(cfg);
