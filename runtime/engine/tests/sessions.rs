@@ -151,12 +151,12 @@ fn rejected_syn_and_unanswered_syn() {
 #[test]
 fn a_new_syn_after_a_close_reuses_the_tuple() {
     let mut f = vec![
-        (1.0, tcp(Dir::AtoB, 40000, 80, 100, 0, SYN, b"")),
-        (1.1, tcp(Dir::BtoA, 80, 40000, 500, 101, SYN | ACK, b"")),
-        (1.2, tcp(Dir::AtoB, 40000, 80, 101, 501, FIN | ACK, b"")),
-        (1.3, tcp(Dir::BtoA, 80, 40000, 501, 102, FIN | ACK, b"")),
+        (1.0, tcp(Dir::AtoB, 40000, 5000, 100, 0, SYN, b"")),
+        (1.1, tcp(Dir::BtoA, 5000, 40000, 500, 101, SYN | ACK, b"")),
+        (1.2, tcp(Dir::AtoB, 40000, 5000, 101, 501, FIN | ACK, b"")),
+        (1.3, tcp(Dir::BtoA, 5000, 40000, 501, 102, FIN | ACK, b"")),
     ];
-    f.push((1.4, tcp(Dir::AtoB, 40000, 80, 7000, 0, SYN, b"")));
+    f.push((1.4, tcp(Dir::AtoB, 40000, 5000, 7000, 0, SYN, b"")));
     let ev = run(zeek_cfg(), &f);
     let reused = ev.iter().position(|e| matches!(e, Event::ConnectionReused { .. })).expect("connection_reused");
     // Then the old connection's removal: analyzer end events (conn_stats), connection_state_remove.
