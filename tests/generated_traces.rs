@@ -182,14 +182,18 @@ fn udp4(a: [u8; 4], sport: u16, b: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u
 }
 
 /// Twenty DNS-like conversations, a query and a reply every second for 90 s.
+/// The server port of [`conversations`]: no analyzer's, so that their
+/// payload (not any protocol's) raises nothing.
+const SERVER_PORT: u16 = 7000;
+
 fn conversations() -> Vec<(f64, Vec<u8>)> {
     let (client, server) = ([10, 1, 1, 1], [192, 0, 2, 53]);
     let mut v = Vec::new();
     for s in 0..90 {
         for c in 0..20u16 {
             let t = 1_700_000_000.0 + f64::from(s) + f64::from(c) * 0.01;
-            v.push((t, udp4(client, 30_000 + c, server, 53, &[1; 24])));
-            v.push((t + 0.002, udp4(server, 53, client, 30_000 + c, &[2; 40])));
+            v.push((t, udp4(client, 30_000 + c, server, SERVER_PORT, &[1; 24])));
+            v.push((t + 0.002, udp4(server, SERVER_PORT, client, 30_000 + c, &[2; 40])));
         }
     }
     v
@@ -200,7 +204,7 @@ fn one_packet_from_the_future_leaves_conn_log_whole() {
     let dir = scratch_dir("time-future");
     let normal = conversations();
     let mut hostile = normal.clone();
-    hostile.insert(hostile.len() / 2, (2_147_000_000.0, udp4([10, 6, 6, 6], 31_337, [192, 0, 2, 53], 53, &[3; 24])));
+    hostile.insert(hostile.len() / 2, (2_147_000_000.0, udp4([10, 6, 6, 6], 31_337, [192, 0, 2, 53], SERVER_PORT, &[3; 24])));
     std::fs::write(dir.join("normal.pcap"), pcap_raw(&normal)).unwrap();
     std::fs::write(dir.join("future.pcap"), pcap_raw(&hostile)).unwrap();
     run_trace(&dir.join("normal.pcap"), &dir.join("normal"), &[]);
@@ -226,12 +230,12 @@ fn a_packet_from_the_past_keeps_its_conversation() {
     let mut late = normal.clone();
     let at = late.len() / 2;
     // A query of conversation 5, stamped 40 s in the past.
-    late.insert(at, (late[at].0 - 40.0, udp4([10, 1, 1, 1], 30_005, [192, 0, 2, 53], 53, &[1; 24])));
+    late.insert(at, (late[at].0 - 40.0, udp4([10, 1, 1, 1], 30_005, [192, 0, 2, 53], SERVER_PORT, &[1; 24])));
     std::fs::write(dir.join("late.pcap"), pcap_raw(&late)).unwrap();
     run_trace(&dir.join("late.pcap"), &dir.join("late"), &[]);
     let log = read_zeek_tsv(&dir.join("late/conn.log")).expect("conn.log");
     assert_eq!(log.rows.len(), 20, "{:?}", log.rows);
-    let c5 = &log.conn("10.1.1.1", 30_005, "192.0.2.53", 53, "udp")[0];
+    let c5 = &log.conn("10.1.1.1", 30_005, "192.0.2.53", SERVER_PORT, "udp")[0];
     assert_eq!(c5["orig_pkts"], "91", "{c5:?}");
     assert!(read_zeek_tsv(&dir.join("late/weird.log")).is_err(), "Zeek raises no weird for a late packet");
 }

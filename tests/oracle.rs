@@ -320,3 +320,178 @@ fn oracle_runner_translates_manifest_rows() {
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
+
+/// App-log cases that must pass (`logcmp.py` over
+/// `../shared/oracle/app/dev/MANIFEST.tsv`). It only goes up.
+const APP_ORACLE_FLOOR: u64 = 58;
+
+/// The app-log oracle manifest (`WEIR_APP_ORACLE_MANIFEST` overrides).
+fn app_manifest() -> PathBuf {
+    let path = match std::env::var_os("WEIR_APP_ORACLE_MANIFEST") {
+        Some(p) => PathBuf::from(p),
+        None => repo_root().join("../shared/oracle/app/dev/MANIFEST.tsv"),
+    };
+    path.canonicalize().unwrap_or(path)
+}
+
+/// Passed and failed case counts of `logcmp.py` over `outdir`, for the log
+/// kinds `kinds` (comma-separated) or all.
+fn logcmp(manifest: &std::path::Path, outdir: &std::path::Path, kinds: Option<&str>) -> (u64, u64) {
+    let script = manifest.parent().unwrap().parent().unwrap().parent().unwrap().join("logcmp.py");
+    let mut cmd = Command::new("python3");
+    cmd.arg(&script).arg("--manifest").arg(manifest).arg("--outdir").arg(outdir);
+    cmd.args(["--quiet", "--json", "-"]);
+    if let Some(k) = kinds {
+        cmd.args(["--log", k]);
+    }
+    let out = cmd.output().expect("start logcmp.py");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "logcmp.py failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("logcmp.py JSON summary");
+    (summary["passed"].as_u64().expect("passed"), summary["failed"].as_u64().expect("failed"))
+}
+
+#[test]
+fn app_oracle_dev_cases() {
+    let manifest = app_manifest();
+    if !manifest.is_file() {
+        announce(&format!("app oracle: skipped: {} not found", manifest.display()));
+        return;
+    }
+    if !have_python3() {
+        announce("app oracle: skipped: python3 not found");
+        return;
+    }
+    let outdir = scratch_dir("app-oracle");
+    run_oracle(&manifest, &outdir, &[]);
+    // Every case's run writes its logs into its own folder.
+    let rows = std::fs::read_to_string(&manifest).expect("read manifest");
+    let cases: Vec<&str> = rows.lines().skip(1).filter_map(|l| l.split('\t').next()).filter(|c| !c.is_empty()).collect();
+    for case in &cases {
+        assert!(outdir.join(case).join("weir.cmd").is_file(), "no weir.cmd for {case}");
+    }
+    let (passed, failed) = logcmp(&manifest, &outdir, None);
+    let kinds: Vec<String> = ["conn", "analyzer", "http", "dns"]
+        .iter()
+        .map(|k| {
+            let (p, f) = logcmp(&manifest, &outdir, Some(k));
+            format!("{k} {p}/{}", p + f)
+        })
+        .collect();
+    announce(&format!(
+        "app oracle: {passed} of {} dev cases pass (floor {APP_ORACLE_FLOOR}; {})",
+        passed + failed,
+        kinds.join(", ")
+    ));
+    assert_eq!(passed + failed, cases.len() as u64, "logcmp.py judged every case");
+    assert!(passed >= APP_ORACLE_FLOOR, "{passed} app oracle cases pass, below the floor of {APP_ORACLE_FLOOR}");
+}
+
+#[test]
+fn oracle_runner_translates_app_manifest_rows() {
+    let manifest = app_manifest();
+    if !manifest.is_file() {
+        println!("skipped: {} not found", manifest.display());
+        return;
+    }
+    if !have_python3() {
+        println!("skipped: python3 not found");
+        return;
+    }
+    let out = Command::new(repo_root().join("tests/oracle/run"))
+        .arg(&manifest)
+        .arg(scratch_dir("app-oracle-dry"))
+        .arg("--dry-run")
+        .env("WEIR", weir_bin())
+        .output()
+        .expect("start tests/oracle/run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let block = |case: &str| -> String {
+        let needle = format!("/{case}/");
+        let mut lines = text.lines().skip_while(|l| !(l.contains(&needle) && l.contains(" run -r ")));
+        let first = lines.next().unwrap_or("").to_string();
+        lines.take_while(|l| l.starts_with("    #")).fold(first, |acc, l| acc + "\n" + l)
+    };
+    let expect = [
+        ("core.tunnels.max-depth-exceeded--conn.log.cut", "--set Tunnel::max_depth=2"),
+        ("core.tcp.miss-end-data--conn", "--set report_gaps_for_partial=T"),
+        ("core.pcap.read-trace-with-filter--conn", "-f 'port 50000'"),
+        ("core.nflog--http", " -C"),
+        ("scripts.base.frameworks.analyzer.request-analyzer--conn", "--set use_conn_size_analyzer=F"),
+        ("scripts.base.files.x509.event-caching--x509", "# skipped (no weir setting): redef X509::caching_required_encounters = 1"),
+        ("scripts.policy.frameworks.conn_key.vlan_fivetuple-2--conn.log.cut", "--set ConnKey::factory=ConnKey::CONNKEY_VLAN_FIVETUPLE"),
+    ];
+    let mut missing = Vec::new();
+    for (case, opt) in expect {
+        let b = block(case);
+        if b.is_empty() {
+            println!("case {case} not in this manifest; not checked");
+        } else if !b.contains(opt) {
+            missing.push(format!("{case}: no `{opt}` in: {b}"));
+        }
+    }
+    for l in text.lines().filter(|l| l.contains(" run -r ")) {
+        if !l.contains("--seed 1") || l.contains("--likely-server-ports") {
+            missing.push(format!("no --seed 1, or server ports the app manifest has none of, in: {l}"));
+        }
+        if l.contains("X509::") || l.contains("FTP::") || l.contains("LogAscii::") {
+            missing.push(format!("a setting weir lacks passed to weir: {l}"));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+
+/// Signature cases that must pass (of 117). It only goes up.
+const SIGNATURE_FLOOR: u64 = 117;
+
+/// Signature fidelity: `tests/oracle/run` over the signature manifest
+/// (`../shared/oracle/sigs/dev/MANIFEST.tsv`, or `WEIR_SIG_ORACLE_MANIFEST`),
+/// compared by `sigcmp.py` in Zeek's event order.
+#[test]
+fn signature_oracle_dev_cases() {
+    let manifest = match std::env::var_os("WEIR_SIG_ORACLE_MANIFEST") {
+        Some(p) => PathBuf::from(p),
+        None => repo_root().join("../shared/oracle/sigs/dev/MANIFEST.tsv"),
+    };
+    let manifest = manifest.canonicalize().unwrap_or(manifest);
+    if !manifest.is_file() {
+        announce(&format!("signature oracle: skipped: {} not found", manifest.display()));
+        return;
+    }
+    if !have_python3() {
+        announce("signature oracle: skipped: python3 not found");
+        return;
+    }
+    let sigcmp = manifest.parent().unwrap().parent().unwrap().parent().unwrap().join("sigcmp.py");
+    let outdir = scratch_dir("sig-oracle");
+    run_oracle(&manifest, &outdir, &[]);
+    let json = outdir.join("sigcmp.json");
+    let cmp = Command::new("python3")
+        .arg(&sigcmp)
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg("--outdir")
+        .arg(&outdir)
+        .args(["--quiet", "--ordered", "--json"])
+        .arg(&json)
+        .output()
+        .expect("start sigcmp.py");
+    assert!(matches!(cmp.status.code(), Some(0 | 1)), "sigcmp.py failed ({}):\n{}", cmp.status, String::from_utf8_lossy(&cmp.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("sigcmp.py JSON")).expect("sigcmp.py JSON summary");
+    let passed = summary["passed"].as_u64().expect("passed count");
+    let failed = summary["failed"].as_u64().expect("failed count");
+    println!("{}", String::from_utf8_lossy(&cmp.stdout));
+    announce(&format!(
+        "signature oracle: {passed} of {} dev cases pass in Zeek's event order (floor {SIGNATURE_FLOOR}); details: \
+         python3 {} --manifest {} --outdir {}",
+        passed + failed,
+        sigcmp.display(),
+        manifest.display(),
+        outdir.display()
+    ));
+    assert!(passed >= SIGNATURE_FLOOR, "{passed} signature cases pass, below the floor of {SIGNATURE_FLOOR}");
+}

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The standard handlers (`handlers/`), embedded in the binary.
-const STANDARD: &[&str] = &["conn", "weird", "reporter", "tunnel", "http"];
+const STANDARD: &[&str] = &["conn", "weird", "reporter", "tunnel", "analyzer", "dns", "http", "signatures"];
 /// Hostile handlers, for the tests (`testing::HOSTILE`).
 const HOSTILE: &[&str] = &[
     "loop_forever",
@@ -37,7 +37,7 @@ const HOSTILE: &[&str] = &[
     "symlink_escape",
 ];
 /// Example handlers the tests run (`testing::EXAMPLES`).
-const EXAMPLES: &[&str] = &["packet_census", "event_trace"];
+const EXAMPLES: &[&str] = &["packet_census", "event_trace", "steer_analyzers"];
 /// Benchmark handlers (`benches/`).
 const BENCH: &[&str] = &["count_conns", "read_all", "empty"];
 

@@ -30,7 +30,7 @@ mod bindings {
     });
 }
 
-pub use bindings::weir::events::{log, reporter, runtime, types};
+pub use bindings::weir::events::{analyzers, log, reporter, runtime, types};
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use types::IpAddress;

@@ -60,7 +60,7 @@ pub struct LoadLimits {
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
     /// Read packets from this pcap or pcapng trace.
-    #[arg(short = 'r', long = "read", conflicts_with = "interface", required_unless_present = "interface")]
+    #[arg(short = 'r', long = "read", conflicts_with = "interface", required_unless_present_any = ["interface", "parse_only"])]
     pub read: Option<PathBuf>,
     /// Capture live from this interface.
     #[arg(short = 'i', long = "interface")]
@@ -130,6 +130,18 @@ pub struct RunArgs {
     /// `Tunnel::max_depth=2`, `report_gaps_for_partial=T` (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// A signature file in Zeek's `.sig` language to load (repeatable).
+    #[arg(long = "signatures", value_name = "FILE")]
+    pub signatures: Vec<PathBuf>,
+    /// The value of a script identifier the signatures use in place of a
+    /// value: `NAME=17`, `NAME=1,2`, `NAME={10.0.0.0/8, 192.168.1.0/24}` or
+    /// `NAME="text"` (repeatable).
+    #[arg(long = "signature-ident", value_name = "NAME=VALUE")]
+    pub signature_idents: Vec<String>,
+    /// Load the configuration and signature files, then stop without reading
+    /// packets (Zeek's -a): the exit status says whether they load.
+    #[arg(long)]
+    pub parse_only: bool,
     /// Seed for deterministic connection UIDs.
     #[arg(long)]
     pub seed: Option<u64>,

@@ -32,6 +32,16 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
     for a in &args.set {
         cfg.set_assignment(a).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
     }
+    if !args.signatures.is_empty() {
+        let mut idents = weir_engine::signatures::Idents::new();
+        for a in &args.signature_idents {
+            let (name, value) = weir_engine::signatures::parse_ident(a).map_err(anyhow::Error::msg).with_context(|| format!("--signature-ident {a}"))?;
+            idents.insert(name, value);
+        }
+        let set = weir_engine::signatures::RuleSet::load_files(&args.signatures, &idents)?;
+        tracing::info!("{} signatures loaded from {} files", set.len(), args.signatures.len());
+        cfg.signatures = Some(Arc::new(set));
+    }
     Ok(cfg)
 }
 
@@ -180,7 +190,13 @@ fn load_limits(l: crate::LoadLimits) -> (u64, std::time::Duration) {
 
 /// `weir run`.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    // First of all, so that a signal while handlers load and compile already
+    // ends the run cleanly (it then reads nothing).
+    let (stop, signals) = stop_signals()?;
     let cfg = engine_config(&args)?;
+    if args.parse_only {
+        return Ok(ExitCode::SUCCESS);
+    }
     std::fs::create_dir_all(&args.logdir).with_context(|| format!("cannot create log folder {}", args.logdir.display()))?;
     let log_format = args.log_format;
     let options = handler_options(&args)?;
@@ -221,7 +237,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         sandbox.set_handler_fuel(&name, fuel)?;
     }
 
-    let (stop, signals) = stop_signals()?;
     sandbox.watch_signals(signals);
 
     let mut source: Box<dyn PacketSource> = match (&args.read, &args.interface) {

@@ -73,6 +73,8 @@ pub struct Config {
     pub max_connections: usize,
     /// `FTP::max_command_length`: longest FTP command word before the limit weird (0 = none).
     pub ftp_max_command_length: u64,
+    /// The DNS analyzer's options (`dns_skip_all_auth`, `dns_max_queries`, ...).
+    pub dns: crate::analyzers::dns::DnsConfig,
     /// HTTP's settings: `http_entity_data_delivery_size`, `truncate_http_URI`,
     /// `MIME::max_header_bytes`, `MIME::max_depth`.
     pub http: crate::analyzers::http::Settings,
@@ -99,6 +101,8 @@ pub struct Config {
     /// How many packets in a row must lie beyond such a jump before network
     /// time follows them.
     pub time_jump_confirm_packets: u32,
+    /// The loaded signatures (`--signatures`), shared by the workers.
+    pub signatures: Option<std::sync::Arc<crate::signatures::RuleSet>>,
     /// Dynamic protocol detection's buffer: `dpd_buffer_size`,
     /// `dpd_max_packets`, `dpd_match_only_beginning`, `dpd_late_match_stop`.
     pub dpd: crate::analyzers::detect::Limits,
@@ -109,6 +113,14 @@ pub struct Config {
     /// `Analyzer::disabled_analyzers`: analyzers that never run, by Zeek
     /// name (`HTTP`, or `Analyzer::ANALYZER_HTTP`).
     pub disabled_analyzers: Vec<crate::analyzers::Tag>,
+    /// Dynamic protocol detection's rules for violations (`DPD::*`,
+    /// `max_analyzer_violations`).
+    pub dpd_rules: crate::analyzers::context::ViolationRules,
+    /// `Tunnel::delay_teredo_confirmation`: a Teredo connection's service
+    /// waits for good Teredo from both sides.
+    pub delay_teredo_confirmation: bool,
+    /// `Tunnel::delay_gtp_confirmation`: likewise for GTPv1.
+    pub delay_gtp_confirmation: bool,
 }
 
 impl Default for Config {
@@ -142,6 +154,7 @@ impl Default for Config {
             tcp_stats: false,
             max_connections: 0,
             ftp_max_command_length: 100,
+            dns: Default::default(),
             http: crate::analyzers::http::Settings::default(),
             weird_sampling: crate::weird::Sampling::default(),
             max_flow_weird_pairs: 100_000,
@@ -151,10 +164,14 @@ impl Default for Config {
             max_frag_bytes: 64 << 20,
             time_jump_threshold: 86_400.0,
             time_jump_confirm_packets: 8,
+            signatures: None,
             dpd: crate::analyzers::detect::Limits { buffer_size: 1024, max_packets: 100, match_only_beginning: true, late_match_stop: false },
             dpd_ignore_ports: false,
             analyzers_disable_all: false,
             disabled_analyzers: Vec::new(),
+            dpd_rules: Default::default(),
+            delay_teredo_confirmation: true,
+            delay_gtp_confirmation: false,
         }
     }
 }
@@ -238,6 +255,13 @@ impl Config {
             "Analyzer::disable_all" => self.analyzers_disable_all = parse_bool(value)?,
             "Analyzer::disabled_analyzers" => self.disabled_analyzers = parse_analyzer_set(value)?,
             "Analyzer::disabled_analyzers+" => self.disabled_analyzers.extend(parse_analyzer_set(value)?),
+            "DPD::ignore_violations" => self.dpd_rules.ignore = parse_analyzer_set(value)?,
+            "DPD::ignore_violations+" => self.dpd_rules.ignore.extend(parse_analyzer_set(value)?),
+            "DPD::ignore_violations_after" => self.dpd_rules.ignore_after = count()?,
+            "DPD::track_removed_services_in_connection" => self.dpd_rules.track_removed = parse_bool(value)?,
+            "max_analyzer_violations" => self.dpd_rules.max_violations = count()?,
+            "Tunnel::delay_teredo_confirmation" => self.delay_teredo_confirmation = parse_bool(value)?,
+            "Tunnel::delay_gtp_confirmation" => self.delay_gtp_confirmation = parse_bool(value)?,
             "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,
             "use_conn_size_analyzer" => self.use_conn_size_analyzer = parse_bool(value)?,
             "Tunnel::max_depth" => self.tunnel_max_depth = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
@@ -274,7 +298,10 @@ impl Config {
                     v => return Err(format!("unknown connection key '{v}' (vlan_fivetuple or fivetuple)")),
                 }
             }
-            n => return Err(format!("unknown option '{n}'")),
+            n => match self.dns.set(n, value) {
+                Some(r) => r?,
+                None => return Err(format!("unknown option '{n}'")),
+            },
         }
         Ok(())
     }

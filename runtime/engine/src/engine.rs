@@ -400,6 +400,11 @@ impl Engine {
         let inner = match parsed {
             Ok(i) => i,
             Err(TunnelError::Weird(w)) => {
+                if w.ends_with("_empty_packet") && (encap.len() as u32) < self.cfg.tunnel_max_depth {
+                    // A good header with nothing after it confirms the tunnel first.
+                    let is_orig = self.sessions.conn(slot).is_some_and(|c| c.is_orig((ip.src, u.sport)));
+                    self.sessions.tunnel_confirmed(slot, kind, is_orig, &mut self.queue);
+                }
                 match kind {
                     TunnelType::Teredo => self.sessions.weird(slot, w, source, &mut self.queue),
                     _ => self.flow_weird(w, ip.src, ip.dst, String::new(), source),
@@ -420,6 +425,8 @@ impl Engine {
             }
             return;
         }
+        let is_orig = self.sessions.conn(slot).is_some_and(|c| c.is_orig((ip.src, u.sport)));
+        self.sessions.tunnel_confirmed(slot, kind, is_orig, &mut self.queue);
         let c = self.sessions.conn(slot).expect("connection of a processed packet");
         encap.push(encap_level(conn_id(c.orig, c.resp, 17), kind, c.uid_string()));
         self.inner(ts, inner, encap);
@@ -446,6 +453,14 @@ impl Engine {
                 self.network_time
             );
             self.net_weird("network_time_jump_ignored", addl, "");
+        }
+    }
+
+    /// Carries out the analyzer requests handlers made while the last
+    /// events ran (`weir:events/analyzers`), in order.
+    pub fn apply_requests(&mut self, requests: Vec<crate::analyzers::requests::Request>) {
+        for r in requests {
+            self.sessions.apply_request(r);
         }
     }
 

@@ -57,6 +57,39 @@ pub fn run(data: &[u8]) -> usize {
     events + engine.queue.take().len()
 }
 
+/// Runs one fuzz input through the signature engine: the bytes up to the
+/// first `0xff 0xfd` pair are a signature file; when it loads, the rest
+/// goes through [`run`]'s layout with those signatures (and a small
+/// `dpd_buffer_size` now and then, so both sides of the budget are reached).
+/// Returns the number of events raised, or 0 when the file does not load.
+pub fn run_signatures(data: &[u8]) -> usize {
+    let cut = data.windows(2).position(|w| w == [0xff, 0xfd]).unwrap_or(data.len());
+    let (sig, rest) = (&data[..cut], data.get(cut + 2..).unwrap_or(&[]));
+    let Ok(rules) = crate::signatures::parse("fuzz.sig", sig, &crate::signatures::Idents::new()) else { return 0 };
+    let Ok(set) = crate::signatures::RuleSet::compile(rules) else { return 0 };
+    let Some((&sel, rest)) = rest.split_first() else { return 0 };
+    let link_type = LINK_TYPES[sel as usize % LINK_TYPES.len()];
+    let cfg = Config {
+        signatures: Some(std::sync::Arc::new(set)),
+        ..Config::default()
+    };
+    let mut cfg = cfg;
+    cfg.dpd.buffer_size = if sel & 0x80 != 0 { 16 } else { 1024 };
+    cfg.dpd.match_only_beginning = sel & 0x40 == 0;
+    let mut engine = engine_with_every_event(cfg);
+    let mut events = 0;
+    let mut ts = 1_000_000.0;
+    for frame in split_frames(rest) {
+        if let Some((&dt, bytes)) = frame.split_first() {
+            ts += dt as f64 * 0.37;
+            engine.process(&Packet { ts, wire_len: bytes.len() as u32, link_type, data: bytes });
+            events += engine.queue.take().len();
+        }
+    }
+    engine.finish();
+    events + engine.queue.take().len()
+}
+
 /// Splits at every `0xff 0xfe` pair.
 fn split_frames(data: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();

@@ -24,6 +24,7 @@ pub mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod sessions;
+pub mod signatures;
 pub mod weird;
 
 pub use config::Config;

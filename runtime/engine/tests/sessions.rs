@@ -312,3 +312,124 @@ fn tunnel_changes_past_the_limit_mark_analysis_limited_once() {
     assert_eq!(s.conn(slot).unwrap().history.as_str(), "DX");
     assert_eq!(weirds(&mut q), 1);
 }
+
+/// A VXLAN header with an inner Ethernet/IPv4/UDP packet.
+fn vxlan(inner: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x08, 0, 0, 0, 0, 0, 42, 0];
+    p.extend_from_slice(inner);
+    p
+}
+
+/// A Teredo bubble-less packet: an IPv6 header with no payload (next header 59).
+fn teredo_ipv6() -> Vec<u8> {
+    let mut p = vec![0x60, 0, 0, 0, 0, 0, 59, 64];
+    p.extend_from_slice(&[0x20, 0x01, 0, 0, 0x41, 0x37, 0x9e, 0x50, 0x80, 0, 0xf1, 0x2a, 0xb9, 0xc8, 0x28, 0x15]);
+    p.extend_from_slice(&[0x20, 0x01, 0x48, 0x60, 0, 0, 0x20, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x68]);
+    p
+}
+
+fn services(events: &[Event], port: u16) -> Vec<String> {
+    removed(events).iter().find(|c| c.id.resp_p.number == port).map(|c| c.service.clone()).unwrap_or_default()
+}
+
+#[test]
+fn tunnels_confirm_their_outer_connection_as_zeek_does() {
+    let inner = udp(Dir::AtoB, 1000, 2000, b"x");
+    // VXLAN: the first good header confirms, once.
+    let ev = run(zeek_cfg(), &[(1.0, udp(Dir::AtoB, 50000, 4789, &vxlan(&inner))), (2.0, udp(Dir::AtoB, 50000, 4789, &vxlan(&inner)))]);
+    assert_eq!(services(&ev, 4789), ["VXLAN"]);
+    let confirmations: Vec<_> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::ProtocolConfirmation { atype, aid, .. } => Some((atype.name.clone(), *aid)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(confirmations, [("VXLAN".to_string(), 0)]);
+    // A header with nothing after it confirms too (then its weird).
+    let ev = run(zeek_cfg(), &[(1.0, udp(Dir::AtoB, 50000, 4789, &vxlan(&[])))]);
+    assert_eq!(services(&ev, 4789), ["VXLAN"]);
+    // No 'I' flag: not VXLAN, no service.
+    let mut bad = vxlan(&inner);
+    bad[0] = 0;
+    let ev = run(zeek_cfg(), &[(1.0, udp(Dir::AtoB, 50000, 4789, &bad))]);
+    assert!(services(&ev, 4789).is_empty());
+    // Past Tunnel::max_depth nothing is decapsulated or confirmed.
+    let cfg = Config { tunnel_max_depth: 0, ..zeek_cfg() };
+    let ev = run(cfg, &[(1.0, udp(Dir::AtoB, 50000, 4789, &vxlan(&inner)))]);
+    assert!(services(&ev, 4789).is_empty());
+    // Teredo waits for both directions (Tunnel::delay_teredo_confirmation).
+    let one_way = run(zeek_cfg(), &[(1.0, udp(Dir::AtoB, 3797, 3544, &teredo_ipv6()))]);
+    assert!(services(&one_way, 3544).is_empty());
+    let both = [(1.0, udp(Dir::AtoB, 3797, 3544, &teredo_ipv6())), (1.5, udp(Dir::BtoA, 3544, 3797, &teredo_ipv6()))];
+    assert_eq!(services(&run(zeek_cfg(), &both), 3544), ["TEREDO"]);
+    let eager = Config { delay_teredo_confirmation: false, ..zeek_cfg() };
+    let one_way = run(eager, &[(1.0, udp(Dir::AtoB, 3797, 3544, &teredo_ipv6()))]);
+    assert_eq!(services(&one_way, 3544), ["TEREDO"]);
+}
+
+/// An engine with every event subscribed, for driving requests by hand.
+fn engine(cfg: Config) -> Engine {
+    let mut subs = Subscriptions::default();
+    for k in EventKind::ALL {
+        subs.insert(*k);
+    }
+    Engine::new(cfg, subs)
+}
+
+fn feed(e: &mut Engine, ts: f64, f: &[u8]) -> Vec<Event> {
+    e.process(&Packet { ts, wire_len: f.len() as u32, link_type: dlt::EN10MB, data: f });
+    e.queue.take().into_iter().collect()
+}
+
+fn finish(mut e: Engine) -> Vec<Event> {
+    e.finish();
+    e.queue.take().into_iter().collect()
+}
+
+#[test]
+fn a_scheduled_analyzer_replaces_the_port_analyzers_and_is_announced() {
+    use weir_engine::analyzers::requests::Request;
+    use weir_engine::analyzers::{Tag, Transport as T};
+    let ntp = vec![0x23u8; 48];
+    let mut e = engine(zeek_cfg());
+    feed(&mut e, 1.0, &udp(Dir::AtoB, 5000, 7, b"x"));
+    let schedule = |port| Request::Schedule { orig: None, resp: IpAddr::from(B), resp_p: port, transport: T::Udp, tag: Tag::Ntp, timeout: 10.0 };
+    e.apply_requests(vec![schedule(9999)]);
+    let ev = feed(&mut e, 2.0, &udp(Dir::AtoB, 4000, 9999, &ntp));
+    let kinds: Vec<&str> = ev.iter().map(|e| e.kind().name()).collect();
+    let applied = kinds.iter().position(|k| *k == "scheduled_analyzer_applied").expect("announced");
+    assert_eq!(kinds[applied + 1], "new_connection", "{kinds:?}");
+    assert!(matches!(&ev[applied], Event::ScheduledAnalyzerApplied { a, c } if a.name == "NTP" && c.id.resp_p.number == 9999));
+    // Another originator, same responder and port: the entry is not used up.
+    feed(&mut e, 3.0, &udp(Dir::BtoA, 4001, 9999, b"y"));
+    // Past its time the any-originator entry no longer matches.
+    let late = feed(&mut e, 13.0, &tcp(Dir::AtoB, 4002, 9999, 1, 0, SYN, b""));
+    assert!(!late.iter().any(|e| e.kind() == EventKind::ScheduledAnalyzerApplied));
+    let ev = finish(e);
+    assert_eq!(services(&ev, 9999), ["NTP"], "the scheduled analyzer ran");
+    assert_eq!(removed(&ev).iter().filter(|c| c.id.resp_p.number == 9999).count(), 3);
+}
+
+#[test]
+fn a_handler_can_disable_an_analyzer_and_dpd_ignore_ports_attaches_none() {
+    use weir_engine::analyzers::requests::Request;
+    let ntp = vec![0x23u8; 48];
+    // NTP by port confirms the service at its first full message.
+    let mut e = engine(zeek_cfg());
+    feed(&mut e, 1.0, &udp(Dir::AtoB, 4000, 123, &ntp));
+    assert_eq!(services(&finish(e), 123), ["NTP"]);
+    // Disabled (by uid and instance id) before that message: no service.
+    let mut e = engine(zeek_cfg());
+    let ev = feed(&mut e, 1.0, &udp(Dir::AtoB, 4000, 123, b"short"));
+    let uid = ev.iter().find_map(|e| if let Event::NewConnection { c } = e { Some(c.uid.clone()) } else { None }).unwrap();
+    e.apply_requests(vec![Request::Disable { uid: "Cnope".into(), aid: 1 }, Request::Disable { uid: uid.clone(), aid: 99 }]);
+    feed(&mut e, 1.5, &udp(Dir::AtoB, 4000, 123, b"short"));
+    e.apply_requests(vec![Request::Disable { uid, aid: 1 }]);
+    feed(&mut e, 2.0, &udp(Dir::AtoB, 4000, 123, &ntp));
+    assert!(services(&finish(e), 123).is_empty());
+    // dpd_ignore_ports: no analyzer by port.
+    let mut e = engine(Config { dpd_ignore_ports: true, ..zeek_cfg() });
+    feed(&mut e, 1.0, &udp(Dir::AtoB, 4000, 123, &ntp));
+    assert!(services(&finish(e), 123).is_empty());
+}

@@ -27,27 +27,38 @@ pub struct Worker {
 
 impl Worker {
     /// Starts the pipeline: `bro_init` and one `bro_script_loaded` per handler.
-    pub fn start(cfg: Config, mut sandbox: Sandbox) -> Worker {
+    pub fn start(cfg: Config, sandbox: Sandbox) -> Worker {
         let mut engine = Engine::new(cfg, sandbox.subscriptions());
         engine.start();
         for ev in sandbox.script_loaded_events() {
             engine.queue.push(ev);
         }
-        sandbox.dispatch(&mut engine.queue, engine.network_time);
-        Worker { engine, sandbox }
+        let mut w = Worker { engine, sandbox };
+        w.dispatch();
+        w
     }
 
     /// One packet through the engine, then its events through the handlers.
     pub fn packet(&mut self, pkt: &Packet<'_>) {
         self.engine.process(pkt);
+        self.dispatch();
+    }
+
+    /// Runs the queued events through the handlers, then hands the engine
+    /// the analyzer requests they made.
+    fn dispatch(&mut self) {
         self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
+        let requests = self.sandbox.take_requests();
+        if !requests.is_empty() {
+            self.engine.apply_requests(requests);
+        }
     }
 
     /// Runs the timers due by `now`: the reader's latest packet time, or the
     /// wall clock while a live source is quiet.
     pub fn advance_to(&mut self, now: f64) {
         self.engine.advance_to(now);
-        self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
+        self.dispatch();
     }
 
     /// The engine (its counters and tables).

@@ -50,7 +50,7 @@ pub use weir_logs::LogFormat;
 use dispatch::Live;
 use exports::ExportIndices;
 use host::{HostState, LogStreams, NetworkTime, Shared};
-pub use host::MAX_MESSAGE_BYTES;
+pub use host::{MAX_MESSAGE_BYTES, MAX_REQUESTS};
 pub use limits::{HOST_BYTE_FUEL, HOST_CALL_FUEL, LOG_VALUE_FUEL};
 use limits::Ticker;
 pub use config::{
@@ -79,8 +79,14 @@ pub mod standard {
     pub const REPORTER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/reporter.wasm"));
     /// tunnel.log.
     pub const TUNNEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tunnel.wasm"));
+    /// analyzer.log.
+    pub const ANALYZER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/analyzer.wasm"));
+    /// dns.log.
+    pub const DNS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dns.wasm"));
     /// http.log.
     pub const HTTP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/http.wasm"));
+    /// signatures.log and signature_matches.log.
+    pub const SIGNATURES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/signatures.wasm"));
 
     /// One standard handler: its identity and the log streams it owns.
     pub struct Standard {
@@ -101,7 +107,10 @@ pub mod standard {
         Standard { name: "weird", bytes: WEIRD, streams: &["weird"] },
         Standard { name: "reporter", bytes: REPORTER, streams: &["reporter"] },
         Standard { name: "tunnel", bytes: TUNNEL, streams: &["tunnel"] },
+        Standard { name: "analyzer", bytes: ANALYZER, streams: &["analyzer"] },
+        Standard { name: "dns", bytes: DNS, streams: &["dns"] },
         Standard { name: "http", bytes: HTTP, streams: &["http"] },
+        Standard { name: "signatures", bytes: SIGNATURES, streams: &["signatures", "signature_matches"] },
     ];
 }
 
@@ -352,6 +361,13 @@ impl Sandbox {
     pub fn dispatch(&mut self, queue: &mut EventQueue, network_time: f64) {
         self.clock.set(network_time);
         self.drain(queue);
+    }
+
+    /// The handlers' analyzer requests (`weir:events/analyzers`) since the last
+    /// call, in the order they were made, for the engine to carry out after
+    /// the drain.
+    pub fn take_requests(&mut self) -> Vec<weir_engine::analyzers::requests::Request> {
+        self.shared.lock().expect("sandbox state").take_requests()
     }
 
     /// Closes every log (TSV: writes the `#close` line) and reports pending rate-limit drops.

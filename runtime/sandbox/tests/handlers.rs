@@ -381,7 +381,9 @@ fn handler_identities_are_unique() {
     sb.load_standard_handlers().unwrap();
     let file = write_file(&dir, "conn.wasm", LOOP);
     sb.load_file(&file).unwrap();
-    assert_eq!(sb.handler_names(), ["conn", "weird", "reporter", "tunnel", "http", "conn.wasm"]);
+    let mut names: Vec<&str> = weir_sandbox::standard::HANDLERS.iter().map(|h| h.name).collect();
+    names.push("conn.wasm");
+    assert_eq!(sb.handler_names(), names);
     let twice = sb.load_file(&file).unwrap_err().to_string();
     assert!(twice.ends_with("loaded twice"), "{twice}");
     std::fs::create_dir_all(dir.join("b")).unwrap();
@@ -417,5 +419,106 @@ fn standard_handlers_are_replaced_never_disabled() {
     assert_eq!(status[n], ("loop.wasm".to_string(), false));
     let stats = sb.handler_stats();
     assert!(stats[0].instantiations > 2, "conn was replaced after each trap: {stats:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// analyzer.log: a failure of a confirmed analyzer that the violation
+/// disabled, once per analyzer and connection; nothing for an unconfirmed
+/// analyzer or a violation that left the service in place; a tunnel's
+/// violation every time.
+#[test]
+fn analyzer_log_records_failures_of_confirmed_analyzers() {
+    use weir_engine::events::AnalyzerTag;
+    let dir = tmpdir("analyzer");
+    let mut sb = sandbox(&dir, 10_000_000);
+    sb.load_standard_handlers().unwrap();
+    let mut q = EventQueue::new(sb.subscriptions());
+    let tag = |n: &str| Box::new(AnalyzerTag { name: n.into() });
+    let mut ftp = conn("Cftp", "127.0.0.1", 51354, "127.0.0.1", 21, Transport::Tcp, 6);
+    ftp.service = vec!["FTP".into()];
+    q.push(Event::ProtocolConfirmation { c: Box::new(ftp.clone()), atype: tag("FTP"), aid: 3, });
+    // Not disabled (past DPD::ignore_violations_after): the service stays, no record.
+    q.push(Event::ProtocolViolation { c: Box::new(ftp.clone()), atype: tag("FTP"), aid: 3, reason: "ignored".into() });
+    ftp.service = vec![];
+    q.push(Event::ProtocolViolation {
+        c: Box::new(ftp.clone()),
+        atype: tag("FTP"),
+        aid: 3,
+        reason: "non-numeric reply code [99 PASV invalid\\x0d\\x0a]".into(),
+    });
+    q.push(Event::ProtocolViolation { c: Box::new(ftp.clone()), atype: tag("FTP"), aid: 3, reason: "again".into() });
+    // Never confirmed: no record.
+    let smtp = conn("Csmtp", "10.0.0.1", 1025, "10.0.0.2", 25, Transport::Tcp, 6);
+    q.push(Event::ProtocolViolation { c: Box::new(smtp), atype: tag("SMTP"), aid: 4, reason: "bad".into() });
+    // Removed services kept: `-HTTP` says it was disabled; a long excerpt loses its `...`.
+    let mut http = conn("Chttp", "10.0.0.1", 1026, "10.0.0.2", 80, Transport::Tcp, 6);
+    http.service = vec!["HTTP".into()];
+    q.push(Event::ProtocolConfirmation { c: Box::new(http.clone()), atype: tag("HTTP"), aid: 5 });
+    http.service = vec!["HTTP".into(), "-HTTP".into()];
+    let long = format!("not a request [{}...]", "x".repeat(40));
+    q.push(Event::ProtocolViolation { c: Box::new(http), atype: tag("HTTP"), aid: 5, reason: long });
+    let vx = conn("Cvx", "10.0.0.1", 1, "10.0.0.2", 4789, Transport::Udp, 17);
+    q.push(Event::ProtocolViolation { c: Box::new(vx.clone()), atype: tag("VXLAN"), aid: 0, reason: "VXLAN 'I' flag not set".into() });
+    q.push(Event::ProtocolViolation { c: Box::new(vx), atype: tag("VXLAN"), aid: 0, reason: "VXLAN 'I' flag not set".into() });
+    sb.dispatch(&mut q, 1300475168.5);
+    sb.finish().unwrap();
+    assert_eq!(
+        header(&dir, "analyzer", "#fields"),
+        "#fields\tts\tanalyzer_kind\tanalyzer_name\tuid\tfuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tfailure_reason\tfailure_data"
+    );
+    let got: Vec<String> = rows(&dir, "analyzer").iter().map(|r| r[1..].join("\t")).collect();
+    assert_eq!(
+        got,
+        [
+            "protocol\tFTP\tCftp\t-\t127.0.0.1\t51354\t127.0.0.1\t21\ttcp\tnon-numeric reply code\t99 PASV invalid\\x0d\\x0a".to_string(),
+            format!("protocol\tHTTP\tChttp\t-\t10.0.0.1\t1026\t10.0.0.2\t80\ttcp\tnot a request\t{}", "x".repeat(40)),
+            "packet\tVXLAN\tCvx\t-\t10.0.0.1\t1\t10.0.0.2\t4789\tudp\tVXLAN 'I' flag not set\t-".to_string(),
+            "packet\tVXLAN\tCvx\t-\t10.0.0.1\t1\t10.0.0.2\t4789\tudp\tVXLAN 'I' flag not set\t-".to_string(),
+        ]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The `analyzers` host interface: a handler's requests reach
+/// `take_requests` in order, once; schedule calls with an unknown analyzer
+/// or before the first packet are refused.
+#[test]
+fn analyzer_requests_reach_the_engine_side() {
+    use weir_engine::analyzers::requests::Request;
+    use weir_engine::analyzers::{Tag, Transport as T};
+    use weir_engine::events::AnalyzerTag;
+    let dir = tmpdir("requests");
+    let mut sb = sandbox(&dir, 10_000_000);
+    sb.load_standard_handlers().unwrap();
+    sb.load_file(&write_file(&dir, "steer.wasm", weir_sandbox::testing::example("steer_analyzers.wasm"))).unwrap();
+    let c = conn("Cctl", "10.0.0.1", 40000, "10.0.0.2", 21, Transport::Tcp, 6);
+    // Before the first packet (network time 0) nothing is scheduled.
+    let mut q = EventQueue::new(sb.subscriptions());
+    q.push(Event::NewConnection { c: Box::new(c.clone()) });
+    sb.dispatch(&mut q, 0.0);
+    assert!(sb.take_requests().is_empty());
+    let mut q = EventQueue::new(sb.subscriptions());
+    q.push(Event::NewConnection { c: Box::new(c.clone()) });
+    q.push(Event::ProtocolConfirmation { c: Box::new(c.clone()), atype: Box::new(AnalyzerTag { name: "FTP".into() }), aid: 7 });
+    sb.dispatch(&mut q, 100.0);
+    let reqs = sb.take_requests();
+    assert_eq!(
+        reqs,
+        [
+            Request::Schedule {
+                orig: None,
+                resp: "10.0.0.2".parse().unwrap(),
+                resp_p: 2121,
+                transport: T::Tcp,
+                tag: Tag::Ftp,
+                timeout: 60.0
+            },
+            Request::Disable { uid: "Cctl".into(), aid: 7 },
+        ]
+    );
+    assert!(sb.take_requests().is_empty(), "taken once");
+    sb.finish().unwrap();
+    let info: Vec<String> = rows(&dir, "reporter").into_iter().filter(|r| r[2].starts_with("steer: scheduled")).map(|r| r[2].clone()).collect();
+    assert_eq!(info, ["steer: scheduled FTP for Cctl: false, NOPE: false", "steer: scheduled FTP for Cctl: true, NOPE: false"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -105,7 +105,7 @@ pub fn render(wit: &Wit, ty: &Type, expr: &str) -> String {
                     )
                 }
                 TypeDefKind::Option(t) => {
-                    return format!("match ({expr}) {{ Some(x) => {{ {} }} None => out.push('-'), }}", render(wit, t, "x"))
+                    return format!("match {expr} {{ Some(x) => {{ {} }} None => out.push('-'), }}", render(wit, t, "x"))
                 }
                 TypeDefKind::Tuple(t) => {
                     let mut s = String::from("out.push('[');");

@@ -34,6 +34,55 @@ pub struct Status {
     pub disabled: bool,
 }
 
+/// What a violation does (Zeek's `max_analyzer_violations` and the rules of
+/// its `base/frameworks/analyzer/dpd.zeek`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViolationRules {
+    /// `DPD::ignore_violations`: analyzers a violation never disables.
+    pub ignore: Vec<Tag>,
+    /// `DPD::ignore_violations_after` (10,240): no analyzer is disabled once
+    /// the connection carried more bytes than this (0: always disabled).
+    pub ignore_after: u64,
+    /// `DPD::track_removed_services_in_connection` (F): a disabled analyzer
+    /// that had confirmed stays in the service and `-NAME` joins it, instead
+    /// of its name leaving the service.
+    pub track_removed: bool,
+    /// `max_analyzer_violations` (1,000): violations of one instance that are
+    /// reported; the next raises weird `too_many_analyzer_violations`, the
+    /// rest nothing.
+    pub max_violations: u64,
+}
+
+impl Default for ViolationRules {
+    fn default() -> Self {
+        ViolationRules { ignore: Vec::new(), ignore_after: 10 * 1024, track_removed: false, max_violations: 1000 }
+    }
+}
+
+/// `-NAME`, the service entry of a removed analyzer (one string per tag,
+/// made once).
+fn removed_name(tag: Tag) -> &'static str {
+    static NAMES: std::sync::OnceLock<Vec<(Tag, &'static str)>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        Tag::ALL.iter().map(|&t| (t, &*Box::leak(format!("-{}", t.name()).into_boxed_str()))).collect()
+    });
+    names.iter().find(|(t, _)| *t == tag).map_or("-", |(_, n)| n)
+}
+
+/// Analyzer `name` (instance `aid`) confirmed its protocol on `conn`: the
+/// name joins the service (once) and `protocol_confirmation` is raised.
+/// Packet analyzers (tunnels) confirm through here too, with `aid` 0.
+pub fn confirm_service(conn: &mut Conn, q: &mut EventQueue, name: &'static str, aid: u64) {
+    let service = &mut conn.extra.get_or_insert_with(Box::default).service;
+    if !service.contains(&name) {
+        service.push(name);
+    }
+    if q.wants(EventKind::ProtocolConfirmation) {
+        let atype = Box::new(AnalyzerTag { name: name.to_string() });
+        q.push(Event::ProtocolConfirmation { c: Box::new(conn.snapshot()), atype, aid });
+    }
+}
+
 /// One analyzer's view of its connection during one call.
 pub struct Cx<'e, 'a> {
     env: &'e mut Env<'a>,
@@ -108,24 +157,47 @@ impl<'e, 'a> Cx<'e, 'a> {
             return;
         }
         self.status.confirmed = true;
-        let name = self.tag.name();
-        let service = &mut self.env.conn.extra.get_or_insert_with(Box::default).service;
-        if !service.contains(&name) {
-            service.push(name);
-        }
-        if self.wants(EventKind::ProtocolConfirmation) {
-            let aid = self.aid;
-            self.raise(|c| Event::ProtocolConfirmation { c, atype: Box::new(AnalyzerTag { name: name.to_string() }), aid });
-        }
+        confirm_service(self.env.conn, self.env.q, self.tag.name(), self.aid);
     }
 
-    /// The data breaks this analyzer's protocol: `protocol_violation` with
-    /// `reason`, followed by an excerpt of `data` when given.
+    /// The data breaks this analyzer's protocol (Zeek's `AnalyzerViolation`
+    /// and the DPD script's rule). Nothing happens on a TCP connection
+    /// picked up mid-stream or after a gap (parsing those is unreliable).
+    /// Past `max_analyzer_violations` of this instance only the weird
+    /// `too_many_analyzer_violations` comes, once. Otherwise the analyzer is
+    /// disabled unless its tag is in `DPD::ignore_violations` or the
+    /// connection carried more than `DPD::ignore_violations_after` bytes; a
+    /// disabled analyzer that had confirmed leaves the service (or, with
+    /// `DPD::track_removed_services_in_connection`, gets `-NAME` beside
+    /// it). Then `protocol_violation` is raised with `reason`, followed by
+    /// an excerpt of `data` when given; its record shows the service after
+    /// the rule.
     pub fn violate(&mut self, reason: &str, data: Option<&[u8]>) {
-        if self.status.disabled {
+        if self.status.disabled || self.env.conn.unreliable_stream() {
             return;
         }
         self.status.violations += 1;
+        let rules = &self.env.cfg.dpd_rules;
+        if self.status.violations > rules.max_violations {
+            if self.status.violations == rules.max_violations.saturating_add(1) {
+                self.weird("too_many_analyzer_violations", String::new());
+            }
+            return;
+        }
+        let (o, r) = self.env.conn.sizes();
+        let ignored = rules.ignore.contains(&self.tag) || (rules.ignore_after > 0 && o.saturating_add(r) > rules.ignore_after);
+        if !ignored {
+            self.status.disabled = true;
+            let (name, track) = (self.tag.name(), rules.track_removed);
+            let service = &mut self.env.conn.extra.get_or_insert_with(Box::default).service;
+            if service.contains(&name) {
+                if !track {
+                    service.retain(|s| *s != name);
+                } else if !service.contains(&removed_name(self.tag)) {
+                    service.push(removed_name(self.tag));
+                }
+            }
+        }
         if self.wants(EventKind::ProtocolViolation) {
             let reason = match data {
                 Some(d) => format!("{reason} {}", excerpt(d)),
@@ -171,6 +243,116 @@ fn excerpt(data: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyzers::testing::{summary, Harness};
+
+    /// Confirms on `ok`, violates on anything else.
+    #[derive(Clone, Debug)]
+    struct Picky(Tag);
+
+    impl super::super::Analyzer for Picky {
+        fn tag(&self) -> Tag {
+            self.0
+        }
+        fn stream(&mut self, _: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
+            if data == b"ok" {
+                cx.confirm()
+            } else {
+                cx.violate("bad", Some(data))
+            }
+        }
+        fn datagram(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
+            self.stream(is_orig, data, cx)
+        }
+        fn clone_box(&self) -> Box<dyn super::super::Analyzer> {
+            Box::new(self.clone())
+        }
+    }
+
+    fn service(h: &Harness) -> Vec<&'static str> {
+        h.conn.extra.as_ref().map(|x| x.service.clone()).unwrap_or_default()
+    }
+
+    fn reason(evs: &[Event]) -> Option<(String, Vec<String>)> {
+        evs.iter().find_map(|e| match e {
+            Event::ProtocolViolation { reason, c, .. } => Some((reason.clone(), c.service.clone())),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn a_violation_disables_and_removes_the_confirmed_service() {
+        let (mut h, mut a) = (Harness::new(17, 21), Picky(Tag::Ftp));
+        h.datagram(&mut a, true, b"ok");
+        assert_eq!(service(&h), ["FTP"]);
+        let evs = h.datagram(&mut a, true, b"x\r\n");
+        assert_eq!(reason(&evs), Some(("bad [x\\x0d\\x0a]".to_string(), vec![])), "the record shows the removal");
+        assert!(h.status.disabled);
+        assert!(service(&h).is_empty());
+        assert!(h.datagram(&mut a, true, b"again").is_empty(), "a disabled analyzer reports nothing");
+    }
+
+    #[test]
+    fn removed_services_can_be_kept_as_minus_entries() {
+        let (mut h, mut a) = (Harness::new(17, 21), Picky(Tag::Ftp));
+        h.cfg.dpd_rules.track_removed = true;
+        h.datagram(&mut a, true, b"ok");
+        let evs = h.datagram(&mut a, true, b"no");
+        assert_eq!(reason(&evs).map(|r| r.1), Some(vec!["FTP".to_string(), "-FTP".to_string()]));
+        assert_eq!(service(&h), ["FTP", "-FTP"]);
+        // An analyzer that never confirmed leaves the service alone.
+        let (mut h, mut a) = (Harness::new(17, 21), Picky(Tag::Ftp));
+        h.cfg.dpd_rules.track_removed = true;
+        h.datagram(&mut a, true, b"no");
+        assert!(h.status.disabled && service(&h).is_empty());
+    }
+
+    #[test]
+    fn ignored_tags_and_big_connections_keep_their_analyzer() {
+        let (mut h, mut a) = (Harness::new(17, 21), Picky(Tag::Ftp));
+        h.cfg.dpd_rules.ignore = vec![Tag::Ftp];
+        h.datagram(&mut a, true, b"ok");
+        assert!(reason(&h.datagram(&mut a, true, b"no")).is_some());
+        assert!(!h.status.disabled);
+        assert_eq!(service(&h), ["FTP"]);
+        let (mut h, mut a) = (Harness::new(17, 21), Picky(Tag::Ftp));
+        h.conn.o.payload_len = 10 * 1024;
+        h.datagram(&mut a, true, b"no");
+        assert!(h.status.disabled, "10,240 bytes are not past DPD::ignore_violations_after");
+        let (mut h, mut a) = (Harness::new(17, 21), Picky(Tag::Ftp));
+        h.conn.o.payload_len = 10 * 1024 + 1;
+        h.datagram(&mut a, true, b"no");
+        assert!(!h.status.disabled, "past DPD::ignore_violations_after");
+        h.cfg.dpd_rules.ignore_after = 0;
+        h.datagram(&mut a, true, b"no");
+        assert!(h.status.disabled, "0: never ignored");
+    }
+
+    #[test]
+    fn violations_past_the_limit_raise_one_weird() {
+        let (mut h, mut a) = (Harness::new(17, 21), Picky(Tag::Ftp));
+        h.cfg.dpd_rules.ignore = vec![Tag::Ftp];
+        h.cfg.dpd_rules.max_violations = 2;
+        let mut all = Vec::new();
+        for _ in 0..5 {
+            all.extend(h.datagram(&mut a, true, b"no"));
+        }
+        assert_eq!(summary(&all), ["protocol_violation", "protocol_violation", "weird:too_many_analyzer_violations"]);
+        assert_eq!(h.status.violations, 5);
+    }
+
+    #[test]
+    fn tcp_violations_after_a_gap_are_not_believed() {
+        let (mut h, mut a) = (Harness::new(6, 21), Picky(Tag::Ftp));
+        assert!(reason(&h.stream(&mut a, true, b"no")).is_some(), "a whole stream's violation counts");
+        let (mut h, mut a) = (Harness::new(6, 21), Picky(Tag::Ftp));
+        h.conn.extra.get_or_insert_with(Box::default).had_gap = true;
+        assert!(h.stream(&mut a, true, b"no").is_empty());
+        assert!(!h.status.disabled);
+        // UDP knows no gaps.
+        let (mut h, mut a) = (Harness::new(17, 21), Picky(Tag::Ftp));
+        h.conn.extra.get_or_insert_with(Box::default).had_gap = true;
+        assert!(reason(&h.datagram(&mut a, true, b"no")).is_some());
+    }
 
     #[test]
     fn excerpts_cut_at_forty_bytes_and_escape() {

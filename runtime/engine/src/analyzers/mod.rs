@@ -9,10 +9,12 @@
 pub mod analyzer;
 pub mod context;
 pub mod detect;
+pub mod dns;
 pub mod ftp;
 pub mod http;
 pub mod ntp;
 pub mod registry;
+pub mod requests;
 pub mod set;
 #[cfg(test)]
 pub mod testing;

@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{ftp, http, ntp};
+use super::{dns, ftp, http, ntp};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -38,8 +38,7 @@ pub enum Tag {
     Ftp,
     /// NTP ([`ntp`]).
     Ntp,
-    /// DNS, which in Zeek also parses NetBIOS name service, mDNS and LLMNR
-    /// (not implemented).
+    /// DNS, also NetBIOS name service, mDNS and LLMNR ([`dns`]).
     Dns,
     /// HTTP/1.x ([`http`]).
     Http,
@@ -108,8 +107,9 @@ impl Tag {
         match self {
             Tag::Ftp => Some(Box::new(ftp::Ftp::new(cfg.ftp_max_command_length))),
             Tag::Ntp => Some(Box::new(ntp::Ntp::default())),
+            Tag::Dns => Some(Box::new(dns::Dns::new(cfg.dns.clone()))),
             Tag::Http => Some(Box::new(http::Http::new(cfg))),
-            Tag::Dns | Tag::Snmp | Tag::Syslog => None,
+            Tag::Snmp | Tag::Syslog => None,
         }
     }
 }
@@ -131,7 +131,8 @@ impl Registry {
         r.register_for_ports(Tag::Ntp, Transport::Udp, &[ntp::PORT]);
         r.register_for_ports(Tag::Http, Transport::Tcp, &http::PORTS);
         // DNS proper, NetBIOS name service, mDNS and LLMNR.
-        r.register_for_ports(Tag::Dns, Transport::Udp, &[53, 137, 5353, 5355]);
+        r.register_for_ports(Tag::Dns, Transport::Udp, &dns::UDP_PORTS);
+        r.register_for_ports(Tag::Dns, Transport::Tcp, &dns::TCP_PORTS);
         r.register_for_ports(Tag::Snmp, Transport::Udp, &[161, 162]);
         r.register_for_ports(Tag::Syslog, Transport::Udp, &[514]);
         r
@@ -240,7 +241,9 @@ mod tests {
         assert_eq!(r.analyzers_for(Transport::Tcp, 21, &cfg, &mut aid).tags(), [Tag::Ftp]);
         assert_eq!(r.analyzers_for(Transport::Udp, 123, &cfg, &mut aid).tags(), [Tag::Ntp]);
         assert_eq!(aid, 3, "one id per analyzer made");
-        assert!(r.analyzers_for(Transport::Udp, 53, &cfg, &mut aid).is_empty(), "DNS is known by name only");
+        assert_eq!(r.analyzers_for(Transport::Udp, 53, &cfg, &mut aid).tags(), [Tag::Dns]);
+        assert_eq!(r.analyzers_for(Transport::Tcp, 53, &cfg, &mut aid).tags(), [Tag::Dns]);
+        assert!(r.analyzers_for(Transport::Udp, 161, &cfg, &mut aid).is_empty(), "SNMP is known by name only");
         assert_eq!(r.analyzers_for(Transport::Tcp, 8080, &cfg, &mut aid).tags(), [Tag::Http]);
         assert!(r.analyzers_for(Transport::Tcp, 8081, &cfg, &mut aid).is_empty());
         let mut r = Registry::default();

@@ -113,6 +113,7 @@ impl AnalyzerSet {
 
     /// `len` bytes of one direction that never came.
     pub fn gap(&mut self, is_orig: bool, len: u64, env: &mut Env<'_>) {
+        env.conn.extra.get_or_insert_with(Box::default).had_gap = true;
         self.each(env, |a, cx| a.gap(is_orig, len, cx));
         if let Some(d) = self.detector.as_mut() {
             d.gap(is_orig, len, &env.cfg.dpd);
@@ -214,7 +215,9 @@ mod tests {
 
     #[test]
     fn confirmation_names_the_service_once_and_violations_excerpt_the_data() {
-        let (mut c, mut q, cfg) = (conn(), queue(), Config::default());
+        let (mut c, mut q, mut cfg) = (conn(), queue(), Config::default());
+        cfg.dpd_rules.ignore = vec![Tag::Ftp]; // the violation does not disable it
+
         let mut s = AnalyzerSet::default();
         s.add(Box::new(Toy::default()), 7);
         let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0 };

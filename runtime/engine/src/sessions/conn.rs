@@ -141,9 +141,16 @@ pub struct ConnExtra {
     /// The connection's application analyzers, chosen at creation by the
     /// port registry.
     pub analyzers: crate::analyzers::AnalyzerSet,
+    /// Signature matching state, when signatures are loaded.
+    pub signatures: Option<Box<crate::signatures::ConnMatch>>,
     /// Zeek names of the analyzers that confirmed the protocol, in
     /// confirmation order (the record's `service`).
     pub service: Vec<&'static str>,
+    /// A good tunnel header came from the (originator, responder): a
+    /// delayed tunnel confirmation waits for both.
+    pub tunnel_valid: [bool; 2],
+    /// The analyzers were handed a gap in either direction (Zeek's `HadGap`).
+    pub had_gap: bool,
 }
 
 /// Per-direction counters that every protocol keeps.
@@ -389,6 +396,25 @@ impl Conn {
     /// Encapsulation of the latest packet (empty when not tunnelled).
     pub fn cur_encap(&self) -> &[EncapsulatingConn] {
         self.extra.as_ref().map_or(&[], |x| &x.tunnels.cur_encap)
+    }
+
+    /// Bytes sent by the originator and responder, as the record's
+    /// `size` fields show them.
+    pub fn sizes(&self) -> (u64, u64) {
+        match &self.state {
+            ProtoState::Tcp(t) => (t.orig.size(&t.resp), t.resp.size(&t.orig)),
+            ProtoState::Datagram if self.transport() == Transport::Unknown => (0, 0),
+            ProtoState::Datagram => (self.o.payload_len.max(0) as u64, self.r.payload_len.max(0) as u64),
+        }
+    }
+
+    /// Whether this is a TCP connection picked up after its start, or whose
+    /// analyzers missed bytes: TCP analyzers' violations are not believed then.
+    pub fn unreliable_stream(&self) -> bool {
+        match &self.state {
+            ProtoState::Tcp(t) => t.is_partial() || self.extra.as_ref().is_some_and(|x| x.had_gap),
+            ProtoState::Datagram => false,
+        }
     }
 
     /// The `connection` record as events see it now.

@@ -31,8 +31,10 @@ impl Sessions {
         if flip {
             c.flip_roles();
         }
+        let mut applied = Vec::new();
         if let Some(transport) = Transport::of_proto(ip.proto) {
-            let set = self.registry.analyzers_for(transport, c.resp.1, &self.cfg, &mut self.next_aid);
+            let (set, scheduled) = self.initial_analyzers(c.orig.0, c.resp.0, c.resp.1, transport);
+            applied = scheduled;
             if !set.is_empty() {
                 c.extra.get_or_insert_with(Box::default).analyzers = set;
             }
@@ -61,6 +63,12 @@ impl Sessions {
         let iv = self.cfg.connection_status_update_interval;
         if iv > 0.0 && matches!(ip.proto, 6 | 17) {
             self.timers.add(t + iv, slot, generation, TimerKind::StatusUpdate);
+        }
+        if !applied.is_empty() && q.wants(EventKind::ScheduledAnalyzerApplied) {
+            for tag in applied {
+                let a = Box::new(crate::events::AnalyzerTag { name: tag.name().to_string() });
+                q.push(Event::ScheduledAnalyzerApplied { c: Box::new(self.conn(slot).unwrap().snapshot()), a });
+            }
         }
         if q.wants(EventKind::NewConnection) {
             q.push(Event::NewConnection { c: Box::new(self.conn(slot).unwrap().snapshot()) });

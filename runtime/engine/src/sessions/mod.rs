@@ -12,6 +12,8 @@ mod create;
 pub mod key;
 mod process;
 mod removal;
+mod requests;
+pub mod signatures;
 mod table;
 pub mod tcp;
 pub mod timers;
@@ -76,8 +78,12 @@ pub struct Sessions {
     evictions: u64,
     /// Pending timers above which the stale ones are dropped.
     compact_timers_at: usize,
+    /// The signatures of this worker, if any are loaded.
+    matcher: Option<crate::signatures::Matcher>,
     /// Instance id of the next analyzer made (Zeek's analyzer ids count from 1).
     next_aid: u64,
+    /// Analyzers handlers scheduled for expected connections.
+    scheduled: crate::analyzers::requests::Scheduled,
 }
 
 /// An IP tunnel's endpoints (in address order) and kind.
@@ -91,6 +97,7 @@ impl Sessions {
     /// An empty table.
     pub fn new(cfg: Config) -> Sessions {
         let uids = uid::UidGen::new(cfg.uid_seed);
+        let matcher = Sessions::make_matcher(&cfg);
         Sessions {
             cfg,
             registry: Registry::standard(),
@@ -109,7 +116,9 @@ impl Sessions {
             evict_cursor: 0,
             evictions: 0,
             compact_timers_at: TIMER_SLACK,
+            matcher,
             next_aid: 1,
+            scheduled: Default::default(),
         }
     }
 

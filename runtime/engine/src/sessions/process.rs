@@ -70,6 +70,7 @@ impl Sessions {
         let is_orig = self.conn(slot).unwrap().is_orig(src);
         self.check_flow_label(slot, is_orig, ip.flow_label, q);
         self.packet_events(slot, p, q);
+        self.sig_prepare(slot);
 
         let checksums = !self.cfg.ignore_checksums;
         let t = p.ts;
@@ -93,7 +94,11 @@ impl Sessions {
                 count_packet(c, now_orig, ip);
                 let delivered = std::mem::take(&mut fx.delivered);
                 self.apply(slot, fx, q);
+                self.sig_packet(slot, now_orig, p, q);
                 for (from_orig, d) in delivered {
+                    if let tcp::Delivery::Data(data) = &d {
+                        self.sig_stream(slot, from_orig, data, q);
+                    }
                     self.app_data(slot, from_orig, d, q);
                 }
             }
@@ -110,6 +115,7 @@ impl Sessions {
                 let ulen = u.ulen as i64;
                 c.last_time = t;
                 c.check_history_dir(is_orig, conn::hist::DATA_PKT, 'D');
+                self.sig_packet(slot, is_orig, p, q);
                 // The analyzers see the datagram before the sizes are
                 // counted; after a flip, `is_orig` names the new side.
                 self.app_datagram(slot, is_orig, u.payload, q);
@@ -127,6 +133,7 @@ impl Sessions {
                     self.weird_with(slot, "bad_ICMP_checksum", String::new(), "ICMP", q);
                     return Some((slot, false));
                 }
+                self.sig_packet(slot, is_orig, p, q);
                 let c = self.slots[slot as usize].as_mut().unwrap();
                 c.last_time = t;
                 let side = c.side(is_orig);

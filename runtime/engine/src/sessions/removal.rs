@@ -86,6 +86,7 @@ impl Sessions {
     /// removal), `conn_stats` (TCP) and `connection_state_remove`.
     pub fn remove(&mut self, slot: u32, q: &mut EventQueue) {
         self.end_of_data(slot, q);
+        self.sig_finish(slot, q);
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.take()) else { return };
         if c.proto == 17 && self.registry.udp_session_done(c.resp.1) && q.wants(EventKind::UdpSessionDone) {
             q.push(Event::UdpSessionDone { u: Box::new(c.snapshot()) });

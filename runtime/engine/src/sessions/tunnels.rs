@@ -1,10 +1,27 @@
 //! UIDs of IP-in-IP and GRE tunnels: made on first use, kept alive by use,
 //! forgotten when idle for `Tunnel::ip_tunnel_timeout` (Zeek's
-//! `IPTunnelTimer`) or when the tunnel table is full.
+//! `IPTunnelTimer`) or when the tunnel table is full. And the service of a
+//! UDP connection that carries a tunnel: its packet analyzer confirms it as
+//! Zeek's do (VXLAN, Geneve and AYIYA at their first good header, GTPv1 and
+//! Teredo once both directions had one while `Tunnel::delay_gtp_confirmation`
+//! / `Tunnel::delay_teredo_confirmation` say so).
 
 use super::Sessions;
-use crate::events::TunnelType;
+use crate::events::{EventQueue, TunnelType};
 use std::net::IpAddr;
+
+/// The Zeek name of the packet analyzer of a UDP tunnel that confirms its
+/// connection, if it does.
+pub fn tunnel_analyzer_name(kind: TunnelType) -> Option<&'static str> {
+    match kind {
+        TunnelType::Vxlan => Some("VXLAN"),
+        TunnelType::Geneve => Some("GENEVE"),
+        TunnelType::Teredo => Some("TEREDO"),
+        TunnelType::Gtpv1 => Some("GTPV1"),
+        TunnelType::Ayiya => Some("AYIYA"),
+        _ => None,
+    }
+}
 
 impl Sessions {
     /// The UID of an IP-in-IP or GRE tunnel between `a` and `b` (either
@@ -48,6 +65,30 @@ impl Sessions {
                 self.tunnel_timers.push_back((now + timeout, k));
             }
         }
+    }
+
+    /// The UDP connection in `slot` carried a good `kind` tunnel header in a
+    /// packet from the originator when `is_orig` (to be decapsulated): the
+    /// first time (once both directions did, where confirmation is delayed)
+    /// the tunnel's analyzer joins the service and `protocol_confirmation`
+    /// is raised, with analyzer id 0 (a packet analyzer has no instance).
+    pub fn tunnel_confirmed(&mut self, slot: u32, kind: TunnelType, is_orig: bool, q: &mut EventQueue) {
+        let Some(name) = tunnel_analyzer_name(kind) else { return };
+        let delay = match kind {
+            TunnelType::Teredo => self.cfg.delay_teredo_confirmation,
+            TunnelType::Gtpv1 => self.cfg.delay_gtp_confirmation,
+            _ => false,
+        };
+        let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
+        let x = c.extra.get_or_insert_with(Box::default);
+        if x.service.contains(&name) {
+            return;
+        }
+        x.tunnel_valid[usize::from(!is_orig)] = true;
+        if delay && !(x.tunnel_valid[0] && x.tunnel_valid[1]) {
+            return;
+        }
+        crate::analyzers::context::confirm_service(c, q, name, 0);
     }
 
     /// IP-in-IP and GRE tunnels tracked.

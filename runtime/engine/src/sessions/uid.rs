@@ -73,6 +73,24 @@ impl Uid {
         push_base62(&mut s, self.w1[0] as u64 | (self.w1[1] as u64) << 32);
         s
     }
+
+    /// Whether `text` is this UID's text form (under any prefix), checked
+    /// without building it.
+    pub fn is(self, text: &str) -> bool {
+        let mut b = text.bytes().skip(1);
+        for mut v in [self.w0 as u64, self.w1[0] as u64 | (self.w1[1] as u64) << 32] {
+            loop {
+                if b.next() != Some(ALPHABET[(v % 62) as usize]) {
+                    return false;
+                }
+                v /= 62;
+                if v == 0 {
+                    break;
+                }
+            }
+        }
+        !text.is_empty() && b.next().is_none()
+    }
 }
 
 #[cfg(test)]
@@ -89,5 +107,8 @@ mod tests {
         assert!(a[1..].bytes().all(|c| c.is_ascii_alphanumeric()));
         assert_eq!(UidGen::new(Some(1)).next('C'), a, "same seed, same uids");
         assert_eq!(UidGen::new(Some(1)).next_words().format('C'), a, "words format as the string");
+        let w = UidGen::new(Some(1)).next_words();
+        assert!(w.is(&a));
+        assert!(!w.is(&b) && !w.is(&a[..a.len() - 1]) && !w.is(&format!("{a}x")) && !w.is(""));
     }
 }

@@ -1,8 +1,9 @@
 //! What handlers import, one file per `weir:events` interface (as
-//! wasmtime-wasi does): [`log`], [`reporter`], [`runtime`]; here the data of a
+//! wasmtime-wasi does): [`log`], [`reporter`], [`runtime`], [`analyzers`]; here the data of a
 //! handler's store ([`HostState`]) and the state its sandbox's stores share
 //! ([`Shared`]).
 
+mod analyzers;
 mod log;
 mod reporter;
 mod runtime;
@@ -22,6 +23,7 @@ use crate::bindings::weir::events::types as wtypes;
 use crate::SandboxConfig;
 
 pub(crate) use log::LogStreams;
+pub use analyzers::MAX_REQUESTS;
 pub use reporter::MAX_MESSAGE_BYTES;
 use reporter::Pending;
 use runtime::NetworkClock;
@@ -66,6 +68,9 @@ pub(crate) struct Shared {
     pending_index: HashMap<(Level, String, String, bool), usize>,
     /// Reporter events raised since the last `take_caused`.
     caused: Vec<Event>,
+    /// Handlers' analyzer requests since the last `take_requests`, and how many were dropped.
+    requests: Vec<weir_engine::analyzers::requests::Request>,
+    requests_dropped: u64,
 }
 
 impl Shared {
@@ -80,6 +85,8 @@ impl Shared {
             pending: Vec::new(),
             pending_index: HashMap::new(),
             caused: Vec::new(),
+            requests: Vec::new(),
+            requests_dropped: 0,
         }
     }
 

@@ -220,7 +220,7 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
 
     let full = seg.payload.len() >= len as usize;
     let rel_data = rel_seq + flags.syn() as u64;
-    let analyzed = c.extra.as_ref().is_some_and(|x| !x.analyzers.is_empty());
+    let analyzed = c.extra.as_ref().is_some_and(|x| !x.analyzers.is_empty() || x.signatures.as_ref().is_some_and(|s| !s.done()));
     if len > 0 && full && !flags.rst() && !underflow {
         deliver(tcp(c), is_orig, rel_data, &seg.payload[..len as usize], flags, cfg, analyzed, fx);
     }

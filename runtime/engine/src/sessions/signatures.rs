@@ -1,0 +1,181 @@
+//! The session layer's side of the signature engine: each TCP, UDP and
+//! ICMP connection gets a matching state when signatures are loaded; a
+//! side's first valid packet sets it up (header conditions), UDP and ICMP
+//! payloads are matched per datagram, TCP payload on the reassembled
+//! stream, all within `dpd_buffer_size` / `dpd_max_packets`; the end of
+//! the connection decides negated dependencies. Fired signatures raise
+//! `signature_match` (an `event "msg"` action) or `signature_event` (a
+//! custom `event name ["msg"]` action), and their `enable` / `disable`
+//! actions are handed to [`Sessions::signature_requests`].
+
+use super::conn::{Conn, ProtoState};
+use super::tcp::EndpointState;
+use super::{PacketInfo, Sessions};
+use crate::decode::L4;
+use crate::events::{Event, EventKind, EventQueue, SignatureState};
+use crate::signatures::{actions, Budget, ConnFacts, Fired, Matcher, PacketView, PatternType};
+
+/// What a connection's fired signatures ask of its analyzers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignatureRequests {
+    /// Analyzers to enable: (Zeek analyzer name as written, the matching side).
+    pub enable: Vec<(String, bool)>,
+    /// Analyzers to disable, by name.
+    pub disable: Vec<String>,
+}
+
+impl Sessions {
+    /// The matcher of this worker, made from [`crate::Config::signatures`].
+    pub(super) fn make_matcher(cfg: &crate::Config) -> Option<Matcher> {
+        let set = cfg.signatures.as_ref()?;
+        set.matches_traffic().then(|| Matcher::new(set.clone()))
+    }
+
+    /// Gives the connection in `slot` its matching state before its first
+    /// packet is processed (so that TCP reassembly keeps the stream).
+    pub(super) fn sig_prepare(&mut self, slot: u32) {
+        if self.matcher.is_none() {
+            return;
+        }
+        let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
+        if matches!(c.proto, 1 | 6 | 17 | 58) {
+            let x = c.extra.get_or_insert_with(Box::default);
+            if x.signatures.is_none() {
+                x.signatures = Some(Box::default());
+            }
+        }
+    }
+
+    /// A valid packet of side `is_orig`: sets the side up on its first one;
+    /// a UDP or ICMP payload is matched as one datagram.
+    pub(super) fn sig_packet(&mut self, slot: u32, is_orig: bool, p: &PacketInfo<'_, '_>, q: &mut EventQueue) {
+        let budget = self.budget();
+        let Some(m) = self.matcher.as_mut() else { return };
+        let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
+        let facts = facts(c);
+        let Some(cs) = c.extra.as_mut().and_then(|x| x.signatures.as_mut()) else { return };
+        let ip = p.ip;
+        let view = PacketView {
+            version: ip.version,
+            ip: ip.header,
+            next_proto: ip.proto,
+            src: ip.raw_src,
+            dst: ip.raw_dst,
+            transport: ip.payload,
+        };
+        let mut fired = Vec::new();
+        m.init_endpoint(cs, is_orig, &view, facts, &mut fired);
+        match p.l4 {
+            L4::Udp(u) if cs.admit(u.payload.len(), &budget).now => {
+                m.data(cs, is_orig, PatternType::Payload, u.payload, facts, &mut fired);
+                m.clear_endpoint(cs, is_orig, facts, &mut fired);
+            }
+            L4::Icmp(i) => {
+                m.data(cs, is_orig, PatternType::Payload, i.payload, facts, &mut fired);
+                m.restart_endpoint(cs, is_orig);
+            }
+            _ => {}
+        }
+        self.sig_fired(slot, fired, q);
+    }
+
+    /// In-order TCP payload of side `is_orig` from the reassembler.
+    pub(super) fn sig_stream(&mut self, slot: u32, is_orig: bool, data: &[u8], q: &mut EventQueue) {
+        let budget = self.budget();
+        let Some(m) = self.matcher.as_mut() else { return };
+        let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
+        let facts = facts(c);
+        let Some(cs) = c.extra.as_mut().and_then(|x| x.signatures.as_mut()) else { return };
+        if !cs.started(is_orig) || !cs.admit(data.len(), &budget).now {
+            return;
+        }
+        let mut fired = Vec::new();
+        m.data(cs, is_orig, PatternType::Payload, data, facts, &mut fired);
+        self.sig_fired(slot, fired, q);
+    }
+
+    /// The connection in `slot` is being removed: negated dependencies are decided.
+    pub(super) fn sig_finish(&mut self, slot: u32, q: &mut EventQueue) {
+        let Some(m) = self.matcher.as_mut() else { return };
+        let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
+        let facts = facts(c);
+        let Some(mut cs) = c.extra.as_mut().and_then(|x| x.signatures.take()) else { return };
+        let mut fired = Vec::new();
+        m.finish(&mut cs, facts, &mut fired);
+        self.sig_fired(slot, fired, q);
+    }
+
+    fn budget(&self) -> Budget {
+        Budget {
+            buffer_size: self.cfg.dpd.buffer_size as u64,
+            max_packets: self.cfg.dpd.max_packets,
+            only_beginning: self.cfg.dpd.match_only_beginning,
+        }
+    }
+
+    /// Raises the events of what fired and hands on its analyzer requests.
+    fn sig_fired(&mut self, slot: u32, fired: Vec<Fired>, q: &mut EventQueue) {
+        if fired.is_empty() {
+            return;
+        }
+        let Some(set) = self.matcher.as_ref().map(|m| m.set().clone()) else { return };
+        let mut req = SignatureRequests::default();
+        for f in fired {
+            let (events, enable, disable) = actions::sort_out(&set, &f);
+            req.enable.extend(enable);
+            req.disable.extend(disable);
+            for e in events {
+                let want = match e.name {
+                    None => q.wants(EventKind::SignatureMatch),
+                    Some(_) => q.wants(EventKind::SignatureEvent),
+                };
+                if !want {
+                    continue;
+                }
+                let Some(c) = self.conn(slot) else { return };
+                let state = Box::new(SignatureState {
+                    sig_id: e.sig_id,
+                    conn: c.snapshot(),
+                    is_orig: f.is_orig,
+                    payload_size: f.payload_size,
+                });
+                match e.name {
+                    None => q.push(Event::SignatureMatch { state, msg: e.msg, data: f.data.clone() }),
+                    Some(name) => q.push(Event::SignatureEvent {
+                        name,
+                        state,
+                        msg: e.has_msg.then_some(e.msg),
+                        data: f.data.clone(),
+                        end_of_match: f.end_of_match,
+                    }),
+                }
+            }
+        }
+        if req != SignatureRequests::default() {
+            self.signature_requests(slot, req, q);
+        }
+    }
+
+    /// What fired signatures' `enable` / `disable` actions ask of the
+    /// connection in `slot`: the place where dynamic protocol detection
+    /// attaches (or removes) analyzers. Until it does, the requests are
+    /// only traced.
+    pub fn signature_requests(&mut self, slot: u32, req: SignatureRequests, _q: &mut EventQueue) {
+        tracing::debug!(slot, ?req, "signature actions ask for analyzers");
+    }
+}
+
+/// The facts the conditions read off a connection.
+fn facts(c: &Conn) -> ConnFacts {
+    let established =
+        |s: EndpointState| !matches!(s, EndpointState::Inactive | EndpointState::SynSent | EndpointState::SynAckSent);
+    ConnFacts {
+        tcp: c.proto == 6,
+        udp: c.proto == 17,
+        established: match &c.state {
+            ProtoState::Tcp(t) => established(t.orig.state) && established(t.resp.state),
+            _ => false,
+        },
+        same_ip: c.orig.0 == c.resp.0,
+    }
+}
