@@ -57,8 +57,10 @@ fn new_event_traces_every_dispatched_event() {
     for row in &conn.rows {
         assert!(removed.iter().any(|r| r["args"].contains(&format!("uid={}", row["uid"]))), "{}", row["uid"]);
     }
-    assert_eq!(named("conn_weird").len(), 1, "the bad checksum");
-    assert!(named("conn_weird")[0]["args"].contains("name: string = bad_TCP_checksum"));
+    // Of the weirds, one is the bad checksum (the others are HTTP's, on the binary replies).
+    let checksum: Vec<_> =
+        named("conn_weird").into_iter().filter(|r| r["args"].contains("name: string = bad_TCP_checksum")).collect();
+    assert_eq!(checksum.len(), 1, "the bad checksum");
     // Events no handler takes are not dispatched, so not traced either.
     assert!(named("new_packet").is_empty() && named("new_event").is_empty());
 }
