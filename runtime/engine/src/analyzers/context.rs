@@ -83,6 +83,16 @@ pub fn confirm_service(conn: &mut Conn, q: &mut EventQueue, name: &'static str, 
     }
 }
 
+/// Whether a subscribed event shows what any analyzer finds:
+/// `protocol_confirmation`, `protocol_violation`, `conn_weird`, or
+/// `connection_state_remove` (whose record carries the services, as
+/// conn.log writes them).
+pub fn findings_wanted(subs: &crate::events::Subscriptions) -> bool {
+    [EventKind::ProtocolConfirmation, EventKind::ProtocolViolation, EventKind::ConnWeird, EventKind::ConnectionStateRemove]
+        .into_iter()
+        .any(|k| subs.wants(k))
+}
+
 /// One analyzer's view of its connection during one call.
 pub struct Cx<'e, 'a> {
     env: &'e mut Env<'a>,

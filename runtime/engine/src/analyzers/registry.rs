@@ -85,9 +85,7 @@ impl Tag {
     pub fn wanted(self, subs: &Subscriptions) -> bool {
         let family = self.name().to_ascii_lowercase();
         (self.shapes_connection() && !subs.is_empty())
-            || [EventKind::ProtocolConfirmation, EventKind::ProtocolViolation, EventKind::ConnWeird, EventKind::ConnectionStateRemove]
-                .into_iter()
-                .any(|k| subs.wants(k))
+            || super::context::findings_wanted(subs)
             || EventKind::ALL.iter().any(|&k| k.family() == family && subs.wants(k))
     }
 
