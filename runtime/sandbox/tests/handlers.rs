@@ -513,7 +513,7 @@ fn analyzer_requests_reach_the_engine_side() {
                 tag: Tag::Ftp,
                 timeout: 60.0
             },
-            Request::Disable { uid: "Cctl".into(), aid: 7 },
+            Request::Disable { id: ("10.0.0.1".parse().unwrap(), 40000, "10.0.0.2".parse().unwrap(), 21, 6), aid: 7 },
         ]
     );
     assert!(sb.take_requests().is_empty(), "taken once");

@@ -23,7 +23,7 @@ impl Handler for Steer {
     }
 
     fn protocol_confirmation(c: Connection, atype: AnalyzerTag, aid: u64) {
-        disable_analyzer(&c.id, aid);
+        disable_analyzer(c.id.clone(), aid);
         reporter::info(&format!("steer: disable {} {aid} on {}", atype.name, c.uid));
     }
 
