@@ -32,6 +32,9 @@ mod bindings {
 
 pub use bindings::weir::events::{analyzers, log, reporter, runtime, types};
 
+mod states;
+pub use states::ConnStates;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use types::IpAddress;
 

@@ -18,11 +18,10 @@
 //! Connections with a confirmed analyzer are tracked by uid in a B-tree
 //! until their removal, at most [`MAX_TRACKED`] at once.
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
 use weir_guest::log::{LogType as T, LogValue as V};
 use weir_guest::types::{AnalyzerTag, Connection, Transport};
-use weir_guest::{runtime, Handler, Stream};
+use weir_guest::{runtime, ConnStates, Handler, Stream};
 
 static ANALYZER: Stream = Stream::new(
     "analyzer",
@@ -64,8 +63,13 @@ struct State {
 }
 
 thread_local! {
-    static STATES: RefCell<BTreeMap<String, State>> = const { RefCell::new(BTreeMap::new()) };
-    static FULL_REPORTED: Cell<bool> = const { Cell::new(false) };
+    static STATES: RefCell<ConnStates<State>> = const {
+        RefCell::new(ConnStates::new(
+            MAX_TRACKED,
+            "analyzer",
+            "connections with confirmed analyzers open at once; failures of further ones are not logged",
+        ))
+    };
 }
 
 fn proto_name(t: Transport) -> &'static str {
@@ -136,19 +140,11 @@ struct AnalyzerLog;
 impl Handler for AnalyzerLog {
     fn protocol_confirmation(c: Connection, atype: AnalyzerTag, _aid: u64) {
         STATES.with(|s| {
-            let mut s = s.borrow_mut();
-            if !s.contains_key(&c.uid) && s.len() >= MAX_TRACKED {
-                if !FULL_REPORTED.with(|r| r.replace(true)) {
-                    weir_guest::reporter::warning(&format!(
-                        "analyzer: {MAX_TRACKED} connections with confirmed analyzers open at once; failures of further ones are not logged"
-                    ));
+            s.borrow_mut().with(&c.uid, State::default, |st| {
+                if !st.confirmed.contains(&atype.name) {
+                    st.confirmed.push(atype.name);
                 }
-                return;
-            }
-            let st = s.entry(c.uid.clone()).or_default();
-            if !st.confirmed.contains(&atype.name) {
-                st.confirmed.push(atype.name);
-            }
+            })
         });
     }
 

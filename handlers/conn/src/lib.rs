@@ -9,11 +9,10 @@
 //! more than a few thousand fuel however many connections are open), at most
 //! [`MAX_TRACKED`] at once.
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
 use weir_guest::log::{LogType as T, LogValue as V};
 use weir_guest::types::{Connection, EncapsulatingConn, Transport};
-use weir_guest::{ip, is_private, Handler, Stream};
+use weir_guest::{ip, is_private, ConnStates, Handler, Stream};
 
 static CONN: Stream = Stream::new(
     "conn",
@@ -55,33 +54,28 @@ struct State {
 const MAX_TRACKED: usize = 200_000;
 
 thread_local! {
-    static STATES: RefCell<BTreeMap<String, State>> = const { RefCell::new(BTreeMap::new()) };
-    static FULL_REPORTED: Cell<bool> = const { Cell::new(false) };
+    static STATES: RefCell<ConnStates<State>> = const {
+        RefCell::new(ConnStates::new(
+            MAX_TRACKED,
+            "conn",
+            "connections with gaps or tunnel changes open at once; missed_bytes and tunnel_parents of further ones are not tracked",
+        ))
+    };
 }
 
 /// Runs `f` on the state of `c`, tracking it from now on (seeded with its
 /// creation encapsulation) unless the table is full.
 fn with_state(c: &Connection, f: impl FnOnce(&mut State)) {
-    STATES.with(|s| {
-        let mut s = s.borrow_mut();
-        if let Some(st) = s.get_mut(&c.uid) {
-            return f(st);
-        }
-        if s.len() >= MAX_TRACKED {
-            if !FULL_REPORTED.with(|r| r.replace(true)) {
-                weir_guest::reporter::warning(&format!(
-                    "conn: {MAX_TRACKED} connections with gaps or tunnel changes open at once; missed_bytes and tunnel_parents of further ones are not tracked"
-                ));
-            }
-            return;
-        }
-        let mut st = State::default();
-        if let Some(t) = &c.tunnel {
-            add_parent(&mut st.tunnel_parents, t);
-        }
-        f(&mut st);
-        s.insert(c.uid.clone(), st);
-    })
+    STATES.with(|s| s.borrow_mut().with(&c.uid, || initial_state(c), f));
+}
+
+/// A connection's state before any event changed it: the record's own.
+fn initial_state(c: &Connection) -> State {
+    let mut st = State::default();
+    if let Some(t) = &c.tunnel {
+        add_parent(&mut st.tunnel_parents, t);
+    }
+    st
 }
 
 // TCP endpoint states (init-bare.zeek).
@@ -203,14 +197,8 @@ impl Handler for Conn {
     }
 
     fn connection_state_remove(c: Connection) {
-        let st = STATES.with(|s| s.borrow_mut().remove(&c.uid)).unwrap_or_else(|| {
-            // Nothing tracked (no gap, no tunnel change): the record has it all.
-            let mut st = State::default();
-            if let Some(t) = &c.tunnel {
-                add_parent(&mut st.tunnel_parents, t);
-            }
-            st
-        });
+        // Nothing tracked (no gap, no tunnel change): the record has it all.
+        let st = STATES.with(|s| s.borrow_mut().remove(&c.uid)).unwrap_or_else(|| initial_state(&c));
         let with_duration = c.duration > 0.0;
         let service = if c.service.is_empty() {
             V::Unset

@@ -20,11 +20,11 @@
 //! from Zeek's generator. `orig_mime_types` / `resp_mime_types` need content
 //! sniffing and stay unset.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use weir_guest::log::{LogType as T, LogValue as V};
 use weir_guest::types::{Connection, HttpMessageStat};
-use weir_guest::{runtime, Handler, Stream};
+use weir_guest::{runtime, ConnStates, Handler, Stream};
 
 static HTTP: Stream = Stream::new(
     "http",
@@ -122,8 +122,13 @@ struct State {
 }
 
 thread_local! {
-    static STATES: RefCell<BTreeMap<String, State>> = const { RefCell::new(BTreeMap::new()) };
-    static FULL_REPORTED: Cell<bool> = const { Cell::new(false) };
+    static STATES: RefCell<ConnStates<State>> = const {
+        RefCell::new(ConnStates::new(
+            MAX_TRACKED,
+            "http",
+            "connections with HTTP state at once; requests of further ones are not logged",
+        ))
+    };
 }
 
 fn opt_s(v: &Option<String>) -> V {
@@ -175,31 +180,17 @@ fn write(c: &Connection, i: &Info) {
 
 /// Runs `f` on the state of `c`, created on first use unless the table is full.
 fn with_state(c: &Connection, f: impl FnOnce(&mut State)) {
-    STATES.with(|s| {
-        let mut s = s.borrow_mut();
-        if let Some(st) = s.get_mut(&c.uid) {
-            return f(st);
-        }
-        if s.len() >= MAX_TRACKED {
-            if !FULL_REPORTED.with(|r| r.replace(true)) {
-                weir_guest::reporter::warning(&format!(
-                    "http: {MAX_TRACKED} connections with HTTP state at once; requests of further ones are not logged"
-                ));
-            }
-            return;
-        }
-        let st = s.entry(c.uid.clone()).or_insert(State {
-            conn: c.clone(),
-            pending: BTreeMap::new(),
-            current_request: 0,
-            current_response: 0,
-            trans_depth: 0,
-            fresh: [false; 2],
-            range_files: Vec::new(),
-            files: 0,
-        });
-        f(st)
-    });
+    let init = || State {
+        conn: c.clone(),
+        pending: BTreeMap::new(),
+        current_request: 0,
+        current_response: 0,
+        trans_depth: 0,
+        fresh: [false; 2],
+        range_files: Vec::new(),
+        files: 0,
+    };
+    STATES.with(|s| s.borrow_mut().with(&c.uid, init, f));
 }
 
 impl State {
