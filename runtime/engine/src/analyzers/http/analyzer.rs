@@ -15,13 +15,21 @@ use crate::sessions::conn::ProtoState;
 /// HTTP analyzer state of one connection.
 #[derive(Clone, Debug)]
 pub struct Http {
-    parser: Parser,
+    /// Made at the first call that brings something: the many connections
+    /// that never carry data cost a settings copy, not a parser.
+    parser: Option<Box<Parser>>,
+    settings: crate::analyzers::http::Settings,
 }
 
 impl Http {
     /// A new analyzer with the HTTP settings of `cfg`.
     pub fn new(cfg: &crate::config::Config) -> Http {
-        Http { parser: Parser::new(cfg.http.clone()) }
+        Http { parser: None, settings: cfg.http.clone() }
+    }
+
+    fn parser(&mut self) -> &mut Parser {
+        let settings = &self.settings;
+        self.parser.get_or_insert_with(|| Box::new(Parser::new(settings.clone())))
     }
 }
 
@@ -129,7 +137,7 @@ impl Sink for CxSink<'_, '_, '_> {
 
 impl Http {
     fn check_partial(&mut self, cx: &Cx<'_, '_>) {
-        self.parser.partial = matches!(&cx.conn().state, ProtoState::Tcp(t) if t.is_partial());
+        self.parser().partial = matches!(&cx.conn().state, ProtoState::Tcp(t) if t.is_partial());
     }
 }
 
@@ -140,20 +148,20 @@ impl Analyzer for Http {
 
     fn stream(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
         self.check_partial(cx);
-        self.parser.stream(is_orig, data, &mut CxSink(cx));
+        self.parser().stream(is_orig, data, &mut CxSink(cx));
     }
 
     fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
         self.check_partial(cx);
-        self.parser.gap(is_orig, len, &mut CxSink(cx));
+        self.parser().gap(is_orig, len, &mut CxSink(cx));
     }
 
     fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
-        self.parser.end_of_data(is_orig, &mut CxSink(cx));
+        self.parser().end_of_data(is_orig, &mut CxSink(cx));
     }
 
     fn done(&mut self, cx: &mut Cx<'_, '_>) {
-        self.parser.done(&mut CxSink(cx));
+        self.parser().done(&mut CxSink(cx));
     }
 
     fn clone_box(&self) -> Box<dyn Analyzer> {
