@@ -423,7 +423,7 @@ fn a_handler_can_disable_an_analyzer_and_dpd_ignore_ports_attaches_none() {
     // Disabled (by conn_id and instance id) before that message: no service.
     let mut e = engine(zeek_cfg());
     let ev = feed(&mut e, 1.0, &udp(Dir::AtoB, 4000, 123, b"short"));
-    let c = ev.iter().find_map(|e| if let Event::NewConnection { c } = e { Some(c.id.clone()) } else { None }).unwrap();
+    let c = ev.iter().find_map(|e| if let Event::NewConnection { c } = e { Some(c.id) } else { None }).unwrap();
     let id = (c.orig_h, c.orig_p.number, c.resp_h, c.resp_p.number, 17);
     let other = (c.orig_h, 4001, c.resp_h, 123, 17);
     e.apply_requests(vec![Request::Disable { id: other, aid: 1 }, Request::Disable { id, aid: 99 }]);

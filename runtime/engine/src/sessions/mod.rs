@@ -143,7 +143,7 @@ impl Sessions {
         let (events, detects) = self.matcher.as_ref().map_or((false, false), |m| (m.set().raises_events(), m.set().detects()));
         let taken = subs.wants(EventKind::SignatureMatch) || subs.wants(EventKind::SignatureEvent);
         self.detecting = detects && runnable;
-        if !(events && taken) && !self.detecting {
+        if !(self.detecting || events && taken) {
             self.matcher = None;
         }
     }

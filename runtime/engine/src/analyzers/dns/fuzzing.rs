@@ -13,6 +13,28 @@ use super::{tcp, DnsConfig, Sink};
 use std::net::{IpAddr, Ipv4Addr};
 use weir_events::{ConnId, Connection, Endpoint, Event, EventKind, Port, Transport};
 
+/// A placeholder connection record (UDP between unspecified addresses, port
+/// 53) for the parser's events when no connection is at hand: the fuzz
+/// target's and the tests' sinks.
+pub(super) fn placeholder_conn() -> Connection {
+    let ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    let port = Port { number: 53, proto: Transport::Udp };
+    let ep = Endpoint { size: 0, state: 0, num_pkts: None, num_bytes_ip: None, flow_label: 0, l2_addr: None };
+    Connection {
+        id: ConnId { orig_h: ip, orig_p: port, resp_h: ip, resp_p: port, proto: 17 },
+        orig: ep,
+        resp: ep,
+        start_time: 0.0,
+        duration: 0.0,
+        service: Vec::new(),
+        history: String::new(),
+        uid: String::new(),
+        tunnel: None,
+        vlan: None,
+        inner_vlan: None,
+    }
+}
+
 /// Counts what the parser reports.
 #[derive(Default)]
 struct Count(usize);
@@ -22,23 +44,7 @@ impl Sink for Count {
         true
     }
     fn raise<F: FnOnce(Box<Connection>) -> Event>(&mut self, build: F) {
-        let ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-        let port = Port { number: 53, proto: Transport::Udp };
-        let ep = Endpoint { size: 0, state: 0, num_pkts: None, num_bytes_ip: None, flow_label: 0, l2_addr: None };
-        let c = Connection {
-            id: ConnId { orig_h: ip, orig_p: port, resp_h: ip, resp_p: port, proto: 17 },
-            orig: ep,
-            resp: ep,
-            start_time: 0.0,
-            duration: 0.0,
-            service: Vec::new(),
-            history: String::new(),
-            uid: String::new(),
-            tunnel: None,
-            vlan: None,
-            inner_vlan: None,
-        };
-        let _ = build(Box::new(c));
+        let _ = build(Box::new(placeholder_conn()));
         self.0 += 1;
     }
     fn weird(&mut self, _: &'static str, _: String) {

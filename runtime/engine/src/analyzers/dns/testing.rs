@@ -55,7 +55,7 @@ impl Sink for Rec {
         self.only.as_ref().is_none_or(|o| o.contains(&kind))
     }
     fn raise<F: FnOnce(Box<Connection>) -> Event>(&mut self, build: F) {
-        self.got.push(Got::Event(build(Box::new(conn()))));
+        self.got.push(Got::Event(build(Box::new(super::fuzzing::placeholder_conn()))));
     }
     fn weird(&mut self, name: &'static str, addl: String) {
         self.got.push(Got::Weird(name, addl));
@@ -74,27 +74,6 @@ impl Sink for Rec {
     }
 }
 
-/// A placeholder connection record.
-fn conn() -> Connection {
-    use std::net::{IpAddr, Ipv4Addr};
-    use weir_events::{ConnId, Endpoint, Port, Transport};
-    let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let port = Port { number: 53, proto: Transport::Udp };
-    let ep = Endpoint { size: 0, state: 0, num_pkts: None, num_bytes_ip: None, flow_label: 0, l2_addr: None };
-    Connection {
-        id: ConnId { orig_h: ip, orig_p: port, resp_h: ip, resp_p: port, proto: 17 },
-        orig: ep,
-        resp: ep,
-        start_time: 0.0,
-        duration: 0.0,
-        service: Vec::new(),
-        history: String::new(),
-        uid: String::new(),
-        tunnel: None,
-        vlan: None,
-        inner_vlan: None,
-    }
-}
 
 /// Builds a message: header fields, then raw section bytes.
 pub struct Build(pub Vec<u8>);
