@@ -32,6 +32,10 @@ pub struct Status {
     pub violations: u64,
     /// It takes no more data (disabled after a violation, or by a handler).
     pub disabled: bool,
+    /// A violation disables it once the events of drain number `n` ran
+    /// (Zeek's DPD script removes it from the tree when its violation event
+    /// is handled): until then it goes on taking the data of that drain.
+    pub disable_after_drain: Option<u64>,
 }
 
 /// What a violation does (Zeek's `max_analyzer_violations` and the rules of
@@ -197,7 +201,7 @@ impl<'e, 'a> Cx<'e, 'a> {
         let (o, r) = self.env.conn.sizes();
         let ignored = rules.ignore.contains(&self.tag) || (rules.ignore_after > 0 && o.saturating_add(r) > rules.ignore_after);
         if !ignored {
-            self.status.disabled = true;
+            self.status.disable_after_drain.get_or_insert(self.env.q.drains());
             let (name, track) = (self.tag.name(), rules.track_removed);
             let service = &mut self.env.conn.extra.get_or_insert_with(Box::default).service;
             if service.contains(&name) {

@@ -53,8 +53,11 @@ impl AnalyzerSet {
     /// protocol detection, and replays to it what the detector kept. Nothing
     /// happens when `tag` is attached already, is not implemented, or the
     /// detector's buffer is gone (a late match); true when attached.
+    /// An instance a violation disabled is no obstacle once its drain ran
+    /// (Zeek's tree no longer has it, and nothing prevents a new one).
     pub fn enable(&mut self, tag: Tag, aid: u64, env: &mut Env<'_>) -> bool {
-        if self.entries.iter().any(|e| e.analyzer.tag() == tag) {
+        self.settle(env);
+        if self.entries.iter().any(|e| e.analyzer.tag() == tag && !e.status.disabled) {
             return false;
         }
         let Some(det) = self.detector.as_mut() else { return false };
@@ -83,7 +86,7 @@ impl AnalyzerSet {
 
     /// What the analyzer `tag` has said so far, if attached.
     pub fn status(&self, tag: Tag) -> Option<&Status> {
-        self.entries.iter().find(|e| e.analyzer.tag() == tag).map(|e| &e.status)
+        self.entries.iter().rev().find(|e| e.analyzer.tag() == tag).map(|e| &e.status)
     }
 
     /// Stops handing data to the attached analyzer `tag`, if any.
@@ -102,6 +105,7 @@ impl AnalyzerSet {
     /// The next in-order TCP bytes from the originator when `is_orig`;
     /// the detector keeps them after the attached analyzers had them.
     pub fn stream(&mut self, is_orig: bool, data: &[u8], env: &mut Env<'_>) {
+        self.settle(env);
         self.probe(is_orig, data);
         self.each(env, |a, cx| a.stream(is_orig, data, cx));
         if let Some(d) = self.detector.as_mut() {
@@ -111,6 +115,7 @@ impl AnalyzerSet {
 
     /// A UDP datagram's payload from the originator when `is_orig`.
     pub fn datagram(&mut self, is_orig: bool, data: &[u8], env: &mut Env<'_>) {
+        self.settle(env);
         self.probe(is_orig, data);
         self.each(env, |a, cx| a.datagram(is_orig, data, cx));
         if let Some(d) = self.detector.as_mut() {
@@ -120,6 +125,7 @@ impl AnalyzerSet {
 
     /// `len` bytes of one direction that never came.
     pub fn gap(&mut self, is_orig: bool, len: u64, env: &mut Env<'_>) {
+        self.settle(env);
         env.conn.extra.get_or_insert_with(Box::default).had_gap = true;
         self.each(env, |a, cx| a.gap(is_orig, len, cx));
         if let Some(d) = self.detector.as_mut() {
@@ -129,6 +135,7 @@ impl AnalyzerSet {
 
     /// The end of one direction's data (once per direction).
     pub fn end_of_data(&mut self, is_orig: bool, env: &mut Env<'_>) {
+        self.settle(env);
         let ended = &mut self.ended[usize::from(!is_orig)];
         if !std::mem::replace(ended, true) {
             self.each(env, |a, cx| a.end_of_data(is_orig, cx));
@@ -145,6 +152,20 @@ impl AnalyzerSet {
         if !self.probed {
             self.probed = true;
             self.entries.retain(|e| e.analyzer.probe(is_orig, data));
+        }
+    }
+
+    /// Disables, finishing what each has open, the analyzers whose
+    /// violation's drain has run since.
+    fn settle(&mut self, env: &mut Env<'_>) {
+        let drains = env.q.drains();
+        for e in self.entries.iter_mut() {
+            if !e.status.disabled && e.status.disable_after_drain.is_some_and(|d| drains > d) {
+                e.status.disabled = true;
+                let tag = e.analyzer.tag();
+                let mut cx = Cx::new(env, tag, e.aid, &mut e.status);
+                e.analyzer.done(&mut cx);
+            }
         }
     }
 
@@ -323,5 +344,26 @@ mod tests {
         s.stream(true, b"no longer asked", &mut env);
         assert_eq!(s.tags(), [Tag::Ftp], "only the first data is probed");
         assert_eq!(s.clone().tags(), [Tag::Ftp]);
+    }
+
+    #[test]
+    fn a_violation_disables_at_the_next_drain_and_a_new_instance_may_follow() {
+        let (mut c, mut q, cfg) = (conn(), queue(), Config::default());
+        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0 };
+        let mut s = AnalyzerSet::default();
+        s.detect();
+        s.add(Box::new(Toy::default()), 1);
+        s.stream(true, b"bad", &mut env);
+        s.stream(true, b"ok", &mut env);
+        assert!(s.status(Tag::Ftp).unwrap().confirmed, "the rest of the drain still reaches it");
+        assert!(!s.enable(Tag::Ftp, 2, &mut env), "still attached until the events ran");
+        env.q.take();
+        s.stream(true, b"w", &mut env);
+        assert!(s.status(Tag::Ftp).unwrap().disabled, "gone after the drain");
+        let evs: Vec<Event> = env.q.take().into_iter().collect();
+        assert!(evs.is_empty(), "a disabled analyzer raises nothing: {evs:?}");
+        assert!(s.enable(Tag::Ftp, 2, &mut env), "nothing prevents a new instance");
+        assert_eq!(s.tags(), [Tag::Ftp, Tag::Ftp]);
+        assert!(!s.status(Tag::Ftp).unwrap().disabled, "the status is the new instance's");
     }
 }

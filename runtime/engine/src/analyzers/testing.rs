@@ -35,12 +35,17 @@ impl Harness {
     }
 
     /// Runs `f` on `a` with its context; returns the events it raised.
+    /// Each call is one drain: a violation's disabling holds after it.
     pub fn run<A: Analyzer + ?Sized>(&mut self, a: &mut A, f: impl FnOnce(&mut A, &mut Cx<'_, '_>)) -> Vec<Event> {
         let mut env = Env { conn: &mut self.conn, q: &mut self.q, cfg: &self.cfg, now: self.now };
         let tag = a.tag();
         let mut cx = Cx::new(&mut env, tag, 1, &mut self.status);
         f(a, &mut cx);
-        self.q.take().into_iter().collect()
+        let evs = self.q.take().into_iter().collect();
+        if self.status.disable_after_drain.is_some() {
+            self.status.disabled = true;
+        }
+        evs
     }
 
     /// Hands `a` stream bytes of one direction.

@@ -19,12 +19,14 @@ pub struct EventQueue {
     queue: VecDeque<Event>,
     /// What handlers take; events outside it are dropped on push.
     pub subs: Subscriptions,
+    /// How many times the queue was drained ([`EventQueue::take`]).
+    drains: u64,
 }
 
 impl EventQueue {
     /// A queue that keeps only the events in `subs`.
     pub fn new(subs: Subscriptions) -> Self {
-        EventQueue { queue: VecDeque::new(), subs }
+        EventQueue { queue: VecDeque::new(), subs, drains: 0 }
     }
     /// Whether anyone takes `kind` (ask before building an event).
     #[inline]
@@ -37,9 +39,15 @@ impl EventQueue {
             self.queue.push_back(ev);
         }
     }
-    /// Takes every queued event, oldest first.
+    /// Takes every queued event, oldest first: the dispatcher's drain.
     pub fn take(&mut self) -> VecDeque<Event> {
+        self.drains += 1;
         std::mem::take(&mut self.queue)
+    }
+    /// How many drains there were so far: what is decided "when the events
+    /// run" (an analyzer's removal after a violation) waits for the next one.
+    pub fn drains(&self) -> u64 {
+        self.drains
     }
     /// Whether nothing is queued.
     pub fn is_empty(&self) -> bool {
