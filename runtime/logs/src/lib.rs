@@ -287,9 +287,11 @@ pub fn validate_columns(columns: &[Column]) -> Result<(), String> {
 /// Whether Zeek's UTF-8 check (`check_ok_utf8`) lets a character through
 /// unescaped: not a C0/C1 control or DEL, not in the Private Use Area
 /// (U+E000-U+F8FF), not a specials character (U+FFF0-U+FFFF).
+/// A raw byte from the wire ([`weir_events::text`]) never passes.
 fn zeek_utf8_ok(c: char) -> bool {
     let u = c as u32;
-    !(u <= 0x1f || u == 0x7f || (0x80..=0x9f).contains(&u) || (0xe000..=0xf8ff).contains(&u) || (0xfff0..=0xffff).contains(&u))
+    weir_events::text::raw_byte(c).is_none()
+        && !(u <= 0x1f || u == 0x7f || (0x80..=0x9f).contains(&u) || (0xe000..=0xf8ff).contains(&u) || (0xfff0..=0xffff).contains(&u))
 }
 
 /// Appends `s` escaped as Zeek's `escape_utf8` does: printable ASCII as is;
@@ -306,6 +308,8 @@ pub fn escape_utf8(out: &mut String, s: &str, escape_printable_controls: bool) {
     for c in s.chars() {
         if keep_raw(c) {
             out.push(c);
+        } else if let Some(b) = weir_events::text::raw_byte(c) {
+            let _ = write!(out, "\\x{b:02x}");
         } else {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
@@ -568,6 +572,10 @@ mod tests {
         assert_eq!(tsv(s("\u{e000}")), "\\xee\\x80\\x80");
         assert_eq!(tsv(s("\u{fffd}x")), "\\xef\\xbf\\xbdx");
         assert_eq!(tsv(s("ü\tü\u{1}")), "ü\\x09\\xc3\\xbc\\x01");
+        // Bytes of the wire that are not UTF-8 come back as themselves.
+        let wire = weir_events::text::from_bytes(b"met/\xd9ccIOST \xc3\xa9");
+        assert_eq!(tsv(s(&wire)), "met/\\xd9ccIOST \\xc3\\xa9");
+        assert_eq!(json(s(&wire)), "met/\\xd9ccIOST \\xc3\\xa9");
         // Comma is the set separator only inside sets and vectors.
         assert_eq!(tsv(s("a,b")), "a,b");
         assert_eq!(tsv(set(&["a,b", "", "-", "(empty)", "c\\"])), "a\\x2cb,(empty),\\x2d,\\x28empty),c\\\\");

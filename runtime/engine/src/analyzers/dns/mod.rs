@@ -95,7 +95,7 @@ impl DnsConfig {
     }
 }
 
-/// Text of wire bytes (invalid UTF-8 replaced).
+/// Text of wire bytes, every byte kept ([`crate::events::text`]).
 pub fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    crate::events::text::from_bytes(b)
 }

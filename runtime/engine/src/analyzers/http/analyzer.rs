@@ -33,10 +33,12 @@ impl Http {
     }
 }
 
+/// The string of wire bytes, every byte kept ([`crate::events::text`]).
 fn text(b: Vec<u8>) -> String {
     match String::from_utf8(b) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        Ok(s) if !s.chars().any(|c| crate::events::text::raw_byte(c).is_some()) => s,
+        Ok(s) => crate::events::text::from_bytes(s.as_bytes()),
+        Err(e) => crate::events::text::from_bytes(e.as_bytes()),
     }
 }
 
