@@ -258,3 +258,12 @@ fn a_damaged_compile_cache_entry_is_compiled_again() {
     assert_eq!(rows(conn("a")), rows(conn("b")));
     assert!(!rows(conn("a")).is_empty());
 }
+
+#[test]
+fn a_handler_option_with_a_value_of_the_wrong_type() {
+    let dir = scratch_dir("err-handler-option-value");
+    let (_, out) = run_trace_unchecked(&demo_trace(), &dir.join("logs"), &["--set", "HTTP::default_capture_password=maybe"]);
+    assert_one_clear_line(&out, "HTTP::default_capture_password");
+    let (_, out) = run_trace_unchecked(&demo_trace(), &dir.join("logs"), &["--set", "HTTP::no_such_option=T"]);
+    assert_one_clear_line(&out, "HTTP::no_such_option");
+}

@@ -202,3 +202,23 @@ fn demo_runs_are_deterministic_with_a_seed() {
     assert_eq!(body(&a), body(&b), "two runs with --seed 1 differ");
 }
 
+
+#[test]
+fn handler_options_change_the_http_log_as_zeek_scripts_do() {
+    let plain = scratch_dir("demo-http-plain");
+    run_trace(&demo_trace(), &plain, &[]);
+    let http = read_zeek_tsv(&plain.join("http.log")).expect("http.log");
+    assert!(!http.fields.iter().any(|f| f.ends_with("_header_names")), "{:?}", http.fields);
+    assert!(!http.rows.is_empty());
+
+    let names = scratch_dir("demo-http-header-names");
+    run_trace(&demo_trace(), &names, &["--set", "HTTP::log_client_header_names=T"]);
+    let http = read_zeek_tsv(&names.join("http.log")).expect("http.log");
+    assert_eq!(http.fields[http.fields.len() - 2..], ["client_header_names", "server_header_names"]);
+    for row in &http.rows {
+        let client = &row["client_header_names"];
+        assert!(client.split(',').any(|n| n == "HOST"), "{row:?}");
+        assert!(client.split(',').all(|n| n == n.to_ascii_uppercase()), "{row:?}");
+        assert_eq!(row["server_header_names"], "-", "only the client's names were asked for");
+    }
+}

@@ -23,9 +23,8 @@ use weir_guest::{ip, runtime, Handler, Stream};
 mod consts;
 use consts::{base_error, class_name, netbios_opcode, opcode_name, query_type};
 
-static DNS: Stream = Stream::new(
-    "dns",
-    &[
+/// dns.log's columns; `auth` and `addl` only with `DNS::log_auth_addl`.
+const COLUMNS: [(&str, T); 28] = [
         ("ts", T::Time),
         ("uid", T::String),
         ("id.orig_h", T::Addr),
@@ -52,8 +51,18 @@ static DNS: Stream = Stream::new(
         ("rejected", T::Bool),
         ("opcode", T::Count),
         ("opcode_name", T::String),
-    ],
-);
+        ("auth", T::SetOfString),
+        ("addl", T::SetOfString),
+];
+
+static DNS: Stream = Stream::new("dns", COLUMNS.split_at(26).0);
+static DNS_AUTH_ADDL: Stream = Stream::new("dns", &COLUMNS);
+
+/// `DNS::log_auth_addl` (docs/options.md), read once.
+fn log_auth_addl() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| runtime::script_option("DNS::log_auth_addl").as_deref() == Some("T"))
+}
 
 /// `DNS::max_pending_msgs`: unmatched messages kept per transaction id.
 const MAX_PENDING_MSGS: usize = 50;
@@ -102,6 +111,9 @@ struct Info {
     total_replies: Option<u32>,
     saw_query: bool,
     saw_reply: bool,
+    /// The authority and additional sections' replies (with `DNS::log_auth_addl`).
+    auth: Option<Vec<String>>,
+    addl: Option<Vec<String>>,
 }
 
 type Rec = Rc<RefCell<Info>>;
@@ -189,7 +201,7 @@ fn write(r: &Rec) {
     let i = r.borrow();
     let Some(id) = &i.id else { return };
     let opt_s = |s: &Option<String>| s.clone().map_or(V::Unset, V::String);
-    DNS.write(&[
+    let mut row = vec![
         V::Time(i.ts),
         V::String(i.uid.clone()),
         addr_value(&id.orig_h),
@@ -216,7 +228,14 @@ fn write(r: &Rec) {
         V::Bool(i.rejected),
         i.opcode.map_or(V::Unset, |o| V::Count(o.into())),
         opt_s(&i.opcode_name),
-    ]);
+    ];
+    if log_auth_addl() {
+        row.push(i.auth.clone().map_or(V::Unset, V::SetOfString));
+        row.push(i.addl.clone().map_or(V::Unset, V::SetOfString));
+        DNS_AUTH_ADDL.write(&row);
+    } else {
+        DNS.write(&row);
+    }
 }
 
 fn tracked(op: u8) -> bool {
@@ -308,8 +327,21 @@ fn do_reply(c: &Connection, msg: &DnsMsg, ans: &DnsAnswer, reply: String) {
     if !tracked(msg.opcode) || !msg.qr {
         return;
     }
+    if ans.answer_type == DNS_AUTH || ans.answer_type == DNS_ADDL {
+        // Zeek's policy script protocols/dns/auth-addl: standard queries only.
+        if log_auth_addl() && msg.opcode == OP_QUERY {
+            if let Some(rec) = current(c) {
+                let mut i = rec.borrow_mut();
+                let set = if ans.answer_type == DNS_AUTH { &mut i.auth } else { &mut i.addl };
+                let set = set.get_or_insert_with(Vec::new);
+                if !set.contains(&reply) {
+                    set.push(reply);
+                }
+            }
+        }
+        return;
+    }
     if ans.answer_type != DNS_ANS && ans.answer_type != DNS_PREREQUISITE && ans.answer_type != DNS_UPDATE {
-        let _ = (DNS_AUTH, DNS_ADDL);
         return;
     }
     let Some(rec) = current(c) else { return };

@@ -11,8 +11,9 @@
 //! Client headers fill `host`, `referrer`, `user_agent`, `origin`,
 //! `proxied` (Zeek's `HTTP::proxy_headers`) and, from `Authorization: Basic`,
 //! `username` (`password` only with `HTTP::default_capture_password`, which
-//! is off). Each entity (a message body or a multipart part) whose first
-//! body data arrives is a file, as Zeek's file analysis makes one: its id
+//! is off). `HTTP::log_client_header_names` / `log_server_header_names` add
+//! the columns of Zeek's policy script protocols/http/header-names. Each
+//! entity (a message body or a multipart part) whose first body data arrives is a file, as Zeek's file analysis makes one: its id
 //! joins `orig_fuids` / `resp_fuids` (at most 15 each, `HTTP::max_files_orig`
 //! / `max_files_resp`) and its Content-Disposition (or Content-Type `name=`)
 //! file name `orig_filenames` / `resp_filenames`; a reply to a Range request
@@ -26,9 +27,8 @@ use weir_guest::log::{LogType as T, LogValue as V};
 use weir_guest::types::{Connection, HttpMessageStat};
 use weir_guest::{runtime, ConnStates, Handler, Stream};
 
-static HTTP: Stream = Stream::new(
-    "http",
-    &[
+/// http.log's columns; the last two only with a header-names option.
+const COLUMNS: [(&str, T); 32] = [
         ("ts", T::Time),
         ("uid", T::String),
         ("id.orig_h", T::Addr),
@@ -59,11 +59,35 @@ static HTTP: Stream = Stream::new(
         ("resp_fuids", T::VectorOfString),
         ("resp_filenames", T::VectorOfString),
         ("resp_mime_types", T::VectorOfString),
-    ],
-);
+        ("client_header_names", T::VectorOfString),
+        ("server_header_names", T::VectorOfString),
+];
 
-/// `HTTP::default_capture_password`.
-const CAPTURE_PASSWORD: bool = false;
+static HTTP: Stream = Stream::new("http", COLUMNS.split_at(30).0);
+static HTTP_HEADER_NAMES: Stream = Stream::new("http", &COLUMNS);
+
+/// The options this handler reads (docs/options.md).
+struct Options {
+    /// `HTTP::default_capture_password`.
+    capture_password: bool,
+    /// `HTTP::log_client_header_names`.
+    client_header_names: bool,
+    /// `HTTP::log_server_header_names`.
+    server_header_names: bool,
+}
+
+/// The options, read once.
+fn options() -> &'static Options {
+    static OPTIONS: std::sync::OnceLock<Options> = std::sync::OnceLock::new();
+    OPTIONS.get_or_init(|| {
+        let on = |name| runtime::script_option(name).as_deref() == Some("T");
+        Options {
+            capture_password: on("HTTP::default_capture_password"),
+            client_header_names: on("HTTP::log_client_header_names"),
+            server_header_names: on("HTTP::log_server_header_names"),
+        }
+    })
+}
 
 /// `HTTP::max_pending_requests`.
 const MAX_PENDING: usize = 100;
@@ -102,6 +126,8 @@ struct Info {
     orig_filenames: Option<Vec<String>>,
     resp_fuids: Option<Vec<String>>,
     resp_filenames: Option<Vec<String>>,
+    client_header_names: Option<Vec<String>>,
+    server_header_names: Option<Vec<String>>,
     /// The current entity (`HTTP::Entity`) and its file name, once one began.
     current_entity: Option<Option<String>>,
 }
@@ -144,7 +170,7 @@ fn opt_c(v: Option<u64>) -> V {
 }
 
 fn write(c: &Connection, i: &Info) {
-    HTTP.write(&[
+    let mut row = vec![
         V::Time(i.ts),
         V::String(c.uid.clone()),
         V::Addr(c.id.orig_h),
@@ -175,7 +201,15 @@ fn write(c: &Connection, i: &Info) {
         opt_v(&i.resp_fuids),
         opt_v(&i.resp_filenames),
         V::Unset,
-    ]);
+    ];
+    let o = options();
+    if o.client_header_names || o.server_header_names {
+        row.push(opt_v(&i.client_header_names));
+        row.push(opt_v(&i.server_header_names));
+        HTTP_HEADER_NAMES.write(&row);
+    } else {
+        HTTP.write(&row);
+    }
 }
 
 /// Runs `f` on the state of `c`, created on first use unless the table is full.
@@ -260,13 +294,13 @@ fn basic_auth(i: &mut Info, value: &str) {
     match userpass.split_once(':') {
         Some((u, p)) => {
             i.username = Some(u.to_string());
-            if CAPTURE_PASSWORD {
+            if options().capture_password {
                 i.password = Some(p.to_string());
             }
         }
         None => {
             i.username = Some(format!("<problem-decoding> ({value})"));
-            if CAPTURE_PASSWORD {
+            if options().capture_password {
                 i.password = Some(userpass);
             }
         }
@@ -442,6 +476,11 @@ impl Handler for Http {
     fn http_header(c: Connection, is_orig: bool, _original_name: String, name: String, value: String) {
         with_state(&c, |st| {
             let i = st.current(is_orig);
+            let o = options();
+            if (is_orig && o.client_header_names) || (!is_orig && o.server_header_names) {
+                let names = if is_orig { &mut i.client_header_names } else { &mut i.server_header_names };
+                names.get_or_insert_with(Vec::new).push(name.clone());
+            }
             // base/protocols/http/entities.zeek: the entity's file name.
             if let Some(entity) = i.current_entity.as_mut() {
                 if (name == "CONTENT-DISPOSITION" && has_param(&value, "filename"))

@@ -29,7 +29,7 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
         None => DEFAULT_LIKELY_SERVER_PORTS.to_string(),
     };
     cfg.likely_server_ports = parse_port_list(&ports).map_err(anyhow::Error::msg).context("--likely-server-ports")?;
-    for a in &args.set {
+    for a in args.set.iter().filter(|a| handler_option(a).is_none()) {
         cfg.set_assignment(a).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
     }
     let dpd = !args.no_dpd_signatures;
@@ -44,6 +44,23 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
         cfg.signatures = Some(Arc::new(set));
     }
     Ok(cfg)
+}
+
+/// The standard handler option a `--set NAME=VALUE` names, if it names one.
+fn handler_option(assignment: &str) -> Option<&'static weir_sandbox::options::HandlerOption> {
+    weir_sandbox::options::find(assignment.split_once('=')?.0.trim())
+}
+
+/// The `--set` values of handler options, checked against their types.
+fn script_options(args: &RunArgs) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut options = std::collections::BTreeMap::new();
+    for a in &args.set {
+        if let (Some(o), Some((_, value))) = (handler_option(a), a.split_once('=')) {
+            let v = weir_sandbox::options::check(o, value).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
+            options.insert(o.name.to_string(), v);
+        }
+    }
+    Ok(options)
 }
 
 /// File name of a handler path (`loop.wasm`), the key of per-handler options.
@@ -208,6 +225,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // quota, so no handler can leave another without.
     let handlers = (standard_names(&args).len() + args.handlers.len()).min(weir_sandbox::MAX_HANDLERS as usize + 1) as u32;
     let mut sandbox = Sandbox::new(SandboxConfig {
+        options: Arc::new(script_options(&args)?),
         fuel: args.fuel.unwrap_or(defaults.fuel),
         memory_bytes: args.memory_mb.map_or(defaults.memory_bytes, |mb| (mb * 1024 * 1024) as usize),
         log_dir: args.logdir.clone(),

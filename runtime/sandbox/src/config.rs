@@ -12,6 +12,9 @@ use crate::wasi_shims;
 /// Limits and outputs of a [`Sandbox`](crate::Sandbox).
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
+    /// Script options handlers read (`runtime.script-option`), by Zeek name: the
+    /// `--set` values of [`crate::options::STANDARD`] options.
+    pub options: std::sync::Arc<std::collections::BTreeMap<String, String>>,
     /// Fuel per handler call (about one unit per wasm instruction); 0 turns fuel
     /// metering off (the epoch deadline still applies).
     pub fuel: u64,
@@ -97,6 +100,7 @@ pub const DEFAULT_MAX_LOG_BYTES_PER_SEC: u64 = 16 << 20;
 impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
+            options: Default::default(),
             // 10 M: a Rust handler spends ~1-5 k per event and a Python one well under
             // 10 M, while a spinning guest is stopped within a few milliseconds.
             fuel: 10_000_000,

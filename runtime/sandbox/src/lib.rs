@@ -28,6 +28,7 @@ mod exports;
 mod host;
 mod limits;
 mod loading;
+pub mod options;
 pub mod stderr;
 mod trap;
 pub mod wasi_shims;

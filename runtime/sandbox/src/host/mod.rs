@@ -194,6 +194,8 @@ pub(crate) struct HostState {
     pub stderr: Arc<Mutex<crate::stderr::LineSink>>,
     /// The sandbox's network time (`runtime.network-time`).
     clock: NetworkTime,
+    /// The script options the operator set (`runtime.script-option`).
+    options: std::sync::Arc<std::collections::BTreeMap<String, String>>,
 }
 
 impl HostState {
@@ -250,6 +252,7 @@ impl HostState {
             wait_limit: cfg.host_wait_limit,
             stderr,
             clock,
+            options: cfg.options.clone(),
         })
     }
 

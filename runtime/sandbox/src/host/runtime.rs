@@ -1,4 +1,5 @@
-//! `weir:events/runtime`: network time, which the handlers' WASI clocks read too.
+//! `weir:events/runtime`: network time, which the handlers' WASI clocks read
+//! too, and the script options the operator set.
 //!
 //! A sandbox's network time is one value, [`NetworkTime`]: the sandbox holds
 //! it and hands clones to its [`Shared`](super::Shared) state (reporter
@@ -19,6 +20,10 @@ use crate::bindings::weir::events::runtime as wruntime;
 impl wruntime::Host for HostState {
     fn network_time(&mut self) -> f64 {
         self.clock.get()
+    }
+
+    fn script_option(&mut self, name: String) -> Option<String> {
+        self.options.get(&name).cloned()
     }
 }
 
