@@ -344,7 +344,7 @@ impl Conn {
         std::mem::swap(&mut self.orig, &mut self.resp);
         std::mem::swap(&mut self.o, &mut self.r);
         if let ProtoState::Tcp(t) = &mut self.state {
-            std::mem::swap(&mut t.orig, &mut t.resp);
+            t.flip();
         }
         self.history.push('^');
     }

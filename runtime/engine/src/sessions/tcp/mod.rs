@@ -50,6 +50,15 @@ impl TcpState {
         self.is_partial
     }
 
+    /// The roles flipped (Zeek's `TCPSessionAdapter::FlipRoles`): the
+    /// endpoints and their first-packet marks swap, and the connection no
+    /// longer counts as partial (it may become so again).
+    pub fn flip(&mut self) {
+        std::mem::swap(&mut self.orig, &mut self.resp);
+        self.first_seen = ((self.first_seen & 1) << 1) | ((self.first_seen & 2) >> 1);
+        self.is_partial = false;
+    }
+
     fn ep(&mut self, is_orig: bool) -> (&mut TcpEndpoint, &mut TcpEndpoint) {
         if is_orig {
             (&mut self.orig, &mut self.resp)
@@ -166,14 +175,16 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
     let flags = Flags(seg.flags);
     let len = seg.len;
 
+    set_partial_status(tcp(c), is_orig, flags);
     // A connection that began with a SYN+ACK is flipped by the next pure
-    // ACK or data packet from either side.
+    // ACK or data packet from either side, which counts as having seen the
+    // missing first packet: the flip leaves it not partial.
     if c.history.is("H") && !flags.syn() && !flags.fin() && !flags.rst() && (len > 0 || flags.ack()) {
         c.flip_roles();
         c.history.set("^h");
+        tcp(c).first_seen |= 1;
         is_orig = !is_orig;
     }
-    set_partial_status(tcp(c), is_orig, flags);
 
     let base_seq = seg.seq;
     let ack_seq = seg.ack;
@@ -462,6 +473,9 @@ mod tests {
         f.send(false, 0.1, A, 101, 501, b"");
         assert_eq!(f.history(), "^hA");
         assert_eq!(f.c.orig.1, 80, "the SYN+ACK's sender is the responder");
+        assert!(!f.st().is_partial(), "the flip counts the missing SYN as seen");
+        f.send(false, 0.2, A, 101, 501, b"GET /");
+        assert!(!f.st().is_partial(), "the new originator's data keeps it whole");
     }
 
     #[test]
