@@ -108,8 +108,12 @@ pub struct Config {
     pub dpd: crate::analyzers::detect::Limits,
     /// `dpd_ignore_ports`: no analyzer is attached by port, only by detection.
     pub dpd_ignore_ports: bool,
-    /// `Analyzer::disable_all`: no application analyzer runs.
+    /// `Analyzer::disable_all`: no application analyzer runs, except those
+    /// in `Analyzer::requested_analyzers`.
     pub analyzers_disable_all: bool,
+    /// `Analyzer::requested_analyzers`: the analyzers that run even under
+    /// `Analyzer::disable_all` (Zeek enables them after disabling all).
+    pub requested_analyzers: Vec<crate::analyzers::Tag>,
     /// `Analyzer::disabled_analyzers`: analyzers that never run, by Zeek
     /// name (`HTTP`, or `Analyzer::ANALYZER_HTTP`).
     pub disabled_analyzers: Vec<crate::analyzers::Tag>,
@@ -168,6 +172,7 @@ impl Default for Config {
             dpd: crate::analyzers::detect::Limits { buffer_size: 1024, max_packets: 100, match_only_beginning: true, late_match_stop: false },
             dpd_ignore_ports: false,
             analyzers_disable_all: false,
+            requested_analyzers: Vec::new(),
             disabled_analyzers: Vec::new(),
             dpd_rules: Default::default(),
             delay_teredo_confirmation: true,
@@ -253,6 +258,8 @@ impl Config {
             "dpd_late_match_stop" => self.dpd.late_match_stop = parse_bool(value)?,
             "dpd_ignore_ports" => self.dpd_ignore_ports = parse_bool(value)?,
             "Analyzer::disable_all" => self.analyzers_disable_all = parse_bool(value)?,
+            "Analyzer::requested_analyzers" => self.requested_analyzers = parse_analyzer_set(value)?,
+            "Analyzer::requested_analyzers+" => self.requested_analyzers.extend(parse_analyzer_set(value)?),
             "Analyzer::disabled_analyzers" => self.disabled_analyzers = parse_analyzer_set(value)?,
             "Analyzer::disabled_analyzers+" => self.disabled_analyzers.extend(parse_analyzer_set(value)?),
             "DPD::ignore_violations" => self.dpd_rules.ignore = parse_analyzer_set(value)?,
@@ -344,6 +351,8 @@ mod tests {
         c.set_assignment("Analyzer::disabled_analyzers={Analyzer::ANALYZER_HTTP, dns}").unwrap();
         assert_eq!(c.disabled_analyzers, [crate::analyzers::Tag::Http, crate::analyzers::Tag::Dns]);
         assert!(c.set_assignment("Analyzer::disabled_analyzers=GOPHER").is_err());
+        c.set_assignment("Analyzer::requested_analyzers+={Analyzer::ANALYZER_HTTP,}").unwrap();
+        assert_eq!(c.requested_analyzers, [crate::analyzers::Tag::Http]);
         c.set_assignment("likely_server_ports+=40190/udp").unwrap();
         assert!(c.likely_server_ports.contains(&PortProto { port: 40190, proto: 17 }));
         assert!(c.set_assignment("no_such_thing=1").is_err());

@@ -128,14 +128,16 @@ impl Sessions {
 
     /// Stops attaching the analyzers no subscribed event needs (see
     /// [`Tag::wanted`](crate::analyzers::Tag::wanted)) and those the
-    /// settings disable (`Analyzer::disable_all`, `Analyzer::disabled_analyzers`).
+    /// settings disable (`Analyzer::disable_all` unless requested by
+    /// `Analyzer::requested_analyzers`, `Analyzer::disabled_analyzers`).
     /// The signatures are matched only when that can matter: some signature
     /// raises an event a handler takes, or enables an analyzer that may run
     /// (then every TCP and UDP connection keeps its first bytes for it).
     pub fn keep_analyzers_for(&mut self, subs: &crate::events::Subscriptions) {
         use crate::events::EventKind;
         for tag in crate::analyzers::Tag::ALL {
-            if self.cfg.analyzers_disable_all || self.cfg.disabled_analyzers.contains(&tag) || !tag.wanted(subs) {
+            let all_off = self.cfg.analyzers_disable_all && !self.cfg.requested_analyzers.contains(&tag);
+            if all_off || self.cfg.disabled_analyzers.contains(&tag) || !tag.wanted(subs) {
                 self.registry.disable(tag);
             }
         }
