@@ -222,3 +222,21 @@ fn handler_options_change_the_http_log_as_zeek_scripts_do() {
         assert_eq!(row["server_header_names"], "-", "only the client's names were asked for");
     }
 }
+
+#[test]
+fn a_progress_bar_on_a_terminal_and_nothing_elsewhere() {
+    let dir = scratch_dir("demo-progress");
+    let out = run_trace(&demo_trace(), &dir.join("plain"), &[]);
+    assert!(out.stderr_lines().is_empty(), "no terminal, no progress: {:?}", out.stderr_lines());
+    // util-linux's script(1) gives the run a terminal.
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: script(1) is not installed, so no terminal can be given to weir");
+        return;
+    }
+    let cmd = format!("{} run -r {} --logdir {}", weir_bin().display(), demo_trace().display(), dir.join("tty").display());
+    let tty = std::process::Command::new("script").args(["-qec", &cmd, "/dev/null"]).output().expect("script");
+    assert!(tty.status.success(), "{tty:?}");
+    let shown = String::from_utf8_lossy(&tty.stdout);
+    assert!(shown.contains("0% starting"), "the bar with the share of the trace read: {shown:?}");
+    assert!(dir.join("tty/conn.log").exists(), "the run under a terminal still writes its logs");
+}

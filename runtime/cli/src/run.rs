@@ -120,22 +120,42 @@ fn handler_options(args: &RunArgs) -> anyhow::Result<Vec<(PathBuf, HandlerOption
     Ok(args.handlers.iter().zip(&names).map(|(p, n)| (p.clone(), opts.get(n.as_str()).cloned().unwrap_or_default())).collect())
 }
 
-/// Live progress on a terminal: packets, connections, rate.
+/// Live progress on a terminal (none otherwise): for a trace, a bar with
+/// the share of the file read and the time left; always the packets, the
+/// connections open and the packet rate.
 struct Progress {
-    enabled: bool,
+    bar: Option<indicatif::ProgressBar>,
+    read: Option<weir_engine::capture::ReadProgress>,
     start: Instant,
     last: Instant,
 }
 
 impl Progress {
-    fn new() -> Self {
+    /// Shows progress when stderr is a terminal; `read` tells how far a trace is.
+    fn new(read: Option<weir_engine::capture::ReadProgress>) -> Self {
         let now = Instant::now();
-        Progress { enabled: std::io::stderr().is_terminal(), start: now, last: now }
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let (bar, template) = match read.as_ref().filter(|r| r.total > 0) {
+                Some(r) => (
+                    indicatif::ProgressBar::new(r.total),
+                    "{bar:30} {percent:>3}% {msg}, {eta} left",
+                ),
+                None => (indicatif::ProgressBar::no_length(), "{spinner} {msg}"),
+            };
+            if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                bar.set_style(style);
+            }
+            bar.set_message("starting");
+            bar.tick();
+            bar
+        });
+        Progress { bar, read, start: now, last: now }
     }
 
     /// Called per packet read; `open` (connections tracked) is asked only when a line is due.
     fn tick(&mut self, packets: u64, open: impl FnOnce() -> usize) {
-        if !self.enabled || !packets.is_multiple_of(4096) {
+        let Some(bar) = &self.bar else { return };
+        if !packets.is_multiple_of(4096) {
             return;
         }
         let now = Instant::now();
@@ -144,12 +164,17 @@ impl Progress {
         }
         self.last = now;
         let secs = now.duration_since(self.start).as_secs_f64().max(1e-9);
-        eprint!("\r\x1b[2K{packets} packets, {} connections open, {:.0} packets/s", open(), packets as f64 / secs);
+        if let Some(r) = &self.read {
+            bar.set_position(r.read());
+        } else {
+            bar.tick();
+        }
+        bar.set_message(format!("{packets} packets, {} connections open, {:.0} packets/s", open(), packets as f64 / secs));
     }
 
     fn done(&self) {
-        if self.enabled {
-            eprint!("\r\x1b[2K");
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }
@@ -266,7 +291,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, None) => bail!("give a trace with -r or an interface with -i"),
     };
 
-    let mut display = Display { progress: Progress::new(), stop: &stop };
+    let mut display = Display { progress: Progress::new(source.read_progress()), stop: &stop };
     let summary = weir_pipeline::run(cfg, sandbox, source.as_mut(), RunOptions { workers }, &stop, &mut display)?;
     for w in &summary.workers {
         log_worker(w);

@@ -6,7 +6,7 @@ use std::ffi::{c_int, c_void};
 use std::io::Read;
 use std::path::Path;
 
-use super::{CaptureError, Packet, PacketSource};
+use super::{CaptureError, Packet, PacketSource, ReadProgress};
 
 /// Classic pcap file header size in bytes.
 const PCAP_FILE_HEADER: u64 = 24;
@@ -31,7 +31,14 @@ pub struct FileSource {
     /// The decompressing thread of a gzip trace. Dropped, it is left to end
     /// by itself: once `cap` has closed the pipe's read end, its next write fails.
     gunzip: Option<Gunzip>,
+    /// How far the file was read: the record offset of a classic trace, an
+    /// estimate for pcapng (each record's data and its 32 bytes of block
+    /// framing), the compressed bytes taken by the thread of a gzip trace.
+    progress: ReadProgress,
 }
+
+/// The framing of a pcapng Enhanced Packet Block around its data.
+const PCAPNG_RECORD_FRAMING: u64 = 32;
 
 impl FileSource {
     /// Opens the pcap or pcapng trace at `path` (a gzip-compressed one is
@@ -48,8 +55,9 @@ impl FileSource {
         drop(f);
 
         let gz = n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+        let progress = ReadProgress::new(std::fs::metadata(path).map_or(0, |m| m.len()));
         let (cap, magic, file, gunzip) = if gz {
-            let (gunzip, fd, m) = Gunzip::start(path).map_err(open_err)?;
+            let (gunzip, fd, m) = Gunzip::start(path, progress.clone()).map_err(open_err)?;
             // SAFETY: `fd` is the read end of a fresh pipe that nothing else owns.
             let cap = unsafe { pcap::Capture::from_raw_fd(fd) };
             if cap.is_err() {
@@ -75,7 +83,18 @@ impl FileSource {
         let link_type = cap.get_datalink().0;
         let direct = if filter.is_none() { file.and_then(|f| Direct::new(f, link_type)) } else { None };
         tracing::debug!(file = %name, link_type, classic, gz, direct = direct.is_some(), "opened trace");
-        Ok(FileSource { cap, name, link_type, classic, packets: 0, offset: PCAP_FILE_HEADER, done: false, direct, gunzip })
+        Ok(FileSource {
+            cap,
+            name,
+            link_type,
+            classic,
+            packets: 0,
+            offset: PCAP_FILE_HEADER,
+            done: false,
+            direct,
+            gunzip,
+            progress,
+        })
     }
 
     /// The link-layer type of the trace (a [`super::dlt`] value).
@@ -104,6 +123,7 @@ impl PacketSource for FileSource {
                 Some(r) => {
                     self.packets += 1;
                     self.offset += PCAP_RECORD_HEADER + r.data.len() as u64;
+                    self.progress.set(self.offset);
                     let ts = r.sec as f64 + r.usec as f64 / 1e6;
                     let data = &self.direct.as_ref().expect("direct reader").buf[r.data];
                     return Ok(Some(Packet { ts, wire_len: r.wire_len, link_type: self.link_type, data }));
@@ -125,6 +145,12 @@ impl PacketSource for FileSource {
                 // With a BPF filter libpcap skips records, so offsets are
                 // only exact without one; they are a diagnostic aid.
                 self.offset += PCAP_RECORD_HEADER + u64::from(p.header.caplen);
+                if self.gunzip.is_none() {
+                    match self.classic {
+                        true => self.progress.set(self.offset),
+                        false => self.progress.add(PCAPNG_RECORD_FRAMING + u64::from(p.header.caplen).next_multiple_of(4)),
+                    }
+                }
                 let ts = p.header.ts.tv_sec as f64 + p.header.ts.tv_usec as f64 / 1e6;
                 Ok(Some(Packet { ts, wire_len: p.header.len, link_type: self.link_type, data: p.data }))
             }
@@ -162,6 +188,10 @@ impl PacketSource for FileSource {
 
     fn is_live(&self) -> bool {
         false
+    }
+
+    fn read_progress(&self) -> Option<ReadProgress> {
+        Some(self.progress.clone())
     }
 }
 
@@ -310,6 +340,20 @@ fn trace_magic(m: &[u8; 4]) -> bool {
     )
 }
 
+/// A reader that counts what it reads into a [`ReadProgress`].
+struct Counted<R> {
+    inner: R,
+    progress: ReadProgress,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.add(n as u64);
+        Ok(n)
+    }
+}
+
 /// A gzip-compressed trace decompressed on the fly: a thread writes the
 /// decompressed bytes into a pipe that libpcap reads, so nothing is written
 /// to disk and memory stays at the pipe's and the decoder's buffers
@@ -324,10 +368,10 @@ impl Gunzip {
     /// Checks that the gzip file at `path` holds a pcap or pcapng trace (by
     /// decompressing its first four bytes), then starts the thread. Returns
     /// it, the pipe's read end for libpcap and the trace's magic.
-    fn start(path: &Path) -> Result<(Gunzip, std::os::fd::RawFd, [u8; 4]), String> {
+    fn start(path: &Path, progress: ReadProgress) -> Result<(Gunzip, std::os::fd::RawFd, [u8; 4]), String> {
         use std::io::Write;
         use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
-        let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        let f = Counted { inner: std::fs::File::open(path).map_err(|e| e.to_string())?, progress };
         let mut dec = flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f));
         let mut magic = [0u8; 4];
         let n = read_up_to(&mut dec, &mut magic).map_err(|e| format!("cannot decompress gzip trace: {e}"))?;

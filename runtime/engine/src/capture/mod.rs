@@ -121,6 +121,38 @@ pub enum Poll<'a> {
     End,
 }
 
+/// How far a trace has been read: the bytes of the file behind the packets
+/// returned so far, out of `total`. The source moves it; a progress display
+/// reads it from another place, so it is shared.
+#[derive(Clone, Debug, Default)]
+pub struct ReadProgress {
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The file's size in bytes.
+    pub total: u64,
+}
+
+impl ReadProgress {
+    /// Nothing read yet of a file of `total` bytes.
+    pub fn new(total: u64) -> ReadProgress {
+        ReadProgress { read: Default::default(), total }
+    }
+
+    /// The bytes read so far (at most `total`).
+    pub fn read(&self) -> u64 {
+        self.read.load(std::sync::atomic::Ordering::Relaxed).min(self.total)
+    }
+
+    /// Sets the bytes read.
+    pub(crate) fn set(&self, n: u64) {
+        self.read.store(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Counts `n` more bytes read.
+    pub(crate) fn add(&self, n: u64) {
+        self.read.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// A source of packets: a trace file or a live interface.
 pub trait PacketSource {
     /// The next packet, `Ok(None)` at the end of a trace, or an error.
@@ -139,6 +171,10 @@ pub trait PacketSource {
     fn name(&self) -> &str;
     /// Whether this source is live (network time may follow the wall clock).
     fn is_live(&self) -> bool;
+    /// How far a trace file has been read (none for a live source).
+    fn read_progress(&self) -> Option<ReadProgress> {
+        None
+    }
 }
 
 pub mod fanout;
