@@ -191,3 +191,39 @@ fn auth_answers_and_turn() {
     assert_eq!(r[2], ("**".into(), "dXNlcg==".into()));
     assert_eq!(replies(&out).last().unwrap().1, "AUTH_ANSWER");
 }
+
+#[test]
+fn the_analyzer_raises_smtp_mime_and_software_events() {
+    use crate::analyzers::testing::{summary, Harness};
+    use crate::events::Event;
+    let mut h = Harness::new(6, 25);
+    let mut a = Smtp::new(&h.cfg);
+    let evs = h.stream(&mut a, false, b"220 mx.example.org ESMTP Postfix 2.9\r\n");
+    assert_eq!(
+        summary(&evs),
+        ["software_version_found", "software_unparsed_version_found", "smtp_reply"],
+        "{evs:?}"
+    );
+    match &evs[0] {
+        Event::SoftwareVersionFound { host, s, descr, .. } => {
+            assert_eq!(host.to_string(), "10.0.0.2", "the server's software");
+            assert_eq!(s.name, "mx.example.org", "a dot before a letter separates nothing");
+            assert_eq!(descr, "mx.example.org ESMTP Postfix 2.9");
+        }
+        e => panic!("{e:?}"),
+    }
+    let evs = h.stream(&mut a, true, b"EHLO c\r\n");
+    assert!(summary(&evs).contains(&"smtp_request".to_string()), "{evs:?}");
+    assert!(h.status.confirmed, "the first command confirms SMTP");
+    h.stream(&mut a, false, b"250 ok\r\n");
+    h.stream(&mut a, true, b"MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
+    h.stream(&mut a, false, b"250 ok\r\n250 ok\r\n354 go\r\n");
+    let evs = h.stream(&mut a, true, b"User-Agent: 1.2.3 (4)\r\n\r\nx\r\n.\r\n");
+    let s = summary(&evs);
+    for want in ["mime_one_header", "software_parse_error", "mime_all_headers", "smtp_data", "mime_entity_data", "mime_end_entity"] {
+        assert!(s.contains(&want.to_string()), "{want} missing from {s:?}");
+    }
+    let evs = h.stream(&mut a, false, b"999 nonsense\r\n");
+    assert!(summary(&evs).contains(&"smtp_unexpected".to_string()));
+    assert!(h.status.disabled, "a reply code out of range violates SMTP");
+}
