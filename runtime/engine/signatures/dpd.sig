@@ -42,3 +42,21 @@ signature weir_ftp_greeting {
   requires-reverse-signature weir_ftp_user
   enable "ftp"
 }
+
+# SMTP (RFC 5321 section 3.1): the server greets with reply code 220 (a
+# multi-line greeting continues with "220-") ...
+signature weir_smtp_greeting {
+  ip-proto == tcp
+  tcp-state responder
+  payload /^[[:space:]]*220[ \-\r\n]/
+}
+
+# ... and the client opens the session with EHLO or, from older clients,
+# HELO (section 4.1.1.1), a space and its domain.
+signature weir_smtp_hello {
+  ip-proto == tcp
+  tcp-state originator
+  payload /^[[:space:]]*([eE][hH][lL][oO]|[hH][eE][lL][oO])[ \r\n]/
+  requires-reverse-signature weir_smtp_greeting
+  enable "smtp"
+}

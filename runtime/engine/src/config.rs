@@ -78,6 +78,9 @@ pub struct Config {
     /// HTTP's settings: `http_entity_data_delivery_size`, `truncate_http_URI`,
     /// `MIME::max_header_bytes`, `MIME::max_depth`.
     pub http: crate::analyzers::http::Settings,
+    /// SMTP's settings: `SMTP::bdat_max_line_length`, `mime_segment_length`
+    /// (the MIME limits are HTTP's, above).
+    pub smtp: crate::analyzers::smtp::Settings,
     /// `Weird::sampling_threshold`, `Weird::sampling_rate` and `Weird::sampling_duration`.
     pub weird_sampling: crate::weird::Sampling,
     /// Most (source, destination) pairs whose flow weirds are counted at
@@ -160,6 +163,7 @@ impl Default for Config {
             ftp_max_command_length: 100,
             dns: Default::default(),
             http: crate::analyzers::http::Settings::default(),
+            smtp: crate::analyzers::smtp::Settings::default(),
             weird_sampling: crate::weird::Sampling::default(),
             max_flow_weird_pairs: 100_000,
             ip_tunnel_timeout: 86_400.0,
@@ -281,6 +285,8 @@ impl Config {
             }
             "MIME::max_header_bytes" => self.http.max_header_bytes = count()?,
             "MIME::max_depth" => self.http.max_depth = count()?,
+            "SMTP::bdat_max_line_length" => self.smtp.bdat_max_line_length = count()?.max(1) as usize,
+            "mime_segment_length" => self.smtp.mime.segment_length = count()?.max(1) as usize,
             "max_connections" => self.max_connections = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "max_timer_expires" => self.max_timer_expires = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "tcp_SYN_timeout" => self.tcp_syn_timeout = iv()?,

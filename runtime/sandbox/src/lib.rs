@@ -88,6 +88,10 @@ pub mod standard {
     pub const HTTP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/http.wasm"));
     /// signatures.log and signature_matches.log.
     pub const SIGNATURES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/signatures.wasm"));
+    /// smtp.log.
+    pub const SMTP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/smtp.wasm"));
+    /// software.log.
+    pub const SOFTWARE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/software.wasm"));
 
     /// One standard handler: its identity and the log streams it owns.
     pub struct Standard {
@@ -112,6 +116,8 @@ pub mod standard {
         Standard { name: "dns", bytes: DNS, streams: &["dns"] },
         Standard { name: "http", bytes: HTTP, streams: &["http"] },
         Standard { name: "signatures", bytes: SIGNATURES, streams: &["signatures", "signature_matches"] },
+        Standard { name: "smtp", bytes: SMTP, streams: &["smtp"] },
+        Standard { name: "software", bytes: SOFTWARE, streams: &["software"] },
     ];
 }
 

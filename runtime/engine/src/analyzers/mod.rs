@@ -12,10 +12,13 @@ pub mod detect;
 pub mod dns;
 pub mod ftp;
 pub mod http;
+pub mod mime;
 pub mod ntp;
 pub mod registry;
 pub mod requests;
 pub mod set;
+pub mod smtp;
+pub mod software;
 #[cfg(test)]
 pub mod testing;
 

@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{dns, ftp, http, ntp};
+use super::{dns, ftp, http, ntp, smtp};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -46,6 +46,8 @@ pub enum Tag {
     Snmp,
     /// Syslog (not implemented).
     Syslog,
+    /// SMTP ([`smtp`]).
+    Smtp,
 }
 
 impl Tag {
@@ -59,11 +61,12 @@ impl Tag {
             Tag::Http => "HTTP",
             Tag::Snmp => "SNMP",
             Tag::Syslog => "SYSLOG",
+            Tag::Smtp => "SMTP",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 6] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog];
+    pub const ALL: [Tag; 7] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog, Tag::Smtp];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
     /// signatures' `enable` actions and handlers spell it.
@@ -87,6 +90,18 @@ impl Tag {
         (self.shapes_connection() && !subs.is_empty())
             || super::context::findings_wanted(subs)
             || EventKind::ALL.iter().any(|&k| k.family() == family && subs.wants(k))
+            || self.more_families().iter().any(|f| EventKind::ALL.iter().any(|&k| k.family() == *f && subs.wants(k)))
+    }
+
+    /// Event families the analyzer raises besides its own: SMTP the MIME
+    /// events of its messages, both the software events of the strings
+    /// they carry.
+    fn more_families(self) -> &'static [&'static str] {
+        match self {
+            Tag::Smtp => &["mime", "software"],
+            Tag::Http => &["software"],
+            _ => &[],
+        }
     }
 
     /// The `source` of the weirds the analyzer raises.
@@ -107,6 +122,7 @@ impl Tag {
             Tag::Ntp => Some(Box::new(ntp::Ntp::default())),
             Tag::Dns => Some(Box::new(dns::Dns::new(cfg.dns.clone()))),
             Tag::Http => Some(Box::new(http::Http::new(cfg))),
+            Tag::Smtp => Some(Box::new(smtp::Smtp::new(cfg))),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
@@ -133,6 +149,7 @@ impl Registry {
         r.register_for_ports(Tag::Dns, Transport::Tcp, &dns::TCP_PORTS);
         r.register_for_ports(Tag::Snmp, Transport::Udp, &[161, 162]);
         r.register_for_ports(Tag::Syslog, Transport::Udp, &[514]);
+        r.register_for_ports(Tag::Smtp, Transport::Tcp, &smtp::PORTS);
         r
     }
 

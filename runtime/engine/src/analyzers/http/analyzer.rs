@@ -64,7 +64,8 @@ fn kind(w: Want) -> EventKind {
 
 impl Sink for CxSink<'_, '_, '_> {
     fn wants(&self, w: Want) -> bool {
-        self.0.wants(kind(w))
+        // Headers also feed software identification.
+        self.0.wants(kind(w)) || (w == Want::Header && crate::analyzers::software::wanted(self.0))
     }
 
     fn now(&self) -> f64 {
@@ -84,13 +85,21 @@ impl Sink for CxSink<'_, '_, '_> {
             Out::Reply { version, code, reason } => {
                 cx.raise(|c| Event::HttpReply { c, version, code, reason: text(reason) })
             }
-            Out::Header { is_orig, original_name, name, value } => cx.raise(|c| Event::HttpHeader {
-                c,
-                is_orig,
-                original_name: text(original_name),
-                name: text(name),
-                value: text(value),
-            }),
+            Out::Header { is_orig, original_name, name, value } => {
+                // The client's User-Agent and the server's Server name their software.
+                if (is_orig && name == b"USER-AGENT") || (!is_orig && name == b"SERVER") {
+                    crate::analyzers::software::found_on_side(cx, is_orig, &value);
+                }
+                if cx.wants(EventKind::HttpHeader) {
+                    cx.raise(|c| Event::HttpHeader {
+                        c,
+                        is_orig,
+                        original_name: text(original_name),
+                        name: text(name),
+                        value: text(value),
+                    })
+                }
+            }
             Out::AllHeaders { is_orig, headers } => {
                 let hlist = headers
                     .into_iter()

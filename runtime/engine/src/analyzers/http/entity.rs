@@ -859,16 +859,17 @@ fn analyzer_header(h: &Header, env: &mut Env) {
 }
 
 /// A lenient base64 decoder across lines: characters outside the alphabet
-/// are skipped, `=` ends the group.
+/// are skipped, `=` ends the group. The mail MIME parser uses it too.
 #[derive(Clone, Debug, Default)]
-struct Base64 {
+pub struct Base64 {
     acc: u32,
     n: u8,
     done: bool,
 }
 
 impl Base64 {
-    fn decode(&mut self, d: &[u8]) -> Vec<u8> {
+    /// The bytes `d` completes.
+    pub fn decode(&mut self, d: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(d.len() * 3 / 4 + 3);
         for &c in d {
             let v = match c {
@@ -902,7 +903,8 @@ impl Base64 {
         out
     }
 
-    fn finish(&mut self) -> Vec<u8> {
+    /// The bytes of a last, incomplete group.
+    pub fn finish(&mut self) -> Vec<u8> {
         let out = match self.n {
             2 => vec![(self.acc >> 4) as u8],
             3 => vec![(self.acc >> 10) as u8, (self.acc >> 2) as u8],
