@@ -42,3 +42,19 @@ signature weir_ftp_greeting {
   requires-reverse-signature weir_ftp_user
   enable "ftp"
 }
+
+# SSH (RFC 4253 §4.2): both sides open with an identification line
+# `SSH-protoversion-softwareversion`, protocol version 1.x or 2.0.
+signature weir_ssh_server {
+  ip-proto == tcp
+  tcp-state responder
+  payload /^SSH-[12]\./
+}
+
+signature weir_ssh_client {
+  ip-proto == tcp
+  tcp-state originator
+  payload /^SSH-[12]\./
+  requires-reverse-signature weir_ssh_server
+  enable "ssh"
+}

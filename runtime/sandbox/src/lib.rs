@@ -87,6 +87,8 @@ pub mod standard {
     pub const HTTP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/http.wasm"));
     /// signatures.log and signature_matches.log.
     pub const SIGNATURES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/signatures.wasm"));
+    /// ssh.log.
+    pub const SSH: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ssh.wasm"));
 
     /// One standard handler: its identity and the log streams it owns.
     pub struct Standard {
@@ -111,6 +113,7 @@ pub mod standard {
         Standard { name: "dns", bytes: DNS, streams: &["dns"] },
         Standard { name: "http", bytes: HTTP, streams: &["http"] },
         Standard { name: "signatures", bytes: SIGNATURES, streams: &["signatures", "signature_matches"] },
+        Standard { name: "ssh", bytes: SSH, streams: &["ssh"] },
     ];
 }
 

@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{dns, ftp, http, ntp};
+use super::{dns, ftp, http, ntp, ssh};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -46,6 +46,8 @@ pub enum Tag {
     Snmp,
     /// Syslog (not implemented).
     Syslog,
+    /// SSH ([`ssh`]).
+    Ssh,
 }
 
 impl Tag {
@@ -59,11 +61,12 @@ impl Tag {
             Tag::Http => "HTTP",
             Tag::Snmp => "SNMP",
             Tag::Syslog => "SYSLOG",
+            Tag::Ssh => "SSH",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 6] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog];
+    pub const ALL: [Tag; 7] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog, Tag::Ssh];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
     /// signatures' `enable` actions and handlers spell it.
@@ -107,6 +110,7 @@ impl Tag {
             Tag::Ntp => Some(Box::new(ntp::Ntp::default())),
             Tag::Dns => Some(Box::new(dns::Dns::new(cfg.dns.clone()))),
             Tag::Http => Some(Box::new(http::Http::new(cfg))),
+            Tag::Ssh => Some(Box::new(ssh::Ssh::default())),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
@@ -133,6 +137,7 @@ impl Registry {
         r.register_for_ports(Tag::Dns, Transport::Tcp, &dns::TCP_PORTS);
         r.register_for_ports(Tag::Snmp, Transport::Udp, &[161, 162]);
         r.register_for_ports(Tag::Syslog, Transport::Udp, &[514]);
+        r.register_for_ports(Tag::Ssh, Transport::Tcp, &ssh::PORTS);
         r
     }
 
@@ -195,6 +200,7 @@ mod tests {
         assert_eq!(r.tags(Transport::Udp, 123).collect::<Vec<_>>(), [Tag::Ntp]);
         assert_eq!(r.tags(Transport::Tcp, 123).count(), 0);
         assert_eq!(r.tags(Transport::Udp, 137).collect::<Vec<_>>(), [Tag::Dns]);
+        assert_eq!(r.tags(Transport::Tcp, 22).collect::<Vec<_>>(), [Tag::Ssh]);
     }
 
     #[test]
