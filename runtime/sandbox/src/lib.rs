@@ -89,6 +89,8 @@ pub mod standard {
     pub const SIGNATURES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/signatures.wasm"));
     /// ssh.log.
     pub const SSH: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ssh.wasm"));
+    /// ftp.log.
+    pub const FTP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ftp.wasm"));
 
     /// One standard handler: its identity and the log streams it owns.
     pub struct Standard {
@@ -114,6 +116,7 @@ pub mod standard {
         Standard { name: "http", bytes: HTTP, streams: &["http"] },
         Standard { name: "signatures", bytes: SIGNATURES, streams: &["signatures", "signature_matches"] },
         Standard { name: "ssh", bytes: SSH, streams: &["ssh"] },
+        Standard { name: "ftp", bytes: FTP, streams: &["ftp"] },
     ];
 }
 

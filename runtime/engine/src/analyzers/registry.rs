@@ -48,6 +48,8 @@ pub enum Tag {
     Syslog,
     /// SSH ([`ssh`]).
     Ssh,
+    /// FTP data connections, scheduled from the control connection ([`ftp::FtpData`]).
+    FtpData,
 }
 
 impl Tag {
@@ -62,11 +64,12 @@ impl Tag {
             Tag::Snmp => "SNMP",
             Tag::Syslog => "SYSLOG",
             Tag::Ssh => "SSH",
+            Tag::FtpData => "FTP_DATA",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 7] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog, Tag::Ssh];
+    pub const ALL: [Tag; 8] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog, Tag::Ssh, Tag::FtpData];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
     /// signatures' `enable` actions and handlers spell it.
@@ -92,6 +95,12 @@ impl Tag {
             || EventKind::ALL.iter().any(|&k| k.family() == family && subs.wants(k))
     }
 
+    /// The service a connection gets when this analyzer is scheduled for it
+    /// (Zeek's FTP script adds `ftp-data` at `scheduled_analyzer_applied`).
+    pub fn scheduled_service(self) -> Option<&'static str> {
+        matches!(self, Tag::FtpData).then_some("ftp-data")
+    }
+
     /// The `source` of the weirds the analyzer raises.
     pub fn source(self) -> &'static str {
         self.name()
@@ -111,6 +120,7 @@ impl Tag {
             Tag::Dns => Some(Box::new(dns::Dns::new(cfg.dns.clone()))),
             Tag::Http => Some(Box::new(http::Http::new(cfg))),
             Tag::Ssh => Some(Box::new(ssh::Ssh::default())),
+            Tag::FtpData => Some(Box::new(ftp::FtpData)),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
