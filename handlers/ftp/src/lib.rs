@@ -21,8 +21,7 @@
 //! come from file analysis, which is not attached to data connections yet:
 //! they stay unset. The weirds Zeek's scripts raise here (`FTP_user_too_long`,
 //! `FTP_too_many_pending_commands`, ...) are not raised: a handler cannot
-//! raise weirds. The server's greeting is the software banner
-//! ([`server_banner`]).
+//! raise weirds.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -567,10 +566,6 @@ fn parse_ftp_epsv(s: &str) -> FtpPort {
     parse_eftp(s.find('(').map(|i| &s.as_bytes()[i + 1..]))
 }
 
-/// The place for software identification of the server's greeting (a
-/// reply to the `<init>` shim): nothing is done with it yet.
-pub fn server_banner(_c: &Connection, _banner: &str) {}
-
 struct Ftp;
 
 impl Handler for Ftp {
@@ -614,9 +609,6 @@ impl Handler for Ftp {
                 return;
             }
             let Some(ca) = s.cmdarg.clone() else { return };
-            if ca.cmd == "<init>" {
-                server_banner(&c, &msg);
-            }
             if (code == 150 && ca.cmd == "RETR") || (code == 213 && ca.cmd == "SIZE") {
                 s.file_size = Some(extract_last_count(&msg));
             } else if (code == 227 || code == 229) && (ca.cmd == "PASV" || ca.cmd == "EPSV") {

@@ -62,6 +62,8 @@ pub struct Ftp {
     auth_requested: Option<Vec<u8>>,
     /// TLS took over the connection.
     tls_active: bool,
+    /// The server's greeting was seen.
+    greeted: bool,
 }
 
 impl Ftp {
@@ -127,6 +129,10 @@ impl Ftp {
                 _ => (skip_ws(&line[3..]), false),
             }
         };
+        if !self.greeted && !cont && matches!(code, 120 | 220) {
+            self.greeted = true;
+            software_banner(msg);
+        }
         if code == 234 && self.auth_requested.as_deref() == Some(b"TLS") {
             // The SSL analyzer would take the rest of the connection here.
             out.push(Out::StartTls);
@@ -165,6 +171,13 @@ impl Ftp {
         }
         out.push(Out::Request(cmd, arg.to_vec()));
     }
+}
+
+/// Where the server's greeting (its first 120 or 220 reply) goes to software
+/// identification (`software_version_found` for the server), once weir has
+/// it: nothing is done with it yet.
+pub(crate) fn software_banner(greeting: &[u8]) {
+    let _ = greeting;
 }
 
 /// `line` without its leading blanks (space, tab).

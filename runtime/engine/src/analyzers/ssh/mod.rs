@@ -134,9 +134,21 @@ pub fn fingerprint_sha256(digest: &[u8]) -> String {
     s
 }
 
+/// Where an identification line goes to software identification
+/// (`software_version_found` for the client or server), once weir has it:
+/// nothing is done with it yet.
+pub(crate) fn software_banner(is_server: bool, banner: &[u8]) {
+    let _ = (is_server, banner);
+}
+
 /// Raises what one parser finding means.
 pub(crate) fn emit(o: Out, s: &mut impl Sink) {
     use EventKind as K;
+    match &o {
+        Out::ClientVersion(v) => software_banner(false, v),
+        Out::ServerVersion(v) => software_banner(true, v),
+        _ => {}
+    }
     match o {
         Out::ClientVersion(v) if s.wants(K::SshClientVersion) => {
             s.raise(|c| Event::SshClientVersion { c, version: text(&v) })
