@@ -160,7 +160,7 @@ pub(crate) fn emit(o: Out, s: &mut impl Sink) {
             s.raise(|c| Event::SshServerPreBannerData { c, data: text(&d) })
         }
         Out::Capabilities { cookie, caps } if s.wants(K::SshCapabilities) => {
-            s.raise(|c| Event::SshCapabilities { c, cookie, capabilities: Box::new(capabilities(caps)) })
+            s.raise(|c| Event::SshCapabilities { c, cookie, capabilities: Box::new(capabilities(*caps)) })
         }
         Out::HostKey2(key) => {
             if s.wants(K::SshServerHostKey) {

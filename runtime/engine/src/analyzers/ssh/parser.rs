@@ -83,7 +83,7 @@ pub enum Out {
     /// A server line before its identification.
     PreBanner(Vec<u8>),
     /// A KEXINIT.
-    Capabilities { cookie: Vec<u8>, caps: Caps },
+    Capabilities { cookie: Vec<u8>, caps: Box<Caps> },
     /// An SSH-2 host key blob.
     HostKey2(Vec<u8>),
     /// An SSH-1 host key.
@@ -194,7 +194,7 @@ impl<'a> Rd<'a> {
     /// An SSH-1 multiple-precision integer (bit count, then bytes).
     fn mp_int(&mut self) -> Option<&'a [u8]> {
         let bits = self.u16()?;
-        self.take((usize::from(bits) + 7) / 8)
+        self.take(usize::from(bits).div_ceil(8))
     }
 }
 
@@ -521,7 +521,7 @@ impl Parser {
         });
         out.append(&mut ev);
         let caps = Caps { kex, host_key, encryption, mac, compression, languages, is_server: !is_orig };
-        out.push(Out::Capabilities { cookie, caps });
+        out.push(Out::Capabilities { cookie, caps: Box::new(caps) });
         self.agree_kex(is_orig, lists[0], out);
         Some(())
     }
