@@ -16,6 +16,8 @@ pub const MAX_PACKET_LENGTH: u32 = 8 * 1024 * 1024;
 pub const MAX_STRING_LENGTH: u32 = 2 * 1024 * 1024;
 /// `SSH::max_kexinit_*`: names kept per KEXINIT list.
 pub const MAX_KEXINIT_ALGORITHMS: usize = 100;
+/// Packet bytes of one direction kept while the version is not known yet.
+const MAX_EARLY: usize = 256 * 1024;
 /// Longest identification or pre-banner line kept while its end is awaited.
 const MAX_LINE: usize = 64 * 1024;
 
@@ -317,8 +319,9 @@ impl Parser {
                 }
                 _ => {
                     if !matches!(self.version, Version::V1 | Version::V2) {
-                        // Packets wait until both banners say how to read them.
-                        self.buf[d].truncate(MAX_PACKET_LENGTH as usize + 64);
+                        // Packets wait (up to MAX_EARLY bytes) until both
+                        // banners say how to read them.
+                        self.buf[d].truncate(MAX_EARLY);
                         return 0;
                     }
                     if !self.packet(is_orig, out) {
