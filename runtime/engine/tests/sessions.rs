@@ -413,6 +413,23 @@ fn a_scheduled_analyzer_replaces_the_port_analyzers_and_is_announced() {
 }
 
 #[test]
+fn a_scheduled_ftp_data_analyzer_gives_the_ftp_data_service() {
+    use weir_engine::analyzers::requests::Request;
+    use weir_engine::analyzers::{Tag, Transport as T};
+    let mut e = engine(zeek_cfg());
+    feed(&mut e, 1.0, &udp(Dir::AtoB, 5000, 7, b"x"));
+    let r = Request::Schedule { orig: Some(IpAddr::from(A)), resp: IpAddr::from(B), resp_p: 20000, transport: T::Tcp, tag: Tag::FtpData, timeout: 300.0 };
+    e.apply_requests(vec![r]);
+    let ev = feed(&mut e, 2.0, &tcp(Dir::AtoB, 4000, 20000, 1, 0, SYN, b""));
+    assert!(ev.iter().any(|e| matches!(e, Event::ScheduledAnalyzerApplied { a, c } if a.name == "FTP_DATA" && c.service == ["ftp-data"])));
+    // A connection to another port gets its port's analyzers and no such service.
+    feed(&mut e, 3.0, &tcp(Dir::AtoB, 4001, 20001, 1, 0, SYN, b""));
+    let ev = finish(e);
+    assert_eq!(services(&ev, 20000), ["ftp-data"]);
+    assert!(services(&ev, 20001).is_empty());
+}
+
+#[test]
 fn a_handler_can_disable_an_analyzer_and_dpd_ignore_ports_attaches_none() {
     use weir_engine::analyzers::requests::Request;
     let ntp = vec![0x23u8; 48];

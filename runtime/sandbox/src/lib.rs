@@ -92,6 +92,10 @@ pub mod standard {
     pub const SMTP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/smtp.wasm"));
     /// software.log.
     pub const SOFTWARE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/software.wasm"));
+    /// ssh.log.
+    pub const SSH: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ssh.wasm"));
+    /// ftp.log.
+    pub const FTP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ftp.wasm"));
 
     /// One standard handler: its identity and the log streams it owns.
     pub struct Standard {
@@ -118,6 +122,8 @@ pub mod standard {
         Standard { name: "signatures", bytes: SIGNATURES, streams: &["signatures", "signature_matches"] },
         Standard { name: "smtp", bytes: SMTP, streams: &["smtp"] },
         Standard { name: "software", bytes: SOFTWARE, streams: &["software"] },
+        Standard { name: "ssh", bytes: SSH, streams: &["ssh"] },
+        Standard { name: "ftp", bytes: FTP, streams: &["ftp"] },
     ];
 }
 

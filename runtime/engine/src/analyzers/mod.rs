@@ -19,6 +19,7 @@ pub mod requests;
 pub mod set;
 pub mod smtp;
 pub mod software;
+pub mod ssh;
 #[cfg(test)]
 pub mod testing;
 

@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{dns, ftp, http, ntp, smtp};
+use super::{dns, ftp, http, ntp, smtp, ssh};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -48,6 +48,10 @@ pub enum Tag {
     Syslog,
     /// SMTP ([`smtp`]).
     Smtp,
+    /// SSH ([`ssh`]).
+    Ssh,
+    /// FTP data connections, scheduled from the control connection ([`ftp::FtpData`]).
+    FtpData,
 }
 
 impl Tag {
@@ -62,11 +66,14 @@ impl Tag {
             Tag::Snmp => "SNMP",
             Tag::Syslog => "SYSLOG",
             Tag::Smtp => "SMTP",
+            Tag::Ssh => "SSH",
+            Tag::FtpData => "FTP_DATA",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 7] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog, Tag::Smtp];
+    pub const ALL: [Tag; 9] =
+        [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog, Tag::Smtp, Tag::Ssh, Tag::FtpData];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
     /// signatures' `enable` actions and handlers spell it.
@@ -104,6 +111,12 @@ impl Tag {
         }
     }
 
+    /// The service a connection gets when this analyzer is scheduled for it
+    /// (Zeek's FTP script adds `ftp-data` at `scheduled_analyzer_applied`).
+    pub fn scheduled_service(self) -> Option<&'static str> {
+        matches!(self, Tag::FtpData).then_some("ftp-data")
+    }
+
     /// The `source` of the weirds the analyzer raises.
     pub fn source(self) -> &'static str {
         self.name()
@@ -123,6 +136,8 @@ impl Tag {
             Tag::Dns => Some(Box::new(dns::Dns::new(cfg.dns.clone()))),
             Tag::Http => Some(Box::new(http::Http::new(cfg))),
             Tag::Smtp => Some(Box::new(smtp::Smtp::new(cfg))),
+            Tag::Ssh => Some(Box::new(ssh::Ssh::default())),
+            Tag::FtpData => Some(Box::new(ftp::FtpData)),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
@@ -150,6 +165,7 @@ impl Registry {
         r.register_for_ports(Tag::Snmp, Transport::Udp, &[161, 162]);
         r.register_for_ports(Tag::Syslog, Transport::Udp, &[514]);
         r.register_for_ports(Tag::Smtp, Transport::Tcp, &smtp::PORTS);
+        r.register_for_ports(Tag::Ssh, Transport::Tcp, &ssh::PORTS);
         r
     }
 
@@ -212,6 +228,7 @@ mod tests {
         assert_eq!(r.tags(Transport::Udp, 123).collect::<Vec<_>>(), [Tag::Ntp]);
         assert_eq!(r.tags(Transport::Tcp, 123).count(), 0);
         assert_eq!(r.tags(Transport::Udp, 137).collect::<Vec<_>>(), [Tag::Dns]);
+        assert_eq!(r.tags(Transport::Tcp, 22).collect::<Vec<_>>(), [Tag::Ssh]);
     }
 
     #[test]

@@ -35,6 +35,12 @@ impl Sessions {
         if let Some(transport) = Transport::of_proto(ip.proto) {
             let (mut set, scheduled) = self.initial_analyzers(c.orig.0, c.resp.0, c.resp.1, transport);
             applied = scheduled;
+            for s in applied.iter().filter_map(|t| t.scheduled_service()) {
+                let service = &mut c.extra.get_or_insert_with(Box::default).service;
+                if !service.contains(&s) {
+                    service.push(s);
+                }
+            }
             if self.detecting {
                 set.detect();
             }

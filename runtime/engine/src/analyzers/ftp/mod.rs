@@ -1,0 +1,417 @@
+//! Zeek's FTP analyzer: the originator's command lines and the responder's
+//! reply lines (LF ends a line, a CR before it is dropped), raised as
+//! `ftp_request` (command upper-cased, its argument) and `ftp_reply` (code,
+//! text, whether the reply continues; inner lines of a multi-line reply come
+//! with code 0). The first valid command confirms the protocol. A command
+//! word longer than `FTP::max_command_length`, once the analyzer has been
+//! confirmed, raises `FTP_max_command_length_exceeded` (`132 > 100`) and the
+//! history letter `X`; a word that is no command raises
+//! `FTP_invalid_command`; neither line is raised as a request. A new reply
+//! that does not start with a three-digit code of 100 or more, or whose code
+//! is followed by neither a space nor `-` (a continued reply), is a protocol
+//! violation with the line as its data. A 234 reply to `AUTH TLS` raises
+//! `ftp_starttls`, and the lines after it are not read (they are TLS).
+//!
+//! What the replies say about data channels (PORT, PASV, EPRT, EPSV) is the
+//! handler's to act on, as in Zeek's scripts: it schedules [`FtpData`] for
+//! the expected connection, whose service is then `ftp-data`.
+
+pub mod fuzzing;
+
+use super::analyzer::Analyzer;
+use super::context::Cx;
+use super::registry::Tag;
+use crate::events::{Connection, Event, EventKind};
+
+/// TCP ports the FTP analyzer is registered for (the responder's, at creation).
+pub const PORTS: [u16; 2] = [21, 2811];
+
+/// Longest line kept while waiting for its end; longer ones are cut there.
+const MAX_LINE: usize = 64 * 1024;
+
+/// What the line parser found, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Out {
+    /// A command (upper-cased) and its argument.
+    Request(Vec<u8>, Vec<u8>),
+    /// A reply line: code (0 inside a multi-line reply), text, continued.
+    Reply(u32, Vec<u8>, bool),
+    /// `AUTH TLS` was accepted.
+    StartTls,
+    /// A weird.
+    Weird(&'static str, String),
+    /// A limit reached.
+    Limit(&'static str, String),
+    /// The protocol is confirmed.
+    Confirm,
+    /// A violation with its reason and the line.
+    Violate(&'static str, Vec<u8>),
+}
+
+/// FTP analyzer state of one connection.
+#[derive(Clone, Debug, Default)]
+pub struct Ftp {
+    max_command_length: u64,
+    line: Vec<u8>,
+    confirmed: bool,
+    /// The responder's partial line.
+    reply_line: Vec<u8>,
+    /// The code of a continued (`123-`) reply until its last line.
+    pending_reply: u32,
+    /// The argument of the last `AUTH` command.
+    auth_requested: Option<Vec<u8>>,
+    /// TLS took over the connection.
+    tls_active: bool,
+    /// The server's greeting was seen.
+    greeted: bool,
+}
+
+impl Ftp {
+    /// A new analyzer checking command words against `max_command_length`
+    /// (`FTP::max_command_length`; 0 checks nothing).
+    pub fn new(max_command_length: u64) -> Ftp {
+        Ftp { max_command_length, ..Ftp::default() }
+    }
+
+    /// One delivery of direction `is_orig`.
+    pub(crate) fn feed(&mut self, is_orig: bool, mut d: &[u8], out: &mut Vec<Out>) {
+        // Lines end at LF (a CR before it is dropped), as FTP's NVT splits them.
+        while let Some(i) = d.iter().position(|&b| b == b'\n') {
+            if self.tls_active {
+                return;
+            }
+            let buf = if is_orig { &mut self.line } else { &mut self.reply_line };
+            extend_capped(buf, &d[..i]);
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            let line = std::mem::take(buf);
+            if is_orig {
+                self.command(&line, out);
+            } else {
+                self.reply(&line, out);
+            }
+            d = &d[i + 1..];
+        }
+        if !self.tls_active {
+            extend_capped(if is_orig { &mut self.line } else { &mut self.reply_line }, d);
+        }
+    }
+
+    /// One reply line (`FTP_Analyzer::DeliverStream`, responder side).
+    fn reply(&mut self, line: &[u8], out: &mut Vec<Out>) {
+        if line.is_empty() {
+            return;
+        }
+        let mut code = match line {
+            [a, b, c, ..] if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() => {
+                u32::from(a - b'0') * 100 + u32::from(b - b'0') * 10 + u32::from(c - b'0')
+            }
+            _ => 0,
+        };
+        let (msg, cont) = if self.pending_reply != 0 {
+            if code == self.pending_reply && line.get(3) == Some(&b' ') {
+                self.pending_reply = 0;
+                (skip_ws(&line[3..]), false)
+            } else {
+                code = 0;
+                (line, true)
+            }
+        } else {
+            match line.get(3) {
+                _ if code == 0 => return out.push(Out::Violate("non-numeric reply code", line.to_vec())),
+                _ if code < 100 => return out.push(Out::Violate("invalid reply code", line.to_vec())),
+                Some(b'-') => {
+                    self.pending_reply = code;
+                    (skip_ws(&line[4..]), true)
+                }
+                Some(b) if *b != b' ' => return out.push(Out::Violate("invalid reply line", line.to_vec())),
+                _ => (skip_ws(&line[3..]), false),
+            }
+        };
+        if !self.greeted && !cont && matches!(code, 120 | 220) {
+            self.greeted = true;
+            software_banner(msg);
+        }
+        if code == 234 && self.auth_requested.as_deref() == Some(b"TLS") {
+            // The SSL analyzer would take the rest of the connection here.
+            out.push(Out::StartTls);
+            self.tls_active = true;
+        }
+        out.push(Out::Reply(code, msg.to_vec(), cont));
+    }
+
+    /// One command line (`FTP_Analyzer::DeliverStream`, originator side).
+    fn command(&mut self, line: &[u8], out: &mut Vec<Out>) {
+        if line.is_empty() {
+            return;
+        }
+        let rest = skip_ws(line);
+        let word = &rest[..rest.iter().position(|b| b.is_ascii_whitespace()).unwrap_or(rest.len())];
+        let is_cmd = word.len() >= 3 && word.iter().all(|&b| b.is_ascii_graphic());
+        if !is_cmd {
+            if self.confirmed {
+                out.push(Out::Weird("FTP_invalid_command", String::new()));
+            }
+            return;
+        }
+        let max = self.max_command_length;
+        if max > 0 && word.len() as u64 > max {
+            if self.confirmed {
+                out.push(Out::Limit("FTP_max_command_length_exceeded", format!("{} > {max}", word.len())));
+            }
+            return;
+        }
+        let arg = skip_ws(&rest[word.len()..]);
+        let cmd = word.to_ascii_uppercase();
+        self.confirmed = true;
+        out.push(Out::Confirm);
+        if cmd == b"AUTH" {
+            self.auth_requested = Some(arg.to_vec());
+        }
+        out.push(Out::Request(cmd, arg.to_vec()));
+    }
+}
+
+/// Where the server's greeting (its first 120 or 220 reply) goes to software
+/// identification (`software_version_found` for the server), once weir has
+/// it: nothing is done with it yet.
+pub(crate) fn software_banner(greeting: &[u8]) {
+    let _ = greeting;
+}
+
+/// `line` without its leading blanks (space, tab).
+fn skip_ws(line: &[u8]) -> &[u8] {
+    &line[line.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(line.len())..]
+}
+
+impl Analyzer for Ftp {
+    fn tag(&self) -> Tag {
+        Tag::Ftp
+    }
+
+    /// The originator's command lines and the responder's reply lines.
+    fn stream(&mut self, is_orig: bool, d: &[u8], cx: &mut Cx<'_, '_>) {
+        let mut out = Vec::new();
+        self.feed(is_orig, d, &mut out);
+        for o in out {
+            emit(o, &mut CxSink(cx));
+        }
+    }
+
+    /// A hole in the commands: the partial line is stale.
+    fn gap(&mut self, is_orig: bool, _: u64, _: &mut Cx<'_, '_>) {
+        if is_orig {
+            self.line.clear();
+        } else {
+            self.reply_line.clear();
+        }
+    }
+
+    fn clone_box(&self) -> Box<dyn Analyzer> {
+        Box::new(self.clone())
+    }
+}
+
+/// The analyzer Zeek schedules for an expected FTP data connection
+/// (`FTP_DATA`). The connection's service is `ftp-data` from its creation;
+/// its bytes would go to file analysis, which is not attached yet.
+#[derive(Clone, Debug, Default)]
+pub struct FtpData;
+
+impl Analyzer for FtpData {
+    fn tag(&self) -> Tag {
+        Tag::FtpData
+    }
+
+    fn clone_box(&self) -> Box<dyn Analyzer> {
+        Box::new(self.clone())
+    }
+}
+
+/// Where the analyzer's findings go: the connection's [`Cx`], or the fuzz
+/// target's counter.
+pub(crate) trait Sink {
+    /// Whether `kind` is taken.
+    fn wants(&self, kind: EventKind) -> bool;
+    /// Queues the event `build` makes.
+    fn raise(&mut self, build: impl FnOnce(Box<Connection>) -> Event);
+    /// A weird.
+    fn weird(&mut self, name: &'static str, addl: String);
+    /// A limit reached.
+    fn limit(&mut self, name: &'static str, addl: String);
+    /// Protocol confirmed.
+    fn confirm(&mut self);
+    /// Protocol violated, with the offending line.
+    fn violate(&mut self, reason: &str, data: &[u8]);
+}
+
+struct CxSink<'c, 'e, 'a>(&'c mut Cx<'e, 'a>);
+
+impl Sink for CxSink<'_, '_, '_> {
+    fn wants(&self, kind: EventKind) -> bool {
+        self.0.wants(kind)
+    }
+    fn raise(&mut self, build: impl FnOnce(Box<Connection>) -> Event) {
+        self.0.raise(build)
+    }
+    fn weird(&mut self, name: &'static str, addl: String) {
+        self.0.weird(name, addl)
+    }
+    fn limit(&mut self, name: &'static str, addl: String) {
+        self.0.limit(name, addl)
+    }
+    fn confirm(&mut self) {
+        self.0.confirm()
+    }
+    fn violate(&mut self, reason: &str, data: &[u8]) {
+        self.0.violate(reason, Some(data))
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Raises what one parser finding means.
+pub(crate) fn emit(o: Out, s: &mut impl Sink) {
+    match o {
+        Out::Request(cmd, arg) if s.wants(EventKind::FtpRequest) => {
+            s.raise(|c| Event::FtpRequest { c, command: text(&cmd), arg: text(&arg) })
+        }
+        Out::Reply(code, msg, cont_resp) if s.wants(EventKind::FtpReply) => {
+            s.raise(|c| Event::FtpReply { c, code: u64::from(code), msg: text(&msg), cont_resp })
+        }
+        Out::StartTls if s.wants(EventKind::FtpStarttls) => s.raise(|c| Event::FtpStarttls { c }),
+        Out::Weird(name, addl) => s.weird(name, addl),
+        Out::Limit(name, addl) => s.limit(name, addl),
+        Out::Confirm => s.confirm(),
+        Out::Violate(reason, line) => s.violate(reason, &line),
+        _ => {}
+    }
+}
+
+fn extend_capped(line: &mut Vec<u8>, data: &[u8]) {
+    let room = MAX_LINE.saturating_sub(line.len());
+    line.extend_from_slice(&data[..data.len().min(room)]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyzers::testing::{summary, Harness};
+
+    /// Originator segments, in order; the events of all of them.
+    fn run(segments: &[&[u8]]) -> Vec<String> {
+        let (mut h, mut f) = (Harness::new(6, 21), Ftp::new(100));
+        segments.iter().flat_map(|d| summary(&h.stream(&mut f, true, d))).collect()
+    }
+
+    #[test]
+    fn a_long_command_after_a_valid_one_reaches_the_limit() {
+        let long = format!("{} x\r\n", "T".repeat(132));
+        let (mut h, mut f) = (Harness::new(6, 21), Ftp::new(100));
+        assert_eq!(summary(&h.stream(&mut f, true, b"USER anonymous\r\n")), ["protocol_confirmation", "ftp_request"]);
+        assert_eq!(summary(&h.stream(&mut f, true, long.as_bytes())), ["weird:FTP_max_command_length_exceeded 132 > 100"]);
+        assert!(h.conn.history.contains('X'));
+    }
+
+    #[test]
+    fn nothing_before_confirmation_and_lines_split_across_segments() {
+        let long = format!("{}\r\n", "T".repeat(132));
+        assert!(run(&[long.as_bytes()]).is_empty(), "not confirmed yet");
+        assert_eq!(run(&[b"US", b"ER a\r\n!!\r", b"\n"]), ["protocol_confirmation", "ftp_request", "weird:FTP_invalid_command"]);
+    }
+
+    #[test]
+    fn replies_are_checked_as_zeek_checks_them() {
+        let (mut h, mut f) = (Harness::new(6, 21), Ftp::new(100));
+        h.cfg.dpd_rules.ignore = vec![Tag::Ftp]; // keep it running through every line
+        let mut out = Vec::new();
+        for l in [&b"220-Welcome\r\n"[..], b"not a code inside\r\n", b"220 ready\r\n", b"331 ok\r\n", b"99 PASV invalid\r\n"] {
+            out.extend(summary(&h.stream(&mut f, false, l)));
+        }
+        assert_eq!(out, ["ftp_reply", "ftp_reply", "ftp_reply", "ftp_reply", "protocol_violation"], "a continued reply's inner lines need no code");
+        let evs = h.stream(&mut f, false, b"230_no_space\r\nSSH-2.0-x\r\n");
+        let reasons: Vec<&str> = evs
+            .iter()
+            .filter_map(|e| match e {
+                crate::events::Event::ProtocolViolation { reason, .. } => Some(reason.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reasons, ["invalid reply line [230_no_space]", "non-numeric reply code [SSH-2.0-x]"]);
+    }
+
+    #[test]
+    fn a_bad_reply_disables_the_analyzer_and_a_gap_drops_the_partial_line() {
+        let (mut h, mut f) = (Harness::new(6, 21), Ftp::new(100));
+        h.cfg.dpd_rules.ignore = vec![Tag::Ftp];
+        let mut out = summary(&h.stream(&mut f, false, b"!!\r\n"));
+        assert_eq!(out, ["protocol_violation"]);
+        out.clear();
+        out.extend(summary(&h.stream(&mut f, true, b"USER a\r\n!")));
+        out.extend(summary(&h.gap(&mut f, false, 3)));
+        out.extend(summary(&h.stream(&mut f, true, b"!\r\n")));
+        assert_eq!(out, ["protocol_confirmation", "ftp_request", "weird:FTP_invalid_command"]);
+        let mut out = summary(&h.stream(&mut f, true, b"!"));
+        out.extend(summary(&h.gap(&mut f, true, 3)));
+        out.extend(summary(&h.stream(&mut f, true, b"PASS x\r\n")));
+        assert_eq!(out, ["ftp_request"], "the line after the gap is a valid command");
+        let (mut h, mut f) = (Harness::new(6, 21), Ftp::new(100));
+        assert_eq!(summary(&h.stream(&mut f, false, b"!!\r\n")), ["protocol_violation"]);
+        assert!(h.status.disabled, "under the DPD rules a violation disables it");
+    }
+
+    fn parsed(steps: &[(bool, &[u8])]) -> Vec<Out> {
+        let (mut f, mut out) = (Ftp::new(100), Vec::new());
+        for (o, d) in steps {
+            f.feed(*o, d, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn requests_and_multi_line_replies() {
+        let out = parsed(&[
+            (false, b"220-Hello\r\n  inner line\r\n220 ready\r\n"),
+            (true, b"  user  Anon ymous \r\nPASV\r\n"),
+        ]);
+        assert_eq!(
+            out,
+            [
+                Out::Reply(220, b"Hello".to_vec(), true),
+                Out::Reply(0, b"  inner line".to_vec(), true),
+                Out::Reply(220, b"ready".to_vec(), false),
+                Out::Confirm,
+                Out::Request(b"USER".to_vec(), b"Anon ymous ".to_vec()),
+                Out::Confirm,
+                Out::Request(b"PASV".to_vec(), Vec::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn auth_tls_stops_the_line_parser() {
+        let out = parsed(&[(true, b"AUTH TLS\r\n"), (false, b"234 go ahead\r\n\x16\x03\x01\n"), (true, b"\x16\x03\x01\n")]);
+        assert_eq!(
+            out,
+            [
+                Out::Confirm,
+                Out::Request(b"AUTH".to_vec(), b"TLS".to_vec()),
+                Out::StartTls,
+                Out::Reply(234, b"go ahead".to_vec(), false),
+            ]
+        );
+        let out = parsed(&[(true, b"AUTH SSL\r\n"), (false, b"234 go ahead\r\n")]);
+        assert!(!out.contains(&Out::StartTls), "only AUTH TLS");
+    }
+
+    #[test]
+    fn ftp_data_gives_its_service_when_scheduled() {
+        assert_eq!(Tag::FtpData.scheduled_service(), Some("ftp-data"));
+        assert_eq!(Tag::Ftp.scheduled_service(), None);
+        let (mut h, mut d) = (Harness::new(6, 20000), FtpData);
+        assert!(h.stream(&mut d, true, b"file bytes").is_empty());
+    }
+}
