@@ -87,6 +87,13 @@ impl Tag {
         (self.shapes_connection() && !subs.is_empty())
             || super::context::findings_wanted(subs)
             || EventKind::ALL.iter().any(|&k| k.family() == family && subs.wants(k))
+            || (self.carries_files() && crate::files::Manager::wanted(subs))
+    }
+
+    /// Whether the analyzer hands files to file analysis (then a handler
+    /// of `get_file_handle` is reason enough to run it).
+    pub fn carries_files(self) -> bool {
+        matches!(self, Tag::Http)
     }
 
     /// The `source` of the weirds the analyzer raises.
