@@ -87,6 +87,8 @@ pub mod standard {
     pub const HTTP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/http.wasm"));
     /// signatures.log and signature_matches.log.
     pub const SIGNATURES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/signatures.wasm"));
+    /// files.log, and the fallback file handles.
+    pub const FILES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/files.wasm"));
 
     /// One standard handler: its identity and the log streams it owns.
     pub struct Standard {
@@ -111,6 +113,7 @@ pub mod standard {
         Standard { name: "dns", bytes: DNS, streams: &["dns"] },
         Standard { name: "http", bytes: HTTP, streams: &["http"] },
         Standard { name: "signatures", bytes: SIGNATURES, streams: &["signatures", "signature_matches"] },
+        Standard { name: "files", bytes: FILES, streams: &["files"] },
     ];
 }
 
@@ -368,6 +371,12 @@ impl Sandbox {
     /// the drain.
     pub fn take_requests(&mut self) -> Vec<weir_engine::analyzers::requests::Request> {
         self.shared.lock().expect("sandbox state").take_requests()
+    }
+
+    /// The file handle a handler set (`weir:events/files`) since the last
+    /// call: file analysis takes it after the drain that ran `get-file-handle`.
+    pub fn take_file_handle(&mut self) -> Option<String> {
+        self.shared.lock().expect("sandbox state").file_handle.take()
     }
 
     /// Closes every log (TSV: writes the `#close` line) and reports pending rate-limit drops.
