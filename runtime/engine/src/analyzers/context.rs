@@ -246,6 +246,15 @@ impl<'e, 'a> Cx<'e, 'a> {
         files.set_size(q, *now, &crate::files::Origin { tag: self.tag, conn, is_orig }, size, id)
     }
 
+    /// The protocol says what type the file is (before its data; see
+    /// [`file_data`](Cx::file_data) for `id` and the result). A protocol
+    /// that names its files itself passes `Some(&files::id::file_id(handle))`
+    /// as `id` to any of these calls, and no `get_file_handle` is raised.
+    pub fn file_mime(&mut self, is_orig: bool, mime: &str, id: Option<&str>) -> Option<String> {
+        let Env { conn, q, files, now, .. } = self.env;
+        files.set_mime(q, *now, &crate::files::Origin { tag: self.tag, conn, is_orig }, mime, id)
+    }
+
     /// The file has ended: `id`, or (None) the one the handlers name for this
     /// analyzer and direction through `get_file_handle`.
     pub fn file_end(&mut self, is_orig: bool, id: Option<&str>) {

@@ -320,6 +320,25 @@ impl Manager {
         Some(id)
     }
 
+    /// `SetMime`: the protocol knows the file's MIME type (a TLS
+    /// certificate, say). Before any data only, and once: `file_sniff`
+    /// reports it with `inferred` false, and no sniffing follows.
+    pub fn set_mime(&mut self, q: &mut EventQueue, now: f64, o: &Origin<'_>, mime: &str, id: Option<&str>) -> Option<String> {
+        let id = self.resolve(q, now, o, id)?;
+        if !self.get_file(q, now, o, &id) {
+            return None;
+        }
+        let f = self.files.get_mut(&id)?;
+        if mime.is_empty() || !f.bof.is_empty() || f.sniffed {
+            return Some(id);
+        }
+        f.sniffed = true;
+        f.bof_full = true;
+        let meta = Box::new(FaMetadata { mime_type: Some(mime.to_string()), mime_types: None, inferred: false });
+        self.raise_notes(q, now, &id, vec![Note::Sniff(meta)]);
+        Some(id)
+    }
+
     /// `EndOfFile`: the analyzer has sent all of the file (`id`, or the one
     /// handlers name for `o` when None).
     pub fn end_of_file(&mut self, q: &mut EventQueue, now: f64, o: &Origin<'_>, id: Option<&str>) {

@@ -222,3 +222,19 @@ fn a_full_table_times_out_the_idlest_file_first() {
     let t = names.iter().position(|n| *n == "file_timeout").unwrap();
     assert_eq!(&names[t..t + 3], ["file_timeout", "file_sniff", "file_state_remove"], "timeout, then removal");
 }
+
+#[test]
+fn a_protocol_supplied_type_is_reported_once_and_not_sniffed() {
+    let mut w = World::new(Settings::default(), None);
+    let id = id::file_id("cert-1");
+    let o = Origin { tag: Tag::Http, conn: &w.conns[0], is_orig: false };
+    let got = w.m.set_mime(&mut w.q, 2.0, &o, "application/x-x509-user-cert", Some(&id));
+    assert_eq!(got.as_deref(), Some(id.as_str()), "a given id needs no handle");
+    w.data(0, b"%PDF-1.4 looks like a pdf", None, Some(&id));
+    w.end(0, Some(&id));
+    let evs = w.events();
+    assert!(!evs.iter().any(|e| matches!(e, Event::GetFileHandle { .. })));
+    assert_eq!(sniffed(&evs), [Some("application/x-x509-user-cert".to_string())]);
+    let Some(Event::FileSniff { meta, .. }) = evs.iter().find(|e| matches!(e, Event::FileSniff { .. })) else { panic!() };
+    assert!(!meta.inferred && meta.mime_types.is_none());
+}
