@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The standard handlers (`handlers/`), embedded in the binary.
-const STANDARD: &[&str] = &["conn", "weird", "reporter", "tunnel", "analyzer", "dns", "http", "signatures", "smtp", "software", "ssh", "ftp"];
+const STANDARD: &[&str] =
+    &["conn", "weird", "reporter", "tunnel", "analyzer", "dns", "http", "signatures", "smtp", "software", "ssh", "ftp", "files"];
 /// Hostile handlers, for the tests (`testing::HOSTILE`).
 const HOSTILE: &[&str] = &[
     "loop_forever",

@@ -30,7 +30,7 @@ mod bindings {
     });
 }
 
-pub use bindings::weir::events::{analyzers, log, reporter, runtime, types};
+pub use bindings::weir::events::{analyzers, files, log, reporter, runtime, types};
 
 mod states;
 pub use states::ConnStates;

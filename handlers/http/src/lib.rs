@@ -13,19 +13,24 @@
 //! `username` (`password` only with `HTTP::default_capture_password`, which
 //! is off). `HTTP::log_client_header_names` / `log_server_header_names` add
 //! the columns of Zeek's policy script protocols/http/header-names. Each
-//! entity (a message body or a multipart part) whose first body data arrives is a file, as Zeek's file analysis makes one: its id
-//! joins `orig_fuids` / `resp_fuids` (at most 15 each, `HTTP::max_files_orig`
-//! / `max_files_resp`) and its Content-Disposition (or Content-Type `name=`)
-//! file name `orig_filenames` / `resp_filenames`; a reply to a Range request
-//! is one file per URL and connection. The ids are drawn from the uid, not
-//! from Zeek's generator. `orig_mime_types` / `resp_mime_types` need content
-//! sniffing and stay unset.
+//! entity (a message body or a multipart part) is a file of the engine's
+//! file analysis, named as Zeek's `HTTP::get_file_handle` names
+//! it (`get_file_handle`: start time, direction, transaction and MIME depth
+//! and the connection; a reply to a Range request by the client and URL
+//! alone, so its parts on several connections are one file). As
+//! `base/protocols/http/entities.zeek` does, `file_over_new_connection`
+//! adds its id to `orig_fuids` / `resp_fuids` (at most 15 each,
+//! `HTTP::max_files_orig` / `max_files_resp`) with the entity's
+//! Content-Disposition (or Content-Type `name=`) file name to
+//! `orig_filenames` / `resp_filenames`, and `file_sniff` its MIME type to
+//! `orig_mime_types` / `resp_mime_types`.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use weir_guest::log::{LogType as T, LogValue as V};
-use weir_guest::types::{Connection, HttpMessageStat};
-use weir_guest::{runtime, ConnStates, Handler, Stream};
+use std::collections::HashMap;
+use weir_guest::types::{AnalyzerTag, Connection, FaFile, FaMetadata, HttpMessageStat, IpAddress};
+use weir_guest::{files, runtime, ConnStates, Handler, Stream};
 
 /// http.log's columns; the last two only with a header-names option.
 const COLUMNS: [(&str, T); 32] = [
@@ -128,6 +133,10 @@ struct Info {
     resp_filenames: Option<Vec<String>>,
     client_header_names: Option<Vec<String>>,
     server_header_names: Option<Vec<String>>,
+    orig_mime_types: Option<Vec<String>>,
+    resp_mime_types: Option<Vec<String>>,
+    /// Entities begun per direction (`orig_mime_depth`, `resp_mime_depth`).
+    mime_depth: [u64; 2],
     /// The current entity (`HTTP::Entity`) and its file name, once one began.
     current_entity: Option<Option<String>>,
 }
@@ -139,15 +148,12 @@ struct State {
     current_request: u64,
     current_response: u64,
     trans_depth: u64,
-    /// Per direction: an entity began and no body data of it came yet.
-    fresh: [bool; 2],
-    /// Files of Range replies seen on this connection, by URL.
-    range_files: Vec<String>,
-    /// Files made so far (for their ids).
-    files: u64,
 }
 
 thread_local! {
+    /// HTTP files open: their id → (connection uid, record number, is_orig)
+    /// of the record their MIME type goes to (Zeek's `f$http`).
+    static FILE_RECORDS: RefCell<HashMap<String, (String, u64, bool)>> = RefCell::new(HashMap::new());
     static STATES: RefCell<ConnStates<State>> = const {
         RefCell::new(ConnStates::new(
             MAX_TRACKED,
@@ -197,10 +203,10 @@ fn write(c: &Connection, i: &Info) {
         i.proxied.clone().map_or(V::Unset, V::SetOfString),
         opt_v(&i.orig_fuids),
         opt_v(&i.orig_filenames),
-        V::Unset,
+        opt_v(&i.orig_mime_types),
         opt_v(&i.resp_fuids),
         opt_v(&i.resp_filenames),
-        V::Unset,
+        opt_v(&i.resp_mime_types),
     ];
     let o = options();
     if o.client_header_names || o.server_header_names {
@@ -220,9 +226,6 @@ fn with_state(c: &Connection, f: impl FnOnce(&mut State)) {
         current_request: 0,
         current_response: 0,
         trans_depth: 0,
-        fresh: [false; 2],
-        range_files: Vec::new(),
-        files: 0,
     };
     STATES.with(|s| s.borrow_mut().with(&c.uid, init, f));
 }
@@ -372,20 +375,32 @@ fn unescape_uri(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A file id for the `n`th file of connection `uid` (`F` and 17 letters or digits).
-fn file_id(uid: &str, n: u64) -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
-    for b in uid.bytes().chain(n.to_le_bytes()) {
-        h ^= b as u128;
-        h = h.wrapping_mul(0x0000000001000000000000000000013B);
+/// An address as Zeek prints it.
+fn addr_text(a: &IpAddress) -> String {
+    match *a {
+        IpAddress::Ipv4((a, b, c, d)) => std::net::Ipv4Addr::new(a, b, c, d).to_string(),
+        IpAddress::Ipv6((a, b, c, d, e, f, g, h)) => std::net::Ipv6Addr::new(a, b, c, d, e, f, g, h).to_string(),
     }
-    let mut id = String::from("F");
-    for _ in 0..17 {
-        id.push(ALPHABET[(h % 62) as usize] as char);
-        h /= 62;
+}
+
+/// `HTTP::get_file_handle`: the handle of the file `i`'s entity in
+/// direction `is_orig` carries on connection `c`.
+fn file_handle(c: &Connection, i: &Info, is_orig: bool) -> String {
+    let t = if is_orig { "T" } else { "F" };
+    if i.range_request && !is_orig {
+        let url = format!("http://{}{}", i.host.as_deref().unwrap_or_default(), i.uri.as_deref().unwrap_or_default());
+        return format!("Analyzer::ANALYZER_HTTP{t}{}{url}", addr_text(&c.id.orig_h));
     }
-    id
+    format!(
+        "Analyzer::ANALYZER_HTTP{:.6}{t}{}{}{}:{} > {}:{}",
+        c.start_time,
+        i.trans_depth,
+        i.mime_depth[usize::from(!is_orig)],
+        addr_text(&c.id.orig_h),
+        c.id.orig_p.number,
+        addr_text(&c.id.resp_h),
+        c.id.resp_p.number
+    )
 }
 
 struct Http;
@@ -435,27 +450,36 @@ impl Handler for Http {
 
     fn http_begin_entity(c: Connection, is_orig: bool) {
         with_state(&c, |st| {
-            st.current(is_orig).current_entity = Some(None);
-            st.fresh[is_orig as usize] = true;
+            let i = st.current(is_orig);
+            i.current_entity = Some(None);
+            i.mime_depth[usize::from(!is_orig)] += 1;
         });
     }
 
-    fn http_entity_data(c: Connection, is_orig: bool, _length: u64, _data: Vec<u8>) {
+    fn get_file_handle(tag: AnalyzerTag, c: Connection, is_orig: bool) {
+        if tag.name != "HTTP" {
+            return;
+        }
+        let handle = STATES.with(|s| {
+            let mut s = s.borrow_mut();
+            let st = s.get_mut(&c.uid)?;
+            let k = if is_orig { st.current_request } else { st.current_response };
+            st.pending.get(&k).map(|i| file_handle(&c, i, is_orig))
+        });
+        if let Some(h) = handle {
+            files::set_file_handle(&h);
+        }
+    }
+
+    fn file_over_new_connection(f: FaFile, c: Connection, is_orig: bool) {
+        if f.source != "HTTP" {
+            return;
+        }
+        let is_orig = f.is_orig.unwrap_or(is_orig);
         with_state(&c, |st| {
-            if !std::mem::replace(&mut st.fresh[is_orig as usize], false) {
-                return;
-            }
+            let k = if is_orig { st.current_request } else { st.current_response };
             let i = st.current(is_orig);
-            if !is_orig && i.range_request {
-                let url = format!("{}{}", i.host.as_deref().unwrap_or_default(), i.uri.as_deref().unwrap_or_default());
-                if st.range_files.contains(&url) {
-                    return;
-                }
-                st.range_files.push(url);
-            }
-            st.files += 1;
-            let id = file_id(&c.uid, st.files);
-            let i = st.current(is_orig);
+            FILE_RECORDS.with(|m| m.borrow_mut().insert(f.id.clone(), (c.uid.clone(), k, is_orig)));
             let filename = i.current_entity.clone().flatten();
             let (fuids, names) = if is_orig {
                 (&mut i.orig_fuids, &mut i.orig_filenames)
@@ -466,11 +490,29 @@ impl Handler for Http {
             if fuids.len() >= MAX_FILES {
                 return;
             }
-            fuids.push(id);
-            if let Some(f) = filename {
-                names.get_or_insert_with(Vec::new).push(f);
+            fuids.push(f.id.clone());
+            if let Some(name) = filename {
+                names.get_or_insert_with(Vec::new).push(name);
             }
         });
+    }
+
+    fn file_sniff(f: FaFile, meta: FaMetadata) {
+        let Some(mime) = meta.mime_type else { return };
+        let Some((uid, k, is_orig)) = FILE_RECORDS.with(|m| m.borrow().get(&f.id).cloned()) else { return };
+        STATES.with(|s| {
+            let mut s = s.borrow_mut();
+            let Some(i) = s.get_mut(&uid).and_then(|st| st.pending.get_mut(&k)) else { return };
+            let types = if is_orig { &mut i.orig_mime_types } else { &mut i.resp_mime_types };
+            let types = types.get_or_insert_with(Vec::new);
+            if types.len() < MAX_FILES {
+                types.push(mime);
+            }
+        });
+    }
+
+    fn file_state_remove(f: FaFile) {
+        FILE_RECORDS.with(|m| m.borrow_mut().remove(&f.id));
     }
 
     fn http_header(c: Connection, is_orig: bool, _original_name: String, name: String, value: String) {
@@ -543,7 +585,10 @@ weir_guest::export_handler!(
     http_reply,
     http_header,
     http_begin_entity,
-    http_entity_data,
+    get_file_handle,
+    file_over_new_connection,
+    file_sniff,
+    file_state_remove,
     http_message_done,
     connection_state_remove
 );
@@ -567,14 +612,13 @@ mod tests {
     }
 
     #[test]
-    fn file_names_and_ids() {
+    fn file_names_and_addresses() {
         assert!(has_param("form-data; name=\"f\"; filename = \"a b.txt\"", "filename"));
         assert!(!has_param("form-data; name=\"f\"", "filename"));
         assert_eq!(filename_of("form-data; name=\"f\"; filename=\"a%20b.txt\""), "a b.txt");
         assert_eq!(filename_of("attachment; filename*=UTF-8''x.pdf"), "x.pdf");
         assert_eq!(filename_of("inline; filename=plain.bin"), "plain.bin");
-        let (a, b) = (file_id("CHhAvVGS1DHFjwGM9", 1), file_id("CHhAvVGS1DHFjwGM9", 2));
-        assert_eq!(a.len(), 18);
-        assert!(a.starts_with('F') && a != b);
+        assert_eq!(addr_text(&IpAddress::Ipv4((192, 168, 0, 1))), "192.168.0.1");
+        assert_eq!(addr_text(&IpAddress::Ipv6((0xfe80, 0, 0, 0, 0, 0, 0, 1))), "fe80::1");
     }
 }

@@ -142,6 +142,10 @@ pub struct RunArgs {
     /// `NAME="text"` (repeatable).
     #[arg(long = "signature-ident", value_name = "NAME=VALUE")]
     pub signature_idents: Vec<String>,
+    /// A signature file whose `file-magic` rules sniff files' MIME types
+    /// (repeatable); they replace weir's own MIME signatures.
+    #[arg(long = "magic", value_name = "FILE")]
+    pub magic: Vec<PathBuf>,
     /// Load the configuration and signature files, then stop without reading
     /// packets (Zeek's -a): the exit status says whether they load.
     #[arg(long)]

@@ -32,6 +32,11 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
     for a in args.set.iter().filter(|a| handler_option(a).is_none()) {
         cfg.set_assignment(a).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
     }
+    if !args.magic.is_empty() {
+        let magic = weir_engine::files::Magic::load(&args.magic)?;
+        tracing::info!("{} MIME signatures loaded from {} files", magic.len(), args.magic.len());
+        cfg.magic = Some(Arc::new(magic));
+    }
     let dpd = !args.no_dpd_signatures;
     if dpd || !args.signatures.is_empty() {
         let mut idents = weir_engine::signatures::Idents::new();

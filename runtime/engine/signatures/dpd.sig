@@ -59,6 +59,8 @@ signature weir_smtp_hello {
   payload /^[[:space:]]*([eE][hH][lL][oO]|[hH][eE][lL][oO])[ \r\n]/
   requires-reverse-signature weir_smtp_greeting
   enable "smtp"
+}
+
 # SSH (RFC 4253 §4.2): both sides open with an identification line
 # `SSH-protoversion-softwareversion`, protocol version 1.x or 2.0.
 signature weir_ssh_server {

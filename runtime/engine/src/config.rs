@@ -104,6 +104,13 @@ pub struct Config {
     /// How many packets in a row must lie beyond such a jump before network
     /// time follows them.
     pub time_jump_confirm_packets: u32,
+    /// File analysis: `default_file_bof_buffer_size`,
+    /// `default_file_timeout_interval`, `Files::enable_reassembler`,
+    /// `Files::reassembly_buffer_size`, `Files::max_files`.
+    pub files: crate::files::Settings,
+    /// The MIME signatures files are sniffed with (None: weir's own,
+    /// `--magic` replaces them), shared by the workers.
+    pub magic: Option<std::sync::Arc<crate::files::Magic>>,
     /// The loaded signatures (`--signatures`), shared by the workers.
     pub signatures: Option<std::sync::Arc<crate::signatures::RuleSet>>,
     /// Dynamic protocol detection's buffer: `dpd_buffer_size`,
@@ -172,6 +179,8 @@ impl Default for Config {
             max_frag_bytes: 64 << 20,
             time_jump_threshold: 86_400.0,
             time_jump_confirm_packets: 8,
+            files: crate::files::Settings::default(),
+            magic: None,
             signatures: None,
             dpd: crate::analyzers::detect::Limits { buffer_size: 1024, max_packets: 100, match_only_beginning: true, late_match_stop: false },
             dpd_ignore_ports: false,
@@ -287,6 +296,11 @@ impl Config {
             "MIME::max_depth" => self.http.max_depth = count()?,
             "SMTP::bdat_max_line_length" => self.smtp.bdat_max_line_length = count()?.max(1) as usize,
             "mime_segment_length" => self.smtp.mime.segment_length = count()?.max(1) as usize,
+            "default_file_bof_buffer_size" => self.files.bof_buffer_size = count()?,
+            "default_file_timeout_interval" => self.files.timeout_interval = iv()?,
+            "Files::enable_reassembler" => self.files.enable_reassembler = parse_bool(value)?,
+            "Files::reassembly_buffer_size" => self.files.reassembly_buffer_size = count()?,
+            "Files::max_files" => self.files.max_files = count()? as usize,
             "max_connections" => self.max_connections = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "max_timer_expires" => self.max_timer_expires = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "tcp_SYN_timeout" => self.tcp_syn_timeout = iv()?,

@@ -21,6 +21,7 @@ pub mod config;
 pub mod decode;
 pub mod engine;
 pub mod events;
+pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod sessions;

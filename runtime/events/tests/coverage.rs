@@ -37,7 +37,7 @@ fn sources(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
             if !matches!(name, "tests" | "benches" | "target" | "fuzz" | "testing" | "templates") {
                 sources(&p, out);
             }
-        } else if name.ends_with(".rs") && name != "testing.rs" && name != "build.rs" {
+        } else if name.ends_with(".rs") && name != "testing.rs" && name != "tests.rs" && name != "build.rs" {
             let text = std::fs::read_to_string(&p).unwrap_or_default();
             let code = text.split("#[cfg(test)]").next().unwrap_or("");
             out.push((p, strip_comments(code)));

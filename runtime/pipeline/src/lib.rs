@@ -9,20 +9,38 @@
 
 use anyhow::{bail, Context};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use weir_engine::capture::fanout::Fanout;
 use weir_engine::capture::{CaptureError, Packet, PacketSource, Poll};
 use weir_engine::config::Config;
 use weir_engine::engine::TableStats;
+use weir_engine::events::{Drain, EventQueue};
 use weir_engine::Engine;
 use weir_sandbox::Sandbox;
 
 /// One engine and the sandbox its events go to: the whole pipeline after
-/// capture, run by the calling thread or by each worker thread.
+/// capture, run by the calling thread or by each worker thread. The engine
+/// holds a second handle on the sandbox for the forced drains of file
+/// analysis ([`HandlerDrain`]).
 pub struct Worker {
     engine: Engine,
-    sandbox: Sandbox,
+    sandbox: Arc<Mutex<Sandbox>>,
+}
+
+/// The engine's forced drain (`weir_engine::events::Drain`): the queued
+/// events run through the handlers at once, and the file handle one of them
+/// set comes back. Analyzer requests they make wait in the sandbox for the
+/// end of the packet, as after a normal drain.
+pub struct HandlerDrain(Arc<Mutex<Sandbox>>);
+
+impl Drain for HandlerDrain {
+    fn drain(&mut self, q: &mut EventQueue, now: f64) -> Option<String> {
+        let mut s = self.0.lock().expect("sandbox");
+        s.take_file_handle();
+        s.dispatch(q, now);
+        s.take_file_handle()
+    }
 }
 
 impl Worker {
@@ -33,6 +51,8 @@ impl Worker {
         for ev in sandbox.script_loaded_events() {
             engine.queue.push(ev);
         }
+        let sandbox = Arc::new(Mutex::new(sandbox));
+        engine.queue.set_drain(Box::new(HandlerDrain(sandbox.clone())));
         let mut w = Worker { engine, sandbox };
         w.dispatch();
         w
@@ -47,8 +67,10 @@ impl Worker {
     /// Runs the queued events through the handlers, then hands the engine
     /// the analyzer requests they made.
     fn dispatch(&mut self) {
-        self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
-        let requests = self.sandbox.take_requests();
+        let mut sandbox = self.sandbox.lock().expect("sandbox");
+        sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
+        let requests = sandbox.take_requests();
+        drop(sandbox);
         if !requests.is_empty() {
             self.engine.apply_requests(requests);
         }
@@ -67,18 +89,23 @@ impl Worker {
     }
 
     /// The sandbox the events go to.
-    pub fn sandbox(&self) -> &Sandbox {
-        &self.sandbox
+    pub fn sandbox(&self) -> MutexGuard<'_, Sandbox> {
+        self.sandbox.lock().expect("sandbox")
     }
 
     /// End of input: every connection removed, `bro_done`, last reporter
     /// round. Returns the sandbox, whose logs stay open, and what the worker did.
     pub fn finish(mut self) -> (Sandbox, WorkerSummary) {
         self.engine.finish();
-        self.sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
-        self.sandbox.finish_handlers();
+        drop(self.engine.queue.take_drain());
+        let mut sandbox = match Arc::try_unwrap(self.sandbox) {
+            Ok(m) => m.into_inner().expect("sandbox"),
+            Err(_) => unreachable!("the engine's drain was the only other handle"),
+        };
+        sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
+        sandbox.finish_handlers();
         let summary = WorkerSummary { packets: self.engine.stats.packets, tables: self.engine.table_stats() };
-        (self.sandbox, summary)
+        (sandbox, summary)
     }
 }
 
@@ -165,12 +192,12 @@ pub fn run(
                 Some(pkt) => {
                     w.packet(pkt);
                     observer.packet(w.engine.stats.packets, &|| w.engine.connections());
-                    flusher.tick(Some(w.engine.stats.packets), &w.sandbox);
+                    flusher.tick(Some(w.engine.stats.packets), &w.sandbox());
                 }
                 // A live source went quiet: timers run on the wall clock.
                 None => {
                     w.advance_to(wall_clock());
-                    flusher.tick(None, &w.sandbox);
+                    flusher.tick(None, &w.sandbox());
                 }
             }
             true

@@ -96,6 +96,8 @@ pub mod standard {
     pub const SSH: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ssh.wasm"));
     /// ftp.log.
     pub const FTP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ftp.wasm"));
+    /// files.log, and the fallback file handles.
+    pub const FILES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/files.wasm"));
 
     /// One standard handler: its identity and the log streams it owns.
     pub struct Standard {
@@ -124,6 +126,7 @@ pub mod standard {
         Standard { name: "software", bytes: SOFTWARE, streams: &["software"] },
         Standard { name: "ssh", bytes: SSH, streams: &["ssh"] },
         Standard { name: "ftp", bytes: FTP, streams: &["ftp"] },
+        Standard { name: "files", bytes: FILES, streams: &["files"] },
     ];
 }
 
@@ -381,6 +384,12 @@ impl Sandbox {
     /// the drain.
     pub fn take_requests(&mut self) -> Vec<weir_engine::analyzers::requests::Request> {
         self.shared.lock().expect("sandbox state").take_requests()
+    }
+
+    /// The file handle a handler set (`weir:events/files`) since the last
+    /// call: file analysis takes it after the drain that ran `get-file-handle`.
+    pub fn take_file_handle(&mut self) -> Option<String> {
+        self.shared.lock().expect("sandbox state").file_handle.take()
     }
 
     /// Closes every log (TSV: writes the `#close` line) and reports pending rate-limit drops.

@@ -182,6 +182,7 @@ mod __weir_handler_bindings {{
             "weir:events/reporter@0.1.0": ::weir_guest::reporter,
             "weir:events/runtime@0.1.0": ::weir_guest::runtime,
             "weir:events/analyzers@0.1.0": ::weir_guest::analyzers,
+            "weir:events/files@0.1.0": ::weir_guest::files,
         }},
         runtime_path: "::weir_guest::wit_bindgen::rt",
     }});

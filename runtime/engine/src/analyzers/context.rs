@@ -21,6 +21,8 @@ pub struct Env<'a> {
     pub cfg: &'a Config,
     /// Network time.
     pub now: f64,
+    /// File analysis, for the files the analyzers carry.
+    pub files: &'a mut crate::files::Manager,
 }
 
 /// What the set knows of one of its analyzers.
@@ -147,7 +149,7 @@ impl<'e, 'a> Cx<'e, 'a> {
 
     /// Raises conn weird `name` with extra text `addl`, from this analyzer.
     pub fn weird(&mut self, name: &'static str, addl: String) {
-        let Env { conn, q, cfg, now } = self.env;
+        let Env { conn, q, cfg, now, .. } = self.env;
         conn.weird(name, addl, self.tag.source(), cfg, *now, q);
     }
 
@@ -220,6 +222,54 @@ impl<'e, 'a> Cx<'e, 'a> {
             let (name, aid) = (self.tag.name(), self.aid);
             self.raise(|c| Event::ProtocolViolation { c, atype: Box::new(AnalyzerTag { name: name.to_string() }), aid, reason });
         }
+    }
+
+    /// Hands file analysis `data` of the file this analyzer carries in
+    /// direction `is_orig`, at byte `offset` of the file (None: right after
+    /// the bytes handed before). `id` is what the previous call for the same
+    /// file returned; without one, `get_file_handle` asks the handlers which
+    /// file this is. Returns the id to pass next time; None when no file
+    /// takes the data (no handle) or the file is complete.
+    pub fn file_data(&mut self, is_orig: bool, data: &[u8], offset: Option<u64>, id: Option<&str>) -> Option<String> {
+        let Env { conn, q, files, now, .. } = self.env;
+        files.data_in(q, *now, &crate::files::Origin { tag: self.tag, conn, is_orig }, data, offset, id)
+    }
+
+    /// `len` bytes of the file at `offset` will never come (see
+    /// [`file_data`](Cx::file_data) for `id` and the result).
+    pub fn file_missing(&mut self, is_orig: bool, offset: u64, len: u64, id: Option<&str>) -> Option<String> {
+        let Env { conn, q, files, now, .. } = self.env;
+        files.gap(q, *now, &crate::files::Origin { tag: self.tag, conn, is_orig }, offset, len, id)
+    }
+
+    /// The protocol announced the file's size (see
+    /// [`file_data`](Cx::file_data) for `id` and the result): the file is
+    /// complete once that many bytes came.
+    pub fn file_size(&mut self, is_orig: bool, size: u64, id: Option<&str>) -> Option<String> {
+        let Env { conn, q, files, now, .. } = self.env;
+        files.set_size(q, *now, &crate::files::Origin { tag: self.tag, conn, is_orig }, size, id)
+    }
+
+    /// The protocol says what type the file is (before its data; see
+    /// [`file_data`](Cx::file_data) for `id` and the result). A protocol
+    /// that names its files itself passes `Some(&files::id::file_id(handle))`
+    /// as `id` to any of these calls, and no `get_file_handle` is raised.
+    pub fn file_mime(&mut self, is_orig: bool, mime: &str, id: Option<&str>) -> Option<String> {
+        let Env { conn, q, files, now, .. } = self.env;
+        files.set_mime(q, *now, &crate::files::Origin { tag: self.tag, conn, is_orig }, mime, id)
+    }
+
+    /// The file has ended: `id`, or (None) the one the handlers name for this
+    /// analyzer and direction through `get_file_handle`.
+    pub fn file_end(&mut self, is_orig: bool, id: Option<&str>) {
+        let Env { conn, q, files, now, .. } = self.env;
+        files.end_of_file(q, *now, &crate::files::Origin { tag: self.tag, conn, is_orig }, id)
+    }
+
+    /// Whether file analysis can take anything (a handler sets file
+    /// handles): ask before preparing file data.
+    pub fn files_wanted(&self) -> bool {
+        crate::files::Manager::active(self.env.q)
     }
 
     /// Stops handing this analyzer data.

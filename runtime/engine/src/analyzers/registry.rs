@@ -98,6 +98,7 @@ impl Tag {
             || super::context::findings_wanted(subs)
             || EventKind::ALL.iter().any(|&k| k.family() == family && subs.wants(k))
             || self.more_families().iter().any(|f| EventKind::ALL.iter().any(|&k| k.family() == *f && subs.wants(k)))
+            || (self.carries_files() && crate::files::Manager::wanted(subs))
     }
 
     /// Event families the analyzer raises besides its own: SMTP the MIME
@@ -109,6 +110,12 @@ impl Tag {
             Tag::Http => &["software"],
             _ => &[],
         }
+    }
+
+    /// Whether the analyzer hands files to file analysis (then a handler
+    /// of `get_file_handle` is reason enough to run it).
+    pub fn carries_files(self) -> bool {
+        matches!(self, Tag::Http)
     }
 
     /// The service a connection gets when this analyzer is scheduled for it

@@ -22,6 +22,8 @@ pub struct Harness {
     pub now: f64,
     /// What the analyzer said about its protocol.
     pub status: Status,
+    /// File analysis.
+    pub files: crate::files::Manager,
 }
 
 impl Harness {
@@ -31,13 +33,13 @@ impl Harness {
         let b = ("10.0.0.2".parse().unwrap(), port);
         let l2 = Default::default();
         let conn = Conn::new(ConnKey::new(a, b, proto, false), a, b, proto, UidGen::new(Some(1)).next_words(), 1.0, &l2, &[], 0);
-        Harness { conn, q: EventQueue::new(Subscriptions::all()), cfg: Config::default(), now: 1.0, status: Status::default() }
+        Harness { conn, q: EventQueue::new(Subscriptions::all()), cfg: Config::default(), now: 1.0, status: Status::default(), files: crate::files::Manager::new(Default::default(), None) }
     }
 
     /// Runs `f` on `a` with its context; returns the events it raised.
     /// Each call is one drain: a violation's disabling holds after it.
     pub fn run<A: Analyzer + ?Sized>(&mut self, a: &mut A, f: impl FnOnce(&mut A, &mut Cx<'_, '_>)) -> Vec<Event> {
-        let mut env = Env { conn: &mut self.conn, q: &mut self.q, cfg: &self.cfg, now: self.now };
+        let mut env = Env { conn: &mut self.conn, q: &mut self.q, cfg: &self.cfg, now: self.now, files: &mut self.files };
         let tag = a.tag();
         let mut cx = Cx::new(&mut env, tag, 1, &mut self.status);
         f(a, &mut cx);

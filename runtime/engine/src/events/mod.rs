@@ -13,6 +13,18 @@ use std::collections::VecDeque;
 
 pub use weir_events::*;
 
+/// Runs the queued events through the handlers in the middle of a packet:
+/// file analysis needs the handlers' answer at once (Zeek drains its queue
+/// right after `get_file_handle`, `file_new`, `file_over_new_connection`,
+/// `file_sniff` and `file_timeout`). The pipeline gives the engine one that
+/// calls its handlers; without one, events wait for the normal drain.
+pub trait Drain: Send {
+    /// Runs every event queued in `q` now, at network time `now`, and
+    /// returns the file handle a handler set during it (`set-file-handle`),
+    /// if any.
+    fn drain(&mut self, q: &mut EventQueue, now: f64) -> Option<String>;
+}
+
 /// The FIFO of events waiting for dispatch.
 #[derive(Default)]
 pub struct EventQueue {
@@ -21,12 +33,33 @@ pub struct EventQueue {
     pub subs: Subscriptions,
     /// How many times the queue was drained ([`EventQueue::take`]).
     drains: u64,
+    /// The forced drain of file analysis, if the pipeline gave one.
+    drain: Option<Box<dyn Drain>>,
 }
 
 impl EventQueue {
     /// A queue that keeps only the events in `subs`.
     pub fn new(subs: Subscriptions) -> Self {
-        EventQueue { queue: VecDeque::new(), subs, drains: 0 }
+        EventQueue { queue: VecDeque::new(), subs, drains: 0, drain: None }
+    }
+    /// Sets the hook [`drain_now`](EventQueue::drain_now) runs.
+    pub fn set_drain(&mut self, drain: Box<dyn Drain>) {
+        self.drain = Some(drain);
+    }
+    /// Takes the hook back (the pipeline does at the end of a run).
+    pub fn take_drain(&mut self) -> Option<Box<dyn Drain>> {
+        self.drain.take()
+    }
+    /// Runs the queued events through the handlers now (a forced drain);
+    /// returns the file handle a handler set. Without a hook nothing runs
+    /// and no handle comes back.
+    pub fn drain_now(&mut self, now: f64) -> Option<String> {
+        let mut d = self.drain.take()?;
+        let handle = d.drain(self, now);
+        if self.drain.is_none() {
+            self.drain = Some(d);
+        }
+        handle
     }
     /// Whether anyone takes `kind` (ask before building an event).
     #[inline]

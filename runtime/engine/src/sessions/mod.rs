@@ -80,6 +80,8 @@ pub struct Sessions {
     compact_timers_at: usize,
     /// The signatures of this worker, if any are loaded.
     matcher: Option<crate::signatures::Matcher>,
+    /// The files the connections' analyzers carry.
+    files: crate::files::Manager,
     /// New TCP and UDP connections get a detector: signatures may enable
     /// analyzers on them.
     detecting: bool,
@@ -101,7 +103,10 @@ impl Sessions {
     pub fn new(cfg: Config) -> Sessions {
         let uids = uid::UidGen::new(cfg.uid_seed);
         let matcher = Sessions::make_matcher(&cfg);
+        let magic = cfg.magic.clone().unwrap_or_else(|| std::sync::Arc::new(crate::files::Magic::builtin()));
+        let files = crate::files::Manager::new(cfg.files.clone(), Some(magic));
         Sessions {
+            files,
             cfg,
             registry: Registry::standard(),
             table: ConnTable::new(),

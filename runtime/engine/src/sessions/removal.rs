@@ -22,6 +22,7 @@ impl Sessions {
             n += 1;
             self.fire(tm, now, q);
         }
+        self.files.expire(q, now);
     }
 
     pub(super) fn fire(&mut self, tm: timers::Timer, t: f64, q: &mut EventQueue) {
@@ -118,6 +119,7 @@ impl Sessions {
         for slot in live {
             self.remove(slot, q);
         }
+        self.files.terminate(q, self.now);
     }
 
     /// Drops the timers of removed connections once they outnumber the live

@@ -18,7 +18,7 @@ fn splitmix64(mut z: u64) -> u64 {
 const ALPHABET: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /// Appends `v` in base62, least significant digit first, as Zeek does.
-fn push_base62(out: &mut String, mut v: u64) {
+pub(crate) fn push_base62(out: &mut String, mut v: u64) {
     loop {
         out.push(ALPHABET[(v % 62) as usize] as char);
         v /= 62;

@@ -144,3 +144,12 @@ fn load_errors_are_clear() {
     let e = RuleSet::compile(parse("t.sig", b"signature a { payload /(/ }", &Idents::new()).unwrap()).unwrap_err();
     assert!(e.to_string().starts_with("error in signature (t.sig:1): bad pattern"), "{e}");
 }
+
+#[test]
+fn weirs_own_detection_and_magic_rules_load() {
+    let dpd = RuleSet::load(true, &[], &Idents::new()).expect("weir's dpd.sig loads");
+    assert!(dpd.detects(), "its rules enable analyzers");
+    let magic = crate::files::magic::MAGIC_SIGNATURES;
+    let rules = parse(magic.0, magic.1.as_bytes(), &Idents::new()).expect("weir's magic.sig parses");
+    assert!(rules.len() >= 20, "{} MIME rules", rules.len());
+}

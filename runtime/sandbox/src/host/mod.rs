@@ -4,6 +4,7 @@
 //! ([`Shared`]).
 
 mod analyzers;
+mod files;
 mod log;
 mod reporter;
 mod runtime;
@@ -71,6 +72,8 @@ pub(crate) struct Shared {
     /// Handlers' analyzer requests since the last `take_requests`, and how many were dropped.
     requests: Vec<weir_engine::analyzers::requests::Request>,
     requests_dropped: u64,
+    /// The file handle set since the last `take_file_handle` (`weir:events/files`).
+    pub(crate) file_handle: Option<String>,
 }
 
 impl Shared {
@@ -87,6 +90,7 @@ impl Shared {
             caused: Vec::new(),
             requests: Vec::new(),
             requests_dropped: 0,
+            file_handle: None,
         }
     }
 

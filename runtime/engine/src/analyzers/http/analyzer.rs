@@ -19,17 +19,27 @@ pub struct Http {
     /// that never carry data cost a settings copy, not a parser.
     parser: Option<Box<Parser>>,
     settings: crate::analyzers::http::Settings,
+    /// Per direction (orig first): the file id of the current entity, once
+    /// file analysis gave one (Zeek's `precomputed_file_id`).
+    files: Box<[Option<String>; 2]>,
 }
 
 impl Http {
     /// A new analyzer with the HTTP settings of `cfg`.
     pub fn new(cfg: &crate::config::Config) -> Http {
-        Http { parser: None, settings: cfg.http.clone() }
+        Http { parser: None, settings: cfg.http.clone(), files: Box::default() }
     }
 
     fn parser(&mut self) -> &mut Parser {
         let settings = &self.settings;
         self.parser.get_or_insert_with(|| Box::new(Parser::new(settings.clone())))
+    }
+
+    /// The parser and the sink its findings go to.
+    fn parts<'c, 'e, 'a>(&'c mut self, cx: &'c mut Cx<'e, 'a>) -> (&'c mut Parser, CxSink<'c, 'e, 'a>) {
+        self.parser();
+        let parser = self.parser.as_deref_mut().expect("parser made above");
+        (parser, CxSink { cx, files: &mut self.files })
     }
 }
 
@@ -42,11 +52,15 @@ fn text(b: Vec<u8>) -> String {
     }
 }
 
-/// The context seen as the parser's [`Sink`].
-struct CxSink<'c, 'e, 'a>(&'c mut Cx<'e, 'a>);
+/// The context seen as the parser's [`Sink`], with the entities' file ids.
+struct CxSink<'c, 'e, 'a> {
+    cx: &'c mut Cx<'e, 'a>,
+    files: &'c mut [Option<String>; 2],
+}
 
 fn kind(w: Want) -> EventKind {
     match w {
+        Want::Files => unreachable!("asked of file analysis"),
         Want::Request => EventKind::HttpRequest,
         Want::Reply => EventKind::HttpReply,
         Want::Header => EventKind::HttpHeader,
@@ -64,17 +78,37 @@ fn kind(w: Want) -> EventKind {
 
 impl Sink for CxSink<'_, '_, '_> {
     fn wants(&self, w: Want) -> bool {
-        // Headers also feed software identification.
-        self.0.wants(kind(w)) || (w == Want::Header && crate::analyzers::software::wanted(self.0))
+        match w {
+            Want::Files => self.cx.files_wanted(),
+            // Headers also feed software identification.
+            Want::Header => self.cx.wants(kind(w)) || crate::analyzers::software::wanted(self.cx),
+            w => self.cx.wants(kind(w)),
+        }
     }
 
     fn now(&self) -> f64 {
-        self.0.now()
+        self.cx.now()
     }
 
     fn emit(&mut self, o: Out) {
-        let cx = &mut *self.0;
+        let cx = &mut *self.cx;
         match o {
+            Out::FileSize { is_orig, size } => {
+                let slot = &mut self.files[usize::from(!is_orig)];
+                *slot = cx.file_size(is_orig, size, slot.take().as_deref());
+            }
+            Out::FileData { is_orig, data, offset } => {
+                let slot = &mut self.files[usize::from(!is_orig)];
+                *slot = cx.file_data(is_orig, &data, offset, slot.take().as_deref());
+            }
+            Out::FileHole { is_orig, offset, len } => {
+                let slot = &mut self.files[usize::from(!is_orig)];
+                *slot = cx.file_missing(is_orig, offset, len, slot.take().as_deref());
+            }
+            Out::FileEnd { is_orig } => {
+                let id = self.files[usize::from(!is_orig)].take();
+                cx.file_end(is_orig, id.as_deref());
+            }
             Out::Request { method, original_uri, unescaped_uri, version } => cx.raise(|c| Event::HttpRequest {
                 c,
                 method: text(method),
@@ -159,20 +193,29 @@ impl Analyzer for Http {
 
     fn stream(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
         self.check_partial(cx);
-        self.parser().stream(is_orig, data, &mut CxSink(cx));
+        let (p, mut sink) = self.parts(cx);
+        p.stream(is_orig, data, &mut sink);
     }
 
     fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
         self.check_partial(cx);
-        self.parser().gap(is_orig, len, &mut CxSink(cx));
+        let (p, mut sink) = self.parts(cx);
+        p.gap(is_orig, len, &mut sink);
     }
 
     fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
-        self.parser().end_of_data(is_orig, &mut CxSink(cx));
+        let (p, mut sink) = self.parts(cx);
+        p.end_of_data(is_orig, &mut sink);
     }
 
     fn done(&mut self, cx: &mut Cx<'_, '_>) {
-        self.parser().done(&mut CxSink(cx));
+        let (p, mut sink) = self.parts(cx);
+        p.done(&mut sink);
+        // Zeek's `HTTP_Analyzer::Done` ends the originator's file (a reply's
+        // may go on elsewhere, as a 206's does).
+        if cx.files_wanted() {
+            cx.file_end(true, None);
+        }
     }
 
     fn clone_box(&self) -> Box<dyn Analyzer> {

@@ -158,6 +158,10 @@ pub struct Entity {
     is_partial_content: bool,
     instance_length: i64,
     expect_100: bool,
+    /// The file's size was announced, or need not be (`send_size` cleared).
+    size_sent: bool,
+    /// Where the next file bytes of a partial reply go (Content-Range's first byte).
+    file_offset: u64,
 }
 
 impl Entity {
@@ -197,6 +201,8 @@ impl Entity {
             is_partial_content: false,
             instance_length: -1,
             expect_100: false,
+            size_sent: false,
+            file_offset: 0,
         }
     }
 
@@ -316,6 +322,12 @@ impl Entity {
         }
         if (self.end_of_data && self.in_header) || self.body_length == 0 {
             return false;
+        }
+        if env.sink.wants(Want::Files) {
+            env.sink.emit(Out::FileHole { is_orig: env.is_orig, offset: self.body_length, len: len as u64 });
+        }
+        if self.is_partial_content {
+            self.file_offset += len as u64;
         }
         if self.chunked != Chunked::None {
             if self.chunked == Chunked::Data && self.expect_data_length >= len {
@@ -569,6 +581,7 @@ impl Entity {
             };
         }
         self.is_partial_content = true;
+        self.file_offset = f as u64;
         self.range_length = len;
         if self.content_length > 0 {
             if self.content_length != self.range_length {
@@ -697,6 +710,10 @@ impl Entity {
         if env.sink.wants(Want::EndEntity) {
             env.sink.emit(Out::EndEntity { is_orig: env.is_orig });
         }
+        // A 206 reply's parts may continue on other connections: its file goes on.
+        if env.sink.wants(Want::Files) && (env.is_orig || env.shared.reply_code != 206) {
+            env.sink.emit(Out::FileEnd { is_orig: env.is_orig });
+        }
         if self.parent_multipart {
             env.cl.suppress_weirds = false;
             env.cl.any_eol = true;
@@ -808,9 +825,10 @@ impl Entity {
         self.octets(&out, env);
     }
 
-    /// Buffers decoded body bytes, handing on full `http_entity_data` chunks.
+    /// Buffers decoded body bytes, handing on full `http_entity_data` chunks
+    /// (and the same chunks to file analysis).
     fn octets(&mut self, mut d: &[u8], env: &mut Env) {
-        if !env.sink.wants(Want::EntityData) {
+        if !env.sink.wants(Want::EntityData) && !env.sink.wants(Want::Files) {
             return;
         }
         let size = env.settings.entity_data_delivery_size.max(1);
@@ -820,7 +838,7 @@ impl Entity {
             d = &d[n..];
             if self.data_buf.len() == size {
                 let data = std::mem::take(&mut self.data_buf);
-                env.sink.emit(Out::EntityData { is_orig: env.is_orig, data });
+                self.submit(data, env);
             }
         }
     }
@@ -828,6 +846,36 @@ impl Entity {
     fn flush(&mut self, env: &mut Env) {
         if !self.data_buf.is_empty() {
             let data = std::mem::take(&mut self.data_buf);
+            self.submit(data, env);
+        }
+    }
+
+    /// One chunk of decoded body (`HTTP_Entity::SubmitData`): `http_entity_data`,
+    /// and the entity's file: its size first (Content-Length, or a partial
+    /// reply's instance length; not for gzip or deflate bodies, whose
+    /// decoded size differs), then the bytes (at their Content-Range offset
+    /// in a partial reply).
+    fn submit(&mut self, data: Vec<u8>, env: &mut Env) {
+        if env.sink.wants(Want::Files) {
+            let is_orig = env.is_orig;
+            if !self.size_sent && self.encoding == Encoding::Identity {
+                let size = if self.is_partial_content { self.instance_length } else { self.content_length };
+                if size > 0 {
+                    env.sink.emit(Out::FileSize { is_orig, size: size as u64 });
+                }
+            }
+            self.size_sent = true;
+            let offset = self.is_partial_content.then_some(self.file_offset);
+            if self.is_partial_content {
+                self.file_offset += data.len() as u64;
+            }
+            if !env.sink.wants(Want::EntityData) {
+                env.sink.emit(Out::FileData { is_orig, data, offset });
+                return;
+            }
+            env.sink.emit(Out::FileData { is_orig, data: data.clone(), offset });
+        }
+        if env.sink.wants(Want::EntityData) {
             env.sink.emit(Out::EntityData { is_orig: env.is_orig, data });
         }
     }

@@ -4,9 +4,14 @@
 //! control byte and, for data, a length byte and that many bytes:
 //! control bit 0 is the direction (1: originator), bits 1-2 the kind
 //! (0, 1: data; 2: a gap of `length * 7` bytes; 3: the end of that
-//! direction). After the last step the connection is removed.
+//! direction). After the last step the connection is removed. What the
+//! parser hands to file analysis is then replayed through a small file
+//! manager (tiny BOF and reassembly buffers, at most four files, handles
+//! reused across files), so the fuzzer reaches file analysis too.
 
-use super::{Collect, Parser, Settings};
+use super::{Collect, Out, Parser, Settings};
+use crate::events::{Drain, Event, EventQueue, Subscriptions};
+use crate::files::{Manager, Origin};
 
 /// Runs one fuzz input through a fresh parser; returns what it found.
 pub fn run(data: &[u8]) -> Collect {
@@ -39,7 +44,58 @@ pub fn run(data: &[u8]) -> Collect {
         sink.now += 0.5;
     }
     p.done(&mut sink);
+    replay_files(&sink.out);
     sink
+}
+
+/// Answers `get_file_handle` with one of three handles in turn.
+struct Handles(u64);
+
+impl Drain for Handles {
+    fn drain(&mut self, q: &mut EventQueue, _now: f64) -> Option<String> {
+        let asked = q.take().iter().any(|e| matches!(e, Event::GetFileHandle { .. }));
+        self.0 += 1;
+        asked.then(|| format!("h{}", self.0 % 3))
+    }
+}
+
+/// Runs the parser's file findings through a file manager as the HTTP
+/// analyzer does (one cached id per direction); returns the events raised.
+pub fn replay_files(out: &[Out]) -> usize {
+    let settings = crate::files::Settings { bof_buffer_size: 64, reassembly_buffer_size: 256, max_files: 4, ..Default::default() };
+    let mut m = Manager::new(settings, Some(std::sync::Arc::new(crate::files::Magic::builtin())));
+    let mut q = EventQueue::new(Subscriptions::all());
+    q.set_drain(Box::new(Handles(0)));
+    let a = ("10.0.0.1".parse().unwrap(), 1234);
+    let b = ("10.0.0.2".parse().unwrap(), 80);
+    let key = crate::sessions::key::ConnKey::new(a, b, 6, false);
+    let uid = crate::sessions::uid::UidGen::new(Some(1)).next_words();
+    let conn = crate::sessions::conn::Conn::new(key, a, b, 6, uid, 1.0, &Default::default(), &[], 0);
+    let mut ids: [Option<String>; 2] = [None, None];
+    let mut events = 0;
+    for (i, o) in out.iter().enumerate() {
+        let now = 1.0 + i as f64;
+        let is_orig = match o {
+            Out::FileSize { is_orig, .. } | Out::FileData { is_orig, .. } | Out::FileHole { is_orig, .. } | Out::FileEnd { is_orig } => *is_orig,
+            _ => continue,
+        };
+        let origin = Origin { tag: crate::analyzers::Tag::Http, conn: &conn, is_orig };
+        let slot = &mut ids[usize::from(!is_orig)];
+        let id = slot.take();
+        *slot = match o {
+            Out::FileSize { size, .. } => m.set_size(&mut q, now, &origin, *size, id.as_deref()),
+            Out::FileData { data, offset, .. } => m.data_in(&mut q, now, &origin, data, *offset, id.as_deref()),
+            Out::FileHole { offset, len, .. } => m.gap(&mut q, now, &origin, *offset, *len, id.as_deref()),
+            _ => {
+                m.end_of_file(&mut q, now, &origin, id.as_deref());
+                None
+            }
+        };
+        m.expire(&mut q, now);
+        events += q.take().len();
+    }
+    m.terminate(&mut q, 1e9);
+    events + q.take().len()
 }
 
 #[cfg(test)]
@@ -61,6 +117,13 @@ mod tests {
         assert!(out.iter().any(|o| matches!(o, Out::Request { .. })));
         assert!(out.iter().any(|o| matches!(o, Out::MessageDone { is_orig: false, stat } if stat.body_length == 3)));
         assert!(matches!(out.last(), Some(Out::Stats { num_requests: 1, num_replies: 1, .. })));
+        let body: Vec<u8> = out
+            .iter()
+            .filter_map(|o| if let Out::FileData { is_orig: false, data, .. } = o { Some(data.clone()) } else { None })
+            .flatten()
+            .collect();
+        assert_eq!(body, b"abc", "one-byte chunks at this chunk size");
+        assert!(replay_files(&out) > 0, "the reply's body went through file analysis");
     }
 
     /// Random steps built from HTTP fragments: nothing panics.

@@ -95,6 +95,8 @@ pub enum Want {
     Stats,
     /// `http_connection_upgrade`.
     Upgrade,
+    /// File analysis: the entities' bodies as files.
+    Files,
 }
 
 /// `http_message_stat`.
@@ -154,6 +156,15 @@ pub enum Out {
     Stats { num_requests: u64, num_replies: u64, request_version: f64, reply_version: f64 },
     /// `http_connection_upgrade(protocol)`.
     Upgrade { protocol: Vec<u8> },
+    /// File analysis: the current entity's file has `size` bytes.
+    FileSize { is_orig: bool, size: u64 },
+    /// File analysis: bytes of the current entity's file, at `offset` in a
+    /// partial reply (else after the bytes before).
+    FileData { is_orig: bool, data: Vec<u8>, offset: Option<u64> },
+    /// File analysis: a gap in the current entity's file.
+    FileHole { is_orig: bool, offset: u64, len: u64 },
+    /// File analysis: the current entity's file has ended.
+    FileEnd { is_orig: bool },
     /// A conn weird with its addl.
     Weird(&'static str, String),
     /// A limit was reached: a weird and history `X`.

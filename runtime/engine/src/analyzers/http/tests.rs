@@ -292,7 +292,9 @@ fn the_analyzer_raises_events_and_confirms_once() {
     assert_eq!(a.tag(), crate::analyzers::Tag::Http);
     let evs = h.stream(&mut a, true, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     let names: Vec<String> = summary(&evs).into_iter().filter(|n| n.starts_with("http_")).collect();
-    assert_eq!(evs.len(), names.len() + 1, "and the confirmation");
+    assert_eq!(evs.len(), names.len() + 2, "the confirmation, and get_file_handle as the request's entity ends");
+    let all = summary(&evs);
+    assert_eq!(all[all.len() - 2..], ["get_file_handle", "http_message_done"], "the entity's end asks for its file, body or not");
     assert!(h.status.confirmed);
     assert_eq!(
         names,
@@ -310,11 +312,41 @@ fn the_analyzer_raises_events_and_confirms_once() {
         matches!(&evs[1], crate::events::Event::HttpRequest { c, method, .. } if method == "GET" && c.service == ["HTTP"])
     );
     let evs = h.stream(&mut a, false, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
-    assert!(summary(&evs).iter().all(|n| n.starts_with("http_")), "confirmed once");
+    assert!(summary(&evs).iter().all(|n| n.starts_with("http_") || n == "get_file_handle"), "confirmed once");
     assert!(evs
         .iter()
         .any(|e| matches!(e, crate::events::Event::HttpEntityData { length: 2, data, .. } if data == b"hi")));
     let evs = h.run(&mut a, |a, cx| a.stream(true, b"\x00\x01garbage\r\n", cx));
     assert_eq!(summary(&evs)[0], "weird:bad_HTTP_request");
     assert_eq!((evs.len(), h.status.violations), (2, 1), "then the violation");
+}
+
+#[test]
+fn entity_bodies_go_to_file_analysis_with_size_offsets_and_end() {
+    let mut p = Parser::new(Settings::default());
+    let mut s = Collect::default();
+    p.stream(true, b"GET / HTTP/1.1\r\n\r\n", &mut s);
+    p.stream(false, b"HTTP/1.1 206 Partial\r\nContent-Range: bytes 10-13/100\r\nContent-Length: 4\r\n\r\nabcd", &mut s);
+    p.stream(true, b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nx", &mut s);
+    p.gap(true, 1, &mut s);
+    p.stream(true, b"z", &mut s);
+    let files: Vec<&Out> = s
+        .out
+        .iter()
+        .filter(|o| matches!(o, Out::FileSize { .. } | Out::FileData { .. } | Out::FileHole { .. } | Out::FileEnd { .. }))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            &Out::FileEnd { is_orig: true },
+            &Out::FileSize { is_orig: false, size: 100 },
+            &Out::FileData { is_orig: false, data: b"abcd".to_vec(), offset: Some(10) },
+            &Out::FileSize { is_orig: true, size: 3 },
+            &Out::FileData { is_orig: true, data: b"x".to_vec(), offset: None },
+            &Out::FileHole { is_orig: true, offset: 1, len: 1 },
+            &Out::FileData { is_orig: true, data: b"z".to_vec(), offset: None },
+            &Out::FileEnd { is_orig: true },
+        ],
+        "a 206 reply's file does not end with its message"
+    );
 }

@@ -1,0 +1,263 @@
+//! The standard files.log handler: Zeek's `base/frameworks/files/main.zeek`.
+//!
+//! - **Handles.** A protocol whose standard handler names its files
+//!   (HTTP: the http handler, as Zeek's `HTTP::get_file_handle`) is left to
+//!   that handler. For any other analyzer this handler sets Zeek's fallback
+//!   handle, `<tag>-fallback-<uid>-<is_orig>-<network time>`, and warns once
+//!   per analyzer that its protocol has no handle of its own.
+//! - **Records.** A file's record (`Files::Info`) starts at `file_new` with
+//!   the time of its first data; every file event refreshes its counters
+//!   (`set_info`); `file_sniff` sets `mime_type`, `file_timeout` sets
+//!   `timedout`. `local_orig` says whether the sending side's address is in
+//!   Zeek's private address space (`Site::local_nets` as Zeek fills it from
+//!   `Site::private_address_space`).
+//! - **Writing.** At `file_state_remove` one record per connection that
+//!   carried the file (its uid and conn id), or one without when none did.
+//!
+//! At most [`MAX_TRACKED`] files are tracked at once (the engine keeps no
+//! more than 100,000 open by default).
+
+use std::cell::RefCell;
+use weir_guest::log::{LogType as T, LogValue as V};
+use weir_guest::types::{AnalyzerTag, ConnId, Connection, FaFile, FaMetadata, IpAddress};
+use weir_guest::{files, reporter, runtime, ConnStates, Handler, Stream};
+
+static FILES: Stream = Stream::new(
+    "files",
+    &[
+        ("ts", T::Time),
+        ("fuid", T::String),
+        ("uid", T::String),
+        ("id.orig_h", T::Addr),
+        ("id.orig_p", T::Port),
+        ("id.resp_h", T::Addr),
+        ("id.resp_p", T::Port),
+        ("source", T::String),
+        ("depth", T::Count),
+        ("analyzers", T::SetOfString),
+        ("mime_type", T::String),
+        ("filename", T::String),
+        ("duration", T::Interval),
+        ("local_orig", T::Bool),
+        ("is_orig", T::Bool),
+        ("seen_bytes", T::Count),
+        ("total_bytes", T::Count),
+        ("missing_bytes", T::Count),
+        ("overflow_bytes", T::Count),
+        ("timedout", T::Bool),
+        ("parent_fuid", T::String),
+    ],
+);
+
+/// Files tracked at once; past it a further file is not logged (a reporter
+/// warning says so once).
+const MAX_TRACKED: usize = 200_000;
+
+/// Analyzers whose standard handler sets their file handles (Zeek's
+/// `Files::register_protocol` callers among weir's handlers).
+const REGISTERED: &[&str] = &["HTTP"];
+
+/// One file's `Files::Info`, and the connections that carried it.
+#[derive(Default)]
+struct Info {
+    ts: f64,
+    source: String,
+    mime_type: Option<String>,
+    duration: f64,
+    local_orig: Option<bool>,
+    is_orig: Option<bool>,
+    seen_bytes: u64,
+    total_bytes: Option<u64>,
+    missing_bytes: u64,
+    overflow_bytes: u64,
+    timedout: bool,
+    parent_fuid: Option<String>,
+    conns: Vec<(String, ConnId)>,
+}
+
+impl Info {
+    /// `Files::set_info`: what the file record says now.
+    fn update(&mut self, f: &FaFile) {
+        if let Some(p) = &f.parent_id {
+            self.parent_fuid = Some(p.clone());
+        }
+        self.source = f.source.clone();
+        self.duration = f.last_active - self.ts;
+        self.seen_bytes = f.seen_bytes;
+        if f.total_bytes.is_some() {
+            self.total_bytes = f.total_bytes;
+        }
+        self.missing_bytes = f.missing_bytes;
+        self.overflow_bytes = f.overflow_bytes;
+        if f.is_orig.is_some() {
+            self.is_orig = f.is_orig;
+        }
+    }
+}
+
+thread_local! {
+    static FILES_OPEN: RefCell<ConnStates<Info>> = const {
+        RefCell::new(ConnStates::new(MAX_TRACKED, "files", "files open at once; further ones are not logged"))
+    };
+    static WARNED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `g` on the record of `f`, made at its first event.
+fn with_info(f: &FaFile, g: impl FnOnce(&mut Info)) {
+    let init = || Info { ts: f.last_active, ..Info::default() };
+    FILES_OPEN.with(|s| s.borrow_mut().with(&f.id, init, |i| {
+        i.update(f);
+        g(i)
+    }));
+}
+
+/// Whether `a` is in Zeek's private address space (`Site::private_address_space`).
+fn is_private(a: &IpAddress) -> bool {
+    match *a {
+        IpAddress::Ipv4((a, b, c, _)) => {
+            matches!(a, 0 | 10 | 127 | 239)
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 169 && b == 254)
+                || (a == 172 && (16..32).contains(&b))
+                || (a == 192 && b == 168)
+                || (a == 192 && b == 0 && (c == 0 || c == 2))
+                || (a == 198 && (b == 18 || b == 19))
+                || (a == 198 && b == 51 && c == 100)
+                || (a == 203 && b == 0 && c == 113)
+                || (a == 224 && b == 0 && c == 0)
+        }
+        IpAddress::Ipv6((w0, w1, w2, w3, w4, w5, w6, w7)) => {
+            let rest_zero = [w1, w2, w3, w4, w5, w6].iter().all(|w| *w == 0);
+            (w0 == 0 && rest_zero && (w7 == 0 || w7 == 1))
+                || (w0 & 0xfe00) == 0xfc00
+                || (w0 & 0xffc0) == 0xfe80
+                || (w0 & 0xffc0) == 0xfec0
+                || (w0 == 0x2001 && w1 == 0x0db8)
+                || (w0 == 0x2001 && w1 < 0x0200)
+                || (w0 == 0x0100 && w1 == 0 && w2 == 0 && w3 == 0)
+                || (w0 == 0x0064 && w1 == 0xff9b && w2 == 1)
+                || w0 == 0x2002
+        }
+    }
+}
+
+fn write(fuid: &str, i: &Info) {
+    let row = |uid: V, id: Option<&ConnId>| {
+        FILES.write(&[
+            V::Time(i.ts),
+            V::String(fuid.to_string()),
+            uid,
+            id.map_or(V::Unset, |id| V::Addr(id.orig_h)),
+            id.map_or(V::Unset, |id| V::Port(id.orig_p)),
+            id.map_or(V::Unset, |id| V::Addr(id.resp_h)),
+            id.map_or(V::Unset, |id| V::Port(id.resp_p)),
+            V::String(i.source.clone()),
+            V::Count(0),
+            V::SetOfString(Vec::new()),
+            i.mime_type.clone().map_or(V::Unset, V::String),
+            V::Unset,
+            V::Interval(i.duration),
+            i.local_orig.map_or(V::Unset, V::Bool),
+            i.is_orig.map_or(V::Unset, V::Bool),
+            V::Count(i.seen_bytes),
+            i.total_bytes.map_or(V::Unset, V::Count),
+            V::Count(i.missing_bytes),
+            V::Count(i.overflow_bytes),
+            V::Bool(i.timedout),
+            i.parent_fuid.clone().map_or(V::Unset, V::String),
+        ]);
+    };
+    if i.conns.is_empty() {
+        row(V::Unset, None);
+    }
+    for (uid, id) in &i.conns {
+        row(V::String(uid.clone()), Some(id));
+    }
+}
+
+struct Files;
+
+impl Handler for Files {
+    fn get_file_handle(tag: AnalyzerTag, c: Connection, is_orig: bool) {
+        if REGISTERED.contains(&tag.name.as_str()) {
+            return;
+        }
+        let first = WARNED.with(|w| {
+            let mut w = w.borrow_mut();
+            let first = !w.contains(&tag.name);
+            if first {
+                w.push(tag.name.clone());
+            }
+            first
+        });
+        if first {
+            reporter::warning(&format!("get_file_handle() handler missing for Analyzer::ANALYZER_{}", tag.name));
+        }
+        let t = if is_orig { "T" } else { "F" };
+        files::set_file_handle(&format!("Analyzer::ANALYZER_{}-fallback-{}-{t}-{:.6}", tag.name, c.uid, runtime::network_time()));
+    }
+
+    fn file_new(f: FaFile) {
+        with_info(&f, |_| {});
+    }
+
+    fn file_over_new_connection(f: FaFile, c: Connection, _is_orig: bool) {
+        with_info(&f, |i| {
+            let sender = if i.is_orig.unwrap_or(false) { &c.id.orig_h } else { &c.id.resp_h };
+            i.local_orig = Some(is_private(sender));
+            if !i.conns.iter().any(|(u, _)| *u == c.uid) {
+                i.conns.push((c.uid.clone(), c.id));
+            }
+        });
+    }
+
+    fn file_sniff(f: FaFile, meta: FaMetadata) {
+        with_info(&f, |i| {
+            if let Some(m) = meta.mime_type {
+                i.mime_type = Some(m);
+            }
+        });
+    }
+
+    fn file_gap(f: FaFile, _offset: u64, _len: u64) {
+        with_info(&f, |_| {});
+    }
+
+    fn file_timeout(f: FaFile) {
+        with_info(&f, |i| i.timedout = true);
+    }
+
+    fn file_state_remove(f: FaFile) {
+        with_info(&f, |_| {});
+        if let Some(i) = FILES_OPEN.with(|s| s.borrow_mut().remove(&f.id)) {
+            write(&f.id, &i);
+        }
+    }
+}
+
+weir_guest::export_handler!(
+    Files: get_file_handle,
+    file_new,
+    file_over_new_connection,
+    file_sniff,
+    file_gap,
+    file_timeout,
+    file_state_remove
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_addresses_are_zeeks() {
+        assert!(is_private(&IpAddress::Ipv4((192, 168, 0, 107))));
+        assert!(is_private(&IpAddress::Ipv4((10, 1, 2, 3))));
+        assert!(is_private(&IpAddress::Ipv4((172, 31, 0, 1))));
+        assert!(!is_private(&IpAddress::Ipv4((172, 32, 0, 1))));
+        assert!(!is_private(&IpAddress::Ipv4((88, 198, 248, 254))));
+        assert!(is_private(&IpAddress::Ipv6((0xfe80, 0, 0, 0, 0, 0, 0, 1))));
+        assert!(!is_private(&IpAddress::Ipv6((0x2a00, 0x1450, 0, 0, 0, 0, 0, 1))));
+    }
+}

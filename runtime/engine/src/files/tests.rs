@@ -1,0 +1,240 @@
+//! Tests of the file manager: the order of the events, removal exactly
+//! once, the BOF and reassembly bounds, timeouts and the end of the run.
+
+use super::*;
+use crate::events::{Drain, Subscriptions};
+use crate::sessions::key::ConnKey;
+use crate::sessions::uid::UidGen;
+use std::sync::Mutex;
+
+/// Handlers in a test: every drained event is kept; `get_file_handle` is
+/// answered with `handle` (None: no handle).
+struct Recorder {
+    seen: Arc<Mutex<Vec<Event>>>,
+    handle: Option<String>,
+}
+
+impl Drain for Recorder {
+    fn drain(&mut self, q: &mut EventQueue, _now: f64) -> Option<String> {
+        let mut asked = false;
+        for e in q.take() {
+            asked |= matches!(e, Event::GetFileHandle { .. });
+            self.seen.lock().unwrap().push(e);
+        }
+        if asked {
+            self.handle.clone()
+        } else {
+            None
+        }
+    }
+}
+
+struct World {
+    q: EventQueue,
+    seen: Arc<Mutex<Vec<Event>>>,
+    m: Manager,
+    conns: Vec<Conn>,
+}
+
+fn conn(port: u16, seed: u64) -> Conn {
+    let a = ("10.0.0.1".parse().unwrap(), port);
+    let b = ("10.0.0.2".parse().unwrap(), 80);
+    Conn::new(ConnKey::new(a, b, 6, false), a, b, 6, UidGen::new(Some(seed)).next_words(), 1.0, &Default::default(), &[], 0)
+}
+
+impl World {
+    fn new(settings: Settings, handle: Option<&str>) -> World {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut q = EventQueue::new(Subscriptions::all());
+        q.set_drain(Box::new(Recorder { seen: seen.clone(), handle: handle.map(str::to_string) }));
+        let magic = Arc::new(Magic::builtin());
+        World { q, seen, m: Manager::new(settings, Some(magic)), conns: vec![conn(1234, 1), conn(1235, 2)] }
+    }
+
+    fn size(&mut self, i: usize, n: u64, id: Option<&str>) -> Option<String> {
+        let o = Origin { tag: Tag::Http, conn: &self.conns[i], is_orig: false };
+        self.m.set_size(&mut self.q, 2.0, &o, n, id)
+    }
+
+    fn gap(&mut self, i: usize, offset: u64, len: u64, id: Option<&str>) -> Option<String> {
+        let o = Origin { tag: Tag::Http, conn: &self.conns[i], is_orig: false };
+        self.m.gap(&mut self.q, 2.0, &o, offset, len, id)
+    }
+
+    fn end(&mut self, i: usize, id: Option<&str>) {
+        let o = Origin { tag: Tag::Http, conn: &self.conns[i], is_orig: false };
+        self.m.end_of_file(&mut self.q, 2.0, &o, id)
+    }
+
+    fn data(&mut self, i: usize, d: &[u8], offset: Option<u64>, id: Option<&str>) -> Option<String> {
+        let o = Origin { tag: Tag::Http, conn: &self.conns[i], is_orig: false };
+        self.m.data_in(&mut self.q, 2.0, &o, d, offset, id)
+    }
+
+    /// Everything raised so far (drained or still queued), as names.
+    fn names(&mut self) -> Vec<String> {
+        let rest: Vec<Event> = self.q.take().into_iter().collect();
+        let mut seen = self.seen.lock().unwrap();
+        seen.extend(rest);
+        seen.iter().map(|e| e.kind().name().to_string()).collect()
+    }
+
+    fn events(&mut self) -> Vec<Event> {
+        self.names();
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn sniffed(evs: &[Event]) -> Vec<Option<String>> {
+    evs.iter().filter_map(|e| if let Event::FileSniff { meta, .. } = e { Some(meta.mime_type.clone()) } else { None }).collect()
+}
+
+#[test]
+fn a_sized_file_runs_its_life_cycle_in_order_and_is_removed_once() {
+    let mut w = World::new(Settings::default(), Some("h1"));
+    let id = w.size(0, 11, None);
+    assert_eq!(id.as_deref(), Some(id::file_id("h1").as_str()));
+    let id = w.data(0, b"hello", None, id.as_deref());
+    assert!(id.is_some(), "not complete yet");
+    assert_eq!(w.data(0, b" world", None, id.as_deref()), None, "complete at the announced size");
+    w.end(0, id.as_deref());
+    w.m.terminate(&mut w.q, 3.0);
+    assert_eq!(w.names(), ["get_file_handle", "file_new", "file_over_new_connection", "file_sniff", "file_state_remove"]);
+    let evs = w.events();
+    assert_eq!(sniffed(&evs), [Some("text/plain".to_string())], "sniffed at the end: the BOF buffer never filled");
+    let Some(Event::FileStateRemove { f }) = evs.last() else { panic!() };
+    assert_eq!((f.seen_bytes, f.total_bytes, f.missing_bytes, f.source.as_str()), (11, Some(11), 0, "HTTP"));
+    assert_eq!(f.conns, [w.conns[0].uid_string()]);
+    assert!(w.m.is_empty());
+}
+
+#[test]
+fn without_a_handle_there_is_no_file() {
+    let mut w = World::new(Settings::default(), None);
+    assert_eq!(w.data(0, b"abc", None, None), None);
+    assert_eq!(w.names(), ["get_file_handle"]);
+    assert!(w.m.is_empty());
+}
+
+#[test]
+fn sniffing_waits_for_a_full_bof_buffer_which_stays_bounded() {
+    let mut w = World::new(Settings { bof_buffer_size: 8, ..Settings::default() }, Some("h"));
+    let id = w.data(0, b"%PDF", None, None);
+    assert!(!w.names().contains(&"file_sniff".to_string()));
+    w.data(0, b"-1.4\nmore bytes than the buffer", None, id.as_deref());
+    let evs = w.events();
+    assert_eq!(sniffed(&evs), [Some("application/pdf".to_string())]);
+    let Some(Event::FileSniff { f, meta }) = evs.iter().find(|e| matches!(e, Event::FileSniff { .. })) else { panic!() };
+    assert_eq!(f.bof_buffer.as_deref(), Some(&b"%PDF-1.4"[..]), "only bof_buffer_size bytes are kept");
+    assert!(meta.inferred);
+    assert_eq!(meta.mime_types.as_ref().unwrap()[0].mime, "application/pdf");
+    w.m.terminate(&mut w.q, 5.0);
+    assert_eq!(sniffed(&w.events()).len(), 1, "sniffed once");
+}
+
+#[test]
+fn a_gap_ends_bof_buffering_and_counts_missing_bytes() {
+    let mut w = World::new(Settings::default(), Some("h"));
+    let id = w.data(0, b"GIF89a", None, None);
+    let id = w.gap(0, 6, 100, id.as_deref());
+    w.data(0, b"tail", None, id.as_deref());
+    w.end(0, id.as_deref());
+    let names = w.names();
+    assert_eq!(&names[3..], ["file_sniff", "file_gap", "file_state_remove"]);
+    let evs = w.events();
+    assert_eq!(sniffed(&evs), [Some("image/gif".to_string())]);
+    let Some(Event::FileStateRemove { f }) = evs.last() else { panic!() };
+    assert_eq!((f.seen_bytes, f.missing_bytes), (10, 100));
+}
+
+#[test]
+fn out_of_order_data_is_reassembled_within_its_bound() {
+    let mut w = World::new(Settings { reassembly_buffer_size: 10, ..Settings::default() }, Some("h"));
+    let id = w.data(0, b"ab", Some(0), None);
+    w.data(0, b"ef", Some(4), id.as_deref());
+    w.data(0, b"cd", Some(2), id.as_deref());
+    assert!(!w.names().contains(&"file_gap".to_string()));
+    // Far blocks pile up past the bound: the buffer is flushed with a gap.
+    w.data(0, &[b'x'; 8], Some(100), id.as_deref());
+    w.data(0, &[b'y'; 8], Some(200), id.as_deref());
+    w.data(0, b"z", Some(300), id.as_deref());
+    w.end(0, id.as_deref());
+    let evs = w.events();
+    let names: Vec<_> = evs.iter().map(|e| e.kind().name()).collect();
+    assert!(names.contains(&"file_reassembly_overflow"), "{names:?}");
+    let Some(Event::FileStateRemove { f }) = evs.last() else { panic!() };
+    assert_eq!(f.seen_bytes, 6 + 8 + 8 + 1);
+    assert_eq!(f.missing_bytes, 300 + 1 - f.seen_bytes);
+    assert_eq!(f.overflow_bytes, 94 + 92, "the holes the overflow flushed over");
+    assert_eq!(names.iter().filter(|n| **n == "file_state_remove").count(), 1);
+}
+
+#[test]
+fn a_second_connection_raises_file_over_new_connection_once() {
+    let mut w = World::new(Settings::default(), Some("same"));
+    let id = w.data(0, b"a", None, None);
+    w.data(1, b"b", None, id.as_deref());
+    w.data(1, b"c", None, id.as_deref());
+    w.data(0, b"d", None, id.as_deref());
+    let names = w.names();
+    assert_eq!(names.iter().filter(|n| *n == "file_over_new_connection").count(), 2);
+    assert_eq!(names.iter().filter(|n| *n == "file_new").count(), 1);
+}
+
+#[test]
+fn idle_files_time_out_and_the_end_of_the_run_times_out_the_rest() {
+    let mut w = World::new(Settings { timeout_interval: 10.0, ..Settings::default() }, Some("t"));
+    w.data(0, b"x", None, None);
+    w.m.expire(&mut w.q, 11.0);
+    assert_eq!(w.m.len(), 1, "due at 12");
+    w.m.expire(&mut w.q, 12.0);
+    assert!(w.m.is_empty());
+    assert!(w.names().ends_with(&["file_timeout".into(), "file_sniff".into(), "file_state_remove".into()]), "the removal sniffs what the buffer holds");
+    // A file with data at 2.0 is not idle at 11 when it got data at 9.
+    let mut w = World::new(Settings { timeout_interval: 10.0, ..Settings::default() }, Some("t"));
+    let id = w.data(0, b"x", None, None);
+    let o = Origin { tag: Tag::Http, conn: &w.conns[0], is_orig: false };
+    w.m.data_in(&mut w.q, 9.0, &o, b"y", None, id.as_deref());
+    w.m.expire(&mut w.q, 12.5);
+    assert_eq!(w.m.len(), 1, "checked again an interval after its last data");
+    w.m.expire(&mut w.q, 19.0);
+    assert!(w.m.is_empty());
+    let mut w = World::new(Settings::default(), Some("t"));
+    w.data(0, b"x", None, None);
+    w.m.terminate(&mut w.q, 3.0);
+    assert!(w.names().ends_with(&["file_timeout".into(), "file_sniff".into(), "file_state_remove".into()]));
+}
+
+#[test]
+fn a_full_table_times_out_the_idlest_file_first() {
+    let mut w = World::new(Settings { max_files: 2, ..Settings::default() }, None);
+    for (i, h) in ["a", "b", "c"].iter().enumerate() {
+        w.q.set_drain(Box::new(Recorder { seen: w.seen.clone(), handle: Some(h.to_string()) }));
+        let o = Origin { tag: Tag::Http, conn: &w.conns[0], is_orig: false };
+        w.m.data_in(&mut w.q, 1.0 + i as f64, &o, b"data", None, None);
+    }
+    assert_eq!(w.m.len(), 2);
+    assert_eq!(w.m.evicted(), 1);
+    let evs = w.events();
+    let first_removed = evs.iter().find_map(|e| if let Event::FileStateRemove { f } = e { Some(f.id.clone()) } else { None });
+    assert_eq!(first_removed, Some(id::file_id("a")));
+    let names: Vec<_> = evs.iter().map(|e| e.kind().name()).collect();
+    let t = names.iter().position(|n| *n == "file_timeout").unwrap();
+    assert_eq!(&names[t..t + 3], ["file_timeout", "file_sniff", "file_state_remove"], "timeout, then removal");
+}
+
+#[test]
+fn a_protocol_supplied_type_is_reported_once_and_not_sniffed() {
+    let mut w = World::new(Settings::default(), None);
+    let id = id::file_id("cert-1");
+    let o = Origin { tag: Tag::Http, conn: &w.conns[0], is_orig: false };
+    let got = w.m.set_mime(&mut w.q, 2.0, &o, "application/x-x509-user-cert", Some(&id));
+    assert_eq!(got.as_deref(), Some(id.as_str()), "a given id needs no handle");
+    w.data(0, b"%PDF-1.4 looks like a pdf", None, Some(&id));
+    w.end(0, Some(&id));
+    let evs = w.events();
+    assert!(!evs.iter().any(|e| matches!(e, Event::GetFileHandle { .. })));
+    assert_eq!(sniffed(&evs), [Some("application/x-x509-user-cert".to_string())]);
+    let Some(Event::FileSniff { meta, .. }) = evs.iter().find(|e| matches!(e, Event::FileSniff { .. })) else { panic!() };
+    assert!(!meta.inferred && meta.mime_types.is_none());
+}
