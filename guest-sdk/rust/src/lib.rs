@@ -32,6 +32,7 @@ mod bindings {
 
 pub use bindings::weir::events::{analyzers, files, log, reporter, runtime, types};
 
+pub mod options;
 mod states;
 pub use states::ConnStates;
 

@@ -61,7 +61,7 @@ static DNS_AUTH_ADDL: Stream = Stream::new("dns", &COLUMNS);
 /// `DNS::log_auth_addl` (docs/options.md), read once.
 fn log_auth_addl() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| runtime::script_option("DNS::log_auth_addl").as_deref() == Some("T"))
+    *ON.get_or_init(|| weir_guest::options::flag("DNS::log_auth_addl"))
 }
 
 /// `DNS::max_pending_msgs`: unmatched messages kept per transaction id.

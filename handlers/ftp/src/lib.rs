@@ -55,22 +55,41 @@ static FTP: Stream = Stream::new(
     ],
 );
 
-/// `FTP::logged_commands`.
-const LOGGED_COMMANDS: &[&str] = &["APPE", "DELE", "RETR", "STOR", "STOU", "ACCT", "PORT", "PASV", "EPRT", "EPSV"];
-/// `FTP::guest_ids`.
-const GUEST_IDS: &[&str] = &["anonymous", "ftp", "ftpuser", "guest"];
-/// `FTP::default_capture_password`.
-const CAPTURE_PASSWORD: bool = false;
+/// The options this handler reads (docs/options.md), once.
+struct Options {
+    /// `FTP::logged_commands`.
+    logged_commands: Vec<String>,
+    /// `FTP::guest_ids`.
+    guest_ids: Vec<String>,
+    /// `FTP::default_capture_password`.
+    capture_password: bool,
+    /// `FTP::max_user_length`, `max_password_length`, `max_arg_length`, `max_reply_msg_length`.
+    max_user_length: usize,
+    max_password_length: usize,
+    max_arg_length: usize,
+    max_reply_msg_length: usize,
+}
+
+/// The options, read once.
+fn options() -> &'static Options {
+    static OPTIONS: std::sync::OnceLock<Options> = std::sync::OnceLock::new();
+    OPTIONS.get_or_init(|| {
+        use weir_guest::options::{count, flag, set};
+        let len = |name| count(name).map_or(usize::MAX, |n| n as usize);
+        Options {
+            logged_commands: set("FTP::logged_commands"),
+            guest_ids: set("FTP::guest_ids"),
+            capture_password: flag("FTP::default_capture_password"),
+            max_user_length: len("FTP::max_user_length"),
+            max_password_length: len("FTP::max_password_length"),
+            max_arg_length: len("FTP::max_arg_length"),
+            max_reply_msg_length: len("FTP::max_reply_msg_length"),
+        }
+    })
+}
+
 /// `FTP::max_pending_commands`.
 const MAX_PENDING_COMMANDS: usize = 20;
-/// `FTP::max_user_length`.
-const MAX_USER_LENGTH: usize = 128;
-/// `FTP::max_password_length`.
-const MAX_PASSWORD_LENGTH: usize = 128;
-/// `FTP::max_arg_length`.
-const MAX_ARG_LENGTH: usize = 4096;
-/// `FTP::max_reply_msg_length`.
-const MAX_REPLY_MSG_LENGTH: usize = 4096;
 /// `FTP::max_expected_data_channels`.
 const MAX_EXPECTED_DATA_CHANNELS: usize = 100_000;
 /// `FTP::log_at_least_one_command`.
@@ -235,7 +254,8 @@ fn with_session<R>(c: &Connection, f: impl FnOnce(&mut Info) -> R) -> Option<R> 
 }
 
 fn should_hide_password(s: &Info) -> bool {
-    !CAPTURE_PASSWORD && !GUEST_IDS.contains(&s.user.to_lowercase().as_str())
+    let o = options();
+    !o.capture_password && !o.guest_ids.iter().any(|g| *g == s.user.to_lowercase())
 }
 
 fn opt_s(v: &Option<String>) -> V {
@@ -277,12 +297,12 @@ fn ftp_message(s: &mut Info) {
     if FILE_CMDS.contains(&ca.cmd.as_str()) {
         arg = build_url_ftp(ip(&s.conn.id.resp_h), &s.cwd, &arg);
     }
-    if arg.len() > MAX_ARG_LENGTH {
-        arg = cut(&arg, MAX_ARG_LENGTH);
+    if arg.len() > options().max_arg_length {
+        arg = cut(&arg, options().max_arg_length);
     }
     if let Some(m) = &s.reply_msg {
-        if m.len() > MAX_REPLY_MSG_LENGTH {
-            s.reply_msg = Some(cut(m, MAX_REPLY_MSG_LENGTH));
+        if m.len() > options().max_reply_msg_length {
+            s.reply_msg = Some(cut(m, options().max_reply_msg_length));
         }
     }
     if ca.cmd == "PASS" && should_hide_password(s) {
@@ -292,7 +312,7 @@ fn ftp_message(s: &mut Info) {
     if s.password.is_some() && should_hide_password(s) {
         s.password = Some("<hidden>".into());
     }
-    if LOGGED_COMMANDS.contains(&ca.cmd.as_str()) {
+    if options().logged_commands.contains(&ca.cmd) {
         write(s);
         s.logged_command_seen = true;
     }
@@ -583,8 +603,8 @@ impl Handler for Ftp {
                 s.pending.insert(seq, ca);
             }
             match command.as_str() {
-                "USER" => s.user = cut(&arg, MAX_USER_LENGTH),
-                "PASS" => s.password = Some(cut(&arg, MAX_PASSWORD_LENGTH)),
+                "USER" => s.user = cut(&arg, options().max_user_length),
+                "PASS" => s.password = Some(cut(&arg, options().max_password_length)),
                 "PORT" | "EPRT" => {
                     let (h, p, valid) = if command == "PORT" { parse_ftp_port(arg.as_bytes()) } else { parse_eftp(Some(arg.as_bytes())) };
                     if valid {

@@ -85,11 +85,11 @@ struct Options {
 fn options() -> &'static Options {
     static OPTIONS: std::sync::OnceLock<Options> = std::sync::OnceLock::new();
     OPTIONS.get_or_init(|| {
-        let on = |name| runtime::script_option(name).as_deref() == Some("T");
+        use weir_guest::options::flag;
         Options {
-            capture_password: on("HTTP::default_capture_password"),
-            client_header_names: on("HTTP::log_client_header_names"),
-            server_header_names: on("HTTP::log_server_header_names"),
+            capture_password: flag("HTTP::default_capture_password"),
+            client_header_names: flag("HTTP::log_client_header_names"),
+            server_header_names: flag("HTTP::log_server_header_names"),
         }
     })
 }

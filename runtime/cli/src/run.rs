@@ -51,17 +51,26 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
     Ok(cfg)
 }
 
-/// The standard handler option a `--set NAME=VALUE` names, if it names one.
-fn handler_option(assignment: &str) -> Option<&'static weir_sandbox::options::HandlerOption> {
-    weir_sandbox::options::find(assignment.split_once('=')?.0.trim())
+/// The standard handler option a `--set NAME=VALUE` (or `NAME+=VALUE`)
+/// names, if it names one, and whether it adds.
+fn handler_option(assignment: &str) -> Option<(&'static weir_sandbox::options::HandlerOption, bool)> {
+    let name = assignment.split_once('=')?.0.trim();
+    let (name, add) = match name.strip_suffix('+') {
+        Some(n) => (n.trim_end(), true),
+        None => (name, false),
+    };
+    weir_sandbox::options::find(name).map(|o| (o, add))
 }
 
 /// The `--set` values of handler options, checked against their types.
 fn script_options(args: &RunArgs) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
     let mut options = std::collections::BTreeMap::new();
     for a in &args.set {
-        if let (Some(o), Some((_, value))) = (handler_option(a), a.split_once('=')) {
-            let v = weir_sandbox::options::check(o, value).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
+        if let (Some((o, add)), Some((_, value))) = (handler_option(a), a.split_once('=')) {
+            let current = options.get(o.name).map(String::as_str);
+            let v = weir_sandbox::options::check(o, value, add, current)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("--set {a}"))?;
             options.insert(o.name.to_string(), v);
         }
     }

@@ -9,6 +9,11 @@
 pub enum Kind {
     /// `T` or `F` (also `true` / `false`).
     Bool,
+    /// A count (a non-negative integer).
+    Count,
+    /// A set of strings, written `a,b` or as Zeek writes it (`{ "a", "b" }`);
+    /// `NAME+=VALUE` adds to the default.
+    Set,
 }
 
 /// One option a standard handler reads.
@@ -56,6 +61,55 @@ pub const STANDARD: &[HandlerOption] = &[
         handler: "dns",
         doc: "dns.log gets `auth` and `addl`: the names of the authority and additional sections' records (what Zeek's policy script protocols/dns/auth-addl adds).",
     },
+    HandlerOption {
+        name: "FTP::default_capture_password",
+        kind: Kind::Bool,
+        default: "F",
+        handler: "ftp",
+        doc: "ftp.log's `password` shows passwords of users not in `FTP::guest_ids` (otherwise `<hidden>`).",
+    },
+    HandlerOption {
+        name: "FTP::logged_commands",
+        kind: Kind::Set,
+        default: "APPE,DELE,RETR,STOR,STOU,ACCT,PORT,PASV,EPRT,EPSV",
+        handler: "ftp",
+        doc: "The commands that get an ftp.log row.",
+    },
+    HandlerOption {
+        name: "FTP::guest_ids",
+        kind: Kind::Set,
+        default: "anonymous,ftp,ftpuser,guest",
+        handler: "ftp",
+        doc: "User names whose passwords are always logged.",
+    },
+    HandlerOption {
+        name: "FTP::max_user_length",
+        kind: Kind::Count,
+        default: "128",
+        handler: "ftp",
+        doc: "ftp.log's `user` is cut to this many bytes.",
+    },
+    HandlerOption {
+        name: "FTP::max_password_length",
+        kind: Kind::Count,
+        default: "128",
+        handler: "ftp",
+        doc: "ftp.log's `password` is cut to this many bytes.",
+    },
+    HandlerOption {
+        name: "FTP::max_arg_length",
+        kind: Kind::Count,
+        default: "4096",
+        handler: "ftp",
+        doc: "ftp.log's `arg` is cut to this many bytes.",
+    },
+    HandlerOption {
+        name: "FTP::max_reply_msg_length",
+        kind: Kind::Count,
+        default: "4096",
+        handler: "ftp",
+        doc: "ftp.log's `reply_msg` is cut to this many bytes.",
+    },
 ];
 
 /// The standard option `name`, if there is one.
@@ -63,16 +117,41 @@ pub fn find(name: &str) -> Option<&'static HandlerOption> {
     STANDARD.iter().find(|o| o.name == name)
 }
 
-/// Checks `value` against the option's type; the value as handlers read it.
-pub fn check(option: &HandlerOption, value: &str) -> Result<String, String> {
+/// Checks `value` against the option's type; the value as handlers read it
+/// (a set as its elements joined by commas). With `add`, a set's elements
+/// join those of `current` (the default when none was given).
+pub fn check(option: &HandlerOption, value: &str, add: bool, current: Option<&str>) -> Result<String, String> {
     let v = value.trim();
     match option.kind {
-        Kind::Bool => match v {
+        Kind::Bool if !add => match v {
             "T" | "true" => Ok("T".into()),
             "F" | "false" => Ok("F".into()),
             _ => Err(format!("'{v}' is not a bool (T or F)")),
         },
+        Kind::Count if !add => v.parse::<u64>().map(|n| n.to_string()).map_err(|_| format!("'{v}' is not a count")),
+        Kind::Set => {
+            let mut items: Vec<String> = if add { elements(current.unwrap_or(option.default)) } else { Vec::new() };
+            for e in elements(v) {
+                if !items.contains(&e) {
+                    items.push(e);
+                }
+            }
+            Ok(items.join(","))
+        }
+        _ => Err("'+=' adds to sets only".into()),
     }
+}
+
+/// The elements of a set written `a,b` or `{ "a", "b" }`.
+pub fn elements(v: &str) -> Vec<String> {
+    let inner = v.trim().trim_start_matches('{').trim_end_matches('}');
+    inner.split(',').map(|e| e.trim().trim_matches('"').to_string()).filter(|e| !e.is_empty()).collect()
+}
+
+/// What `runtime.script-option(name)` returns: the value given, else the
+/// default of a standard option.
+pub fn value(given: &std::collections::BTreeMap<String, String>, name: &str) -> Option<String> {
+    given.get(name).cloned().or_else(|| find(name).map(|o| o.default.to_string()))
 }
 
 #[cfg(test)]
@@ -82,17 +161,30 @@ mod tests {
     #[test]
     fn values_are_checked_and_normalised() {
         let o = find("HTTP::default_capture_password").unwrap();
-        assert_eq!(check(o, " true ").unwrap(), "T");
-        assert_eq!(check(o, "F").unwrap(), "F");
-        assert!(check(o, "yes").unwrap_err().contains("not a bool"));
+        assert_eq!(check(o, " true ", false, None).unwrap(), "T");
+        assert_eq!(check(o, "F", false, None).unwrap(), "F");
+        assert!(check(o, "yes", false, None).unwrap_err().contains("not a bool"));
+        assert!(check(o, "T", true, None).is_err(), "+= is for sets");
         assert!(find("HTTP::no_such_option").is_none());
+        let n = find("FTP::max_arg_length").unwrap();
+        assert_eq!(check(n, "13", false, None).unwrap(), "13");
+        assert!(check(n, "-1", false, None).is_err());
+        let s = find("FTP::logged_commands").unwrap();
+        assert_eq!(check(s, r#"{ "USER", "PASS" }"#, false, None).unwrap(), "USER,PASS");
+        let added = check(s, r#"{ "USER", "RETR" }"#, true, None).unwrap();
+        assert!(added.starts_with("APPE,") && added.ends_with(",EPSV,USER"), "{added}");
+        assert_eq!(check(s, "QUIT", true, Some("USER")).unwrap(), "USER,QUIT");
+        let given = std::collections::BTreeMap::from([("FTP::max_arg_length".to_string(), "13".to_string())]);
+        assert_eq!(value(&given, "FTP::max_arg_length").as_deref(), Some("13"));
+        assert_eq!(value(&given, "FTP::max_user_length").as_deref(), Some("128"), "the default");
+        assert_eq!(value(&given, "Other::option"), None);
     }
 
     #[test]
     fn every_option_is_documented_in_docs_options_md() {
         let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/options.md")).unwrap();
         for o in STANDARD {
-            let row = format!("| `{}` | {} | {} |", o.name, o.default, o.handler);
+            let row = format!("| `{}` | {} | {} |", o.name, o.default.replace(',', ", "), o.handler);
             assert!(doc.contains(&row), "docs/options.md lacks the row starting {row}");
         }
     }

@@ -23,7 +23,7 @@ impl wruntime::Host for HostState {
     }
 
     fn script_option(&mut self, name: String) -> Option<String> {
-        self.options.get(&name).cloned()
+        crate::options::value(&self.options, &name)
     }
 }
 
