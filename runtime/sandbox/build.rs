@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The standard handlers (`handlers/`), embedded in the binary.
-const STANDARD: &[&str] = &["conn", "weird", "reporter", "tunnel", "analyzer", "dns", "http", "signatures"];
+const STANDARD: &[&str] = &["conn", "weird", "reporter", "tunnel", "analyzer", "dns", "http", "signatures", "ssl", "x509"];
 /// Hostile handlers, for the tests (`testing::HOSTILE`).
 const HOSTILE: &[&str] = &[
     "loop_forever",

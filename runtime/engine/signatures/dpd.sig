@@ -42,3 +42,25 @@ signature weir_ftp_greeting {
   requires-reverse-signature weir_ftp_user
   enable "ftp"
 }
+
+# SSL/TLS (RFC 8446 section 5.1, RFC 5246 section 6.2; SSLv2's record
+# header). The client opens with a handshake record (type 22, version 3.x)
+# carrying a client hello (handshake type 1), or with an SSLv2 header (high
+# bit set, two length bytes) and message type 1 (client hello) with version
+# 2 or 3.x ...
+signature weir_ssl_client {
+  ip-proto == tcp
+  tcp-state originator
+  payload /^(\x16\x03[\x00-\x04][\x00-\xff][\x00-\xff]\x01|[\x80-\xff][\x00-\xff]\x01(\x00\x02|\x03[\x00-\x04]))/
+}
+
+# ... and the server answers with a server hello (handshake type 2) or an
+# alert record (type 21), or an SSLv2 server hello (message type 4,
+# certificate type, version 2).
+signature weir_ssl_server {
+  ip-proto == tcp
+  tcp-state responder
+  payload /^(\x16\x03[\x00-\x04][\x00-\xff][\x00-\xff]\x02|\x15\x03[\x00-\x04]\x00\x02|[\x80-\xff][\x00-\xff]\x04[\x00\x01][\x00-\xff]\x00\x02)/
+  requires-reverse-signature weir_ssl_client
+  enable "ssl"
+}

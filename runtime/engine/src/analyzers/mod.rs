@@ -16,6 +16,7 @@ pub mod ntp;
 pub mod registry;
 pub mod requests;
 pub mod set;
+pub mod ssl;
 #[cfg(test)]
 pub mod testing;
 

@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{dns, ftp, http, ntp};
+use super::{dns, ftp, http, ntp, ssl};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -46,6 +46,8 @@ pub enum Tag {
     Snmp,
     /// Syslog (not implemented).
     Syslog,
+    /// SSL/TLS over TCP ([`ssl`]).
+    Ssl,
 }
 
 impl Tag {
@@ -59,11 +61,12 @@ impl Tag {
             Tag::Http => "HTTP",
             Tag::Snmp => "SNMP",
             Tag::Syslog => "SYSLOG",
+            Tag::Ssl => "SSL",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 6] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog];
+    pub const ALL: [Tag; 7] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog, Tag::Ssl];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
     /// signatures' `enable` actions and handlers spell it.
@@ -79,14 +82,14 @@ impl Tag {
 
     /// Whether a handler needs the analyzer: it shapes the connection, or
     /// some subscribed event shows what it finds: one of its own family's
-    /// events (the WIT world named after it), `protocol_confirmation`,
+    /// events (the WIT world named after it; SSL also the `x509` family), `protocol_confirmation`,
     /// `protocol_violation`, `conn_weird`, or `connection_state_remove`
     /// (whose record carries the services, as conn.log writes them).
     pub fn wanted(self, subs: &Subscriptions) -> bool {
         let family = self.name().to_ascii_lowercase();
         (self.shapes_connection() && !subs.is_empty())
             || super::context::findings_wanted(subs)
-            || EventKind::ALL.iter().any(|&k| k.family() == family && subs.wants(k))
+            || EventKind::ALL.iter().any(|&k| (k.family() == family || (self == Tag::Ssl && k.family() == "x509")) && subs.wants(k))
     }
 
     /// The `source` of the weirds the analyzer raises.
@@ -107,6 +110,7 @@ impl Tag {
             Tag::Ntp => Some(Box::new(ntp::Ntp::default())),
             Tag::Dns => Some(Box::new(dns::Dns::new(cfg.dns.clone()))),
             Tag::Http => Some(Box::new(http::Http::new(cfg))),
+            Tag::Ssl => Some(Box::new(ssl::Ssl::new(cfg.ssl.clone()))),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
@@ -133,6 +137,7 @@ impl Registry {
         r.register_for_ports(Tag::Dns, Transport::Tcp, &dns::TCP_PORTS);
         r.register_for_ports(Tag::Snmp, Transport::Udp, &[161, 162]);
         r.register_for_ports(Tag::Syslog, Transport::Udp, &[514]);
+        r.register_for_ports(Tag::Ssl, Transport::Tcp, &ssl::PORTS);
         r
     }
 
