@@ -87,8 +87,13 @@ struct Info {
     /// Fingerprints of the server's and the client's certificates (None
     /// until either side sent one).
     chains: Option<(Vec<String>, Vec<String>)>,
-    /// The server's first certificate's SAN DNS names (None: no SAN) and last CN.
-    host_names: Option<(Option<Vec<String>>, Option<String>)>,
+    /// Whether the server's first certificate names `server_name` (its SAN
+    /// DNS names, or its last CN without a SAN); None without a certificate
+    /// or a server name. The client hello (and its SNI) comes before any
+    /// certificate, so this is settled as the certificate's events come.
+    sni_matches: Option<bool>,
+    /// The first server certificate's SAN was seen.
+    san_seen: bool,
 }
 
 thread_local! {
@@ -124,7 +129,8 @@ fn with(c: &Connection, f: impl FnOnce(&mut Info)) {
         hrr_seen: false,
         history: String::new(),
         chains: None,
-        host_names: None,
+        sni_matches: None,
+        san_seen: false,
     };
     STATES.with(|s| s.borrow_mut().with(&c.uid, init, f));
 }
@@ -144,13 +150,7 @@ impl Info {
             return;
         }
         self.logged = true;
-        let sni_matches = match (&self.server_name, &self.host_names) {
-            (Some(sni), Some((san, cn))) => Some(match san {
-                Some(names) => names.iter().any(|n| check_hostname(sni, n)),
-                None => cn.as_deref().is_some_and(|n| check_hostname(sni, n)),
-            }),
-            _ => None,
-        };
+        let sni_matches = self.sni_matches;
         let opt = |v: &Option<String>| v.clone().map_or(V::Unset, V::String);
         let (fps, client_fps) = match &self.chains {
             Some((s, c)) => (V::VectorOfString(s.clone()), V::VectorOfString(c.clone())),
@@ -183,18 +183,23 @@ impl Info {
 /// compared without case, a `*` only in the leftmost label, matching
 /// within that one label).
 fn check_hostname(host: &str, name: &str) -> bool {
-    let (host, name) = (host.to_ascii_lowercase(), name.to_ascii_lowercase());
-    let (h, n): (Vec<&str>, Vec<&str>) = (host.split('.').collect(), name.split('.').collect());
-    if h.len() != n.len() || h.iter().any(|l| l.is_empty()) {
+    if host.is_empty() || host.split('.').any(str::is_empty) {
         return false;
     }
-    if h[1..] != n[1..] {
+    let (h0, hrest) = host.split_once('.').unwrap_or((host, ""));
+    let (n0, nrest) = name.split_once('.').unwrap_or((name, ""));
+    if !hrest.eq_ignore_ascii_case(nrest) {
         return false;
     }
-    match n[0].split_once('*') {
-        None => h[0] == n[0],
+    match n0.split_once('*') {
+        None => h0.eq_ignore_ascii_case(n0),
         Some((pre, post)) => {
-            !post.contains('*') && h.len() > 2 && h[0].len() >= pre.len() + post.len() && h[0].starts_with(pre) && h[0].ends_with(post)
+            let (h0b, pre, post) = (h0.as_bytes(), pre.as_bytes(), post.as_bytes());
+            !post.contains(&b'*')
+                && hrest.contains('.')
+                && h0b.len() >= pre.len() + post.len()
+                && h0b[..pre.len()].eq_ignore_ascii_case(pre)
+                && h0b[h0b.len() - post.len()..].eq_ignore_ascii_case(post)
         }
     }
 }
@@ -393,7 +398,7 @@ impl Handler for Ssl {
                 clients.push(cert_ref.sha256);
             } else {
                 if server.is_empty() {
-                    i.host_names = Some((None, cert.cn));
+                    i.sni_matches = i.server_name.as_deref().map(|sni| cert.cn.as_deref().is_some_and(|n| check_hostname(sni, n)));
                 }
                 server.push(cert_ref.sha256);
             }
@@ -406,10 +411,11 @@ impl Handler for Ssl {
             return;
         }
         with_uid(uid, |i| {
-            // Only the server's first certificate: the one whose names are kept.
-            if let (Some((server, _)), Some((san, _))) = (&i.chains, &mut i.host_names) {
-                if server.len() == 1 && san.is_none() {
-                    *san = Some(ext.dns.unwrap_or_default());
+            // Only the server's first certificate counts; with a SAN its CN does not.
+            let first = i.chains.as_ref().is_some_and(|(server, _)| server.len() == 1);
+            if first && !std::mem::replace(&mut i.san_seen, true) {
+                if let Some(sni) = i.server_name.as_deref() {
+                    i.sni_matches = Some(ext.dns.iter().flatten().any(|n| check_hostname(sni, n)));
                 }
             }
         });

@@ -49,6 +49,10 @@ static X509: Stream = Stream::new(
 
 /// `X509::relog_known_certificates_after`, in seconds.
 const RELOG_AFTER: f64 = 86_400.0;
+/// `X509::default_max_field_container_elements`: elements written of one vector.
+const MAX_ELEMENTS: usize = 500;
+/// `X509::default_max_total_container_elements`: elements written of all vectors of a record.
+const MAX_TOTAL_ELEMENTS: usize = 1500;
 /// `X509::known_log_certs_maximum_size`.
 const MAX_KNOWN: usize = 1_000_000;
 
@@ -75,8 +79,18 @@ thread_local! {
     static STATE: RefCell<State> = RefCell::new(State::default());
 }
 
-fn list(v: &Option<Vec<String>>) -> V {
-    v.clone().map_or(V::Unset, V::VectorOfString)
+/// A vector column, cut at [`MAX_ELEMENTS`] and at what is left of
+/// [`MAX_TOTAL_ELEMENTS`] (`budget`).
+fn list(v: Option<Vec<String>>, budget: &mut usize) -> V {
+    match v {
+        None => V::Unset,
+        Some(mut v) => {
+            let n = v.len().min(MAX_ELEMENTS).min(*budget);
+            *budget -= n;
+            v.truncate(n);
+            V::VectorOfString(v)
+        }
+    }
 }
 
 fn opt(v: &Option<String>) -> V {
@@ -100,8 +114,14 @@ impl State {
             self.known.insert(key, i.ts);
         }
         let c = &i.cert;
-        let san = i.san.as_ref();
-        let ips = san.and_then(|s| s.ip.as_ref()).map(|ips| ips.iter().map(|a| weir_guest::ip(a).to_string()).collect());
+        let mut budget = MAX_TOTAL_ELEMENTS;
+        let (dns, uri, email, ips) = match i.san {
+            None => (V::Unset, V::Unset, V::Unset, V::Unset),
+            Some(s) => {
+                let ips = s.ip.map(|ips| ips.iter().map(|a| weir_guest::ip(a).to_string()).collect());
+                (list(s.dns, &mut budget), list(s.uri, &mut budget), list(s.email, &mut budget), list(ips, &mut budget))
+            }
+        };
         X509.write(&[
             V::Time(i.ts),
             V::String(i.fingerprint.clone()),
@@ -117,10 +137,10 @@ impl State {
             c.key_length.map_or(V::Unset, V::Count),
             opt(&c.exponent),
             opt(&c.curve),
-            san.map_or(V::Unset, |s| list(&s.dns)),
-            san.map_or(V::Unset, |s| list(&s.uri)),
-            san.map_or(V::Unset, |s| list(&s.email)),
-            list(&ips),
+            dns,
+            uri,
+            email,
+            ips,
             i.bc.as_ref().map_or(V::Unset, |b| V::Bool(b.ca)),
             i.bc.as_ref().and_then(|b| b.path_len).map_or(V::Unset, V::Count),
             V::Bool(i.host_cert),

@@ -302,7 +302,8 @@ impl Handshake {
                     sink.raise(|c| Event::SslExtensionSupportedVersions { c, is_client: client, versions });
                 }
             }
-            51 => {
+            // key_share (40 before TLS 1.3 draft 23).
+            40 | 51 => {
                 let mut curves = Vec::new();
                 if client {
                     if let Some(list) = r.vec16() {
