@@ -6,7 +6,7 @@ use super::{fuzzing, x509, Ssl};
 use crate::analyzers::testing::{summary, Harness};
 use weir_events::Event;
 
-const CERT: &[u8] = include_bytes!("testdata/ec-selfsigned.der");
+const CERT: &[u8] = include_bytes!("../testdata/ec-selfsigned.der");
 
 fn record(ct: u8, body: &[u8]) -> Vec<u8> {
     let mut v = vec![ct, 3, 3, (body.len() >> 8) as u8, body.len() as u8];
