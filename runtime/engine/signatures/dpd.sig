@@ -64,3 +64,19 @@ signature weir_ssl_server {
   requires-reverse-signature weir_ssl_client
   enable "ssl"
 }
+
+# DTLS (RFC 6347 section 4.1, RFC 9147): a handshake record (type 22) of
+# DTLS 1.0, 1.2 or 1.3 (versions 254.255, 254.253, 254.252) in epoch 0,
+# holding a client hello (type 1) from the originator ...
+signature weir_dtls_client {
+  ip-proto == udp
+  payload /^\x16\xfe[\xfc\xfd\xff]\x00\x00[\x00-\xff]{8}\x01/
+}
+
+# ... answered by a hello verify request (type 3) or a server hello (type 2).
+signature weir_dtls_server {
+  ip-proto == udp
+  payload /^\x16\xfe[\xfc\xfd\xff]\x00\x00[\x00-\xff]{8}[\x02\x03]/
+  requires-reverse-signature weir_dtls_client
+  enable "dtls"
+}

@@ -48,6 +48,8 @@ pub enum Tag {
     Syslog,
     /// SSL/TLS over TCP ([`ssl`]).
     Ssl,
+    /// DTLS over UDP ([`ssl::dtls`]).
+    Dtls,
 }
 
 impl Tag {
@@ -62,11 +64,12 @@ impl Tag {
             Tag::Snmp => "SNMP",
             Tag::Syslog => "SYSLOG",
             Tag::Ssl => "SSL",
+            Tag::Dtls => "DTLS",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 7] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog, Tag::Ssl];
+    pub const ALL: [Tag; 8] = [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog, Tag::Ssl, Tag::Dtls];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
     /// signatures' `enable` actions and handlers spell it.
@@ -82,14 +85,14 @@ impl Tag {
 
     /// Whether a handler needs the analyzer: it shapes the connection, or
     /// some subscribed event shows what it finds: one of its own family's
-    /// events (the WIT world named after it; SSL also the `x509` family), `protocol_confirmation`,
+    /// events (the WIT world named after it; SSL and DTLS: the `ssl` and `x509` families), `protocol_confirmation`,
     /// `protocol_violation`, `conn_weird`, or `connection_state_remove`
     /// (whose record carries the services, as conn.log writes them).
     pub fn wanted(self, subs: &Subscriptions) -> bool {
         let family = self.name().to_ascii_lowercase();
         (self.shapes_connection() && !subs.is_empty())
             || super::context::findings_wanted(subs)
-            || EventKind::ALL.iter().any(|&k| (k.family() == family || (self == Tag::Ssl && k.family() == "x509")) && subs.wants(k))
+            || EventKind::ALL.iter().any(|&k| (k.family() == family || (matches!(self, Tag::Ssl | Tag::Dtls) && matches!(k.family(), "ssl" | "x509"))) && subs.wants(k))
     }
 
     /// The `source` of the weirds the analyzer raises.
@@ -111,6 +114,7 @@ impl Tag {
             Tag::Dns => Some(Box::new(dns::Dns::new(cfg.dns.clone()))),
             Tag::Http => Some(Box::new(http::Http::new(cfg))),
             Tag::Ssl => Some(Box::new(ssl::Ssl::new(cfg.ssl.clone()))),
+            Tag::Dtls => Some(Box::new(ssl::dtls::Dtls::new(cfg.ssl.clone()))),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
@@ -138,6 +142,7 @@ impl Registry {
         r.register_for_ports(Tag::Snmp, Transport::Udp, &[161, 162]);
         r.register_for_ports(Tag::Syslog, Transport::Udp, &[514]);
         r.register_for_ports(Tag::Ssl, Transport::Tcp, &ssl::PORTS);
+        r.register_for_ports(Tag::Dtls, Transport::Udp, &ssl::dtls::PORTS);
         r
     }
 

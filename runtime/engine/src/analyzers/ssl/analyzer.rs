@@ -57,7 +57,7 @@ impl Analyzer for Ssl {
 }
 
 /// The connection's context as the parser's sink.
-struct CxSink<'c, 'e, 'a>(&'c mut Cx<'e, 'a>);
+pub(super) struct CxSink<'c, 'e, 'a>(pub(super) &'c mut Cx<'e, 'a>);
 
 impl Sink for CxSink<'_, '_, '_> {
     fn wants(&self, kind: EventKind) -> bool {

@@ -15,6 +15,7 @@
 //! the first TLS byte of each direction next.
 
 pub mod analyzer;
+pub mod dtls;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod handshake;

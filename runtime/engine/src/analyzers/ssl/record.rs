@@ -60,6 +60,8 @@ pub struct Parser {
     buf: [Vec<u8>; 2],
     /// The handshake layer.
     pub hs: Handshake,
+    /// DTLS: handshake messages come with DTLS's fragment headers.
+    pub dtls: Option<super::dtls::Reassembly>,
 }
 
 impl Parser {
@@ -180,8 +182,8 @@ impl Parser {
         self.encrypted[side]
     }
 
-    /// One whole record.
-    fn record<S: Sink>(&mut self, sink: &mut S, is_orig: bool, head: [u8; 5], version: u16, ct: u16, body: &[u8]) {
+    /// One whole record (`head` matters for SSLv2 only).
+    pub(super) fn record<S: Sink>(&mut self, sink: &mut S, is_orig: bool, head: [u8; 5], version: u16, ct: u16, body: &[u8]) {
         let client = is_orig ^ self.hs.flipped;
         let len = u16::try_from(body.len()).unwrap_or(u16::MAX);
         if self.encrypted_now(is_orig, ct) {
@@ -223,7 +225,14 @@ impl Parser {
                     }
                 }
             }
-            HANDSHAKE => self.hs.feed(sink, is_orig, version, body),
+            HANDSHAKE => match self.dtls.as_mut() {
+                Some(r) => {
+                    for msg in r.fragments(is_orig, body) {
+                        self.hs.feed(sink, is_orig, version, &msg);
+                    }
+                }
+                None => self.hs.feed(sink, is_orig, version, body),
+            },
             APPLICATION_DATA => {}
             HEARTBEAT => {
                 if body.len() >= 3 && sink.wants(EventKind::SslHeartbeat) {

@@ -274,3 +274,37 @@ fn fuzz_inputs_of_every_shape_run() {
     assert!(fuzzing::run(&input) > 5);
     assert_eq!(fuzzing::run(&[]), 0);
 }
+
+fn dtls_record(body: &[u8]) -> Vec<u8> {
+    let mut v = vec![22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, (body.len() >> 8) as u8, body.len() as u8];
+    v.extend_from_slice(body);
+    v
+}
+
+fn dtls_fragment(t: u8, seq: u16, msg: &[u8], off: usize, len: usize) -> Vec<u8> {
+    let n = msg.len();
+    let mut v = vec![t, (n >> 16) as u8, (n >> 8) as u8, n as u8];
+    v.extend_from_slice(&seq.to_be_bytes());
+    v.extend_from_slice(&[(off >> 16) as u8, (off >> 8) as u8, off as u8, (len >> 16) as u8, (len >> 8) as u8, len as u8]);
+    v.extend_from_slice(&msg[off..off + len]);
+    v
+}
+
+#[test]
+fn dtls_handshake_fragments_are_put_together() {
+    let (mut h, mut a) = (Harness::new(17, 443), super::dtls::Dtls::new(Default::default()));
+    // A DTLS 1.2 client hello: version, random, empty session id, empty cookie, suites, compression.
+    let mut ch = vec![0xfe, 0xfd];
+    ch.extend_from_slice(&[7; 32]);
+    ch.extend_from_slice(&[0, 0]);
+    ch.extend_from_slice(&with_len16(&[0xc0, 0x2f]));
+    ch.extend_from_slice(&[1, 0]);
+    let first = dtls_record(&dtls_fragment(1, 0, &ch, 0, 10));
+    assert!(names(&h.datagram(&mut a, true, &first)).is_empty(), "half a message");
+    let second = dtls_record(&dtls_fragment(1, 0, &ch, 10, ch.len() - 10));
+    let evs = h.datagram(&mut a, true, &second);
+    assert_eq!(names(&evs), ["protocol_confirmation", "ssl_client_hello", "ssl_handshake_message"]);
+    assert!(evs.iter().any(|e| matches!(e, Event::SslClientHello { version: 0xfefd, ciphers, .. } if ciphers == &[0xc02f])));
+    let evs = h.datagram(&mut a, false, b"\x16\x03\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00");
+    assert!(summary(&evs).contains(&"protocol_violation".to_string()), "a TLS version in a DTLS record");
+}
