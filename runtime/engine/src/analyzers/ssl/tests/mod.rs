@@ -272,6 +272,9 @@ fn fuzz_inputs_of_every_shape_run() {
     input.extend_from_slice(&[0xff, 0xfe]);
     input.extend(record(22, &[server_hello(0x0303, 0xc02f, &[]), certificate(&[CERT, &CERT[..50]])].concat()));
     assert!(fuzzing::run(&input) > 5);
+    let mut dtls = vec![16u8];
+    dtls.extend(dtls_record(&dtls_fragment(1, 0, &[0xfe, 0xfd, 1, 2, 3], 0, 5)));
+    assert!(fuzzing::run(&dtls) > 0, "a DTLS datagram is parsed");
     assert_eq!(fuzzing::run(&[]), 0);
 }
 
