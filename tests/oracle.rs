@@ -375,7 +375,7 @@ fn app_oracle_dev_cases() {
         assert!(outdir.join(case).join("weir.cmd").is_file(), "no weir.cmd for {case}");
     }
     let (passed, failed) = logcmp(&manifest, &outdir, None);
-    let kinds: Vec<String> = ["conn", "analyzer", "http", "dns"]
+    let kinds: Vec<String> = ["conn", "analyzer", "http", "dns", "ssl", "x509"]
         .iter()
         .map(|k| {
             let (p, f) = logcmp(&manifest, &outdir, Some(k));
