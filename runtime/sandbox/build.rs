@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The standard handlers (`handlers/`), embedded in the binary.
-const STANDARD: &[&str] =
-    &["conn", "weird", "reporter", "tunnel", "analyzer", "dns", "http", "signatures", "smtp", "software", "ssh", "ftp", "files"];
+const STANDARD: &[&str] = &[
+    "conn", "weird", "reporter", "tunnel", "analyzer", "dns", "http", "signatures", "smtp", "software", "ssh", "ftp", "files", "ssl",
+    "x509",
+];
 /// Hostile handlers, for the tests (`testing::HOSTILE`).
 const HOSTILE: &[&str] = &[
     "loop_forever",

@@ -76,3 +76,41 @@ signature weir_ssh_client {
   requires-reverse-signature weir_ssh_server
   enable "ssh"
 }
+
+# SSL/TLS (RFC 8446 section 5.1, RFC 5246 section 6.2; SSLv2's record
+# header). The client opens with a handshake record (type 22, version 3.x)
+# carrying a client hello (handshake type 1), or with an SSLv2 header (high
+# bit set, two length bytes) and message type 1 (client hello) with version
+# 2 or 3.x ...
+signature weir_ssl_client {
+  ip-proto == tcp
+  tcp-state originator
+  payload /^(\x16\x03[\x00-\x04][\x00-\xff][\x00-\xff]\x01|[\x80-\xff][\x00-\xff]\x01(\x00\x02|\x03[\x00-\x04]))/
+}
+
+# ... and the server answers with a server hello (handshake type 2) or an
+# alert record (type 21), or an SSLv2 server hello (message type 4,
+# certificate type, version 2).
+signature weir_ssl_server {
+  ip-proto == tcp
+  tcp-state responder
+  payload /^(\x16\x03[\x00-\x04][\x00-\xff][\x00-\xff]\x02|\x15\x03[\x00-\x04]\x00\x02|[\x80-\xff][\x00-\xff]\x04[\x00\x01][\x00-\xff]\x00\x02)/
+  requires-reverse-signature weir_ssl_client
+  enable "ssl"
+}
+
+# DTLS (RFC 6347 section 4.1, RFC 9147): a handshake record (type 22) of
+# DTLS 1.0, 1.2 or 1.3 (versions 254.255, 254.253, 254.252) in epoch 0,
+# holding a client hello (type 1) from the originator ...
+signature weir_dtls_client {
+  ip-proto == udp
+  payload /^\x16\xfe[\xfc\xfd\xff]\x00\x00[\x00-\xff]{8}\x01/
+}
+
+# ... answered by a hello verify request (type 3) or a server hello (type 2).
+signature weir_dtls_server {
+  ip-proto == udp
+  payload /^\x16\xfe[\xfc\xfd\xff]\x00\x00[\x00-\xff]{8}[\x02\x03]/
+  requires-reverse-signature weir_dtls_client
+  enable "dtls"
+}

@@ -75,6 +75,8 @@ pub struct Config {
     pub ftp_max_command_length: u64,
     /// The DNS analyzer's options (`dns_skip_all_auth`, `dns_max_queries`, ...).
     pub dns: crate::analyzers::dns::DnsConfig,
+    /// The SSL analyzer's options (`SSL::max_alerts_per_record`, ...).
+    pub ssl: crate::analyzers::ssl::SslConfig,
     /// HTTP's settings: `http_entity_data_delivery_size`, `truncate_http_URI`,
     /// `MIME::max_header_bytes`, `MIME::max_depth`.
     pub http: crate::analyzers::http::Settings,
@@ -169,6 +171,7 @@ impl Default for Config {
             max_connections: 0,
             ftp_max_command_length: 100,
             dns: Default::default(),
+            ssl: Default::default(),
             http: crate::analyzers::http::Settings::default(),
             smtp: crate::analyzers::smtp::Settings::default(),
             weird_sampling: crate::weird::Sampling::default(),
@@ -325,7 +328,7 @@ impl Config {
                     v => return Err(format!("unknown connection key '{v}' (vlan_fivetuple or fivetuple)")),
                 }
             }
-            n => match self.dns.set(n, value) {
+            n => match self.dns.set(n, value).or_else(|| self.ssl.set(n, value)) {
                 Some(r) => r?,
                 None => return Err(format!("unknown option '{n}'")),
             },

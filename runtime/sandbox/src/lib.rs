@@ -111,6 +111,11 @@ pub mod standard {
         pub streams: &'static [&'static str],
     }
 
+    /// ssl.log.
+    pub const SSL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ssl.wasm"));
+    /// x509.log.
+    pub const X509: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/x509.wasm"));
+
     /// Every standard handler, in load order. A new standard handler declares
     /// its streams here, which reserves them.
     pub const HANDLERS: &[Standard] = &[
@@ -127,6 +132,8 @@ pub mod standard {
         Standard { name: "ssh", bytes: SSH, streams: &["ssh"] },
         Standard { name: "ftp", bytes: FTP, streams: &["ftp"] },
         Standard { name: "files", bytes: FILES, streams: &["files"] },
+        Standard { name: "ssl", bytes: SSL, streams: &["ssl"] },
+        Standard { name: "x509", bytes: X509, streams: &["x509"] },
     ];
 }
 

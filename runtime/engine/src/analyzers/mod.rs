@@ -20,6 +20,7 @@ pub mod set;
 pub mod smtp;
 pub mod software;
 pub mod ssh;
+pub mod ssl;
 #[cfg(test)]
 pub mod testing;
 

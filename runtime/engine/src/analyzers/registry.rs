@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{dns, ftp, http, ntp, smtp, ssh};
+use super::{dns, ftp, http, ntp, smtp, ssh, ssl};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -52,6 +52,10 @@ pub enum Tag {
     Ssh,
     /// FTP data connections, scheduled from the control connection ([`ftp::FtpData`]).
     FtpData,
+    /// SSL/TLS over TCP ([`ssl`]).
+    Ssl,
+    /// DTLS over UDP ([`ssl::dtls`]).
+    Dtls,
 }
 
 impl Tag {
@@ -68,12 +72,25 @@ impl Tag {
             Tag::Smtp => "SMTP",
             Tag::Ssh => "SSH",
             Tag::FtpData => "FTP_DATA",
+            Tag::Ssl => "SSL",
+            Tag::Dtls => "DTLS",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 9] =
-        [Tag::Ftp, Tag::Ntp, Tag::Dns, Tag::Http, Tag::Snmp, Tag::Syslog, Tag::Smtp, Tag::Ssh, Tag::FtpData];
+    pub const ALL: [Tag; 11] = [
+        Tag::Ftp,
+        Tag::Ntp,
+        Tag::Dns,
+        Tag::Http,
+        Tag::Snmp,
+        Tag::Syslog,
+        Tag::Smtp,
+        Tag::Ssh,
+        Tag::FtpData,
+        Tag::Ssl,
+        Tag::Dtls,
+    ];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
     /// signatures' `enable` actions and handlers spell it.
@@ -89,7 +106,7 @@ impl Tag {
 
     /// Whether a handler needs the analyzer: it shapes the connection, or
     /// some subscribed event shows what it finds: one of its own family's
-    /// events (the WIT world named after it), `protocol_confirmation`,
+    /// events (the WIT world named after it; SSL and DTLS: the `ssl` and `x509` families), `protocol_confirmation`,
     /// `protocol_violation`, `conn_weird`, or `connection_state_remove`
     /// (whose record carries the services, as conn.log writes them).
     pub fn wanted(self, subs: &Subscriptions) -> bool {
@@ -102,12 +119,14 @@ impl Tag {
     }
 
     /// Event families the analyzer raises besides its own: SMTP the MIME
-    /// events of its messages, both the software events of the strings
-    /// they carry.
+    /// events of its messages, SMTP and HTTP the software events of the
+    /// strings they carry, SSL and DTLS the X.509 events of certificates.
     fn more_families(self) -> &'static [&'static str] {
         match self {
             Tag::Smtp => &["mime", "software"],
             Tag::Http => &["software"],
+            Tag::Ssl => &["x509"],
+            Tag::Dtls => &["ssl", "x509"],
             _ => &[],
         }
     }
@@ -145,6 +164,8 @@ impl Tag {
             Tag::Smtp => Some(Box::new(smtp::Smtp::new(cfg))),
             Tag::Ssh => Some(Box::new(ssh::Ssh::default())),
             Tag::FtpData => Some(Box::new(ftp::FtpData)),
+            Tag::Ssl => Some(Box::new(ssl::Ssl::new(cfg.ssl.clone()))),
+            Tag::Dtls => Some(Box::new(ssl::dtls::Dtls::new(cfg.ssl.clone()))),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
@@ -173,6 +194,8 @@ impl Registry {
         r.register_for_ports(Tag::Syslog, Transport::Udp, &[514]);
         r.register_for_ports(Tag::Smtp, Transport::Tcp, &smtp::PORTS);
         r.register_for_ports(Tag::Ssh, Transport::Tcp, &ssh::PORTS);
+        r.register_for_ports(Tag::Ssl, Transport::Tcp, &ssl::PORTS);
+        r.register_for_ports(Tag::Dtls, Transport::Udp, &ssl::dtls::PORTS);
         r
     }
 

@@ -16,7 +16,7 @@ use weir_events::{ConnId, Connection, Endpoint, Event, EventKind, Port, Transpor
 /// A placeholder connection record (UDP between unspecified addresses, port
 /// 53) for the parser's events when no connection is at hand: the fuzz
 /// target's and the tests' sinks.
-pub(super) fn placeholder_conn() -> Connection {
+pub(crate) fn placeholder_conn() -> Connection {
     let ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
     let port = Port { number: 53, proto: Transport::Udp };
     let ep = Endpoint { size: 0, state: 0, num_pkts: None, num_bytes_ip: None, flow_label: 0, l2_addr: None };
