@@ -10,29 +10,13 @@
 
 use super::message::{self, ConnFacts, Parser};
 use super::{tcp, DnsConfig, Sink};
-use std::net::{IpAddr, Ipv4Addr};
-use weir_events::{ConnId, Connection, Endpoint, Event, EventKind, Port, Transport};
+use crate::analyzers::fuzz_input::deliveries;
+use weir_events::{Connection, Event, EventKind};
 
-/// A placeholder connection record (UDP between unspecified addresses, port
-/// 53) for the parser's events when no connection is at hand: the fuzz
-/// target's and the tests' sinks.
+/// The placeholder connection record (UDP to port 53) of the parser's
+/// events when no connection is at hand: the fuzz target's and the tests' sinks.
 pub(crate) fn placeholder_conn() -> Connection {
-    let ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-    let port = Port { number: 53, proto: Transport::Udp };
-    let ep = Endpoint { size: 0, state: 0, num_pkts: None, num_bytes_ip: None, flow_label: 0, l2_addr: None };
-    Connection {
-        id: ConnId { orig_h: ip, orig_p: port, resp_h: ip, resp_p: port, proto: 17 },
-        orig: ep,
-        resp: ep,
-        start_time: 0.0,
-        duration: 0.0,
-        service: Vec::new(),
-        history: String::new(),
-        uid: String::new(),
-        tunnel: None,
-        vlan: None,
-        inner_vlan: None,
-    }
+    crate::analyzers::fuzz_input::placeholder_conn(17, 53)
 }
 
 /// Counts what the parser reports.
@@ -80,21 +64,12 @@ pub fn run(data: &[u8]) -> usize {
     let mut first = true;
     let mut framers = [tcp::Framer::default(), tcp::Framer::default()];
     let mut p = Parser { sink: &mut sink, cfg: &cfg, conn };
-    let mut rest = &data[2..];
-    let mut side = 0usize;
-    loop {
-        let cut = rest.windows(2).position(|w| w == [0xff, 0xfe]);
-        let chunk = &rest[..cut.unwrap_or(rest.len())];
-        let dir = u8::from(side == 0);
+    for (is_orig, chunk) in deliveries(&data[2..]) {
+        let dir = u8::from(is_orig);
         if tcp_mode {
-            framers[side].feed(chunk, |m| message::parse(&mut p, m, dir, &mut first));
+            framers[usize::from(!is_orig)].feed(chunk, |m| message::parse(&mut p, m, dir, &mut first));
         } else {
             message::parse(&mut p, chunk, dir, &mut first);
-        }
-        side ^= 1;
-        match cut {
-            Some(i) => rest = &rest[i + 2..],
-            None => break,
         }
     }
     for f in &mut framers {

@@ -8,6 +8,7 @@
 
 use super::record::Parser;
 use super::{Sink, SslConfig};
+use crate::analyzers::fuzz_input::{deliveries, placeholder_conn};
 use weir_events::{Connection, Event, EventKind};
 
 /// Counts what the parser reports.
@@ -19,7 +20,7 @@ impl Sink for Count {
         true
     }
     fn raise<F: FnOnce(Box<Connection>) -> Event>(&mut self, build: F) {
-        let _ = build(Box::new(crate::analyzers::dns::fuzzing::placeholder_conn()));
+        let _ = build(Box::new(placeholder_conn(6, 443)));
         self.0 += 1;
     }
     fn weird(&mut self, _: &'static str, _: String) {
@@ -41,19 +42,10 @@ pub fn run(data: &[u8]) -> usize {
     let mut p = Parser::new(cfg.clone());
     let mut dtls = (flags & 16 != 0).then(|| super::dtls::Dtls::new(cfg));
     let mut sink = Count::default();
-    let mut rest = &data[1..];
-    let mut is_orig = true;
-    loop {
-        let cut = rest.windows(2).position(|w| w == [0xff, 0xfe]);
-        let chunk = &rest[..cut.unwrap_or(rest.len())];
+    for (is_orig, chunk) in deliveries(&data[1..]) {
         match dtls.as_mut() {
             Some(d) => d.parse(&mut sink, is_orig, chunk),
             None => p.feed(&mut sink, is_orig, chunk),
-        }
-        is_orig = !is_orig;
-        match cut {
-            Some(i) => rest = &rest[i + 2..],
-            None => break,
         }
     }
     sink.0
