@@ -113,6 +113,18 @@ impl<'e, 'a> Cx<'e, 'a> {
         Cx { env, tag, aid, status }
     }
 
+    /// The context of a child analyzer (`tag`, instance `aid`) of this one,
+    /// on the same connection ([`super::child::Child`]).
+    pub fn for_child<'c>(&'c mut self, tag: Tag, aid: u64, status: &'c mut Status) -> Cx<'c, 'a> {
+        Cx { env: &mut *self.env, tag, aid, status }
+    }
+
+    /// Whether a violation's disabling of this analyzer holds now: its
+    /// drain has run since (Zeek's DPD script removed it).
+    pub fn disabled_by_violation(&self) -> bool {
+        self.status.disable_after_drain.is_some_and(|d| self.env.q.drains() > d)
+    }
+
     /// Whether any handler takes `kind`: ask before building an event.
     #[inline]
     pub fn wants(&self, kind: EventKind) -> bool {

@@ -7,10 +7,12 @@
 //! connection's `service`) and violation.
 
 pub mod analyzer;
+pub mod child;
 pub mod context;
 pub mod detect;
 pub mod dns;
 pub mod ftp;
+pub(crate) mod fuzz_input;
 pub mod http;
 pub mod mime;
 pub mod ntp;

@@ -158,13 +158,12 @@ impl AnalyzerSet {
     /// Disables, finishing what each has open, the analyzers whose
     /// violation's drain has run since.
     fn settle(&mut self, env: &mut Env<'_>) {
-        let drains = env.q.drains();
-        for e in self.entries.iter_mut() {
-            if !e.status.disabled && e.status.disable_after_drain.is_some_and(|d| drains > d) {
-                e.status.disabled = true;
-                let tag = e.analyzer.tag();
-                let mut cx = Cx::new(env, tag, e.aid, &mut e.status);
+        for e in self.entries.iter_mut().filter(|e| !e.status.disabled) {
+            let tag = e.analyzer.tag();
+            let mut cx = Cx::new(env, tag, e.aid, &mut e.status);
+            if cx.disabled_by_violation() {
                 e.analyzer.done(&mut cx);
+                e.status.disabled = true;
             }
         }
     }

@@ -10,7 +10,7 @@
 //! that does not start with a three-digit code of 100 or more, or whose code
 //! is followed by neither a space nor `-` (a continued reply), is a protocol
 //! violation with the line as its data. A 234 reply to `AUTH TLS` raises
-//! `ftp_starttls`, and the lines after it are not read (they are TLS).
+//! `ftp_starttls`, and the bytes after it go to an SSL child analyzer.
 //!
 //! What the replies say about data channels (PORT, PASV, EPRT, EPSV) is the
 //! handler's to act on, as in Zeek's scripts: it schedules [`FtpData`] for
@@ -19,6 +19,7 @@
 pub mod fuzzing;
 
 use super::analyzer::Analyzer;
+use super::child::Child;
 use super::context::Cx;
 use super::registry::Tag;
 use crate::events::{Connection, Event, EventKind};
@@ -64,6 +65,8 @@ pub struct Ftp {
     tls_active: bool,
     /// The server's greeting was seen.
     greeted: bool,
+    /// The SSL analyzer the connection's bytes go to once TLS took over.
+    tls: Option<Box<Child>>,
 }
 
 impl Ftp {
@@ -191,7 +194,16 @@ impl Analyzer for Ftp {
     }
 
     /// The originator's command lines and the responder's reply lines.
+    /// Once `AUTH TLS` was accepted, the bytes go to an SSL child analyzer
+    /// instead (made at the first of them, as Zeek's FTP analyzer makes one).
     fn stream(&mut self, is_orig: bool, d: &[u8], cx: &mut Cx<'_, '_>) {
+        if self.tls_active {
+            let tls = self
+                .tls
+                .get_or_insert_with(|| Box::new(Child::new(Box::new(crate::analyzers::ssl::start_mid_stream(cx.cfg())), cx.aid())));
+            tls.stream(is_orig, d, cx);
+            return;
+        }
         let mut out = Vec::new();
         self.feed(is_orig, d, &mut out);
         for o in out {
@@ -200,11 +212,26 @@ impl Analyzer for Ftp {
     }
 
     /// A hole in the commands: the partial line is stale.
-    fn gap(&mut self, is_orig: bool, _: u64, _: &mut Cx<'_, '_>) {
+    fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
         if is_orig {
             self.line.clear();
         } else {
             self.reply_line.clear();
+        }
+        if let Some(tls) = self.tls.as_mut() {
+            tls.gap(is_orig, len, cx);
+        }
+    }
+
+    fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.end_of_data(is_orig, cx);
+        }
+    }
+
+    fn done(&mut self, cx: &mut Cx<'_, '_>) {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.done(cx);
         }
     }
 

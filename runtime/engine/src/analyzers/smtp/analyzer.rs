@@ -7,6 +7,7 @@
 
 use super::{Out, Parser, Settings, Sink, Want};
 use crate::analyzers::analyzer::Analyzer;
+use crate::analyzers::child::Child;
 use crate::analyzers::context::Cx;
 use crate::analyzers::mime;
 use crate::analyzers::registry::Tag;
@@ -20,6 +21,8 @@ pub struct Smtp {
     /// Made at the first call that brings something.
     parser: Option<Box<Parser>>,
     settings: Settings,
+    /// The SSL analyzer the bytes after an accepted STARTTLS go to.
+    tls: Option<Box<Child>>,
 }
 
 impl Smtp {
@@ -28,7 +31,7 @@ impl Smtp {
         let mut settings = cfg.smtp.clone();
         settings.mime.max_depth = cfg.http.max_depth;
         settings.mime.max_header_bytes = cfg.http.max_header_bytes;
-        Smtp { parser: None, settings }
+        Smtp { parser: None, settings, tls: None }
     }
 
     fn parser(&mut self, cx: &Cx<'_, '_>) -> &mut Parser {
@@ -42,10 +45,14 @@ impl Smtp {
     }
 
     /// The TLS hand-over: bytes of a connection whose STARTTLS was
-    /// accepted. The SSL analyzer is attached here once weir has one (as
-    /// Zeek's SMTP analyzer makes an SSL child); until then they are not
-    /// read.
-    fn forward_to_tls(&mut self, _is_orig: bool, _data: &[u8], _cx: &mut Cx<'_, '_>) {}
+    /// accepted go to an SSL child analyzer, made at the first of them (as
+    /// Zeek's SMTP analyzer makes one).
+    fn forward_to_tls(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
+        let tls = self
+            .tls
+            .get_or_insert_with(|| Box::new(Child::new(Box::new(crate::analyzers::ssl::start_mid_stream(cx.cfg())), cx.aid())));
+        tls.stream(is_orig, data, cx);
+    }
 }
 
 fn text(b: Vec<u8>) -> String {
@@ -155,14 +162,23 @@ impl Analyzer for Smtp {
 
     fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
         self.parser(cx).gap(is_orig, len, &mut CxSink(cx));
+        if let Some(tls) = self.tls.as_mut() {
+            tls.gap(is_orig, len, cx);
+        }
     }
 
     fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
         self.parser(cx).end_of_data(is_orig, &mut CxSink(cx));
+        if let Some(tls) = self.tls.as_mut() {
+            tls.end_of_data(is_orig, cx);
+        }
     }
 
     fn done(&mut self, cx: &mut Cx<'_, '_>) {
         self.parser(cx).done(&mut CxSink(cx));
+        if let Some(tls) = self.tls.as_mut() {
+            tls.done(cx);
+        }
     }
 
     fn clone_box(&self) -> Box<dyn Analyzer> {

@@ -227,3 +227,26 @@ fn the_analyzer_raises_smtp_mime_and_software_events() {
     assert!(summary(&evs).contains(&"smtp_unexpected".to_string()));
     assert!(h.status.disabled, "a reply code out of range violates SMTP");
 }
+
+#[test]
+fn the_bytes_after_starttls_go_to_an_ssl_child() {
+    use crate::analyzers::testing::{summary, Harness};
+    use crate::events::Event;
+    let mut h = Harness::new(6, 25);
+    let mut a = Smtp::new(&h.cfg);
+    h.stream(&mut a, false, b"220 mx ESMTP\r\n");
+    h.stream(&mut a, true, b"EHLO c\r\n");
+    h.stream(&mut a, false, b"250 ok\r\n");
+    h.stream(&mut a, true, b"STARTTLS\r\n");
+    let evs = h.stream(&mut a, false, b"220 go ahead\r\n");
+    assert!(summary(&evs).contains(&"smtp_starttls".to_string()), "{evs:?}");
+    // Not a TLS record: the SSL child, not SMTP, reports it.
+    let evs = h.stream(&mut a, true, b"\x00\x00\x00\x00 plain text again\r\n");
+    let violation = evs.iter().find_map(|e| match e {
+        Event::ProtocolViolation { atype, aid, .. } => Some((atype.name.clone(), *aid)),
+        _ => None,
+    });
+    assert_eq!(violation.as_ref().map(|v| v.0.as_str()), Some("SSL"), "{evs:?}");
+    assert_ne!(violation.map(|v| v.1), Some(1), "the child has an instance id of its own");
+    assert!(!h.status.disabled, "SMTP itself is not blamed");
+}
