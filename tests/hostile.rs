@@ -460,7 +460,21 @@ fn stopped_by(case: &str, signals: &[&str]) {
     let pid = child.id().to_string();
     let sender = {
         let signals: Vec<String> = signals.iter().map(|s| s.to_string()).collect();
+        let (pid, trace) = (pid.clone(), std::fs::canonicalize(&trace).unwrap_or_else(|_| trace.clone()));
         std::thread::spawn(move || {
+            // Loading the handlers may take a while on a busy machine: the
+            // 2 s count from the moment weir opens the trace (it does once
+            // every handler is loaded), so the first signal comes while
+            // packets are read.
+            let opened = || {
+                std::fs::read_dir(format!("/proc/{pid}/fd"))
+                    .map(|fds| fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == trace)))
+                    .unwrap_or(false)
+            };
+            let start = std::time::Instant::now();
+            while !opened() && start.elapsed() < Duration::from_secs(60) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             for (i, s) in signals.into_iter().enumerate() {
                 // The first while packets are read, the next while the end is written out.
                 std::thread::sleep(if i == 0 { Duration::from_secs(2) } else { Duration::from_millis(300) });
