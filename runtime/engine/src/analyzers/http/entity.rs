@@ -785,43 +785,7 @@ impl Entity {
     }
 
     fn decode_qp(&mut self, d: &[u8], env: &mut Env) {
-        let end = d.iter().rposition(|&c| c != b'\t' && c != b' ');
-        let mut out = Vec::with_capacity(d.len() + 2);
-        let mut soft_break = false;
-        if let Some(end) = end {
-            let mut i = 0;
-            while i <= end {
-                let c = d[i];
-                if c == b'=' {
-                    if i == end {
-                        soft_break = true;
-                    } else {
-                        let hex = |x: u8| (x as char).to_digit(16);
-                        match (d.get(i + 1).and_then(|&x| hex(x)), d.get(i + 2).and_then(|&x| hex(x))) {
-                            (Some(a), Some(b)) if i + 2 < d.len() => {
-                                out.push((a * 16 + b) as u8);
-                                i += 2;
-                            }
-                            _ => {
-                                env.illegal_encoding(
-                                    "= is not followed by two hexadecimal digits in quoted-printable encoding",
-                                );
-                                out.push(c);
-                            }
-                        }
-                    }
-                } else if (33..=60).contains(&c) || (62..=126).contains(&c) || c == b'\t' || c == b' ' {
-                    out.push(c);
-                } else {
-                    env.illegal_encoding(&format!("control characters in quoted-printable encoding: {}", c as i8));
-                    out.push(c);
-                }
-                i += 1;
-            }
-        }
-        if !soft_break {
-            out.extend_from_slice(b"\r\n");
-        }
+        let out = decode_qp_line(d, &mut |m| env.illegal_encoding(m));
         self.octets(&out, env);
     }
 
@@ -962,4 +926,47 @@ impl Base64 {
         self.n = 0;
         out
     }
+}
+
+/// One line of a quoted-printable body decoded (RFC 2045 section 6.7, as
+/// Zeek's MIME decoder reads it): trailing blanks dropped, `=XX` escapes
+/// decoded, a final `=` a soft line break, otherwise CRLF appended; what
+/// breaks the encoding is kept as it is and reported to `illegal`.
+pub(crate) fn decode_qp_line(d: &[u8], illegal: &mut dyn FnMut(&str)) -> Vec<u8> {
+    let end = d.iter().rposition(|&c| c != b'\t' && c != b' ');
+    let mut out = Vec::with_capacity(d.len() + 2);
+    let mut soft_break = false;
+    if let Some(end) = end {
+        let mut i = 0;
+        while i <= end {
+            let c = d[i];
+            if c == b'=' {
+                if i == end {
+                    soft_break = true;
+                } else {
+                    let hex = |x: u8| (x as char).to_digit(16);
+                    match (d.get(i + 1).and_then(|&x| hex(x)), d.get(i + 2).and_then(|&x| hex(x))) {
+                        (Some(a), Some(b)) if i + 2 < d.len() => {
+                            out.push((a * 16 + b) as u8);
+                            i += 2;
+                        }
+                        _ => {
+                            illegal("= is not followed by two hexadecimal digits in quoted-printable encoding");
+                            out.push(c);
+                        }
+                    }
+                }
+            } else if (33..=60).contains(&c) || (62..=126).contains(&c) || c == b'\t' || c == b' ' {
+                out.push(c);
+            } else {
+                illegal(&format!("control characters in quoted-printable encoding: {}", c as i8));
+                out.push(c);
+            }
+            i += 1;
+        }
+    }
+    if !soft_break {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
 }

@@ -463,43 +463,7 @@ impl Entity {
     }
 
     fn decode_qp(&mut self, d: &[u8], cx: &mut Ctx) {
-        let end = d.iter().rposition(|&c| c != b'\t' && c != b' ');
-        let mut soft_break = false;
-        let mut out = Vec::with_capacity(d.len() + 2);
-        if let Some(end) = end {
-            let mut i = 0;
-            while i <= end {
-                let c = d[i];
-                if c == b'=' {
-                    if i == end {
-                        soft_break = true;
-                    } else {
-                        let hex = |x: u8| (x as char).to_digit(16);
-                        match (d.get(i + 1).copied().and_then(hex), d.get(i + 2).copied().and_then(hex)) {
-                            (Some(a), Some(b)) if i + 2 < d.len() => {
-                                out.push((a * 16 + b) as u8);
-                                i += 2;
-                            }
-                            _ => {
-                                cx.illegal_encoding(
-                                    "= is not followed by two hexadecimal digits in quoted-printable encoding",
-                                );
-                                out.push(c);
-                            }
-                        }
-                    }
-                } else if (33..=60).contains(&c) || (62..=126).contains(&c) || c == b'\t' || c == b' ' {
-                    out.push(c);
-                } else {
-                    cx.illegal_encoding(&format!("control characters in quoted-printable encoding: {}", c as i8));
-                    out.push(c);
-                }
-                i += 1;
-            }
-        }
-        if !soft_break {
-            out.extend_from_slice(b"\r\n");
-        }
+        let out = crate::analyzers::http::entity::decode_qp_line(d, &mut |m| cx.illegal_encoding(m));
         self.octets(&out, cx);
     }
 
