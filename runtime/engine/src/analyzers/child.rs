@@ -33,6 +33,18 @@ impl Child {
         Child { analyzer, aid: parent_aid.wrapping_add(CHILD_AID), status: Status::default() }
     }
 
+    /// `analyzer` as the `n`th child (from 0) of the analyzer with instance
+    /// id `parent_aid`, for a parent with several ([`super::pia::Pia`]).
+    pub fn nth(analyzer: Box<dyn Analyzer>, parent_aid: u64, n: u64) -> Child {
+        let aid = parent_aid.wrapping_add(CHILD_AID.wrapping_mul(n + 1));
+        Child { analyzer, aid, status: Status::default() }
+    }
+
+    /// The child's protocol.
+    pub fn tag(&self) -> super::registry::Tag {
+        self.analyzer.tag()
+    }
+
     /// What the child has said about its protocol.
     pub fn status(&self) -> &Status {
         &self.status

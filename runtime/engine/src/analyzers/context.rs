@@ -23,6 +23,11 @@ pub struct Env<'a> {
     pub now: f64,
     /// File analysis, for the files the analyzers carry.
     pub files: &'a mut crate::files::Manager,
+    /// The worker's signature matcher, when signatures are loaded: a
+    /// detecting child analyzer ([`super::pia::Pia`]) matches with it.
+    pub matcher: Option<&'a mut crate::signatures::Matcher>,
+    /// Which analyzers are enabled (None: all of them).
+    pub registry: Option<&'a super::registry::Registry>,
 }
 
 /// What the set knows of one of its analyzers.
@@ -157,6 +162,12 @@ impl<'e, 'a> Cx<'e, 'a> {
     /// The analyzer's instance id.
     pub fn aid(&self) -> u64 {
         self.aid
+    }
+
+    /// The shared environment of the call, for what works below this
+    /// analyzer (a detecting child matches signatures through it).
+    pub(crate) fn env(&mut self) -> &mut Env<'a> {
+        self.env
     }
 
     /// Raises conn weird `name` with extra text `addl`, from this analyzer.

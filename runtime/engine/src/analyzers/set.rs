@@ -264,7 +264,7 @@ mod tests {
         let mut s = AnalyzerSet::default();
         s.add(Box::new(Toy::default()), 7);
         let mut files = crate::files::Manager::new(Default::default(), None);
-        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0, files: &mut files };
+        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0, files: &mut files, matcher: None, registry: None };
         s.stream(true, b"ok", &mut env);
         s.stream(true, b"ok", &mut env);
         s.stream(true, b"bad", &mut env);
@@ -295,7 +295,7 @@ mod tests {
     fn a_disabled_analyzer_takes_no_more_data() {
         let (mut c, mut q, cfg) = (conn(), queue(), Config::default());
         let mut files = crate::files::Manager::new(Default::default(), None);
-        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0, files: &mut files };
+        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0, files: &mut files, matcher: None, registry: None };
         let mut s = AnalyzerSet::default();
         s.add(Box::new(Toy::default()), 1);
         s.stream(true, b"f", &mut env);
@@ -315,7 +315,7 @@ mod tests {
     fn an_enabled_analyzer_sees_the_buffered_start_once() {
         let (mut c, mut q, cfg) = (conn(), queue(), Config::default());
         let mut files = crate::files::Manager::new(Default::default(), None);
-        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0, files: &mut files };
+        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0, files: &mut files, matcher: None, registry: None };
         let mut s = AnalyzerSet::default();
         assert!(!s.enable(Tag::Ftp, 1, &mut env), "no detector, nothing kept to replay");
         s.detect();
@@ -336,7 +336,7 @@ mod tests {
     fn an_analyzer_declining_the_first_data_goes() {
         let (mut c, mut q, cfg) = (conn(), queue(), Config::default());
         let mut files = crate::files::Manager::new(Default::default(), None);
-        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0, files: &mut files };
+        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0, files: &mut files, matcher: None, registry: None };
         let mut s = AnalyzerSet::default();
         s.add(Box::new(Toy::default()), 1);
         s.stream(true, b"no thanks", &mut env);
@@ -353,7 +353,7 @@ mod tests {
     fn a_violation_disables_at_the_next_drain_and_a_new_instance_may_follow() {
         let (mut c, mut q, cfg) = (conn(), queue(), Config::default());
         let mut files = crate::files::Manager::new(Default::default(), None);
-        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0, files: &mut files };
+        let mut env = Env { conn: &mut c, q: &mut q, cfg: &cfg, now: 2.0, files: &mut files, matcher: None, registry: None };
         let mut s = AnalyzerSet::default();
         s.detect();
         s.add(Box::new(Toy::default()), 1);

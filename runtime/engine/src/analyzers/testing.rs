@@ -24,6 +24,8 @@ pub struct Harness {
     pub status: Status,
     /// File analysis.
     pub files: crate::files::Manager,
+    /// Signatures for detection below an analyzer (none unless a test sets them).
+    pub matcher: Option<crate::signatures::Matcher>,
 }
 
 impl Harness {
@@ -33,13 +35,13 @@ impl Harness {
         let b = ("10.0.0.2".parse().unwrap(), port);
         let l2 = Default::default();
         let conn = Conn::new(ConnKey::new(a, b, proto, false), a, b, proto, UidGen::new(Some(1)).next_words(), 1.0, &l2, &[], 0);
-        Harness { conn, q: EventQueue::new(Subscriptions::all()), cfg: Config::default(), now: 1.0, status: Status::default(), files: crate::files::Manager::new(Default::default(), None) }
+        Harness { conn, q: EventQueue::new(Subscriptions::all()), cfg: Config::default(), now: 1.0, status: Status::default(), files: crate::files::Manager::new(Default::default(), None), matcher: None }
     }
 
     /// Runs `f` on `a` with its context; returns the events it raised.
     /// Each call is one drain: a violation's disabling holds after it.
     pub fn run<A: Analyzer + ?Sized>(&mut self, a: &mut A, f: impl FnOnce(&mut A, &mut Cx<'_, '_>)) -> Vec<Event> {
-        let mut env = Env { conn: &mut self.conn, q: &mut self.q, cfg: &self.cfg, now: self.now, files: &mut self.files };
+        let mut env = Env { conn: &mut self.conn, q: &mut self.q, cfg: &self.cfg, now: self.now, files: &mut self.files, matcher: self.matcher.as_mut(), registry: None };
         let tag = a.tag();
         let mut cx = Cx::new(&mut env, tag, 1, &mut self.status);
         f(a, &mut cx);

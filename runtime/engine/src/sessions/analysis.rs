@@ -62,7 +62,7 @@ impl Sessions {
         let Some(conn) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
         let Some(x) = conn.extra.as_mut().filter(|x| !x.analyzers.is_empty()) else { return };
         let mut set = std::mem::take(&mut x.analyzers);
-        let mut env = Env { conn, q, cfg: &self.cfg, now: self.now, files: &mut self.files };
+        let mut env = Env { conn, q, cfg: &self.cfg, now: self.now, files: &mut self.files, matcher: self.matcher.as_mut(), registry: Some(&self.registry) };
         f(&mut set, &mut env);
         if let Some(x) = conn.extra.as_mut() {
             x.analyzers = set;

@@ -119,38 +119,8 @@ impl Sessions {
             return;
         }
         let Some(set) = self.matcher.as_ref().map(|m| m.set().clone()) else { return };
-        let mut req = SignatureRequests::default();
-        for f in fired {
-            let (events, enable, disable) = actions::sort_out(&set, &f);
-            req.enable.extend(enable);
-            req.disable.extend(disable);
-            for e in events {
-                let want = match e.name {
-                    None => q.wants(EventKind::SignatureMatch),
-                    Some(_) => q.wants(EventKind::SignatureEvent),
-                };
-                if !want {
-                    continue;
-                }
-                let Some(c) = self.conn(slot) else { return };
-                let state = Box::new(SignatureState {
-                    sig_id: e.sig_id,
-                    conn: c.snapshot(),
-                    is_orig: f.is_orig,
-                    payload_size: f.payload_size,
-                });
-                match e.name {
-                    None => q.push(Event::SignatureMatch { state, msg: e.msg, data: f.data.clone() }),
-                    Some(name) => q.push(Event::SignatureEvent {
-                        name,
-                        state,
-                        msg: e.has_msg.then_some(e.msg),
-                        data: f.data.clone(),
-                        end_of_match: f.end_of_match,
-                    }),
-                }
-            }
-        }
+        let Some(c) = self.conn(slot) else { return };
+        let req = raise_fired(&set, fired, c, q);
         if req != SignatureRequests::default() {
             self.signature_requests(slot, req, q);
         }
@@ -179,14 +149,53 @@ impl Sessions {
     }
 }
 
+/// Raises the events the signatures in `fired` ask for on connection `c`
+/// (`signature_match`, or a custom `event name ["msg"]`, each only when a
+/// handler takes it) and returns their analyzer requests.
+pub(crate) fn raise_fired(
+    set: &crate::signatures::RuleSet,
+    fired: Vec<Fired>,
+    c: &Conn,
+    q: &mut EventQueue,
+) -> SignatureRequests {
+    let mut req = SignatureRequests::default();
+    for f in fired {
+        let (events, enable, disable) = actions::sort_out(set, &f);
+        req.enable.extend(enable);
+        req.disable.extend(disable);
+        for e in events {
+            let want = match e.name {
+                None => q.wants(EventKind::SignatureMatch),
+                Some(_) => q.wants(EventKind::SignatureEvent),
+            };
+            if !want {
+                continue;
+            }
+            let state =
+                Box::new(SignatureState { sig_id: e.sig_id, conn: c.snapshot(), is_orig: f.is_orig, payload_size: f.payload_size });
+            match e.name {
+                None => q.push(Event::SignatureMatch { state, msg: e.msg, data: f.data.clone() }),
+                Some(name) => q.push(Event::SignatureEvent {
+                    name,
+                    state,
+                    msg: e.has_msg.then_some(e.msg),
+                    data: f.data.clone(),
+                    end_of_match: f.end_of_match,
+                }),
+            }
+        }
+    }
+    req
+}
+
 /// The analyzer of an `enable` action's name: `http`, or a child such as
 /// `pia_tcp:http` names the part after the colon.
-fn analyzer_name(name: &str) -> &str {
+pub(crate) fn analyzer_name(name: &str) -> &str {
     name.rsplit(':').next().unwrap_or(name)
 }
 
 /// The facts the conditions read off a connection.
-fn facts(c: &Conn) -> ConnFacts {
+pub(crate) fn facts(c: &Conn) -> ConnFacts {
     let established =
         |s: EndpointState| !matches!(s, EndpointState::Inactive | EndpointState::SynSent | EndpointState::SynAckSent);
     ConnFacts {

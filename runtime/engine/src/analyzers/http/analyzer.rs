@@ -8,6 +8,7 @@
 use super::{Out, Parser, Sink, Want};
 use crate::analyzers::analyzer::Analyzer;
 use crate::analyzers::context::Cx;
+use crate::analyzers::pia::Pia;
 use crate::analyzers::registry::Tag;
 use crate::events::{Event, EventKind, HttpMessageStat, HttpStatsRec, MimeHeaderRec};
 use crate::sessions::conn::ProtoState;
@@ -22,12 +23,15 @@ pub struct Http {
     /// Per direction (orig first): the file id of the current entity, once
     /// file analysis gave one (Zeek's `precomputed_file_id`).
     files: Box<[Option<String>; 2]>,
+    /// What follows a successful CONNECT or an upgrade: detection below
+    /// HTTP (Zeek's PIA child), which attaches what it finds.
+    tunnel: Option<Box<Pia>>,
 }
 
 impl Http {
     /// A new analyzer with the HTTP settings of `cfg`.
     pub fn new(cfg: &crate::config::Config) -> Http {
-        Http { parser: None, settings: cfg.http.clone(), files: Box::default() }
+        Http { parser: None, settings: cfg.http.clone(), files: Box::default(), tunnel: None }
     }
 
     fn parser(&mut self) -> &mut Parser {
@@ -192,12 +196,25 @@ impl Analyzer for Http {
     }
 
     fn stream(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
+        if let Some(t) = self.tunnel.as_mut() {
+            return t.stream(is_orig, data, cx);
+        }
         self.check_partial(cx);
         let (p, mut sink) = self.parts(cx);
         p.stream(is_orig, data, &mut sink);
+        if p.handed_over() {
+            // The rest of this chunk is the tunnel's first data.
+            let rest = p.rest_at_hand_over().min(data.len());
+            let mut t = Pia::new(cx);
+            t.stream(is_orig, &data[data.len() - rest..], cx);
+            self.tunnel = Some(Box::new(t));
+        }
     }
 
     fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
+        if let Some(t) = self.tunnel.as_mut() {
+            return t.gap(is_orig, len, cx);
+        }
         self.check_partial(cx);
         let (p, mut sink) = self.parts(cx);
         p.gap(is_orig, len, &mut sink);
@@ -206,9 +223,15 @@ impl Analyzer for Http {
     fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
         let (p, mut sink) = self.parts(cx);
         p.end_of_data(is_orig, &mut sink);
+        if let Some(t) = self.tunnel.as_mut() {
+            t.end_of_data(is_orig, cx);
+        }
     }
 
     fn done(&mut self, cx: &mut Cx<'_, '_>) {
+        if let Some(t) = self.tunnel.as_mut() {
+            t.done(cx);
+        }
         let (p, mut sink) = self.parts(cx);
         p.done(&mut sink);
         // Zeek's `HTTP_Analyzer::Done` ends the originator's file (a reply's

@@ -52,6 +52,8 @@ pub struct Parser {
     connect_request: bool,
     /// A CONNECT tunnel or an upgrade took over: nothing more is HTTP.
     handed_over: bool,
+    /// Bytes of the chunk being parsed that followed the hand-over point.
+    rest_at_hand_over: usize,
     upgraded: bool,
     flagged: u8,
     remaining: usize,
@@ -92,6 +94,7 @@ impl Parser {
             reason: None,
             connect_request: false,
             handed_over: false,
+            rest_at_hand_over: 0,
             upgraded: false,
             flagged: 0,
             remaining: 0,
@@ -299,7 +302,7 @@ impl Parser {
                     if self.remaining > 0 {
                         sink.emit(Out::Weird("protocol_data_with_HTTP_CONNECT_reply", self.remaining.to_string()));
                     }
-                    self.handed_over = true;
+                    self.hand_over();
                 }
             }
             RepState::Nothing | RepState::Http09 => {}
@@ -395,10 +398,27 @@ impl Parser {
             sink.emit(Out::Weird("protocol_data_with_HTTP_upgrade_reply", self.remaining.to_string()));
         }
         self.upgraded = true;
-        self.handed_over = true;
+        self.hand_over();
         if sink.wants(Want::Upgrade) {
             sink.emit(Out::Upgrade { protocol: self.shared.upgrade_protocol.clone() });
         }
+    }
+
+    fn hand_over(&mut self) {
+        self.handed_over = true;
+        self.rest_at_hand_over = self.remaining;
+    }
+
+    /// Whether a CONNECT tunnel or an upgrade took the stream over: what
+    /// follows is no longer HTTP.
+    pub fn handed_over(&self) -> bool {
+        self.handed_over
+    }
+
+    /// How many bytes at the end of the last chunk followed the hand-over
+    /// point (they belong to the protocol that took over).
+    pub fn rest_at_hand_over(&self) -> usize {
+        self.rest_at_hand_over
     }
 
     /// `len` bytes of one direction that never came.
