@@ -496,3 +496,47 @@ fn signature_oracle_dev_cases() {
     ));
     assert!(passed >= SIGNATURE_FLOOR, "{passed} signature cases pass, below the floor of {SIGNATURE_FLOOR}");
 }
+
+/// Signatures on HTTP and FTP content (`http-request`, `http-reply-header`,
+/// `http-reply-body`, `ftp`) fire on the oracle's HTTP and FTP traces with
+/// the piece they completed on (a header's value, not its name), and
+/// signatures.log keeps the matched body's bytes as `\xNN`.
+#[test]
+fn content_pattern_types_match_on_real_traces() {
+    let dev = app_manifest().parent().unwrap().to_path_buf();
+    let http = dev.join("scripts.base.protocols.http.http-pipelining--http/pipelined-requests.pcap");
+    let ftp = dev.join("scripts.base.protocols.ftp.ftp-ipv4--ftp/ipv4.pcap");
+    if !http.exists() || !ftp.exists() {
+        announce(&format!("content patterns: skipped: {} or {} not found", http.display(), ftp.display()));
+        return;
+    }
+    let dir = scratch_dir("content-patterns");
+    let sig = dir.join("content.sig");
+    std::fs::write(
+        &sig,
+        r#"signature uri { http-request /.*key-point-top\.png$/ event "uri" }
+signature server { http-reply-header /^server: apa/i event "server" }
+signature png { http-reply-body /^\x89PNG/ event "png" }
+signature retr { ftp /^RETR / event "retr" }
+signature not-payload { http-request /^GET/ event "the URI does not hold the method" }
+"#,
+    )
+    .unwrap();
+    let msgs = |trace: &PathBuf, name: &str| -> Vec<(String, String)> {
+        let logdir = dir.join(name);
+        run_trace(trace, &logdir, &["--signatures", sig.to_str().unwrap()]);
+        let log = read_zeek_tsv(&logdir.join("signatures.log")).expect("signatures.log");
+        log.rows.iter().map(|r| (r["sig_id"].clone(), r["sub_msg"].chars().take(12).collect())).collect()
+    };
+    let mut got = msgs(&http, "http");
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("png".to_string(), "\\x89PNG\\x0d\\".to_string()),
+            ("server".to_string(), "Apache".to_string()),
+            ("uri".to_string(), "/images/temp".to_string()),
+        ]
+    );
+    assert_eq!(msgs(&ftp, "ftp"), [("retr".to_string(), "RETR robots.".to_string())]);
+}

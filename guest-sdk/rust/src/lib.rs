@@ -32,7 +32,13 @@ mod bindings {
 
 pub use bindings::weir::events::{analyzers, files, log, reporter, runtime, types};
 
+pub mod bif;
 pub mod options;
+/// Wire bytes as WIT strings, byte for byte (the engine's own module:
+/// invalid UTF-8 travels as raw-byte characters that the log writers
+/// write as `\xNN`).
+#[path = "../../../runtime/events/src/text.rs"]
+pub mod text;
 mod states;
 pub use states::ConnStates;
 

@@ -352,27 +352,7 @@ fn filename_of(value: &str) -> String {
             }
         }
     }
-    unescape_uri(&name)
-}
-
-/// The `unescape_URI` function (no weirds).
-fn unescape_uri(s: &str) -> String {
-    let b = s.as_bytes();
-    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(x), Some(y)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push(x * 16 + y);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    weir_guest::bif::unescape_uri(&name)
 }
 
 /// An address as Zeek prints it.

@@ -106,9 +106,9 @@ fn proto_name(p: &Port) -> &'static str {
     }
 }
 
-/// The matched chunk as text (invalid UTF-8 replaced).
+/// The matched chunk as text, every byte kept (`\xNN` in the log).
 fn text(data: &[u8]) -> String {
-    String::from_utf8_lossy(data).into_owned()
+    weir_guest::text::from_bytes(data)
 }
 
 fn opt(s: Option<String>) -> V {

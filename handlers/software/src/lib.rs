@@ -159,26 +159,6 @@ fn extract_count(s: &str) -> u64 {
     d.parse().unwrap_or(u64::MAX.min(if d.is_empty() { 0 } else { u64::MAX }))
 }
 
-/// `unescape_URI`.
-fn unescape_uri(s: &str) -> String {
-    let b = s.as_bytes();
-    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(x), Some(y)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push(x * 16 + y);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// `Software::alternate_names`.
 fn alternate_name(n: String) -> String {
     if n == "Flash Player" {
@@ -208,7 +188,7 @@ pub fn parse(unparsed: &str) -> Description {
             }
         }
     }
-    let clean = unescape_uri(&unparsed.replace("\\x", "%"));
+    let clean = weir_guest::bif::unescape_uri(&unparsed.replace("\\x", "%"));
     let b = clean.as_bytes();
     let (p0, p1, p2) = match version_match(b) {
         Some((s, e)) => (&clean[..s], Some(&clean[s..e]), &clean[e..]),

@@ -164,6 +164,43 @@ impl<'e, 'a> Cx<'e, 'a> {
         self.aid
     }
 
+    /// Whether content of `kind` goes to signature matching: signatures are
+    /// loaded and some rule has such a pattern. Ask before building it.
+    pub fn signatures_want(&self, kind: crate::signatures::PatternType) -> bool {
+        self.env.matcher.as_deref().is_some_and(|m| m.set().has_kind(kind))
+    }
+
+    /// Matches one piece of protocol content of side `is_orig` against the
+    /// connection's signatures (Zeek's `Connection::Match`): `fresh` starts
+    /// the patterns of `kind` over first (a new URI, header or command).
+    /// Fired rules raise their events now; what they ask of analyzers is
+    /// done by the session layer when this call returns.
+    pub fn match_signatures(&mut self, is_orig: bool, kind: crate::signatures::PatternType, data: &[u8], fresh: bool) {
+        let env = &mut *self.env;
+        let Some(m) = env.matcher.as_deref_mut() else { return };
+        let facts = crate::sessions::signatures::facts(env.conn);
+        let Some(mut cs) = env.conn.extra.as_mut().and_then(|x| x.signatures.take()) else { return };
+        let mut fired = Vec::new();
+        if fresh {
+            m.data_fresh(&mut cs, is_orig, kind, data, facts, &mut fired);
+        } else {
+            m.data(&mut cs, is_orig, kind, data, facts, &mut fired);
+        }
+        let x = env.conn.extra.get_or_insert_with(Box::default);
+        x.signatures = Some(cs);
+        if fired.is_empty() {
+            return;
+        }
+        let set = m.set().clone();
+        let req = crate::sessions::signatures::raise_fired(&set, fired, env.conn, env.q);
+        if req != Default::default() {
+            let x = env.conn.extra.get_or_insert_with(Box::default);
+            let all = x.signature_requests.get_or_insert_with(Box::default);
+            all.enable.extend(req.enable);
+            all.disable.extend(req.disable);
+        }
+    }
+
     /// The shared environment of the call, for what works below this
     /// analyzer (a detecting child matches signatures through it).
     pub(crate) fn env(&mut self) -> &mut Env<'a> {

@@ -38,6 +38,27 @@ impl Harness {
         Harness { conn, q: EventQueue::new(Subscriptions::all()), cfg: Config::default(), now: 1.0, status: Status::default(), files: crate::files::Manager::new(Default::default(), None), matcher: None }
     }
 
+    /// Loads the signatures of `src` (weir's own detection rules left out)
+    /// and sets both sides of the connection up for matching, as the
+    /// session layer does at each side's first packet.
+    pub fn with_signatures(&mut self, src: &str) {
+        use crate::signatures::{parse, ConnMatch, Idents, Matcher, PacketView, RuleSet};
+        let rules = parse("test.sig", src.as_bytes(), &Idents::new()).expect("test signatures parse");
+        let mut m = Matcher::new(std::sync::Arc::new(RuleSet::compile(rules).expect("test signatures compile")));
+        let mut cs = Box::<ConnMatch>::default();
+        let facts = crate::sessions::signatures::facts(&self.conn);
+        let (a, b) = (self.conn.orig, self.conn.resp);
+        for (is_orig, (src, dst)) in [(true, (a, b)), (false, (b, a))] {
+            let mut tcp = [0u8; 20];
+            tcp[0..2].copy_from_slice(&src.1.to_be_bytes());
+            tcp[2..4].copy_from_slice(&dst.1.to_be_bytes());
+            let view = PacketView { version: 4, ip: &[0x45; 20], next_proto: self.conn.proto, src: src.0, dst: dst.0, transport: &tcp };
+            m.init_endpoint(&mut cs, is_orig, &view, facts, &mut Vec::new());
+        }
+        self.conn.extra.get_or_insert_with(Box::default).signatures = Some(cs);
+        self.matcher = Some(m);
+    }
+
     /// Runs `f` on `a` with its context; returns the events it raised.
     /// Each call is one drain: a violation's disabling holds after it.
     pub fn run<A: Analyzer + ?Sized>(&mut self, a: &mut A, f: impl FnOnce(&mut A, &mut Cx<'_, '_>)) -> Vec<Event> {

@@ -64,8 +64,13 @@ impl Sessions {
         let mut set = std::mem::take(&mut x.analyzers);
         let mut env = Env { conn, q, cfg: &self.cfg, now: self.now, files: &mut self.files, matcher: self.matcher.as_mut(), registry: Some(&self.registry) };
         f(&mut set, &mut env);
+        let mut req = None;
         if let Some(x) = conn.extra.as_mut() {
             x.analyzers = set;
+            req = x.signature_requests.take();
+        }
+        if let Some(req) = req {
+            self.signature_requests(slot, *req, q);
         }
     }
 }

@@ -143,6 +143,10 @@ pub struct ConnExtra {
     pub analyzers: crate::analyzers::AnalyzerSet,
     /// Signature matching state, when signatures are loaded.
     pub signatures: Option<Box<crate::signatures::ConnMatch>>,
+    /// What signatures that fired on an analyzer's content (an HTTP header,
+    /// an FTP command) ask of the connection's analyzers, for the session
+    /// layer to carry out once the analyzers' call returns.
+    pub signature_requests: Option<Box<crate::sessions::signatures::SignatureRequests>>,
     /// Zeek names of the analyzers that confirmed the protocol, in
     /// confirmation order (the record's `service`).
     pub service: Vec<&'static str>,

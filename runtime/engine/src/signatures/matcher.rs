@@ -206,6 +206,30 @@ impl Matcher {
         run.feed(&mut self.caches, side(is_orig), kind, data);
     }
 
+    /// One piece of protocol content (a request URI, a header, a command
+    /// line) of side `is_orig` for patterns of `kind`, matched from the
+    /// start of its own: the patterns of that kind start over first, as
+    /// Zeek clears their state for each (what already fired stays fired).
+    pub fn data_fresh(
+        &mut self,
+        cs: &mut ConnMatch,
+        is_orig: bool,
+        kind: PatternType,
+        data: &[u8],
+        facts: ConnFacts,
+        out: &mut Vec<Fired>,
+    ) {
+        let set = &*self.set;
+        let Some(ep) = cs.eps[side(is_orig)].as_deref_mut() else { return };
+        for (g, st) in &mut ep.streams {
+            if set.groups[*g as usize].kind == kind {
+                st.reset();
+            }
+        }
+        ep.pos[kind as usize] = 0;
+        self.data(cs, is_orig, kind, data, facts, out);
+    }
+
     /// After a datagram: negated dependencies are decided and the side's
     /// pattern state starts over for the next one (Zeek's `ClearEndpointState`).
     pub fn clear_endpoint(&mut self, cs: &mut ConnMatch, is_orig: bool, facts: ConnFacts, out: &mut Vec<Fired>) {

@@ -85,6 +85,12 @@ impl std::fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 impl RuleSet {
+    /// Whether some rule has a pattern of `kind` (only then is content of
+    /// that kind worth handing to the matcher).
+    pub fn has_kind(&self, kind: super::PatternType) -> bool {
+        self.groups.iter().any(|g| g.kind == kind)
+    }
+
     /// Reads and compiles signature files, after weir's own detection rules
     /// ([`DPD_SIGNATURES`]) when `dpd` is set.
     pub fn load(dpd: bool, paths: &[std::path::PathBuf], idents: &Idents) -> Result<RuleSet, LoadError> {

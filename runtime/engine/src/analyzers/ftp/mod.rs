@@ -18,6 +18,7 @@
 
 pub mod fuzzing;
 
+use crate::signatures::PatternType;
 use super::analyzer::Analyzer;
 use super::child::Child;
 use super::context::Cx;
@@ -47,6 +48,8 @@ pub(crate) enum Out {
     Confirm,
     /// A violation with its reason and the line.
     Violate(&'static str, Vec<u8>),
+    /// A command line, from its command on, for `ftp` signature patterns.
+    Match(Vec<u8>),
 }
 
 /// FTP analyzer state of one connection.
@@ -172,6 +175,7 @@ impl Ftp {
         if cmd == b"AUTH" {
             self.auth_requested = Some(arg.to_vec());
         }
+        out.push(Out::Match(rest.to_vec()));
         out.push(Out::Request(cmd, arg.to_vec()));
     }
 }
@@ -271,6 +275,8 @@ pub(crate) trait Sink {
     fn confirm(&mut self);
     /// Protocol violated, with the offending line.
     fn violate(&mut self, reason: &str, data: &[u8]);
+    /// A command line for the connection's `ftp` signature patterns.
+    fn match_command(&mut self, _line: &[u8]) {}
 }
 
 struct CxSink<'c, 'e, 'a>(&'c mut Cx<'e, 'a>);
@@ -294,6 +300,11 @@ impl Sink for CxSink<'_, '_, '_> {
     fn violate(&mut self, reason: &str, data: &[u8]) {
         self.0.violate(reason, Some(data))
     }
+    fn match_command(&mut self, line: &[u8]) {
+        if self.0.signatures_want(PatternType::Ftp) {
+            self.0.match_signatures(true, PatternType::Ftp, line, true);
+        }
+    }
 }
 
 fn text(b: &[u8]) -> String {
@@ -314,6 +325,7 @@ pub(crate) fn emit(o: Out, s: &mut impl Sink) {
         Out::Limit(name, addl) => s.limit(name, addl),
         Out::Confirm => s.confirm(),
         Out::Violate(reason, line) => s.violate(reason, &line),
+        Out::Match(line) => s.match_command(&line),
         _ => {}
     }
 }
@@ -411,11 +423,29 @@ mod tests {
                 Out::Reply(0, b"  inner line".to_vec(), true),
                 Out::Reply(220, b"ready".to_vec(), false),
                 Out::Confirm,
+                Out::Match(b"user  Anon ymous ".to_vec()),
                 Out::Request(b"USER".to_vec(), b"Anon ymous ".to_vec()),
                 Out::Confirm,
+                Out::Match(b"PASV".to_vec()),
                 Out::Request(b"PASV".to_vec(), Vec::new()),
             ]
         );
+    }
+
+    #[test]
+    fn command_lines_go_to_ftp_signature_patterns() {
+        let mut h = Harness::new(6, 21);
+        h.with_signatures("signature retr { ftp /^RETR .*passwd/ event \"retr\" }\nsignature user { ftp /^USER/ event \"only one line\" }");
+        let mut f = Ftp::new(100);
+        let evs = h.stream(&mut f, true, b"USER x\r\n  RETR /etc/passwd\r\n");
+        let msgs: Vec<&str> = evs
+            .iter()
+            .filter_map(|e| match e {
+                Event::SignatureMatch { msg, .. } => Some(msg.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(msgs, ["only one line", "retr"], "each command from its start, leading blanks skipped");
     }
 
     #[test]
@@ -425,6 +455,7 @@ mod tests {
             out,
             [
                 Out::Confirm,
+                Out::Match(b"AUTH TLS".to_vec()),
                 Out::Request(b"AUTH".to_vec(), b"TLS".to_vec()),
                 Out::StartTls,
                 Out::Reply(234, b"go ahead".to_vec(), false),

@@ -64,7 +64,7 @@ struct CxSink<'c, 'e, 'a> {
 
 fn kind(w: Want) -> EventKind {
     match w {
-        Want::Files => unreachable!("asked of file analysis"),
+        Want::Files | Want::Match(_) => unreachable!("asked of file analysis or signatures"),
         Want::Request => EventKind::HttpRequest,
         Want::Reply => EventKind::HttpReply,
         Want::Header => EventKind::HttpHeader,
@@ -84,6 +84,7 @@ impl Sink for CxSink<'_, '_, '_> {
     fn wants(&self, w: Want) -> bool {
         match w {
             Want::Files => self.cx.files_wanted(),
+            Want::Match(kind) => self.cx.signatures_want(kind),
             // Headers also feed software identification.
             Want::Header => self.cx.wants(kind(w)) || crate::analyzers::software::wanted(self.cx),
             w => self.cx.wants(kind(w)),
@@ -109,6 +110,7 @@ impl Sink for CxSink<'_, '_, '_> {
                 let slot = &mut self.files[usize::from(!is_orig)];
                 *slot = cx.file_missing(is_orig, offset, len, slot.take().as_deref());
             }
+            Out::Match { is_orig, kind, data, fresh } => cx.match_signatures(is_orig, kind, &data, fresh),
             Out::FileEnd { is_orig } => {
                 let id = self.files[usize::from(!is_orig)].take();
                 cx.file_end(is_orig, id.as_deref());

@@ -11,6 +11,7 @@ use super::content_line::ContentLine;
 use super::mime::{self, ieq, Header};
 use super::zip::Zip;
 use super::{HeaderRec, Out, Settings, Sink, Version, Want};
+use crate::signatures::PatternType;
 
 /// Whether a message may, must or must not have a body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,7 +311,12 @@ impl Entity {
     }
 
     fn deliver_body_clear(&mut self, d: &[u8], trailing_crlf: bool, env: &mut Env) {
+        let fresh = self.body_length == 0;
         self.body_length += d.len() as u64 + if trailing_crlf { 2 } else { 0 };
+        let kind = body_pattern(env.is_orig);
+        if env.sink.wants(Want::Match(kind)) {
+            env.sink.emit(Out::Match { is_orig: env.is_orig, kind, data: d.to_vec(), fresh });
+        }
         self.mime_deliver(d, trailing_crlf, env);
     }
 
@@ -702,6 +708,11 @@ impl Entity {
             }
             self.flush(env);
         }
+        // The end of the body for `$` in body patterns.
+        let kind = body_pattern(env.is_orig);
+        if env.sink.wants(Want::Match(kind)) {
+            env.sink.emit(Out::Match { is_orig: env.is_orig, kind, data: Vec::new(), fresh: false });
+        }
         // The message's end of this entity (`HTTP_Message::EndEntity`).
         if self.depth == 0 {
             env.totals.body_length += self.body_length;
@@ -845,6 +856,15 @@ impl Entity {
     }
 }
 
+/// The pattern type of a request's or a reply's body.
+fn body_pattern(is_orig: bool) -> PatternType {
+    if is_orig {
+        PatternType::HttpRequestBody
+    } else {
+        PatternType::HttpReplyBody
+    }
+}
+
 /// The analyzer's view of each header (`HTTP_Analyzer::HTTP_Header`):
 /// keep-alive, close and upgrade, then `http_header`.
 fn analyzer_header(h: &Header, env: &mut Env) {
@@ -862,6 +882,15 @@ fn analyzer_header(h: &Header, env: &mut Env) {
     }
     if !env.is_orig && h.is("upgrade") {
         env.shared.upgrade_protocol = tok.unwrap_or_default().to_vec();
+    }
+    let kind = if env.is_orig { PatternType::HttpRequestHeader } else { PatternType::HttpReplyHeader };
+    if env.sink.wants(Want::Match(kind)) {
+        // Name, ": ", value: three pieces, matched from the start of each
+        // header (a rule fires on the piece where its match completes).
+        let name = h.name.clone().unwrap_or_default();
+        env.sink.emit(Out::Match { is_orig: env.is_orig, kind, data: name, fresh: true });
+        env.sink.emit(Out::Match { is_orig: env.is_orig, kind, data: b": ".to_vec(), fresh: false });
+        env.sink.emit(Out::Match { is_orig: env.is_orig, kind, data: h.value.clone(), fresh: false });
     }
     if env.sink.wants(Want::Header) {
         let original_name = h.name.clone().unwrap_or_default();

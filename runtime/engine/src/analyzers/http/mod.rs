@@ -97,6 +97,9 @@ pub enum Want {
     Upgrade,
     /// File analysis: the entities' bodies as files.
     Files,
+    /// Signature matching of HTTP content of this pattern type (a loaded
+    /// rule has an `http-*` pattern of it).
+    Match(crate::signatures::PatternType),
 }
 
 /// `http_message_stat`.
@@ -165,6 +168,9 @@ pub enum Out {
     FileHole { is_orig: bool, offset: u64, len: u64 },
     /// File analysis: the current entity's file has ended.
     FileEnd { is_orig: bool },
+    /// Content for the connection's signatures of pattern type `kind`;
+    /// `fresh`: the patterns start over at it (Zeek's `Connection::Match`).
+    Match { is_orig: bool, kind: crate::signatures::PatternType, data: Vec<u8>, fresh: bool },
     /// A conn weird with its addl.
     Weird(&'static str, String),
     /// A limit was reached: a weird and history `X`.

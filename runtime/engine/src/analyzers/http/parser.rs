@@ -7,6 +7,7 @@
 //! reply to one), and a line that is no request or status line is a
 //! violation.
 
+use crate::signatures::PatternType;
 use std::collections::VecDeque;
 
 use super::content_line::{ContentLine, Piece};
@@ -233,6 +234,10 @@ impl Parser {
                 sink.emit(Out::Confirm);
                 if method_is(&r.method, "CONNECT") {
                     self.connect_request = true;
+                }
+                if sink.wants(Want::Match(PatternType::HttpUri)) {
+                    let data = r.unescaped.clone();
+                    sink.emit(Out::Match { is_orig: true, kind: PatternType::HttpUri, data, fresh: true });
                 }
                 let version = self.shared.request_version;
                 if sink.wants(Want::Request) {

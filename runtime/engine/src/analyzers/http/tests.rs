@@ -350,3 +350,45 @@ fn entity_bodies_go_to_file_analysis_with_size_offsets_and_end() {
         "a 206 reply's file does not end with its message"
     );
 }
+
+/// The `signature_match` messages of `evs`, with the side that matched.
+fn sig_matches(evs: &[weir_events::Event]) -> Vec<(String, bool)> {
+    evs.iter()
+        .filter_map(|e| match e {
+            weir_events::Event::SignatureMatch { state, msg, .. } => Some((msg.clone(), state.is_orig)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn http_content_goes_to_its_signature_pattern_types() {
+    use crate::analyzers::testing::Harness;
+    let mut h = Harness::new(6, 80);
+    h.with_signatures(
+        r#"
+signature uri { http-request /^\/a b$/ event "uri" }
+signature host { http-request-header /^Host: ex/ event "host" }
+signature no-cross { http-request-header /^Host.*Accept/ event "one header at a time" }
+signature server { http-reply-header /^server: x/i event "server" }
+signature body { http-reply-body /^<html>/ event "body" }
+signature reqbody { http-request-body /^k=v/ event "reqbody" }
+signature payload-too { payload /^POST/ event "payload is not fed here" }
+"#,
+    );
+    let mut a = crate::analyzers::http::Http::new(&h.cfg);
+    let mut seen = Vec::new();
+    seen.extend(sig_matches(&h.stream(&mut a, true, b"POST /a%20b HTTP/1.1\r\nHost: example\r\nAccept: */*\r\nContent-Length: 3\r\n\r\nk=v")));
+    seen.extend(sig_matches(&h.stream(&mut a, false, b"HTTP/1.1 200 OK\r\nServer: X/1\r\nContent-Length: 6\r\n\r\n<html>")));
+    assert_eq!(
+        seen,
+        [
+            ("uri".to_string(), true),
+            ("host".to_string(), true),
+            ("reqbody".to_string(), true),
+            ("server".to_string(), false),
+            ("body".to_string(), false)
+        ],
+        "each kind sees its own content: the unescaped URI, each header on its own, bodies"
+    );
+}
