@@ -26,6 +26,9 @@ pub struct Config {
     pub tcp_syn_timeout: f64,
     /// `tcp_session_timer`.
     pub tcp_session_timer: f64,
+    /// `dns_session_timeout` (10 s): a UDP connection whose DNS analyzer
+    /// saw nothing for this long (less a second) times out and is removed.
+    pub dns_session_timeout: f64,
     /// `tcp_connection_linger`.
     pub tcp_connection_linger: f64,
     /// `tcp_attempt_delay`.
@@ -149,6 +152,7 @@ impl Default for Config {
             report_gaps_for_partial: false,
             tcp_syn_timeout: 5.0,
             tcp_session_timer: 6.0,
+            dns_session_timeout: 10.0,
             tcp_connection_linger: 5.0,
             tcp_attempt_delay: 5.0,
             tcp_close_delay: 5.0,
@@ -308,6 +312,7 @@ impl Config {
             "max_timer_expires" => self.max_timer_expires = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "tcp_SYN_timeout" => self.tcp_syn_timeout = iv()?,
             "tcp_session_timer" => self.tcp_session_timer = iv()?,
+            "dns_session_timeout" => self.dns_session_timeout = iv()?,
             "tcp_connection_linger" => self.tcp_connection_linger = iv()?,
             "tcp_attempt_delay" => self.tcp_attempt_delay = iv()?,
             "tcp_close_delay" => self.tcp_close_delay = iv()?,

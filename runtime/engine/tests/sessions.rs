@@ -188,6 +188,43 @@ fn udp_inactivity_timeout_splits_a_flow() {
     assert_eq!((r[0].orig.state, r[0].resp.state), (1, 1));
 }
 
+/// A DNS query for `a.example` (type A).
+fn dns_query(id: u16) -> Vec<u8> {
+    let mut q = id.to_be_bytes().to_vec();
+    q.extend_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    q.extend_from_slice(b"\x01a\x07example\x00\x00\x01\x00\x01");
+    q
+}
+
+#[test]
+fn dns_session_timeout_ends_an_idle_dns_flow_before_udp_inactivity() {
+    let f = vec![
+        (0.0, udp(Dir::AtoB, 5000, 53, &dns_query(1))),
+        // Not DNS's port: only the 60 s inactivity timeout applies.
+        (0.0, udp(Dir::AtoB, 5001, 5300, &dns_query(4))),
+        (8.0, udp(Dir::AtoB, 5000, 53, &dns_query(2))),
+        (30.0, udp(Dir::AtoB, 5000, 53, &dns_query(3))),
+        (30.0, udp(Dir::AtoB, 5001, 5300, &dns_query(5))),
+    ];
+    let ev = run(zeek_cfg(), &f);
+    let ends: Vec<(u16, f64)> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::ConnectionTimeout { c } => Some((c.id.orig_p.number, c.start_time)),
+            _ => None,
+        })
+        .collect();
+    // The check at 10 finds 2 s of quiet and waits; the one at 20 finds 12.
+    assert_eq!(ends, [(5000, 0.0)], "the DNS flow times out once, the other never before the end");
+    let r = removed(&ev);
+    assert_eq!(r.iter().filter(|c| c.id.orig_p.number == 5000).count(), 2, "the query at 30 s starts a new connection");
+    assert_eq!(r.iter().filter(|c| c.id.orig_p.number == 5001).count(), 1);
+    let mut cfg = zeek_cfg();
+    cfg.set("dns_session_timeout", "1 min").unwrap();
+    let r2 = removed(&run(cfg, &f)).iter().filter(|c| c.id.orig_p.number == 5000).count();
+    assert_eq!(r2, 1, "dns_session_timeout is a setting");
+}
+
 #[test]
 fn udp_reply_from_a_server_port_flips_but_not_to_broadcast() {
     let f = vec![(1.0, udp(Dir::BtoA, 53, 5000, b"answer"))];

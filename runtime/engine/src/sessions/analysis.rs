@@ -47,6 +47,9 @@ impl Sessions {
         self.with_analyzers(slot, q, |set, env| attached = set.enable(tag, aid, env));
         if attached {
             self.next_aid += 1;
+            if tag == Tag::Dns {
+                self.dns_timer(slot, self.now);
+            }
         }
         attached
     }

@@ -69,6 +69,7 @@ impl Sessions {
         if is_tcp {
             self.timers.add(t + self.cfg.tcp_syn_timeout, slot, generation, TimerKind::TcpExpire);
         }
+        self.dns_timer(slot, t);
         let iv = self.cfg.connection_status_update_interval;
         if iv > 0.0 && matches!(ip.proto, 6 | 17) {
             self.timers.add(t + iv, slot, generation, TimerKind::StatusUpdate);

@@ -61,6 +61,21 @@ impl Sessions {
                 }
             }
             TimerKind::TcpDelete => self.remove(tm.slot, q),
+            TimerKind::DnsExpire => {
+                // The analyzer's timer goes with it.
+                let dns = c.extra.as_ref().and_then(|x| x.analyzers.status(crate::analyzers::Tag::Dns));
+                if dns.is_none_or(|s| s.disabled) {
+                    return;
+                }
+                let timeout = self.cfg.dns_session_timeout;
+                // A second of slack spares a second timer for the usual
+                // request and reply.
+                if t - c.last_time >= timeout - 1.0 {
+                    self.timeout_and_remove(tm.slot, q);
+                } else {
+                    self.timers.add(t + timeout, tm.slot, tm.generation, TimerKind::DnsExpire);
+                }
+            }
             TimerKind::StatusUpdate => {
                 if q.wants(EventKind::ConnectionStatusUpdate) {
                     q.push(Event::ConnectionStatusUpdate { c: Box::new(c.snapshot()) });
@@ -70,6 +85,17 @@ impl Sessions {
                     self.timers.add(t + iv, tm.slot, tm.generation, TimerKind::StatusUpdate);
                 }
             }
+        }
+    }
+
+    /// Schedules the DNS analyzer's idle check of the UDP connection in
+    /// `slot` when it has a DNS analyzer (Zeek's analyzer starts it when made).
+    pub(super) fn dns_timer(&mut self, slot: u32, now: f64) {
+        let Some(c) = self.conn(slot) else { return };
+        let has_dns = c.extra.as_ref().and_then(|x| x.analyzers.status(crate::analyzers::Tag::Dns)).is_some();
+        if c.proto == 17 && has_dns {
+            let generation = c.timer_gen;
+            self.timers.add(now + self.cfg.dns_session_timeout, slot, generation, TimerKind::DnsExpire);
         }
     }
 

@@ -21,16 +21,19 @@ pub enum TimerKind {
     TcpDelete,
     /// `connection_status_update`.
     StatusUpdate,
+    /// A UDP DNS connection's idle check (`DNS_Analyzer::ExpireTimer`).
+    DnsExpire,
 }
 
 impl TimerKind {
-    const ALL: [TimerKind; 6] = [
+    const ALL: [TimerKind; 7] = [
         TimerKind::Inactivity,
         TimerKind::TcpExpire,
         TimerKind::TcpAttempt,
         TimerKind::ConnDelete,
         TimerKind::TcpDelete,
         TimerKind::StatusUpdate,
+        TimerKind::DnsExpire,
     ];
 }
 
