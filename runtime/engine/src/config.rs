@@ -26,6 +26,8 @@ pub struct Config {
     pub tcp_syn_timeout: f64,
     /// `tcp_session_timer`.
     pub tcp_session_timer: f64,
+    /// `Finger::max_line_length` (1024; 0: no limit).
+    pub finger_max_line_length: u64,
     /// `dns_session_timeout` (10 s): a UDP connection whose DNS analyzer
     /// saw nothing for this long (less a second) times out and is removed.
     pub dns_session_timeout: f64,
@@ -152,6 +154,7 @@ impl Default for Config {
             report_gaps_for_partial: false,
             tcp_syn_timeout: 5.0,
             tcp_session_timer: 6.0,
+            finger_max_line_length: 1024,
             dns_session_timeout: 10.0,
             tcp_connection_linger: 5.0,
             tcp_attempt_delay: 5.0,
@@ -313,6 +316,7 @@ impl Config {
             "tcp_SYN_timeout" => self.tcp_syn_timeout = iv()?,
             "tcp_session_timer" => self.tcp_session_timer = iv()?,
             "dns_session_timeout" => self.dns_session_timeout = iv()?,
+            "Finger::max_line_length" => self.finger_max_line_length = count()?,
             "tcp_connection_linger" => self.tcp_connection_linger = iv()?,
             "tcp_attempt_delay" => self.tcp_attempt_delay = iv()?,
             "tcp_close_delay" => self.tcp_close_delay = iv()?,

@@ -11,6 +11,7 @@ pub mod child;
 pub mod context;
 pub mod detect;
 pub mod dns;
+pub mod finger;
 pub mod ftp;
 pub(crate) mod fuzz_input;
 pub mod http;
