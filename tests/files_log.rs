@@ -75,11 +75,17 @@ fn exchange(t: f64, sport: u16, request: &[u8], reply: &[u8]) -> Vec<(f64, Vec<u
     p
 }
 
+/// The PNG body the trace carries.
+fn png() -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend(std::iter::repeat_n(0x42u8, 5000));
+    png
+}
+
 fn trace() -> PathBuf {
     let dir = scratch_dir("files-log-trace");
     let path = dir.join("files.pcap");
-    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    png.extend(std::iter::repeat_n(0x42u8, 5000));
+    let png = png();
     let mut reply = format!("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\r\n", png.len()).into_bytes();
     reply.extend(&png);
     let mut packets = exchange(1_700_000_000.0, 40001, b"GET /logo.png HTTP/1.1\r\nHost: example.com\r\n\r\n", &reply);
@@ -152,4 +158,33 @@ fn file_ids_are_reproducible() {
         v
     };
     assert_eq!(ids(&a), ids(&b));
+}
+
+/// `Files::hash_all_files` gives every file the three digests (checked
+/// against coreutils' md5sum, sha1sum and sha256sum of the same bytes) and
+/// files.log its hash columns; without it the columns are not there.
+#[test]
+fn hash_all_files_fills_the_hash_columns() {
+    let body = scratch_dir("files-hash-body").join("png");
+    std::fs::write(&body, png()).unwrap();
+    let digest = |tool: &str| -> String {
+        let out = std::process::Command::new(tool).arg(&body).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+        String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+    };
+    let logdir = scratch_dir("files-hash");
+    run_trace(&trace(), &logdir, &["-C", "--set", "Files::hash_all_files=T"]);
+    let files = read_stream(&logdir, "files").expect("files.log");
+    let f = &files.rows_with("mime_type", "image/png")[0];
+    assert_eq!(field(f, "md5"), digest("md5sum"));
+    assert_eq!(field(f, "sha1"), digest("sha1sum"));
+    assert_eq!(field(f, "sha256"), digest("sha256sum"));
+    assert_eq!(field(f, "analyzers"), "MD5,SHA1,SHA256");
+    for r in &files.rows {
+        assert_eq!(field(r, "sha1").len(), 40, "every file is whole, so every one has its hashes: {r:?}");
+    }
+    let logdir = scratch_dir("files-no-hash");
+    run_trace(&trace(), &logdir, &["-C"]);
+    let files = read_stream(&logdir, "files").expect("files.log");
+    assert_eq!(field(&files.rows[0], "md5"), "<absent>");
+    assert_eq!(field(&files.rows[0], "analyzers"), "(empty)");
 }

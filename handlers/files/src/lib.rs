@@ -22,9 +22,9 @@ use weir_guest::log::{LogType as T, LogValue as V};
 use weir_guest::types::{AnalyzerTag, ConnId, Connection, FaFile, FaMetadata, IpAddress};
 use weir_guest::{files, reporter, runtime, ConnStates, Handler, Stream};
 
-static FILES: Stream = Stream::new(
-    "files",
-    &[
+/// files.log's columns; with hashing on (`Files::hash_all_files`) the
+/// last three too, as Zeek's `base/files/hash` adds them.
+const COLUMNS: &[(&str, T)] = &[
         ("ts", T::Time),
         ("fuid", T::String),
         ("uid", T::String),
@@ -46,8 +46,13 @@ static FILES: Stream = Stream::new(
         ("overflow_bytes", T::Count),
         ("timedout", T::Bool),
         ("parent_fuid", T::String),
-    ],
-);
+    ("md5", T::String),
+    ("sha1", T::String),
+    ("sha256", T::String),
+];
+
+static FILES: Stream = Stream::new("files", COLUMNS.split_at(COLUMNS.len() - 3).0);
+static FILES_HASHED: Stream = Stream::new("files", COLUMNS);
 
 /// Files tracked at once; past it a further file is not logged (a reporter
 /// warning says so once).
@@ -73,6 +78,10 @@ struct Info {
     timedout: bool,
     parent_fuid: Option<String>,
     conns: Vec<(String, ConnId)>,
+    /// File analyzers attached (files.log's `analyzers`).
+    analyzers: Vec<String>,
+    /// `file_hash` results: md5, sha1, sha256.
+    hashes: [Option<String>; 3],
 }
 
 impl Info {
@@ -142,9 +151,16 @@ fn is_private(a: &IpAddress) -> bool {
     }
 }
 
+/// `Files::hash_all_files` (weir's name for Zeek's policy script
+/// frameworks/files/hash-all-files), read once.
+fn hash_all_files() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| weir_guest::options::flag("Files::hash_all_files"))
+}
+
 fn write(fuid: &str, i: &Info) {
     let row = |uid: V, id: Option<&ConnId>| {
-        FILES.write(&[
+        let mut values = vec![
             V::Time(i.ts),
             V::String(fuid.to_string()),
             uid,
@@ -154,7 +170,7 @@ fn write(fuid: &str, i: &Info) {
             id.map_or(V::Unset, |id| V::Port(id.resp_p)),
             V::String(i.source.clone()),
             V::Count(0),
-            V::SetOfString(Vec::new()),
+            V::SetOfString(i.analyzers.clone()),
             i.mime_type.clone().map_or(V::Unset, V::String),
             V::Unset,
             V::Interval(i.duration),
@@ -166,7 +182,13 @@ fn write(fuid: &str, i: &Info) {
             V::Count(i.overflow_bytes),
             V::Bool(i.timedout),
             i.parent_fuid.clone().map_or(V::Unset, V::String),
-        ]);
+        ];
+        if hash_all_files() {
+            values.extend(i.hashes.iter().map(|h| h.clone().map_or(V::Unset, V::String)));
+            FILES_HASHED.write(&values);
+        } else {
+            FILES.write(&values);
+        }
     };
     if i.conns.is_empty() {
         row(V::Unset, None);
@@ -199,7 +221,23 @@ impl Handler for Files {
     }
 
     fn file_new(f: FaFile) {
-        with_info(&f, |_| {});
+        with_info(&f, |i| {
+            if hash_all_files() {
+                for a in ["MD5", "SHA1", "SHA256"] {
+                    files::add_analyzer(&f.id, a);
+                    i.analyzers.push(a.to_string());
+                }
+            }
+        });
+    }
+
+    fn file_hash(f: FaFile, kind: String, hash: String) {
+        with_info(&f, |i| {
+            let slot = ["md5", "sha1", "sha256"].iter().position(|k| *k == kind);
+            if let Some(n) = slot {
+                i.hashes[n] = Some(hash);
+            }
+        });
     }
 
     fn file_over_new_connection(f: FaFile, c: Connection, _is_orig: bool) {
@@ -243,6 +281,7 @@ weir_guest::export_handler!(
     file_sniff,
     file_gap,
     file_timeout,
+    file_hash,
     file_state_remove
 );
 

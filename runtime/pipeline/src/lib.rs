@@ -39,6 +39,7 @@ impl Drain for HandlerDrain {
         let mut s = self.0.lock().expect("sandbox");
         s.take_file_handle();
         s.dispatch(q, now);
+        q.file_requests(s.take_file_requests());
         s.take_file_handle()
     }
 }
@@ -69,6 +70,7 @@ impl Worker {
     fn dispatch(&mut self) {
         let mut sandbox = self.sandbox.lock().expect("sandbox");
         sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
+        self.engine.queue.file_requests(sandbox.take_file_requests());
         let requests = sandbox.take_requests();
         drop(sandbox);
         if !requests.is_empty() {

@@ -399,6 +399,12 @@ impl Sandbox {
         self.shared.lock().expect("sandbox state").file_handle.take()
     }
 
+    /// The file analyzers handlers attached or detached since the last
+    /// call (`weir:events/files`), for file analysis.
+    pub fn take_file_requests(&mut self) -> Vec<weir_engine::files::FileRequest> {
+        std::mem::take(&mut self.shared.lock().expect("sandbox state").file_requests)
+    }
+
     /// Closes every log (TSV: writes the `#close` line) and reports pending rate-limit drops.
     /// Last rate-limit warnings are delivered to the reporter handlers first.
     pub fn finish(&mut self) -> anyhow::Result<()> {

@@ -62,6 +62,13 @@ pub const STANDARD: &[HandlerOption] = &[
         doc: "dns.log gets `auth` and `addl`: the names of the authority and additional sections' records (what Zeek's policy script protocols/dns/auth-addl adds).",
     },
     HandlerOption {
+        name: "Files::hash_all_files",
+        kind: Kind::Bool,
+        default: "F",
+        handler: "files",
+        doc: "Every file gets the MD5, SHA1 and SHA256 analyzers, and files.log the `md5`, `sha1` and `sha256` columns (what Zeek's policy script frameworks/files/hash-all-files does).",
+    },
+    HandlerOption {
         name: "FTP::default_capture_password",
         kind: Kind::Bool,
         default: "F",

@@ -35,12 +35,14 @@ pub struct EventQueue {
     drains: u64,
     /// The forced drain of file analysis, if the pipeline gave one.
     drain: Option<Box<dyn Drain>>,
+    /// File analyzers handlers attached or detached, for file analysis.
+    file_requests: Vec<crate::files::FileRequest>,
 }
 
 impl EventQueue {
     /// A queue that keeps only the events in `subs`.
     pub fn new(subs: Subscriptions) -> Self {
-        EventQueue { queue: VecDeque::new(), subs, drains: 0, drain: None }
+        EventQueue { queue: VecDeque::new(), subs, drains: 0, drain: None, file_requests: Vec::new() }
     }
     /// Sets the hook [`drain_now`](EventQueue::drain_now) runs.
     pub fn set_drain(&mut self, drain: Box<dyn Drain>) {
@@ -60,6 +62,15 @@ impl EventQueue {
             self.drain = Some(d);
         }
         handle
+    }
+    /// Hands file analysis what handlers asked of a file's analyzers
+    /// (`files.add-analyzer`, `files.remove-analyzer`).
+    pub fn file_requests(&mut self, reqs: impl IntoIterator<Item = crate::files::FileRequest>) {
+        self.file_requests.extend(reqs);
+    }
+    /// The file analyzer requests handed in since the last call.
+    pub fn take_file_requests(&mut self) -> Vec<crate::files::FileRequest> {
+        std::mem::take(&mut self.file_requests)
     }
     /// Whether anyone takes `kind` (ask before building an event).
     #[inline]

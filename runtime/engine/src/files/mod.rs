@@ -25,6 +25,7 @@
 //!
 //! Memory per file is bounded by the BOF buffer and the reassembly buffer.
 
+pub mod hash;
 pub mod id;
 pub mod magic;
 mod reassembly;
@@ -33,6 +34,8 @@ use crate::analyzers::Tag;
 use crate::events::{AnalyzerTag, Event, EventKind, EventQueue, FaFile, FaMetadata, MimeMatch};
 use crate::sessions::conn::Conn;
 use crate::signatures::patterns::GroupCache;
+pub use hash::{FileAnalyzer, FileRequest};
+use hash::Hasher;
 pub use magic::Magic;
 use reassembly::{Piece, Reassembler};
 use std::cmp::Reverse;
@@ -97,6 +100,8 @@ struct File {
     stream_offset: u64,
     reassembler: Option<Reassembler>,
     done: bool,
+    /// Hash analyzers attached by handlers, in attachment order.
+    hashers: Vec<Hasher>,
 }
 
 impl File {
@@ -220,6 +225,23 @@ impl Manager {
         q.push(build(f.record()));
         if drain {
             q.drain_now(now);
+            self.apply_requests(q);
+        }
+    }
+
+    /// Attaches and detaches the file analyzers handlers asked for since
+    /// the last call (requests for files not open are ignored).
+    pub fn apply_requests(&mut self, q: &mut EventQueue) {
+        for r in q.take_file_requests() {
+            let Some(f) = self.files.get_mut(&r.id) else { continue };
+            let has = f.hashers.iter().position(|h| h.analyzer() == r.analyzer);
+            match (r.add, has) {
+                (true, None) if !f.done => f.hashers.push(Hasher::new(r.analyzer)),
+                (false, Some(i)) => {
+                    f.hashers.remove(i);
+                }
+                _ => {}
+            }
         }
     }
 
@@ -258,6 +280,7 @@ impl Manager {
                 stream_offset: 0,
                 reassembler: None,
                 done: false,
+                hashers: Vec::new(),
             };
             self.files.insert(id.to_string(), f);
             self.timers.push(Reverse((Due(now + s.timeout_interval), id.to_string())));
@@ -267,6 +290,7 @@ impl Manager {
             if let Some(f) = self.files.get(id) {
                 q.push(Event::FileOverNewConnection { f: f.record(), c: Box::new(o.conn.snapshot()), is_orig: o.is_orig });
                 q.drain_now(now);
+                self.apply_requests(q);
             }
         }
         self.files.contains_key(id)
@@ -277,6 +301,7 @@ impl Manager {
     /// earlier call returned. Returns the id for the next call (None: no
     /// file takes the data, or the file is complete).
     pub fn data_in(&mut self, q: &mut EventQueue, now: f64, o: &Origin<'_>, data: &[u8], offset: Option<u64>, id: Option<&str>) -> Option<String> {
+        self.apply_requests(q);
         let id = self.resolve(q, now, o, id)?;
         if !self.get_file(q, now, o, &id) {
             return None;
@@ -403,6 +428,9 @@ impl Manager {
             self.sniff(id, notes);
         }
         if let Some(f) = self.files.get_mut(id) {
+            for h in &mut f.hashers {
+                h.update(data);
+            }
             f.stream_offset += data.len() as u64;
             f.seen_bytes += data.len() as u64;
         }
@@ -457,6 +485,8 @@ impl Manager {
         }
         notes.push(Note::Gap(offset, len));
         if let Some(f) = self.files.get_mut(id) {
+            // A hash over a hole means nothing: its analyzer stops.
+            f.hashers.clear();
             f.stream_offset += len;
             f.missing_bytes += len;
         }
@@ -506,8 +536,13 @@ impl Manager {
             }
         }
         self.raise_notes(q, now, id, notes);
+        self.apply_requests(q);
         let Some(f) = self.files.get_mut(id) else { return };
         f.done = true;
+        for h in std::mem::take(&mut f.hashers) {
+            let (kind, hash) = (h.analyzer().kind().to_string(), h.finish());
+            self.raise(q, now, id, EventKind::FileHash, false, |f| Event::FileHash { f, kind, hash });
+        }
         self.raise(q, now, id, EventKind::FileStateRemove, false, |f| Event::FileStateRemove { f });
         self.files.remove(id);
     }

@@ -238,3 +238,65 @@ fn a_protocol_supplied_type_is_reported_once_and_not_sniffed() {
     let Some(Event::FileSniff { meta, .. }) = evs.iter().find(|e| matches!(e, Event::FileSniff { .. })) else { panic!() };
     assert!(!meta.inferred && meta.mime_types.is_none());
 }
+
+/// Handlers that name every file `h` and attach the three hash analyzers
+/// at `file_new`, as the files handler does with `Files::hash_all_files`.
+struct Hashing(Arc<Mutex<Vec<Event>>>);
+
+impl Drain for Hashing {
+    fn drain(&mut self, q: &mut EventQueue, _now: f64) -> Option<String> {
+        let mut asked = false;
+        for e in q.take() {
+            asked |= matches!(e, Event::GetFileHandle { .. });
+            if let Event::FileNew { f } = &e {
+                let reqs = [FileAnalyzer::Md5, FileAnalyzer::Sha1, FileAnalyzer::Sha256]
+                    .map(|analyzer| FileRequest { id: f.id.clone(), analyzer, add: true });
+                q.file_requests(reqs);
+            }
+            self.0.lock().unwrap().push(e);
+        }
+        asked.then(|| "h".to_string())
+    }
+}
+
+#[test]
+fn attached_hash_analyzers_report_before_the_file_goes_and_a_gap_ends_them() {
+    let hashes = |gap: bool| -> (Vec<String>, Vec<(String, String)>) {
+        let mut w = World::new(Settings::default(), Some("h"));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        w.q.set_drain(Box::new(Hashing(seen.clone())));
+        w.seen = seen;
+        // The first chunk comes with file_new: it is hashed too.
+        let id = w.data(0, b"a", None, None);
+        if gap {
+            w.gap(0, 1, 1, id.as_deref());
+        }
+        w.data(0, b"bc", None, id.as_deref());
+        w.end(0, id.as_deref());
+        let names = w.names();
+        let got = w
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                Event::FileHash { kind, hash, .. } => Some((kind.clone(), hash.clone())),
+                _ => None,
+            })
+            .collect();
+        (names, got)
+    };
+    let (names, got) = hashes(false);
+    assert_eq!(
+        got,
+        [
+            ("md5".to_string(), "900150983cd24fb0d6963f7d28e17f72".to_string()),
+            ("sha1".to_string(), "a9993e364706816aba3e25717850c26c9cd0d89d".to_string()),
+            ("sha256".to_string(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".to_string()),
+        ]
+    );
+    let last = names.iter().rposition(|n| n == "file_hash").unwrap();
+    assert_eq!(names[last + 1..], ["file_state_remove"], "hashes come right before the removal: {names:?}");
+    let (_, got) = hashes(true);
+    assert!(got.is_empty(), "no hash over a hole");
+}

@@ -74,6 +74,9 @@ pub(crate) struct Shared {
     requests_dropped: u64,
     /// The file handle set since the last `take_file_handle` (`weir:events/files`).
     pub(crate) file_handle: Option<String>,
+    /// File analyzers attached or detached since the last `take_file_requests`
+    /// (at most [`MAX_REQUESTS`]; more are dropped).
+    pub(crate) file_requests: Vec<weir_engine::files::FileRequest>,
 }
 
 impl Shared {
@@ -91,6 +94,7 @@ impl Shared {
             requests: Vec::new(),
             requests_dropped: 0,
             file_handle: None,
+            file_requests: Vec::new(),
         }
     }
 
