@@ -114,3 +114,38 @@ signature weir_dtls_server {
   requires-reverse-signature weir_dtls_client
   enable "dtls"
 }
+
+# PostgreSQL (frontend/backend protocol 3.0). A client that wants TLS opens
+# with an SSLRequest: length 8 and the request code 1234.5679 ...
+signature weir_postgresql_ssl_request {
+  ip-proto == tcp
+  tcp-state originator
+  payload /^\x00\x00\x00\x08\x04\xd2\x16\x2f/
+}
+
+# ... which the server answers with one byte, S (go ahead) or N (refused).
+signature weir_postgresql_ssl_answer {
+  ip-proto == tcp
+  tcp-state responder
+  payload /^[SN]/
+  requires-reverse-signature weir_postgresql_ssl_request
+  enable "postgresql"
+}
+
+# Otherwise the client opens with a StartupMessage of protocol 3.x, whose
+# parameters name the user ...
+signature weir_postgresql_startup {
+  ip-proto == tcp
+  tcp-state originator
+  payload /^[\x00-\xff]{4}\x00\x03[\x00-\xff]{2}.{0,256}user\x00/
+}
+
+# ... and the server answers with a typed message (an authentication request
+# R, an error E or a notice N) of less than 64 KiB.
+signature weir_postgresql_answer {
+  ip-proto == tcp
+  tcp-state responder
+  payload /^[REN]\x00\x00[\x00-\xff]{2}/
+  requires-reverse-signature weir_postgresql_startup
+  enable "postgresql"
+}

@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{dns, ftp, http, ntp, smtp, ssh, ssl};
+use super::{dns, ftp, http, ntp, postgresql, smtp, ssh, ssl};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -56,6 +56,8 @@ pub enum Tag {
     Ssl,
     /// DTLS over UDP ([`ssl::dtls`]).
     Dtls,
+    /// PostgreSQL ([`postgresql`]).
+    Postgresql,
 }
 
 impl Tag {
@@ -74,11 +76,12 @@ impl Tag {
             Tag::FtpData => "FTP_DATA",
             Tag::Ssl => "SSL",
             Tag::Dtls => "DTLS",
+            Tag::Postgresql => "POSTGRESQL",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 11] = [
+    pub const ALL: [Tag; 12] = [
         Tag::Ftp,
         Tag::Ntp,
         Tag::Dns,
@@ -90,6 +93,7 @@ impl Tag {
         Tag::FtpData,
         Tag::Ssl,
         Tag::Dtls,
+        Tag::Postgresql,
     ];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
@@ -120,12 +124,14 @@ impl Tag {
 
     /// Event families the analyzer raises besides its own: SMTP the MIME
     /// events of its messages, SMTP and HTTP the software events of the
-    /// strings they carry, SSL and DTLS the X.509 events of certificates.
+    /// strings they carry, SSL and DTLS the X.509 events of certificates;
+    /// protocols that hand their stream to an SSL child those of SSL.
     fn more_families(self) -> &'static [&'static str] {
         match self {
             Tag::Smtp => &["mime", "software"],
             Tag::Http => &["software"],
             Tag::Ssl => &["x509"],
+            Tag::Postgresql => &["ssl", "x509"],
             Tag::Dtls => &["ssl", "x509"],
             _ => &[],
         }
@@ -166,6 +172,7 @@ impl Tag {
             Tag::FtpData => Some(Box::new(ftp::FtpData)),
             Tag::Ssl => Some(Box::new(ssl::Ssl::new(cfg.ssl.clone()))),
             Tag::Dtls => Some(Box::new(ssl::dtls::Dtls::new(cfg.ssl.clone()))),
+            Tag::Postgresql => Some(Box::new(postgresql::Postgresql::default())),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
@@ -196,6 +203,7 @@ impl Registry {
         r.register_for_ports(Tag::Ssh, Transport::Tcp, &ssh::PORTS);
         r.register_for_ports(Tag::Ssl, Transport::Tcp, &ssl::PORTS);
         r.register_for_ports(Tag::Dtls, Transport::Udp, &ssl::dtls::PORTS);
+        r.register_for_ports(Tag::Postgresql, Transport::Tcp, &postgresql::PORTS);
         r
     }
 
@@ -259,6 +267,7 @@ mod tests {
         assert_eq!(r.tags(Transport::Tcp, 123).count(), 0);
         assert_eq!(r.tags(Transport::Udp, 137).collect::<Vec<_>>(), [Tag::Dns]);
         assert_eq!(r.tags(Transport::Tcp, 22).collect::<Vec<_>>(), [Tag::Ssh]);
+        assert_eq!(r.tags(Transport::Tcp, 5432).collect::<Vec<_>>(), [Tag::Postgresql]);
     }
 
     #[test]
