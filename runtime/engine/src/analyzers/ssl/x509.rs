@@ -141,11 +141,16 @@ fn attr_value(a: &AttributeTypeAndValue<'_>) -> String {
     out
 }
 
-/// A name as OpenSSL's RFC 2253 printing writes it.
+/// A name as OpenSSL's RFC 2253 printing writes it: every attribute in reverse order,
+/// those of one multi-valued RDN too.
 pub fn name(n: &X509Name<'_>) -> String {
     let rdns: Vec<String> = n
         .iter_rdn()
-        .map(|rdn| rdn.iter().map(|a| format!("{}={}", attr_name(&a.attr_type().to_id_string()), attr_value(a))).collect::<Vec<_>>().join("+"))
+        .map(|rdn| {
+            let attrs: Vec<String> =
+                rdn.iter().map(|a| format!("{}={}", attr_name(&a.attr_type().to_id_string()), attr_value(a))).collect();
+            attrs.into_iter().rev().collect::<Vec<_>>().join("+")
+        })
         .collect();
     rdns.into_iter().rev().collect::<Vec<_>>().join(",")
 }
