@@ -114,3 +114,88 @@ signature weir_dtls_server {
   requires-reverse-signature weir_dtls_client
   enable "dtls"
 }
+
+# PostgreSQL (frontend/backend protocol 3.0). A client that wants TLS opens
+# with an SSLRequest: length 8 and the request code 1234.5679 ...
+signature weir_postgresql_ssl_request {
+  ip-proto == tcp
+  tcp-state originator
+  payload /^\x00\x00\x00\x08\x04\xd2\x16\x2f/
+}
+
+# ... which the server answers with one byte, S (go ahead) or N (refused).
+signature weir_postgresql_ssl_answer {
+  ip-proto == tcp
+  tcp-state responder
+  payload /^[SN]/
+  requires-reverse-signature weir_postgresql_ssl_request
+  enable "postgresql"
+}
+
+# Otherwise the client opens with a StartupMessage of protocol 3.x, whose
+# parameters name the user ...
+signature weir_postgresql_startup {
+  ip-proto == tcp
+  tcp-state originator
+  payload /^[\x00-\xff]{4}\x00\x03[\x00-\xff]{2}.{0,256}user\x00/
+}
+
+# ... and the server answers with a typed message (an authentication request
+# R, an error E or a notice N) of less than 64 KiB.
+signature weir_postgresql_answer {
+  ip-proto == tcp
+  tcp-state responder
+  payload /^[REN]\x00\x00[\x00-\xff]{2}/
+  requires-reverse-signature weir_postgresql_startup
+  enable "postgresql"
+}
+
+# IRC (RFC 2812 section 3.1): a client registers with NICK and USER, in
+# either order, each at the start of a line ...
+signature weir_irc_client {
+  ip-proto == tcp
+  tcp-state originator
+  payload /(|.*[\r\n]) *([nN][iI][cC][kK] +[^\r\n]+[\r\n]+ *[uU][sS][eE][rR] +|[uU][sS][eE][rR] +[^\r\n]+[\r\n]+ *[nN][iI][cC][kK] +)/
+  requires-reverse-signature weir_irc_server
+  enable "irc"
+}
+
+# ... and the server sends numeric replies (three digits and a space, after
+# an optional :prefix).
+signature weir_irc_server {
+  ip-proto == tcp
+  tcp-state responder
+  payload /^(|.*[\r\n])(:[^ \r\n]+ )?[0-9][0-9][0-9] /
+}
+
+# Two servers linking both introduce themselves with SERVER, its name, hop
+# count and a description (RFC 2813 section 4.1.2).
+signature weir_irc_server_link {
+  ip-proto == tcp
+  payload /(|.*[\r\n]) *[sS][eE][rR][vV][eE][rR] +[^ ]+ +[0-9]+ +:[^\r\n]+[\r\n]/
+}
+
+signature weir_irc_server_link_reply {
+  ip-proto == tcp
+  payload /(|.*[\r\n]) *[sS][eE][rR][vV][eE][rR] +[^ ]+ +[0-9]+ +:[^\r\n]+[\r\n]/
+  requires-reverse-signature weir_irc_server_link
+  enable "irc"
+}
+
+# RDP (MS-RDPBCGR 2.2.1.1, 2.2.1.2): the client opens with a TPKT frame
+# (version 3, reserved 0, two length bytes) holding an X.224 connection
+# request (COTP PDU type 0xe0) ...
+signature weir_rdp_request {
+  ip-proto == tcp
+  tcp-state originator
+  payload /^\x03\x00[\x00-\xff]{3}\xe0/
+  requires-reverse-signature weir_rdp_confirm
+  enable "rdp"
+}
+
+# ... which the server answers with a connection confirm (type 0xd0).
+signature weir_rdp_confirm {
+  ip-proto == tcp
+  tcp-state responder
+  payload /^\x03\x00[\x00-\xff]{3}\xd0/
+}

@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{dns, finger, ftp, http, ntp, smtp, ssh, ssl};
+use super::{dns, finger, ftp, http, irc, ntp, postgresql, rdp, smtp, ssh, ssl};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -58,6 +58,14 @@ pub enum Tag {
     Dtls,
     /// Finger ([`finger`]).
     Finger,
+    /// PostgreSQL ([`postgresql`]).
+    Postgresql,
+    /// IRC ([`irc`]).
+    Irc,
+    /// IRC DCC transfers, scheduled by a handler ([`irc::IrcData`]).
+    IrcData,
+    /// RDP ([`rdp`]).
+    Rdp,
 }
 
 impl Tag {
@@ -77,11 +85,15 @@ impl Tag {
             Tag::Ssl => "SSL",
             Tag::Dtls => "DTLS",
             Tag::Finger => "FINGER",
+            Tag::Postgresql => "POSTGRESQL",
+            Tag::Irc => "IRC",
+            Tag::IrcData => "IRC_DATA",
+            Tag::Rdp => "RDP",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 12] = [
+    pub const ALL: [Tag; 16] = [
         Tag::Ftp,
         Tag::Ntp,
         Tag::Dns,
@@ -94,6 +106,10 @@ impl Tag {
         Tag::Ssl,
         Tag::Dtls,
         Tag::Finger,
+        Tag::Postgresql,
+        Tag::Irc,
+        Tag::Rdp,
+        Tag::IrcData,
     ];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
@@ -124,12 +140,15 @@ impl Tag {
 
     /// Event families the analyzer raises besides its own: SMTP the MIME
     /// events of its messages, SMTP and HTTP the software events of the
-    /// strings they carry, SSL and DTLS the X.509 events of certificates.
+    /// strings they carry, SSL and DTLS the X.509 events of certificates;
+    /// protocols that hand their stream to an SSL child those of SSL.
     fn more_families(self) -> &'static [&'static str] {
         match self {
             Tag::Smtp => &["mime", "software"],
             Tag::Http => &["software"],
             Tag::Ssl => &["x509"],
+            Tag::Postgresql | Tag::Irc | Tag::Rdp => &["ssl", "x509"],
+            Tag::IrcData => &["irc"],
             Tag::Dtls => &["ssl", "x509"],
             _ => &[],
         }
@@ -142,9 +161,14 @@ impl Tag {
     }
 
     /// The service a connection gets when this analyzer is scheduled for it
-    /// (Zeek's FTP script adds `ftp-data` at `scheduled_analyzer_applied`).
+    /// (Zeek's FTP script adds `ftp-data` at `scheduled_analyzer_applied`,
+    /// its IRC script `irc-dcc-data`).
     pub fn scheduled_service(self) -> Option<&'static str> {
-        matches!(self, Tag::FtpData).then_some("ftp-data")
+        match self {
+            Tag::FtpData => Some("ftp-data"),
+            Tag::IrcData => Some("irc-dcc-data"),
+            _ => None,
+        }
     }
 
     /// The `source` of the weirds the analyzer raises.
@@ -171,6 +195,10 @@ impl Tag {
             Tag::Ssl => Some(Box::new(ssl::Ssl::new(cfg.ssl.clone()))),
             Tag::Dtls => Some(Box::new(ssl::dtls::Dtls::new(cfg.ssl.clone()))),
             Tag::Finger => Some(Box::new(finger::Finger::new(cfg.finger_max_line_length))),
+            Tag::Postgresql => Some(Box::new(postgresql::Postgresql::default())),
+            Tag::Irc => Some(Box::new(irc::Irc::default())),
+            Tag::IrcData => Some(Box::new(irc::IrcData)),
+            Tag::Rdp => Some(Box::new(rdp::Rdp::default())),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
@@ -202,6 +230,9 @@ impl Registry {
         r.register_for_ports(Tag::Ssl, Transport::Tcp, &ssl::PORTS);
         r.register_for_ports(Tag::Dtls, Transport::Udp, &ssl::dtls::PORTS);
         r.register_for_ports(Tag::Finger, Transport::Tcp, &finger::PORTS);
+        r.register_for_ports(Tag::Postgresql, Transport::Tcp, &postgresql::PORTS);
+        r.register_for_ports(Tag::Irc, Transport::Tcp, &irc::PORTS);
+        r.register_for_ports(Tag::Rdp, Transport::Tcp, &rdp::PORTS);
         r
     }
 
@@ -265,6 +296,11 @@ mod tests {
         assert_eq!(r.tags(Transport::Tcp, 123).count(), 0);
         assert_eq!(r.tags(Transport::Udp, 137).collect::<Vec<_>>(), [Tag::Dns]);
         assert_eq!(r.tags(Transport::Tcp, 22).collect::<Vec<_>>(), [Tag::Ssh]);
+        assert_eq!(r.tags(Transport::Tcp, 5432).collect::<Vec<_>>(), [Tag::Postgresql]);
+        assert_eq!(r.tags(Transport::Tcp, 6667).collect::<Vec<_>>(), [Tag::Irc]);
+        assert_eq!(r.tags(Transport::Tcp, 3389).collect::<Vec<_>>(), [Tag::Rdp]);
+        assert_eq!(Tag::IrcData.scheduled_service(), Some("irc-dcc-data"), "DCC transfers are scheduled only");
+        assert_eq!(r.tags(Transport::Tcp, 6667).filter(|&t| t == Tag::IrcData).count(), 0);
     }
 
     #[test]

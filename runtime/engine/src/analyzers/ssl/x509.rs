@@ -141,11 +141,16 @@ fn attr_value(a: &AttributeTypeAndValue<'_>) -> String {
     out
 }
 
-/// A name as OpenSSL's RFC 2253 printing writes it.
+/// A name as OpenSSL's RFC 2253 printing writes it: every attribute in reverse order,
+/// those of one multi-valued RDN too.
 pub fn name(n: &X509Name<'_>) -> String {
     let rdns: Vec<String> = n
         .iter_rdn()
-        .map(|rdn| rdn.iter().map(|a| format!("{}={}", attr_name(&a.attr_type().to_id_string()), attr_value(a))).collect::<Vec<_>>().join("+"))
+        .map(|rdn| {
+            let attrs: Vec<String> =
+                rdn.iter().map(|a| format!("{}={}", attr_name(&a.attr_type().to_id_string()), attr_value(a))).collect();
+            attrs.into_iter().rev().collect::<Vec<_>>().join("+")
+        })
         .collect();
     rdns.into_iter().rev().collect::<Vec<_>>().join(",")
 }
@@ -174,7 +179,14 @@ pub fn parse(der: &[u8]) -> Option<(X509Cert, Option<X509SubjectAlternativeName>
     let spki = tbs.subject_pki.clone();
     let key_oid = spki.algorithm.algorithm.to_id_string();
     let (mut key_type, mut key_length, mut exponent, mut curve_name) = (None, None, None, None);
-    match spki.parsed() {
+    // A key named by an RSA signature algorithm (md5WithRSAEncryption, as
+    // some RDP servers' certificates have) is an RSA key to OpenSSL too.
+    let rsa_family = (key_oid.starts_with("1.2.840.113549.1.1.") && key_oid != "1.2.840.113549.1.1.1").then(|| {
+        let mut s = spki.clone();
+        s.algorithm.algorithm = x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION;
+        s
+    });
+    match rsa_family.as_ref().unwrap_or(&spki).parsed() {
         Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => {
             key_type = Some("rsa".to_string());
             key_length = Some(bits(rsa.modulus));
