@@ -16,6 +16,7 @@ pub(crate) mod fuzz_input;
 pub mod http;
 pub mod mime;
 pub mod ntp;
+pub mod quic;
 pub mod registry;
 pub mod requests;
 pub mod set;

@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{dns, ftp, http, ntp, smtp, ssh, ssl};
+use super::{dns, ftp, http, ntp, quic, smtp, ssh, ssl};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -56,6 +56,8 @@ pub enum Tag {
     Ssl,
     /// DTLS over UDP ([`ssl::dtls`]).
     Dtls,
+    /// QUIC ([`quic`]), with an SSL child for its TLS handshake.
+    Quic,
 }
 
 impl Tag {
@@ -74,11 +76,12 @@ impl Tag {
             Tag::FtpData => "FTP_DATA",
             Tag::Ssl => "SSL",
             Tag::Dtls => "DTLS",
+            Tag::Quic => "QUIC",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 11] = [
+    pub const ALL: [Tag; 12] = [
         Tag::Ftp,
         Tag::Ntp,
         Tag::Dns,
@@ -90,6 +93,7 @@ impl Tag {
         Tag::FtpData,
         Tag::Ssl,
         Tag::Dtls,
+        Tag::Quic,
     ];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
@@ -126,7 +130,7 @@ impl Tag {
             Tag::Smtp => &["mime", "software"],
             Tag::Http => &["software"],
             Tag::Ssl => &["x509"],
-            Tag::Dtls => &["ssl", "x509"],
+            Tag::Dtls | Tag::Quic => &["ssl", "x509"],
             _ => &[],
         }
     }
@@ -166,6 +170,7 @@ impl Tag {
             Tag::FtpData => Some(Box::new(ftp::FtpData)),
             Tag::Ssl => Some(Box::new(ssl::Ssl::new(cfg.ssl.clone()))),
             Tag::Dtls => Some(Box::new(ssl::dtls::Dtls::new(cfg.ssl.clone()))),
+            Tag::Quic => Some(Box::new(quic::Quic::new(cfg.quic_max_discarded_packet_events))),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
@@ -196,6 +201,7 @@ impl Registry {
         r.register_for_ports(Tag::Ssh, Transport::Tcp, &ssh::PORTS);
         r.register_for_ports(Tag::Ssl, Transport::Tcp, &ssl::PORTS);
         r.register_for_ports(Tag::Dtls, Transport::Udp, &ssl::dtls::PORTS);
+        r.register_for_ports(Tag::Quic, Transport::Udp, &quic::PORTS);
         r
     }
 
