@@ -115,6 +115,8 @@ pub mod standard {
     pub const SSL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ssl.wasm"));
     /// x509.log.
     pub const X509: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/x509.wasm"));
+    /// quic.log.
+    pub const QUIC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/quic.wasm"));
 
     /// Every standard handler, in load order. A new standard handler declares
     /// its streams here, which reserves them.
@@ -134,6 +136,7 @@ pub mod standard {
         Standard { name: "files", bytes: FILES, streams: &["files"] },
         Standard { name: "ssl", bytes: SSL, streams: &["ssl"] },
         Standard { name: "x509", bytes: X509, streams: &["x509"] },
+        Standard { name: "quic", bytes: QUIC, streams: &["quic"] },
     ];
 }
 

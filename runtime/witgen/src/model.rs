@@ -104,7 +104,8 @@ impl Wit {
                 .find_map(|l| l.trim().strip_prefix("Event `").and_then(|r| r.split('`').next()))
                 .ok_or_else(|| format!("interface {name} lacks its doc line Event `zeek_name`."))?
                 .to_string();
-            if zeek.to_lowercase() != names::zeek(&name).to_lowercase() {
+            // A module's events (`QUIC::initial_packet`) are named `quic-initial-packet`.
+            if zeek.replace("::", "_").to_lowercase() != names::zeek(&name).to_lowercase() {
                 return Err(format!("interface {name} names event {zeek}"));
             }
             let params = func

@@ -202,6 +202,7 @@ impl Registry {
         r.register_for_ports(Tag::Ssl, Transport::Tcp, &ssl::PORTS);
         r.register_for_ports(Tag::Dtls, Transport::Udp, &ssl::dtls::PORTS);
         r.register_for_ports(Tag::Quic, Transport::Udp, &quic::PORTS);
+        r.register_for_ports(Tag::Quic, Transport::Udp, &quic::DOQ_PORTS);
         r
     }
 

@@ -8,6 +8,7 @@ use crate::analyzers::analyzer::Analyzer;
 use crate::analyzers::child::Child;
 use crate::analyzers::context::Cx;
 use crate::analyzers::registry::Tag;
+use weir_events::{Event, EventKind};
 
 /// QUIC analyzer state of one connection.
 #[derive(Clone, Debug, Default)]
@@ -38,7 +39,7 @@ impl CxOut<'_, '_, '_, '_> {
 
 impl Out for CxOut<'_, '_, '_, '_> {
     fn event(&mut self, ev: Found) {
-        super::analyzer::raise(self.cx, ev);
+        raise(self.cx, ev);
     }
     fn confirm(&mut self) {
         self.cx.confirm();
@@ -61,7 +62,40 @@ impl Out for CxOut<'_, '_, '_, '_> {
 
 /// Raises the event of a finding, if a handler takes it.
 pub(super) fn raise(cx: &mut Cx<'_, '_>, ev: Found) {
-    let _ = (cx, ev);
+    match ev {
+        Found::Initial(h) if cx.wants(EventKind::QuicInitialPacket) => {
+            cx.raise(|c| Event::QuicInitialPacket { c, is_orig: h.is_orig, version: h.version, dcid: h.dcid, scid: h.scid })
+        }
+        Found::Handshake(h) if cx.wants(EventKind::QuicHandshakePacket) => {
+            cx.raise(|c| Event::QuicHandshakePacket { c, is_orig: h.is_orig, version: h.version, dcid: h.dcid, scid: h.scid })
+        }
+        Found::ZeroRtt(h) if cx.wants(EventKind::QuicZeroRttPacket) => {
+            cx.raise(|c| Event::QuicZeroRttPacket { c, is_orig: h.is_orig, version: h.version, dcid: h.dcid, scid: h.scid })
+        }
+        Found::Retry(h, retry_token, retry_integrity_tag) if cx.wants(EventKind::QuicRetryPacket) => cx.raise(|c| Event::QuicRetryPacket {
+            c,
+            is_orig: h.is_orig,
+            version: h.version,
+            dcid: h.dcid,
+            scid: h.scid,
+            retry_token,
+            retry_integrity_tag,
+        }),
+        Found::ConnectionClose(h, error_code, reason) if cx.wants(EventKind::QuicConnectionCloseFrame) => {
+            let reason_phrase = weir_events::text::from_bytes(&reason);
+            cx.raise(|c| Event::QuicConnectionCloseFrame { c, is_orig: h.is_orig, version: h.version, dcid: h.dcid, scid: h.scid, error_code, reason_phrase })
+        }
+        Found::UnhandledVersion(h) if cx.wants(EventKind::QuicUnhandledVersion) => {
+            cx.raise(|c| Event::QuicUnhandledVersion { c, is_orig: h.is_orig, version: h.version, dcid: h.dcid, scid: h.scid })
+        }
+        Found::Discarded(is_orig, total_decrypted) if cx.wants(EventKind::QuicDiscardedPacket) => {
+            cx.raise(|c| Event::QuicDiscardedPacket { c, is_orig, total_decrypted })
+        }
+        Found::ShortThreshold(is_orig, threshold) if cx.wants(EventKind::QuicShortHeaderPacketThresholdCrossed) => {
+            cx.raise(|c| Event::QuicShortHeaderPacketThresholdCrossed { c, is_orig, threshold })
+        }
+        _ => {}
+    }
 }
 
 impl Analyzer for Quic {

@@ -20,3 +20,6 @@ pub use analyzer::Quic;
 
 /// UDP ports of Zeek's `QUIC::quic_ports` (HTTP/3).
 pub const PORTS: [u16; 1] = [443];
+/// UDP ports of Zeek's `QUIC::doq_ports` (DNS over QUIC), registered for the
+/// analyzer too but not as likely server ports.
+pub const DOQ_PORTS: [u16; 2] = [853, 784];

@@ -347,6 +347,14 @@ impl State {
         self.frames(out, hdr, &plain)
     }
 
+    /// The frames of a decrypted Initial packet of version 1 from the
+    /// originator (`is_orig`) or responder, for the fuzzer.
+    #[doc(hidden)]
+    pub fn fuzz_frames<O: Out>(&mut self, out: &mut O, is_orig: bool, plain: &[u8]) -> Result<(), String> {
+        let hdr = LongHeader { is_orig, version: crypto::VERSION_1, dcid: Vec::new(), scid: Vec::new() };
+        self.frames(out, &hdr, plain)
+    }
+
     /// The frames of a decrypted Initial packet.
     fn frames<O: Out>(&mut self, out: &mut O, hdr: &LongHeader, plain: &[u8]) -> Result<(), String> {
         let mut r = Rd { b: plain, pos: 0 };
