@@ -247,3 +247,41 @@ fn garbage_never_panics() {
     }
     assert!(decrypt_initial(VERSION_1, &[], true, &[0xc0; 30], 25, 20).is_err());
 }
+
+/// A TLS 1.3-style client hello naming `host`.
+fn client_hello(host: &str) -> Vec<u8> {
+    let mut b = vec![3, 3];
+    b.extend_from_slice(&[7; 32]);
+    b.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+    let name = host.as_bytes();
+    let sni_list = [&[0u8][..], &(name.len() as u16).to_be_bytes(), name].concat();
+    let sni = [&(sni_list.len() as u16).to_be_bytes()[..], &sni_list].concat();
+    let ext = [&[0u8, 0][..], &(sni.len() as u16).to_be_bytes(), &sni].concat();
+    b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    b.extend_from_slice(&ext);
+    let mut m = vec![1, 0, (b.len() >> 8) as u8, b.len() as u8];
+    m.extend_from_slice(&b);
+    m
+}
+
+#[test]
+fn the_analyzer_confirms_quic_then_its_ssl_child_reads_the_client_hello() {
+    use crate::analyzers::testing::Harness;
+    use crate::analyzers::Analyzer;
+    use weir_events::Event;
+    let mut h = Harness::new(17, 443);
+    let mut a = super::Quic::new(100);
+    let mut frames = crypto_frame(0, &client_hello("example.com"));
+    frames.extend_from_slice(&[0; 40]);
+    let evs = h.datagram(&mut a, true, &protect(VERSION_1, true, &hex(DCID), &[1, 2], 0, &frames));
+    let confirmed: Vec<String> = evs.iter().filter_map(|e| if let Event::ProtocolConfirmation { atype, .. } = e { Some(atype.name.clone()) } else { None }).collect();
+    assert_eq!(confirmed, ["QUIC", "SSL"], "QUIC first, then SSL's client hello");
+    assert!(evs.iter().any(|e| matches!(e, Event::QuicInitialPacket { is_orig: true, version: 1, scid, .. } if scid == &[1, 2])));
+    assert!(evs.iter().any(|e| matches!(e, Event::SslExtensionServerName { is_client: true, names, .. } if names == &["example.com"])));
+    assert!(evs.iter().all(|e| !matches!(e, Event::ProtocolViolation { .. })));
+    // Garbage later is a QUIC violation; QUIC leaves the service, SSL stays.
+    let evs = h.datagram(&mut a, true, &[0xc0, 0, 0, 0, 1, 200]);
+    assert!(evs.iter().any(|e| matches!(e, Event::ProtocolViolation { atype, .. } if atype.name == "QUIC")));
+    assert_eq!(h.conn.extra.as_ref().unwrap().service, ["SSL"]);
+    assert_eq!(a.tag(), crate::analyzers::Tag::Quic);
+}
