@@ -266,6 +266,9 @@ mod tests {
         assert_eq!(r.tags(Transport::Tcp, 123).count(), 0);
         assert_eq!(r.tags(Transport::Udp, 137).collect::<Vec<_>>(), [Tag::Dns]);
         assert_eq!(r.tags(Transport::Tcp, 22).collect::<Vec<_>>(), [Tag::Ssh]);
+        assert_eq!(r.tags(Transport::Udp, 443).collect::<Vec<_>>(), [Tag::Dtls, Tag::Quic]);
+        assert_eq!(r.tags(Transport::Udp, 853).collect::<Vec<_>>(), [Tag::Quic], "DNS over QUIC");
+        assert_eq!(r.tags(Transport::Tcp, 443).collect::<Vec<_>>(), [Tag::Ssl], "QUIC is UDP only");
     }
 
     #[test]
