@@ -12,7 +12,7 @@ use std::process::Command;
 /// The standard handlers (`handlers/`), embedded in the binary.
 const STANDARD: &[&str] = &[
     "conn", "weird", "reporter", "tunnel", "analyzer", "dns", "http", "signatures", "smtp", "software", "ssh", "ftp", "files", "ssl",
-    "x509", "irc",
+    "x509", "irc", "quic",
 ];
 /// Hostile handlers, for the tests (`testing::HOSTILE`).
 const HOSTILE: &[&str] = &[

@@ -199,3 +199,18 @@ signature weir_rdp_confirm {
   tcp-state responder
   payload /^\x03\x00[\x00-\xff]{3}\xd0/
 }
+
+# QUIC (RFC 9000 §17.2.2): a long header (form and fixed bits set) of
+# packet type Initial (0) with version 1 ...
+signature weir_quic_v1_initial {
+  ip-proto == udp
+  payload /^[\xc0-\xcf]\x00\x00\x00\x01/
+  enable "quic"
+}
+
+# ... or QUIC v2 (RFC 9369 §3.2: Initial is packet type 1, version 0x6b3343cf).
+signature weir_quic_v2_initial {
+  ip-proto == udp
+  payload /^[\xd0-\xdf]\x6b\x33\x43\xcf/
+  enable "quic"
+}

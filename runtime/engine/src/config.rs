@@ -78,6 +78,9 @@ pub struct Config {
     pub max_connections: usize,
     /// `FTP::max_command_length`: longest FTP command word before the limit weird (0 = none).
     pub ftp_max_command_length: u64,
+    /// `QUIC::max_discarded_packet_events` (100): `QUIC::discarded_packet`
+    /// events per connection (0: unlimited, negative: none).
+    pub quic_max_discarded_packet_events: i64,
     /// The DNS analyzer's options (`dns_skip_all_auth`, `dns_max_queries`, ...).
     pub dns: crate::analyzers::dns::DnsConfig,
     /// The SSL analyzer's options (`SSL::max_alerts_per_record`, ...).
@@ -177,6 +180,7 @@ impl Default for Config {
             tcp_stats: false,
             max_connections: 0,
             ftp_max_command_length: 100,
+            quic_max_discarded_packet_events: 100,
             dns: Default::default(),
             ssl: Default::default(),
             http: crate::analyzers::http::Settings::default(),
@@ -297,6 +301,9 @@ impl Config {
             "Tunnel::max_depth" => self.tunnel_max_depth = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "FTP::max_command_length" => {
                 self.ftp_max_command_length = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?
+            }
+            "QUIC::max_discarded_packet_events" => {
+                self.quic_max_discarded_packet_events = value.trim().parse().map_err(|_| format!("'{value}' is not an int"))?
             }
             "http_entity_data_delivery_size" => self.http.entity_data_delivery_size = count()?.max(1) as usize,
             "truncate_http_URI" => {

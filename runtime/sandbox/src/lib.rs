@@ -117,6 +117,8 @@ pub mod standard {
     pub const X509: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/x509.wasm"));
     /// irc.log.
     pub const IRC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/irc.wasm"));
+    /// quic.log.
+    pub const QUIC: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/quic.wasm"));
 
     /// Every standard handler, in load order. A new standard handler declares
     /// its streams here, which reserves them.
@@ -137,6 +139,7 @@ pub mod standard {
         Standard { name: "ssl", bytes: SSL, streams: &["ssl"] },
         Standard { name: "x509", bytes: X509, streams: &["x509"] },
         Standard { name: "irc", bytes: IRC, streams: &["irc"] },
+        Standard { name: "quic", bytes: QUIC, streams: &["quic"] },
     ];
 }
 

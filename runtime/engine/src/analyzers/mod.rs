@@ -21,6 +21,7 @@ pub mod ntp;
 pub mod pia;
 pub mod postgresql;
 pub mod rdp;
+pub mod quic;
 pub mod registry;
 pub mod requests;
 pub mod set;

@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{dns, finger, ftp, http, irc, ntp, postgresql, rdp, smtp, ssh, ssl};
+use super::{dns, finger, ftp, http, irc, ntp, postgresql, quic, rdp, smtp, ssh, ssl};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -66,6 +66,8 @@ pub enum Tag {
     IrcData,
     /// RDP ([`rdp`]).
     Rdp,
+    /// QUIC ([`quic`]), with an SSL child for its TLS handshake.
+    Quic,
 }
 
 impl Tag {
@@ -89,11 +91,12 @@ impl Tag {
             Tag::Irc => "IRC",
             Tag::IrcData => "IRC_DATA",
             Tag::Rdp => "RDP",
+            Tag::Quic => "QUIC",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 16] = [
+    pub const ALL: [Tag; 17] = [
         Tag::Ftp,
         Tag::Ntp,
         Tag::Dns,
@@ -110,6 +113,7 @@ impl Tag {
         Tag::Irc,
         Tag::Rdp,
         Tag::IrcData,
+        Tag::Quic,
     ];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
@@ -149,7 +153,7 @@ impl Tag {
             Tag::Ssl => &["x509"],
             Tag::Postgresql | Tag::Irc | Tag::Rdp => &["ssl", "x509"],
             Tag::IrcData => &["irc"],
-            Tag::Dtls => &["ssl", "x509"],
+            Tag::Dtls | Tag::Quic => &["ssl", "x509"],
             _ => &[],
         }
     }
@@ -199,6 +203,7 @@ impl Tag {
             Tag::Irc => Some(Box::new(irc::Irc::default())),
             Tag::IrcData => Some(Box::new(irc::IrcData)),
             Tag::Rdp => Some(Box::new(rdp::Rdp::default())),
+            Tag::Quic => Some(Box::new(quic::Quic::new(cfg.quic_max_discarded_packet_events))),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
@@ -233,6 +238,8 @@ impl Registry {
         r.register_for_ports(Tag::Postgresql, Transport::Tcp, &postgresql::PORTS);
         r.register_for_ports(Tag::Irc, Transport::Tcp, &irc::PORTS);
         r.register_for_ports(Tag::Rdp, Transport::Tcp, &rdp::PORTS);
+        r.register_for_ports(Tag::Quic, Transport::Udp, &quic::PORTS);
+        r.register_for_ports(Tag::Quic, Transport::Udp, &quic::DOQ_PORTS);
         r
     }
 
@@ -301,6 +308,9 @@ mod tests {
         assert_eq!(r.tags(Transport::Tcp, 3389).collect::<Vec<_>>(), [Tag::Rdp]);
         assert_eq!(Tag::IrcData.scheduled_service(), Some("irc-dcc-data"), "DCC transfers are scheduled only");
         assert_eq!(r.tags(Transport::Tcp, 6667).filter(|&t| t == Tag::IrcData).count(), 0);
+        assert_eq!(r.tags(Transport::Udp, 443).collect::<Vec<_>>(), [Tag::Dtls, Tag::Quic]);
+        assert_eq!(r.tags(Transport::Udp, 853).collect::<Vec<_>>(), [Tag::Quic], "DNS over QUIC");
+        assert_eq!(r.tags(Transport::Tcp, 443).collect::<Vec<_>>(), [Tag::Ssl], "QUIC is UDP only");
     }
 
     #[test]
