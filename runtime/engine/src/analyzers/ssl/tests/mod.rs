@@ -311,3 +311,28 @@ fn dtls_handshake_fragments_are_put_together() {
     let evs = h.datagram(&mut a, false, b"\x16\x03\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00");
     assert!(summary(&evs).contains(&"protocol_violation".to_string()), "a TLS version in a DTLS record");
 }
+
+#[test]
+fn a_certificate_request_names_its_authorities() {
+    let (mut h, mut a) = (Harness::new(6, 443), Ssl::new(Default::default()));
+    h.stream(&mut a, true, &record(22, &client_hello(&[])));
+    // O=SomeOrg,C=US as DER: SEQUENCE { SET { SEQ { C, "US" } }, SET { SEQ { O, "SomeOrg" } } }.
+    let dn: &[u8] = &[
+        0x30, 0x1f, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x06, 0x13, 0x02, b'U', b'S', 0x31, 0x10, 0x30, 0x0e, 0x06,
+        0x03, 0x55, 0x04, 0x0a, 0x0c, 0x07, b'S', b'o', b'm', b'e', b'O', b'r', b'g',
+    ];
+    let mut req = vec![2, 1, 64]; // rsa_sign, ecdsa_sign
+    req.extend_from_slice(&with_len16(&[4, 1, 4, 3]));
+    req.extend_from_slice(&with_len16(&with_len16(dn)));
+    let flight = [server_hello(0x0303, 0xc02f, &[]), hs(13, &req), hs(14, &[])].concat();
+    let evs = h.stream(&mut a, false, &record(22, &flight));
+    let got = evs.iter().find_map(|e| match e {
+        Event::SslCertificateRequest { is_client, certificate_types, supported_signature_algorithms, certificate_authorities, .. } => {
+            Some((*is_client, certificate_types.clone(), supported_signature_algorithms.len(), certificate_authorities.clone()))
+        }
+        _ => None,
+    });
+    assert_eq!(got, Some((false, vec![1, 64], 2, vec![dn.to_vec()])));
+    assert_eq!(x509::name_from_der(dn).as_deref(), Some("O=SomeOrg,C=US"));
+    assert_eq!(x509::name_from_der(&dn[..10]), None, "a cut name does not parse");
+}
