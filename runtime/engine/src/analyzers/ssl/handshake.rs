@@ -38,6 +38,10 @@ pub struct Handshake {
     pub chosen_cipher: Option<u32>,
     /// The client hello came from the responder.
     pub flipped: bool,
+    /// The client hello's random (32 bytes; empty before it).
+    pub client_random: Vec<u8>,
+    /// The server hello's random.
+    pub server_random: Vec<u8>,
     already_alerted: bool,
     /// Unparsed handshake bytes, per side (originator first).
     buf: [Vec<u8>; 2],
@@ -208,6 +212,7 @@ impl Handshake {
         }
         let Some(suites) = r.vec16() else { return };
         let Some(comps) = r.vec8() else { return };
+        self.client_random = random.to_vec();
         self.extensions(sink, is_orig, r.rest());
         if !version_ok(version) {
             sink.violate(format!("unsupported client SSL version 0x{version:04x}"));
@@ -235,6 +240,7 @@ impl Handshake {
             (Some(sid), cipher, comp)
         };
         self.chosen_cipher = Some(u32::from(cipher));
+        self.server_random = random.to_vec();
         self.extensions(sink, is_orig, r.rest());
         if self.chosen_version == 0 {
             self.chosen_version = version;

@@ -336,3 +336,39 @@ fn a_certificate_request_names_its_authorities() {
     assert_eq!(x509::name_from_der(dn).as_deref(), Some("O=SomeOrg,C=US"));
     assert_eq!(x509::name_from_der(&dn[..10]), None, "a cut name does not parse");
 }
+
+#[test]
+fn application_data_decrypted_with_a_master_secret_goes_to_http() {
+    use super::decrypt::{prf_sha384, seal, Secrets, KEY_BLOCK_LEN};
+    let ms = [0x33u8; 48];
+    let mut secrets = Secrets::default();
+    secrets.secrets.insert(vec![0x5e; 28], ms.to_vec());
+    let cfg = super::SslConfig {
+        disable_analyzer_after_detection: false,
+        secrets: std::sync::Arc::new(secrets),
+        ..Default::default()
+    };
+    let (mut h, mut a) = (Harness::new(6, 443), Ssl::new(cfg));
+    let keys = prf_sha384(&ms, b"key expansion", &[[0x11u8; 32], [0x5e; 32]].concat(), KEY_BLOCK_LEN);
+    h.stream(&mut a, true, &record(22, &client_hello(&[])));
+    h.stream(&mut a, false, &record(22, &[server_hello(0x0303, 0xc030, &[]), hs(14, &[])].concat()));
+    let mut c = record(20, &[1]);
+    c.extend(record(22, &[0xaa; 40]));
+    h.stream(&mut a, true, &c);
+    let mut s = record(20, &[1]);
+    s.extend(record(22, &[0xbb; 40]));
+    h.stream(&mut a, false, &s);
+    let req = record(23, &seal(&keys, 1, true, b"GET /secret HTTP/1.1\r\nHost: example.org\r\n\r\n"));
+    let evs = h.stream(&mut a, true, &req);
+    let uri = evs.iter().find_map(|e| match e {
+        Event::HttpRequest { original_uri, .. } => Some(original_uri.clone()),
+        _ => None,
+    });
+    assert_eq!(uri.as_deref(), Some("/secret"), "{:?}", summary(&evs));
+    let reply = record(23, &seal(&keys, 1, false, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+    let evs = h.stream(&mut a, false, &reply);
+    assert!(evs.iter().any(|e| matches!(e, Event::HttpReply { code: 200, .. })), "{:?}", summary(&evs));
+    // A record sealed with the wrong keys stops decryption.
+    let bad = record(23, &seal(&[0u8; 72], 2, true, b"GET /x HTTP/1.1\r\n\r\n"));
+    assert!(!summary(&h.stream(&mut a, true, &bad)).iter().any(|n| n.starts_with("http_")));
+}
