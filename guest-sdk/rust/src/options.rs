@@ -20,3 +20,8 @@ pub fn set(name: &str) -> Vec<String> {
         .map(|v| v.split(',').filter(|e| !e.is_empty()).map(str::to_string).collect())
         .unwrap_or_default()
 }
+
+/// An interval option in seconds, if it has a value.
+pub fn interval(name: &str) -> Option<f64> {
+    runtime::script_option(name)?.parse().ok()
+}

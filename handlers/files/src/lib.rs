@@ -60,7 +60,7 @@ const MAX_TRACKED: usize = 200_000;
 
 /// Analyzers whose standard handler sets their file handles (Zeek's
 /// `Files::register_protocol` callers among weir's handlers).
-const REGISTERED: &[&str] = &["HTTP"];
+const REGISTERED: &[&str] = &["HTTP", "FTP_DATA"];
 
 /// One file's `Files::Info`, and the connections that carried it.
 #[derive(Default)]

@@ -17,9 +17,10 @@
 //! PORT and EPRT commands and 227 / 229 replies to PASV and EPSV announce
 //! data connections: they fill `data_channel` and schedule the `FTP_DATA`
 //! analyzer for five minutes (`Analyzer::schedule_analyzer`), so the data
-//! connection's service is `ftp-data`. `mime_type` and `fuid` of transfers
-//! come from file analysis, which is not attached to data connections yet:
-//! they stay unset. The weirds Zeek's scripts raise here (`FTP_user_too_long`,
+//! connection's service is `ftp-data`. A data connection's bytes are a file
+//! (`FTP::get_file_handle` names it): its id becomes the announcing
+//! session's `fuid` and its sniffed type the `mime_type`, both logged with
+//! the session's next record (the transfer command's). The weirds Zeek's scripts raise here (`FTP_user_too_long`,
 //! `FTP_too_many_pending_commands`, ...) are not raised: a handler cannot
 //! raise weirds.
 
@@ -27,8 +28,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use weir_guest::log::{LogType as T, LogValue as V};
-use weir_guest::types::{AnalyzerTag, Connection, IpAddress, Port, Transport};
-use weir_guest::{analyzers, ip, runtime, ConnStates, Handler, Stream};
+use weir_guest::types::{AnalyzerTag, Connection, FaFile, FaMetadata, IpAddress, Port, Transport};
+use weir_guest::{analyzers, files, ip, runtime, ConnStates, Handler, Stream};
 
 static FTP: Stream = Stream::new(
     "ftp",
@@ -189,14 +190,21 @@ struct Info {
     command_seq: u64,
     passive: bool,
     logged_command_seen: bool,
+    /// The type file analysis found for the data connection's file.
+    mime_type: Option<String>,
+    /// The data connection's file.
+    fuid: Option<String>,
 }
 
 thread_local! {
     static STATES: RefCell<ConnStates<Info>> = const {
         RefCell::new(ConnStates::new(MAX_TRACKED, "ftp", "connections with FTP state at once; further ones are not logged"))
     };
-    /// Expected data connections by responder and port, and when they were announced.
-    static EXPECTED: RefCell<HashMap<(IpAddr, u16), f64>> = RefCell::new(HashMap::new());
+    /// Expected data connections by responder and port: when they were
+    /// announced, and the uid of the control connection that announced them.
+    static EXPECTED: RefCell<HashMap<(IpAddr, u16), (f64, String)>> = RefCell::new(HashMap::new());
+    /// Files of data connections: the control connection's uid, by file id.
+    static FILE_SESSIONS: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
 }
 
 fn wit_ip(a: IpAddr) -> IpAddress {
@@ -248,6 +256,8 @@ fn with_session<R>(c: &Connection, f: impl FnOnce(&mut Info) -> R) -> Option<R> 
             command_seq: 1,
             passive: false,
             logged_command_seen: false,
+            mime_type: None,
+            fuid: None,
         }
     };
     STATES.with(|s| s.borrow_mut().with(&c.uid, init, f))
@@ -276,7 +286,7 @@ fn write(s: &Info) {
         opt_s(&s.password),
         opt_s(&s.command),
         opt_s(&s.arg),
-        V::Unset,
+        opt_s(&s.mime_type),
         s.file_size.map_or(V::Unset, V::Count),
         s.reply_code.map_or(V::Unset, V::Count),
         opt_s(&s.reply_msg),
@@ -284,7 +294,7 @@ fn write(s: &Info) {
         dc.map_or(V::Unset, |d| V::Addr(wit_ip(d.orig_h))),
         dc.map_or(V::Unset, |d| V::Addr(wit_ip(d.resp_h))),
         dc.map_or(V::Unset, |d| V::Port(tcp(d.resp_p))),
-        V::Unset,
+        opt_s(&s.fuid),
     ]);
 }
 
@@ -316,8 +326,10 @@ fn ftp_message(s: &mut Info) {
         write(s);
         s.logged_command_seen = true;
     }
+    s.mime_type = None;
     s.file_size = None;
     s.data_channel = None;
+    s.fuid = None;
 }
 
 /// `FTP::add_expected_data_channel`.
@@ -325,12 +337,12 @@ fn add_expected_data_channel(s: &mut Info, chan: Channel) {
     let now = runtime::network_time();
     let room = EXPECTED.with(|e| {
         let mut e = e.borrow_mut();
-        e.retain(|_, t| now - *t < DATA_CHANNEL_TIMEOUT);
+        e.retain(|_, (t, _)| now - *t < DATA_CHANNEL_TIMEOUT);
         let key = (chan.resp_h, chan.resp_p);
         if !e.contains_key(&key) && e.len() >= MAX_EXPECTED_DATA_CHANNELS {
             return false;
         }
-        e.insert(key, now);
+        e.insert(key, (now, s.conn.uid.clone()));
         true
     });
     if !room {
@@ -663,6 +675,45 @@ impl Handler for Ftp {
         });
     }
 
+    fn get_file_handle(tag: AnalyzerTag, c: Connection, is_orig: bool) {
+        if tag.name != "FTP_DATA" || expected_session(&c).is_none() {
+            return;
+        }
+        let (id, t) = (&c.id, if is_orig { "T" } else { "F" });
+        files::set_file_handle(&format!(
+            "Analyzer::ANALYZER_FTP_DATA{:.6}[orig_h={}, orig_p={}/tcp, resp_h={}, resp_p={}/tcp]{t}",
+            c.start_time,
+            ip(&id.orig_h),
+            id.orig_p.number,
+            ip(&id.resp_h),
+            id.resp_p.number
+        ));
+    }
+
+    fn file_over_new_connection(f: FaFile, c: Connection, _is_orig: bool) {
+        let Some(uid) = expected_session(&c) else { return };
+        STATES.with(|st| {
+            if let Some(s) = st.borrow_mut().get_mut(&uid) {
+                s.fuid = Some(f.id.clone());
+            }
+        });
+        FILE_SESSIONS.with(|m| m.borrow_mut().insert(f.id, uid));
+    }
+
+    fn file_sniff(f: FaFile, meta: FaMetadata) {
+        let Some(mime) = meta.mime_type else { return };
+        let Some(uid) = FILE_SESSIONS.with(|m| m.borrow().get(&f.id).cloned()) else { return };
+        STATES.with(|st| {
+            if let Some(s) = st.borrow_mut().get_mut(&uid) {
+                s.mime_type = Some(mime);
+            }
+        });
+    }
+
+    fn file_state_remove(f: FaFile) {
+        FILE_SESSIONS.with(|m| m.borrow_mut().remove(&f.id));
+    }
+
     fn connection_state_remove(c: Connection) {
         if c.service.iter().any(|x| x == "ftp-data") {
             let key = (ip(&c.id.resp_h), c.id.resp_p.number);
@@ -679,7 +730,22 @@ impl Handler for Ftp {
     }
 }
 
-weir_guest::export_handler!(Ftp: ftp_request, ftp_reply, connection_state_remove);
+/// The uid of the control connection that announced data connection `c`
+/// (`FTP::ftp_data_expected`).
+fn expected_session(c: &Connection) -> Option<String> {
+    let key = (ip(&c.id.resp_h), c.id.resp_p.number);
+    EXPECTED.with(|e| e.borrow().get(&key).map(|(_, uid)| uid.clone()))
+}
+
+weir_guest::export_handler!(
+    Ftp: ftp_request,
+    ftp_reply,
+    get_file_handle,
+    file_over_new_connection,
+    file_sniff,
+    file_state_remove,
+    connection_state_remove
+);
 
 #[cfg(test)]
 mod tests {

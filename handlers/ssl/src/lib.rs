@@ -16,6 +16,14 @@
 //! names `server_name` (its SAN DNS names, or its last CN without a SAN).
 //! The record is written when the connection is established, when the SSL
 //! analyzer reports a violation, or when the connection is removed.
+//!
+//! Options (docs/options.md) add columns: the subject and issuer of the
+//! server's and the client's first certificates
+//! (`SSL::log_include_server_certificate_subject_issuer`,
+//! `SSL::log_include_client_certificate_subject_issuer`), and the CAs a
+//! server's certificate request names, as distinguished names
+//! (`SSL::log_requested_client_certificate_authorities`, Zeek's policy
+//! script `protocols/ssl/certificate-request-info`).
 
 use std::cell::RefCell;
 use weir_guest::log::{LogType as T, LogValue as V};
@@ -24,31 +32,75 @@ use weir_guest::{ConnStates, Handler, Stream};
 
 mod consts;
 
-static SSL: Stream = Stream::new(
-    "ssl",
-    &[
-        ("ts", T::Time),
-        ("uid", T::String),
-        ("id.orig_h", T::Addr),
-        ("id.orig_p", T::Port),
-        ("id.resp_h", T::Addr),
-        ("id.resp_p", T::Port),
-        ("version", T::String),
-        ("cipher", T::String),
-        ("curve", T::String),
-        ("server_name", T::String),
-        ("resumed", T::Bool),
-        ("last_alert", T::String),
-        ("next_protocol", T::String),
-        ("established", T::Bool),
-        ("ssl_history", T::String),
-        ("cert_chain_fps", T::VectorOfString),
-        ("client_cert_chain_fps", T::VectorOfString),
-        ("sni_matches_cert", T::Bool),
-    ],
-);
+/// Zeek's base columns; [`stream`] adds those the options ask for.
+const COLUMNS: &[(&str, T)] = &[
+    ("ts", T::Time),
+    ("uid", T::String),
+    ("id.orig_h", T::Addr),
+    ("id.orig_p", T::Port),
+    ("id.resp_h", T::Addr),
+    ("id.resp_p", T::Port),
+    ("version", T::String),
+    ("cipher", T::String),
+    ("curve", T::String),
+    ("server_name", T::String),
+    ("resumed", T::Bool),
+    ("last_alert", T::String),
+    ("next_protocol", T::String),
+    ("established", T::Bool),
+    ("ssl_history", T::String),
+    ("cert_chain_fps", T::VectorOfString),
+    ("client_cert_chain_fps", T::VectorOfString),
+];
 
-/// `SSL::max_ssl_history_length`.
+/// The options this handler reads (docs/options.md).
+struct Options {
+    /// `SSL::max_ssl_history_length`.
+    max_history: usize,
+    /// `SSL::log_include_server_certificate_subject_issuer`.
+    server_subject_issuer: bool,
+    /// `SSL::log_include_client_certificate_subject_issuer`.
+    client_subject_issuer: bool,
+    /// `SSL::log_requested_client_certificate_authorities`.
+    requested_cas: bool,
+}
+
+/// The options, read once.
+fn options() -> &'static Options {
+    static OPTIONS: std::sync::OnceLock<Options> = std::sync::OnceLock::new();
+    OPTIONS.get_or_init(|| {
+        use weir_guest::options::{count, flag};
+        Options {
+            max_history: count("SSL::max_ssl_history_length").map_or(MAX_HISTORY, |n| n as usize),
+            server_subject_issuer: flag("SSL::log_include_server_certificate_subject_issuer"),
+            client_subject_issuer: flag("SSL::log_include_client_certificate_subject_issuer"),
+            requested_cas: flag("SSL::log_requested_client_certificate_authorities"),
+        }
+    })
+}
+
+/// The ssl.log stream: [`COLUMNS`], the certificate subjects and issuers
+/// the options include, `sni_matches_cert`, then the policy columns.
+fn stream() -> &'static Stream {
+    static STREAM: std::sync::OnceLock<Stream> = std::sync::OnceLock::new();
+    STREAM.get_or_init(|| {
+        let o = options();
+        let mut cols = COLUMNS.to_vec();
+        if o.server_subject_issuer {
+            cols.extend([("subject", T::String), ("issuer", T::String)]);
+        }
+        if o.client_subject_issuer {
+            cols.extend([("client_subject", T::String), ("client_issuer", T::String)]);
+        }
+        cols.push(("sni_matches_cert", T::Bool));
+        if o.requested_cas {
+            cols.push(("requested_client_certificate_authorities", T::VectorOfString));
+        }
+        Stream::new("ssl", Vec::leak(cols))
+    })
+}
+
+/// `SSL::max_ssl_history_length`'s default.
 const MAX_HISTORY: usize = 100;
 /// Connections with SSL state at once; past it further ones are not logged.
 const MAX_TRACKED: usize = 200_000;
@@ -94,6 +146,12 @@ struct Info {
     sni_matches: Option<bool>,
     /// The first server certificate's SAN was seen.
     san_seen: bool,
+    /// The server's first certificate's subject and issuer.
+    subject: Option<(String, String)>,
+    /// The client's first certificate's subject and issuer.
+    client_subject: Option<(String, String)>,
+    /// The CAs a server's certificate request named.
+    requested_cas: Option<Vec<String>>,
 }
 
 thread_local! {
@@ -131,6 +189,9 @@ fn with(c: &Connection, f: impl FnOnce(&mut Info)) {
         chains: None,
         sni_matches: None,
         san_seen: false,
+        subject: None,
+        client_subject: None,
+        requested_cas: None,
     };
     STATES.with(|s| s.borrow_mut().with(&c.uid, init, f));
 }
@@ -138,7 +199,7 @@ fn with(c: &Connection, f: impl FnOnce(&mut Info)) {
 impl Info {
     /// `add_to_history`.
     fn add(&mut self, is_client: bool, ch: char) {
-        if self.history.len() >= MAX_HISTORY {
+        if self.history.len() >= options().max_history {
             return;
         }
         self.history.push(if is_client { ch.to_ascii_uppercase() } else { ch });
@@ -156,7 +217,7 @@ impl Info {
             Some((s, c)) => (V::VectorOfString(s.clone()), V::VectorOfString(c.clone())),
             None => (V::Unset, V::Unset),
         };
-        SSL.write(&[
+        let mut values = vec![
             V::Time(self.ts),
             V::String(self.uid.clone()),
             V::Addr(self.id.orig_h),
@@ -174,34 +235,69 @@ impl Info {
             V::String(self.history.clone()),
             fps,
             client_fps,
-            sni_matches.map_or(V::Unset, V::Bool),
-        ]);
+        ];
+        let pair = |p: &Option<(String, String)>| match p {
+            Some((s, i)) => [V::String(s.clone()), V::String(i.clone())],
+            None => [V::Unset, V::Unset],
+        };
+        let o = options();
+        if o.server_subject_issuer {
+            values.extend(pair(&self.subject));
+        }
+        if o.client_subject_issuer {
+            values.extend(pair(&self.client_subject));
+        }
+        values.push(sni_matches.map_or(V::Unset, V::Bool));
+        if o.requested_cas {
+            values.push(self.requested_cas.clone().map_or(V::Unset, V::VectorOfString));
+        }
+        stream().write(&values);
     }
 }
 
-/// Whether `host` matches certificate name `name` (RFC 6125: labels
-/// compared without case, a `*` only in the leftmost label, matching
-/// within that one label).
-fn check_hostname(host: &str, name: &str) -> bool {
-    if host.is_empty() || host.split('.').any(str::is_empty) {
-        return false;
+/// A host name prepared for matching against many certificate names.
+struct Host<'a> {
+    /// The leftmost label.
+    first: &'a str,
+    /// The labels after it (without the dot).
+    rest: &'a str,
+}
+
+impl<'a> Host<'a> {
+    /// `host` split once; `None` for an empty name or one with an empty label.
+    fn new(host: &'a str) -> Option<Host<'a>> {
+        if host.is_empty() || host.split('.').any(str::is_empty) {
+            return None;
+        }
+        let (first, rest) = host.split_once('.').unwrap_or((host, ""));
+        Some(Host { first, rest })
     }
-    let (h0, hrest) = host.split_once('.').unwrap_or((host, ""));
-    let (n0, nrest) = name.split_once('.').unwrap_or((name, ""));
-    if !hrest.eq_ignore_ascii_case(nrest) {
-        return false;
-    }
-    match n0.split_once('*') {
-        None => h0.eq_ignore_ascii_case(n0),
-        Some((pre, post)) => {
-            let (h0b, pre, post) = (h0.as_bytes(), pre.as_bytes(), post.as_bytes());
-            !post.contains(&b'*')
-                && hrest.contains('.')
-                && h0b.len() >= pre.len() + post.len()
-                && h0b[..pre.len()].eq_ignore_ascii_case(pre)
-                && h0b[h0b.len() - post.len()..].eq_ignore_ascii_case(post)
+
+    /// Whether certificate name `name` names this host (RFC 6125: labels
+    /// compared without case, a `*` only in the leftmost label, matching
+    /// within that one label).
+    fn matches(&self, name: &str) -> bool {
+        let (n0, nrest) = name.split_once('.').unwrap_or((name, ""));
+        if self.rest.len() != nrest.len() || !self.rest.eq_ignore_ascii_case(nrest) {
+            return false;
+        }
+        match n0.split_once('*') {
+            None => self.first.eq_ignore_ascii_case(n0),
+            Some((pre, post)) => {
+                let (h0b, pre, post) = (self.first.as_bytes(), pre.as_bytes(), post.as_bytes());
+                !post.contains(&b'*')
+                    && self.rest.contains('.')
+                    && h0b.len() >= pre.len() + post.len()
+                    && h0b[..pre.len()].eq_ignore_ascii_case(pre)
+                    && h0b[h0b.len() - post.len()..].eq_ignore_ascii_case(post)
+            }
         }
     }
+}
+
+/// Whether `host` matches certificate name `name` (see [`Host::matches`]).
+fn check_hostname(host: &str, name: &str) -> bool {
+    Host::new(host).is_some_and(|h| h.matches(name))
 }
 
 /// The record of connection `uid`, if it has one.
@@ -376,6 +472,20 @@ impl Handler for Ssl {
         with(&c, |_| {});
     }
 
+    fn ssl_certificate_request(
+        c: Connection,
+        is_client: bool,
+        _certificate_types: Vec<u8>,
+        _supported_signature_algorithms: Vec<SslSignatureAndHashAlgorithm>,
+        certificate_authorities: Vec<Vec<u8>>,
+    ) {
+        if is_client || !options().requested_cas {
+            return;
+        }
+        let names = certificate_authorities.iter().filter_map(|der| weir_guest::runtime::parse_distinguished_name(der)).collect();
+        with(&c, |i| i.requested_cas = Some(names));
+    }
+
     fn ssl_established(c: Connection) {
         with(&c, |i| {
             i.established = true;
@@ -393,6 +503,14 @@ impl Handler for Ssl {
         let Some(uid) = f.conns.first() else { return };
         let client = f.is_orig == Some(true);
         with_uid(uid, |i| {
+            if cert_ref.index == 0 {
+                let names = Some((cert.subject.clone(), cert.issuer.clone()));
+                if client {
+                    i.client_subject = names;
+                } else {
+                    i.subject = names;
+                }
+            }
             let (server, clients) = i.chains.get_or_insert_with(Default::default);
             if client {
                 clients.push(cert_ref.sha256);
@@ -415,7 +533,8 @@ impl Handler for Ssl {
             let first = i.chains.as_ref().is_some_and(|(server, _)| server.len() == 1);
             if first && !std::mem::replace(&mut i.san_seen, true) {
                 if let Some(sni) = i.server_name.as_deref() {
-                    i.sni_matches = Some(ext.dns.iter().flatten().any(|n| check_hostname(sni, n)));
+                    let host = Host::new(sni);
+                    i.sni_matches = Some(host.is_some_and(|h| ext.dns.iter().flatten().any(|n| h.matches(n))));
                 }
             }
         });
@@ -443,6 +562,7 @@ weir_guest::export_handler!(
     ssl_alert,
     ssl_heartbeat,
     ssl_plaintext_data,
+    ssl_certificate_request,
     ssl_established,
     protocol_violation,
     x509_certificate,
@@ -462,5 +582,6 @@ mod tests {
         assert!(!check_hostname("gstatic.com", "*.gstatic.com"));
         assert!(!check_hostname("example.com", "*.com"), "no wildcard over a public suffix");
         assert!(check_hostname("foo1.example.com", "foo*.example.com"));
+        assert!(!check_hostname("a..b", "a..b"), "an empty label matches nothing");
     }
 }

@@ -47,8 +47,25 @@ static X509: Stream = Stream::new(
     ],
 );
 
-/// `X509::relog_known_certificates_after`, in seconds.
+/// `X509::relog_known_certificates_after`'s default, in seconds.
 const RELOG_AFTER: f64 = 86_400.0;
+
+/// The options this handler reads (docs/options.md).
+struct Options {
+    /// `X509::relog_known_certificates_after`, in seconds (0: no deduplication).
+    relog_after: f64,
+    /// `X509::log_host_certificates_only`.
+    host_certs_only: bool,
+}
+
+/// The options, read once.
+fn options() -> &'static Options {
+    static OPTIONS: std::sync::OnceLock<Options> = std::sync::OnceLock::new();
+    OPTIONS.get_or_init(|| Options {
+        relog_after: weir_guest::options::interval("X509::relog_known_certificates_after").unwrap_or(RELOG_AFTER),
+        host_certs_only: weir_guest::options::flag("X509::log_host_certificates_only"),
+    })
+}
 /// `X509::default_max_field_container_elements`: elements written of one vector.
 const MAX_ELEMENTS: usize = 500;
 /// `X509::default_max_total_container_elements`: elements written of all vectors of a record.
@@ -101,17 +118,23 @@ impl State {
     /// `file_state_remove`: logs the pending record unless it is known.
     fn flush(&mut self) {
         let Some(i) = self.pending.take() else { return };
-        let key = (i.fingerprint.clone(), i.host_cert, i.client_cert);
-        if let Some(&added) = self.known.get(&key) {
-            if i.ts - added < RELOG_AFTER {
-                return;
+        let relog_after = options().relog_after;
+        if relog_after > 0.0 {
+            let key = (i.fingerprint.clone(), i.host_cert, i.client_cert);
+            if let Some(&added) = self.known.get(&key) {
+                if i.ts - added < relog_after {
+                    return;
+                }
+            }
+            if self.known.len() >= MAX_KNOWN {
+                self.known.retain(|_, &mut t| i.ts - t < relog_after);
+            }
+            if self.known.len() < MAX_KNOWN {
+                self.known.insert(key, i.ts);
             }
         }
-        if self.known.len() >= MAX_KNOWN {
-            self.known.retain(|_, &mut t| i.ts - t < RELOG_AFTER);
-        }
-        if self.known.len() < MAX_KNOWN {
-            self.known.insert(key, i.ts);
+        if options().host_certs_only && !i.host_cert {
+            return;
         }
         let c = &i.cert;
         let mut budget = MAX_TOTAL_ELEMENTS;

@@ -81,11 +81,19 @@ signature weir_ssh_client {
 # header). The client opens with a handshake record (type 22, version 3.x)
 # carrying a client hello (handshake type 1), or with an SSLv2 header (high
 # bit set, two length bytes) and message type 1 (client hello) with version
-# 2 or 3.x ...
+# 2 or 3.x. A TLS client hello alone is enough to try the analyzer (the
+# server may answer in another protocol, which the analyzer then rejects) ...
 signature weir_ssl_client {
   ip-proto == tcp
   tcp-state originator
   payload /^(\x16\x03[\x00-\x04][\x00-\xff][\x00-\xff]\x01|[\x80-\xff][\x00-\xff]\x01(\x00\x02|\x03[\x00-\x04]))/
+}
+
+signature weir_tls_client_hello {
+  ip-proto == tcp
+  tcp-state originator
+  payload /^\x16\x03[\x00-\x03][\x00-\xff][\x00-\xff]\x01[\x00-\xff]{3}\x03[\x00-\x03]/
+  enable "ssl"
 }
 
 # ... and the server answers with a server hello (handshake type 2) or an

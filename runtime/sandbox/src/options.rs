@@ -14,6 +14,9 @@ pub enum Kind {
     /// A set of strings, written `a,b` or as Zeek writes it (`{ "a", "b" }`);
     /// `NAME+=VALUE` adds to the default.
     Set,
+    /// An interval, written as Zeek writes it (`0secs`, `1day`, `2.5 min`) or
+    /// as seconds; handlers read it as seconds.
+    Interval,
 }
 
 /// One option a standard handler reads.
@@ -117,6 +120,48 @@ pub const STANDARD: &[HandlerOption] = &[
         handler: "ftp",
         doc: "ftp.log's `reply_msg` is cut to this many bytes.",
     },
+    HandlerOption {
+        name: "SSL::max_ssl_history_length",
+        kind: Kind::Count,
+        default: "100",
+        handler: "ssl",
+        doc: "ssl.log's `ssl_history` holds at most this many letters.",
+    },
+    HandlerOption {
+        name: "SSL::log_include_server_certificate_subject_issuer",
+        kind: Kind::Bool,
+        default: "F",
+        handler: "ssl",
+        doc: "ssl.log gets `subject` and `issuer`: those of the server's first certificate.",
+    },
+    HandlerOption {
+        name: "SSL::log_include_client_certificate_subject_issuer",
+        kind: Kind::Bool,
+        default: "F",
+        handler: "ssl",
+        doc: "ssl.log gets `client_subject` and `client_issuer`: those of the client's first certificate.",
+    },
+    HandlerOption {
+        name: "SSL::log_requested_client_certificate_authorities",
+        kind: Kind::Bool,
+        default: "F",
+        handler: "ssl",
+        doc: "ssl.log gets `requested_client_certificate_authorities`: the distinguished names of the CAs a server's certificate request names (what Zeek's policy script `protocols/ssl/certificate-request-info` adds).",
+    },
+    HandlerOption {
+        name: "X509::relog_known_certificates_after",
+        kind: Kind::Interval,
+        default: "86400",
+        handler: "x509",
+        doc: "A certificate logged with the same fingerprint, `host_cert` and `client_cert` this long before is not logged again; 0 logs every certificate.",
+    },
+    HandlerOption {
+        name: "X509::log_host_certificates_only",
+        kind: Kind::Bool,
+        default: "F",
+        handler: "x509",
+        doc: "x509.log holds only hosts' own certificates (`host_cert` T), not the rest of their chains (what Zeek's policy script `protocols/ssl/log-hostcerts-only` does).",
+    },
 ];
 
 /// The standard option `name`, if there is one.
@@ -145,8 +190,30 @@ pub fn check(option: &HandlerOption, value: &str, add: bool, current: Option<&st
             }
             Ok(items.join(","))
         }
+        Kind::Interval if !add => interval(v).map(|s| s.to_string()).ok_or_else(|| format!("'{v}' is not an interval")),
         _ => Err("'+=' adds to sets only".into()),
     }
+}
+
+/// Seconds of an interval written as Zeek writes it (a number, then
+/// optionally `usec`, `msec`, `sec`, `min`, `hr` or `day`, each also
+/// with an `s`), or as plain seconds; `None` for anything else or a
+/// negative value.
+pub fn interval(v: &str) -> Option<f64> {
+    let v = v.trim();
+    let split = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let scale = match unit.trim().trim_end_matches('s') {
+        "" | "sec" => 1.0,
+        "usec" => 1e-6,
+        "msec" => 1e-3,
+        "min" => 60.0,
+        "hr" => 3600.0,
+        "day" => 86400.0,
+        _ => return None,
+    };
+    Some(n * scale)
 }
 
 /// The elements of a set written `a,b` or `{ "a", "b" }`.
@@ -185,6 +252,13 @@ mod tests {
         assert_eq!(value(&given, "FTP::max_arg_length").as_deref(), Some("13"));
         assert_eq!(value(&given, "FTP::max_user_length").as_deref(), Some("128"), "the default");
         assert_eq!(value(&given, "Other::option"), None);
+        let i = find("X509::relog_known_certificates_after").unwrap();
+        assert_eq!(check(i, "0secs", false, None).unwrap(), "0");
+        assert_eq!(check(i, "1day", false, None).unwrap(), "86400");
+        assert_eq!(check(i, "2.5 min", false, None).unwrap(), "150");
+        assert_eq!(check(i, "30", false, None).unwrap(), "30");
+        assert!(check(i, "3 fortnights", false, None).is_err());
+        assert!(check(i, "-1secs", false, None).is_err());
     }
 
     #[test]

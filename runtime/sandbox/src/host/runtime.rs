@@ -25,6 +25,10 @@ impl wruntime::Host for HostState {
     fn script_option(&mut self, name: String) -> Option<String> {
         crate::options::value(&self.options, &name)
     }
+
+    fn parse_distinguished_name(&mut self, der: Vec<u8>) -> Option<String> {
+        weir_engine::analyzers::ssl::x509::name_from_der(&der)
+    }
 }
 
 /// A sandbox's network time in seconds (f64 bits), shared by its handles;

@@ -246,13 +246,28 @@ impl Analyzer for Ftp {
 
 /// The analyzer Zeek schedules for an expected FTP data connection
 /// (`FTP_DATA`). The connection's service is `ftp-data` from its creation;
-/// its bytes would go to file analysis, which is not attached yet.
+/// each direction's bytes are one file for file analysis (named by the
+/// handlers' `get_file_handle`), ended by the end of that direction's data.
+/// A content gap is not reported to file analysis (the file's later bytes
+/// follow on at the offset reached).
 #[derive(Clone, Debug, Default)]
 pub struct FtpData;
 
 impl Analyzer for FtpData {
     fn tag(&self) -> Tag {
         Tag::FtpData
+    }
+
+    fn stream(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
+        if cx.files_wanted() {
+            cx.file_data(is_orig, data, None, None);
+        }
+    }
+
+    fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
+        if cx.files_wanted() {
+            cx.file_end(is_orig, None);
+        }
     }
 
     fn clone_box(&self) -> Box<dyn Analyzer> {
@@ -470,6 +485,12 @@ mod tests {
         assert_eq!(Tag::FtpData.scheduled_service(), Some("ftp-data"));
         assert_eq!(Tag::Ftp.scheduled_service(), None);
         let (mut h, mut d) = (Harness::new(6, 20000), FtpData);
-        assert!(h.stream(&mut d, true, b"file bytes").is_empty());
+        // Its bytes are a file: file analysis asks the handlers to name it.
+        let evs = h.stream(&mut d, false, b"file bytes");
+        let asked = evs.iter().find_map(|e| match e {
+            Event::GetFileHandle { tag, is_orig, .. } => Some((tag.name.clone(), *is_orig)),
+            _ => None,
+        });
+        assert_eq!(asked, Some(("FTP_DATA".to_string(), false)));
     }
 }

@@ -8,6 +8,7 @@
 use super::record::Parser;
 use super::{Sink, SslConfig};
 use crate::analyzers::analyzer::Analyzer;
+use crate::analyzers::pia::Pia;
 use crate::analyzers::context::Cx;
 use crate::analyzers::registry::Tag;
 use weir_events::{Connection, Event, EventKind};
@@ -17,12 +18,26 @@ use weir_events::{Connection, Event, EventKind};
 pub struct Ssl {
     parser: Parser,
     had_gap: bool,
+    /// The analyzer below that decrypted application data goes to.
+    below: Option<Box<Pia>>,
 }
 
 impl Ssl {
     /// A new analyzer with the engine's SSL settings.
     pub fn new(cfg: SslConfig) -> Ssl {
-        Ssl { parser: Parser::new(cfg), had_gap: false }
+        Ssl { parser: Parser::new(cfg), had_gap: false, below: None }
+    }
+
+    /// Hands decrypted application data to detection below SSL (Zeek's
+    /// PIA child, made at the first bytes), which attaches the analyzer
+    /// the signatures find (HTTP, mostly).
+    fn forward_decrypted(&mut self, is_client: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
+        if self.below.is_none() {
+            self.below = Some(Box::new(Pia::new(cx)));
+        }
+        if let Some(below) = self.below.as_mut() {
+            below.stream(is_client, data, cx);
+        }
     }
 
     /// Whether the connection's handshake is over (`ssl_established` came).
@@ -42,6 +57,9 @@ impl Analyzer for Ssl {
         }
         let stop_after = self.parser.cfg.disable_analyzer_after_detection;
         self.parser.feed(&mut CxSink(cx), is_orig, data);
+        for (is_client, plain) in std::mem::take(&mut self.parser.decryption.plaintext) {
+            self.forward_decrypted(is_client, &plain, cx);
+        }
         if stop_after && self.parser.established {
             cx.disable();
         }
@@ -49,6 +67,18 @@ impl Analyzer for Ssl {
 
     fn gap(&mut self, _is_orig: bool, _len: u64, _cx: &mut Cx<'_, '_>) {
         self.had_gap = true;
+    }
+
+    fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
+        if let Some(below) = self.below.as_mut() {
+            below.end_of_data(is_orig, cx);
+        }
+    }
+
+    fn done(&mut self, cx: &mut Cx<'_, '_>) {
+        if let Some(below) = self.below.as_mut() {
+            below.done(cx);
+        }
     }
 
     fn clone_box(&self) -> Box<dyn Analyzer> {

@@ -38,7 +38,7 @@ impl Sink for Count {
 /// Runs one input; returns the number of events, weirds and violations.
 pub fn run(data: &[u8]) -> usize {
     let Some(&flags) = data.first() else { return 0 };
-    let cfg = SslConfig { max_alerts_per_record: u64::from(flags & 15), disable_analyzer_after_detection: false };
+    let cfg = SslConfig { max_alerts_per_record: u64::from(flags & 15), disable_analyzer_after_detection: false, ..Default::default() };
     let mut p = Parser::new(cfg.clone());
     let mut dtls = (flags & 16 != 0).then(|| super::dtls::Dtls::new(cfg));
     let mut sink = Count::default();

@@ -20,6 +20,8 @@ pub const SESSION_TICKET: u8 = 4;
 pub const CERTIFICATE: u8 = 11;
 /// Server key exchange.
 pub const SERVER_KEY_EXCHANGE: u8 = 12;
+/// Certificate request.
+pub const CERTIFICATE_REQUEST: u8 = 13;
 
 /// Longest handshake message collected (Zeek's binpac buffer has no
 /// smaller bound for certificates chains); past it the direction's
@@ -36,6 +38,10 @@ pub struct Handshake {
     pub chosen_cipher: Option<u32>,
     /// The client hello came from the responder.
     pub flipped: bool,
+    /// The client hello's random (32 bytes; empty before it).
+    pub client_random: Vec<u8>,
+    /// The server hello's random.
+    pub server_random: Vec<u8>,
     already_alerted: bool,
     /// Unparsed handshake bytes, per side (originator first).
     buf: [Vec<u8>; 2],
@@ -186,7 +192,8 @@ impl Handshake {
             }
             CERTIFICATE => self.certificate(sink, is_orig, body),
             SERVER_KEY_EXCHANGE => self.server_key_exchange(sink, body),
-            3 | 13..=16 | 20..=22 => {}
+            CERTIFICATE_REQUEST => self.certificate_request(sink, is_orig, body),
+            3 | 14..=16 | 20..=22 => {}
             _ => sink.violate(format!("unknown handshake message ({msg_type}) from {}", super::record::orig_label(is_orig))),
         }
         if sink.wants(EventKind::SslHandshakeMessage) {
@@ -205,6 +212,7 @@ impl Handshake {
         }
         let Some(suites) = r.vec16() else { return };
         let Some(comps) = r.vec8() else { return };
+        self.client_random = random.to_vec();
         self.extensions(sink, is_orig, r.rest());
         if !version_ok(version) {
             sink.violate(format!("unsupported client SSL version 0x{version:04x}"));
@@ -232,6 +240,7 @@ impl Handshake {
             (Some(sid), cipher, comp)
         };
         self.chosen_cipher = Some(u32::from(cipher));
+        self.server_random = random.to_vec();
         self.extensions(sink, is_orig, r.rest());
         if self.chosen_version == 0 {
             self.chosen_version = version;
@@ -375,5 +384,37 @@ impl Handshake {
             let point = point.to_vec();
             sink.raise(|c| Event::SslEcdhServerParams { c, curve, point });
         }
+    }
+
+    /// A certificate request (TLS 1.0 to 1.2; TLS 1.3 sends it encrypted):
+    /// certificate types, the signature algorithms (TLS 1.2 and DTLS 1.2),
+    /// then the CAs' distinguished names.
+    fn certificate_request<S: Sink>(&mut self, sink: &mut S, is_orig: bool, body: &[u8]) {
+        if !sink.wants(EventKind::SslCertificateRequest) {
+            return;
+        }
+        let mut r = Rd(body);
+        let Some(types) = r.vec8() else { return };
+        let signature_algorithms = if matches!(self.chosen_version, super::TLSV12 | 0xfefd) {
+            let Some(list) = r.vec16() else { return };
+            list.chunks_exact(2).map(|p| SslSignatureAndHashAlgorithm { hash_algorithm: p[0], signature_algorithm: p[1] }).collect()
+        } else {
+            Vec::new()
+        };
+        let mut authorities = Vec::new();
+        if let Some(list) = r.vec16() {
+            let mut l = Rd(list);
+            while let Some(dn) = l.vec16() {
+                authorities.push(dn.to_vec());
+            }
+        }
+        let (is_client, certificate_types) = (is_orig ^ self.flipped, types.to_vec());
+        sink.raise(|c| Event::SslCertificateRequest {
+            c,
+            is_client,
+            certificate_types,
+            supported_signature_algorithms: signature_algorithms,
+            certificate_authorities: authorities,
+        });
     }
 }

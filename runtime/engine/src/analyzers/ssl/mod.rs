@@ -15,6 +15,7 @@
 //! the first TLS byte of each direction next.
 
 pub mod analyzer;
+pub mod decrypt;
 pub mod dtls;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -63,11 +64,14 @@ pub struct SslConfig {
     /// `SSL::disable_analyzer_after_detection` (T): the analyzer stops once
     /// the connection is established, as Zeek's ssl scripts detach it.
     pub disable_analyzer_after_detection: bool,
+    /// `SSL::secrets`, `SSL::keys` and `SSL::keylog_file`: what TLS 1.2
+    /// application data is decrypted with ([`decrypt`]).
+    pub secrets: std::sync::Arc<decrypt::Secrets>,
 }
 
 impl Default for SslConfig {
     fn default() -> Self {
-        SslConfig { max_alerts_per_record: 10, disable_analyzer_after_detection: true }
+        SslConfig { max_alerts_per_record: 10, disable_analyzer_after_detection: true, secrets: Default::default() }
     }
 }
 
@@ -83,9 +87,44 @@ impl SslConfig {
                 "F" | "false" | "0" => Ok(self.disable_analyzer_after_detection = false),
                 _ => Err(format!("'{value}' is not a bool (T or F)")),
             },
+            "SSL::secrets" | "SSL::keys" | "SSL::keylog_file" => self.set_secrets(name, value),
             _ => return None,
         };
         Some(r)
+    }
+}
+
+impl SslConfig {
+    /// The decryption settings: `SSL::secrets` and `SSL::keys` take
+    /// `RANDOM:VALUE` pairs in hex, separated by commas (48-byte master
+    /// secrets, 72 bytes of key material), `SSL::keylog_file` the path of
+    /// an NSS key log whose `CLIENT_RANDOM` lines join the secrets.
+    fn set_secrets(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let s = std::sync::Arc::make_mut(&mut self.secrets);
+        match name {
+            "SSL::keylog_file" => {
+                let path = value.trim();
+                if !path.is_empty() {
+                    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+                    let n = s.add_keylog(&text);
+                    tracing::info!(path, entries = n, "TLS key log read");
+                }
+            }
+            _ => {
+                let (map, len) = if name == "SSL::keys" {
+                    (&mut s.keys, decrypt::KEY_BLOCK_LEN)
+                } else {
+                    (&mut s.secrets, decrypt::MASTER_SECRET_LEN)
+                };
+                for (random, v) in decrypt::Secrets::parse_pairs(value)? {
+                    if v.len() != len {
+                        return Err(format!("{name}: a value of {} bytes, not {len}", v.len()));
+                    }
+                    map.insert(random, v);
+                }
+            }
+        }
+        Ok(())
     }
 }
 

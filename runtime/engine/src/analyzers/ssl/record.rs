@@ -62,6 +62,8 @@ pub struct Parser {
     pub hs: Handshake,
     /// DTLS: handshake messages come with DTLS's fragment headers.
     pub dtls: Option<super::dtls::Reassembly>,
+    /// TLS 1.2 decryption (with `SSL::secrets` or `SSL::keys` only).
+    pub decryption: super::decrypt::Decryption,
 }
 
 impl Parser {
@@ -200,6 +202,9 @@ impl Parser {
                 let ct = ct as u8;
                 sink.raise(|c| Event::SslEncryptedData { c, is_client: client, record_version: version, content_type: ct, length: len });
             }
+            if ct == APPLICATION_DATA {
+                self.application_data(client, version, body);
+            }
             return;
         }
         match ct {
@@ -266,6 +271,25 @@ impl Parser {
             let ct = ct as u8;
             sink.raise(|c| Event::SslPlaintextData { c, is_client: client, record_version: version, content_type: ct, length: len });
         }
+    }
+
+    /// An encrypted application-data record: decrypted when a secret or
+    /// keys for the connection's client random are configured.
+    fn application_data(&mut self, is_client: bool, version: u16, body: &[u8]) {
+        if self.cfg.secrets.is_empty() || self.dtls.is_some() {
+            return;
+        }
+        let hs = &self.hs;
+        self.decryption.record(
+            &self.cfg.secrets,
+            &hs.client_random,
+            &hs.server_random,
+            hs.chosen_cipher,
+            is_client,
+            APPLICATION_DATA as u8,
+            version,
+            body,
+        );
     }
 
     fn v2_client_hello<S: Sink>(&mut self, sink: &mut S, head: [u8; 5], b: &[u8]) {

@@ -155,6 +155,15 @@ pub fn name(n: &X509Name<'_>) -> String {
     rdns.into_iter().rev().collect::<Vec<_>>().join(",")
 }
 
+/// A DER-encoded distinguished name, written as [`name`] writes it; `None`
+/// when it does not parse or has bytes after it.
+pub fn name_from_der(der: &[u8]) -> Option<String> {
+    match X509Name::from_der(der) {
+        Ok((rest, n)) if rest.is_empty() => Some(name(&n)),
+        _ => None,
+    }
+}
+
 /// Bits of a big-endian unsigned integer.
 fn bits(b: &[u8]) -> u64 {
     let b = strip_zeros(b);

@@ -311,3 +311,68 @@ fn dtls_handshake_fragments_are_put_together() {
     let evs = h.datagram(&mut a, false, b"\x16\x03\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00");
     assert!(summary(&evs).contains(&"protocol_violation".to_string()), "a TLS version in a DTLS record");
 }
+
+#[test]
+fn a_certificate_request_names_its_authorities() {
+    let (mut h, mut a) = (Harness::new(6, 443), Ssl::new(Default::default()));
+    h.stream(&mut a, true, &record(22, &client_hello(&[])));
+    // O=SomeOrg,C=US as DER: SEQUENCE { SET { SEQ { C, "US" } }, SET { SEQ { O, "SomeOrg" } } }.
+    let dn: &[u8] = &[
+        0x30, 0x1f, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x06, 0x13, 0x02, b'U', b'S', 0x31, 0x10, 0x30, 0x0e, 0x06,
+        0x03, 0x55, 0x04, 0x0a, 0x0c, 0x07, b'S', b'o', b'm', b'e', b'O', b'r', b'g',
+    ];
+    let mut req = vec![2, 1, 64]; // rsa_sign, ecdsa_sign
+    req.extend_from_slice(&with_len16(&[4, 1, 4, 3]));
+    req.extend_from_slice(&with_len16(&with_len16(dn)));
+    let flight = [server_hello(0x0303, 0xc02f, &[]), hs(13, &req), hs(14, &[])].concat();
+    let evs = h.stream(&mut a, false, &record(22, &flight));
+    let got = evs.iter().find_map(|e| match e {
+        Event::SslCertificateRequest { is_client, certificate_types, supported_signature_algorithms, certificate_authorities, .. } => {
+            Some((*is_client, certificate_types.clone(), supported_signature_algorithms.len(), certificate_authorities.clone()))
+        }
+        _ => None,
+    });
+    assert_eq!(got, Some((false, vec![1, 64], 2, vec![dn.to_vec()])));
+    assert_eq!(x509::name_from_der(dn).as_deref(), Some("O=SomeOrg,C=US"));
+    assert_eq!(x509::name_from_der(&dn[..10]), None, "a cut name does not parse");
+}
+
+#[test]
+fn application_data_decrypted_with_a_master_secret_goes_to_http() {
+    use super::decrypt::{prf_sha384, seal, Secrets, KEY_BLOCK_LEN};
+    let ms = [0x33u8; 48];
+    let mut secrets = Secrets::default();
+    secrets.secrets.insert(vec![0x5e; 28], ms.to_vec());
+    let cfg = super::SslConfig {
+        disable_analyzer_after_detection: false,
+        secrets: std::sync::Arc::new(secrets),
+        ..Default::default()
+    };
+    let (mut h, mut a) = (Harness::new(6, 443), Ssl::new(cfg));
+    // Detection below SSL finds HTTP with weir's own rules.
+    let dpd = crate::signatures::RuleSet::load(true, &[], &crate::signatures::Idents::new()).expect("dpd.sig loads");
+    h.matcher = Some(crate::signatures::Matcher::new(std::sync::Arc::new(dpd)));
+    let keys = prf_sha384(&ms, b"key expansion", &[[0x11u8; 32], [0x5e; 32]].concat(), KEY_BLOCK_LEN);
+    h.stream(&mut a, true, &record(22, &client_hello(&[])));
+    h.stream(&mut a, false, &record(22, &[server_hello(0x0303, 0xc030, &[]), hs(14, &[])].concat()));
+    let mut c = record(20, &[1]);
+    c.extend(record(22, &[0xaa; 40]));
+    h.stream(&mut a, true, &c);
+    let mut s = record(20, &[1]);
+    s.extend(record(22, &[0xbb; 40]));
+    h.stream(&mut a, false, &s);
+    let req = record(23, &seal(&keys, 1, true, b"GET /secret HTTP/1.1\r\nHost: example.org\r\n\r\n"));
+    let mut evs = h.stream(&mut a, true, &req);
+    let reply = record(23, &seal(&keys, 1, false, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+    // HTTP is attached once the reply matches too; the request is replayed to it.
+    evs.extend(h.stream(&mut a, false, &reply));
+    let uri = evs.iter().find_map(|e| match e {
+        Event::HttpRequest { original_uri, .. } => Some(original_uri.clone()),
+        _ => None,
+    });
+    assert_eq!(uri.as_deref(), Some("/secret"), "{:?}", summary(&evs));
+    assert!(evs.iter().any(|e| matches!(e, Event::HttpReply { code: 200, .. })), "{:?}", summary(&evs));
+    // A record sealed with the wrong keys stops decryption.
+    let bad = record(23, &seal(&[0u8; 72], 2, true, b"GET /x HTTP/1.1\r\n\r\n"));
+    assert!(!summary(&h.stream(&mut a, true, &bad)).iter().any(|n| n.starts_with("http_")));
+}
