@@ -87,6 +87,16 @@ impl Stream {
             log::write(*id, values);
         }
     }
+
+    /// Writes one record that starts as most of Zeek's logs do, with `ts`,
+    /// `uid` and the connection's `id.*` columns, then `rest`.
+    pub fn write_conn(&self, ts: f64, uid: &str, id: &types::ConnId, rest: &[log::LogValue]) {
+        use log::LogValue as V;
+        let mut row = Vec::with_capacity(6 + rest.len());
+        row.extend([V::Time(ts), V::String(uid.to_string()), V::Addr(id.orig_h), V::Port(id.orig_p), V::Addr(id.resp_h), V::Port(id.resp_p)]);
+        row.extend_from_slice(rest);
+        self.write(&row);
+    }
 }
 
 /// `Site::private_address_space` of Zeek's `base/utils/site.zeek` (IANA special-purpose

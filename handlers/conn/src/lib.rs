@@ -207,13 +207,7 @@ impl Handler for Conn {
         };
         let history = if c.history.is_empty() { V::Unset } else { V::String(c.history.clone()) };
         let (orig_h, resp_h) = (ip(&c.id.orig_h), ip(&c.id.resp_h));
-        CONN.write(&[
-            V::Time(c.start_time),
-            V::String(c.uid.clone()),
-            V::Addr(c.id.orig_h),
-            V::Port(c.id.orig_p),
-            V::Addr(c.id.resp_h),
-            V::Port(c.id.resp_p),
+        CONN.write_conn(c.start_time, &c.uid, &c.id, &[
             V::Enum(proto_name(c.id.resp_p.proto).to_string()),
             service,
             if with_duration { V::Interval(c.duration) } else { V::Unset },

@@ -275,13 +275,7 @@ fn opt_s(v: &Option<String>) -> V {
 fn write(s: &Info) {
     let c = &s.conn;
     let dc = s.data_channel;
-    FTP.write(&[
-        V::Time(s.ts),
-        V::String(c.uid.clone()),
-        V::Addr(c.id.orig_h),
-        V::Port(c.id.orig_p),
-        V::Addr(c.id.resp_h),
-        V::Port(c.id.resp_p),
+    FTP.write_conn(s.ts, &c.uid, &c.id, &[
         V::String(s.user.clone()),
         opt_s(&s.password),
         opt_s(&s.command),

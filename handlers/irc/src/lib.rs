@@ -91,13 +91,7 @@ fn opt(v: &Option<String>) -> V {
 
 fn write(i: &Info) {
     let Some(c) = &i.conn else { return };
-    IRC.write(&[
-        V::Time(i.ts),
-        V::String(c.uid.clone()),
-        V::Addr(c.id.orig_h),
-        V::Port(c.id.orig_p),
-        V::Addr(c.id.resp_h),
-        V::Port(c.id.resp_p),
+    IRC.write_conn(i.ts, &c.uid, &c.id, &[
         opt(&i.nick),
         opt(&i.user),
         opt(&i.command),

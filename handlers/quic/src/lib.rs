@@ -119,13 +119,7 @@ fn opt(v: &Option<String>) -> V {
 
 fn write(i: &Info) {
     let Some(c) = &i.conn else { return };
-    QUIC.write(&[
-        V::Time(i.ts),
-        V::String(c.uid.clone()),
-        V::Addr(c.id.orig_h),
-        V::Port(c.id.orig_p),
-        V::Addr(c.id.resp_h),
-        V::Port(c.id.resp_p),
+    QUIC.write_conn(i.ts, &c.uid, &c.id, &[
         V::String(i.version.clone()),
         opt(&i.client_initial_dcid),
         opt(&i.client_scid),

@@ -169,13 +169,7 @@ fn opt_set(v: &Option<Vec<String>>) -> V {
 }
 
 fn write(c: &Connection, i: &Info) {
-    SMTP.write(&[
-        V::Time(i.ts),
-        V::String(c.uid.clone()),
-        V::Addr(c.id.orig_h),
-        V::Port(c.id.orig_p),
-        V::Addr(c.id.resp_h),
-        V::Port(c.id.resp_p),
+    SMTP.write_conn(i.ts, &c.uid, &c.id, &[
         V::Count(i.trans_depth),
         opt_s(&i.helo),
         opt_s(&i.mailfrom),

@@ -100,13 +100,7 @@ fn opt_s(v: &Option<String>) -> V {
 fn write(i: &mut Info) {
     i.logged = true;
     let Some(c) = &i.conn else { return };
-    SSH.write(&[
-        V::Time(i.ts),
-        V::String(c.uid.clone()),
-        V::Addr(c.id.orig_h),
-        V::Port(c.id.orig_p),
-        V::Addr(c.id.resp_h),
-        V::Port(c.id.resp_p),
+    SSH.write_conn(i.ts, &c.uid, &c.id, &[
         i.version.map_or(V::Unset, V::Count),
         i.auth_success.map_or(V::Unset, V::Bool),
         V::Count(i.auth_attempts),

@@ -90,3 +90,34 @@ impl Child {
         }
     }
 }
+
+/// The child an analyzer may have handed its stream to (STARTTLS and the
+/// like): the end of data, gaps and the end reach it once it exists.
+pub trait Handover {
+    /// `len` bytes of one direction that never came.
+    fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>);
+    /// The end of one direction's data.
+    fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>);
+    /// The parent is done.
+    fn done(&mut self, cx: &mut Cx<'_, '_>);
+}
+
+impl Handover for Option<Box<Child>> {
+    fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
+        if let Some(c) = self.as_mut() {
+            c.gap(is_orig, len, cx);
+        }
+    }
+
+    fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
+        if let Some(c) = self.as_mut() {
+            c.end_of_data(is_orig, cx);
+        }
+    }
+
+    fn done(&mut self, cx: &mut Cx<'_, '_>) {
+        if let Some(c) = self.as_mut() {
+            c.done(cx);
+        }
+    }
+}

@@ -20,7 +20,7 @@ pub mod fuzzing;
 
 use crate::signatures::PatternType;
 use super::analyzer::Analyzer;
-use super::child::Child;
+use super::child::{Child, Handover};
 use super::context::Cx;
 use super::registry::Tag;
 use crate::events::{Connection, Event, EventKind};
@@ -222,21 +222,15 @@ impl Analyzer for Ftp {
         } else {
             self.reply_line.clear();
         }
-        if let Some(tls) = self.tls.as_mut() {
-            tls.gap(is_orig, len, cx);
-        }
+        self.tls.gap(is_orig, len, cx);
     }
 
     fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
-        if let Some(tls) = self.tls.as_mut() {
-            tls.end_of_data(is_orig, cx);
-        }
+        self.tls.end_of_data(is_orig, cx);
     }
 
     fn done(&mut self, cx: &mut Cx<'_, '_>) {
-        if let Some(tls) = self.tls.as_mut() {
-            tls.done(cx);
-        }
+        self.tls.done(cx);
     }
 
     fn clone_box(&self) -> Box<dyn Analyzer> {

@@ -17,7 +17,7 @@ pub mod fuzzing;
 pub mod parser;
 
 use super::analyzer::Analyzer;
-use super::child::Child;
+use super::child::{Child, Handover};
 use super::context::Cx;
 use super::registry::Tag;
 use crate::events::{Connection, Event, EventKind};
@@ -92,15 +92,11 @@ impl Analyzer for Irc {
     }
 
     fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
-        if let Some(tls) = self.tls.as_mut() {
-            tls.end_of_data(is_orig, cx);
-        }
+        self.tls.end_of_data(is_orig, cx);
     }
 
     fn done(&mut self, cx: &mut Cx<'_, '_>) {
-        if let Some(tls) = self.tls.as_mut() {
-            tls.done(cx);
-        }
+        self.tls.done(cx);
     }
 
     fn clone_box(&self) -> Box<dyn Analyzer> {

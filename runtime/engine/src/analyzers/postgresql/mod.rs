@@ -14,7 +14,7 @@ pub mod fuzzing;
 pub mod parser;
 
 use super::analyzer::Analyzer;
-use super::child::Child;
+use super::child::{Child, Handover};
 use super::context::Cx;
 use super::registry::Tag;
 use crate::events::{Connection, Event, EventKind};
@@ -158,23 +158,17 @@ impl Analyzer for Postgresql {
 
     fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
         if self.parser.is_tls(is_orig) {
-            if let Some(tls) = self.tls.as_mut() {
-                tls.gap(is_orig, len, cx);
-            }
+            self.tls.gap(is_orig, len, cx);
         }
         self.parser.gap(is_orig);
     }
 
     fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
-        if let Some(tls) = self.tls.as_mut() {
-            tls.end_of_data(is_orig, cx);
-        }
+        self.tls.end_of_data(is_orig, cx);
     }
 
     fn done(&mut self, cx: &mut Cx<'_, '_>) {
-        if let Some(tls) = self.tls.as_mut() {
-            tls.done(cx);
-        }
+        self.tls.done(cx);
     }
 
     fn clone_box(&self) -> Box<dyn Analyzer> {

@@ -7,7 +7,7 @@
 
 use super::{Out, Parser, Settings, Sink, Want};
 use crate::analyzers::analyzer::Analyzer;
-use crate::analyzers::child::Child;
+use crate::analyzers::child::{Child, Handover};
 use crate::analyzers::context::Cx;
 use crate::analyzers::mime;
 use crate::analyzers::registry::Tag;
@@ -162,23 +162,17 @@ impl Analyzer for Smtp {
 
     fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
         self.parser(cx).gap(is_orig, len, &mut CxSink(cx));
-        if let Some(tls) = self.tls.as_mut() {
-            tls.gap(is_orig, len, cx);
-        }
+        self.tls.gap(is_orig, len, cx);
     }
 
     fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
         self.parser(cx).end_of_data(is_orig, &mut CxSink(cx));
-        if let Some(tls) = self.tls.as_mut() {
-            tls.end_of_data(is_orig, cx);
-        }
+        self.tls.end_of_data(is_orig, cx);
     }
 
     fn done(&mut self, cx: &mut Cx<'_, '_>) {
         self.parser(cx).done(&mut CxSink(cx));
-        if let Some(tls) = self.tls.as_mut() {
-            tls.done(cx);
-        }
+        self.tls.done(cx);
     }
 
     fn clone_box(&self) -> Box<dyn Analyzer> {
