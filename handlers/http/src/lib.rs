@@ -274,7 +274,7 @@ fn decode_base64(s: &str) -> Vec<u8> {
 }
 
 /// `username` and `password` from a `Basic` credential.
-fn basic_auth(i: &mut Info, value: &str) {
+fn basic_auth(i: &mut Info, value: &str, capture_password: bool) {
     let b = value.as_bytes();
     if b.len() < 6 || !b[..5].eq_ignore_ascii_case(b"basic") || b[5] != b' ' {
         return;
@@ -297,13 +297,13 @@ fn basic_auth(i: &mut Info, value: &str) {
     match userpass.split_once(':') {
         Some((u, p)) => {
             i.username = Some(u.to_string());
-            if options().capture_password {
+            if capture_password {
                 i.password = Some(p.to_string());
             }
         }
         None => {
             i.username = Some(format!("<problem-decoding> ({value})"));
-            if options().capture_password {
+            if capture_password {
                 i.password = Some(userpass);
             }
         }
@@ -520,7 +520,7 @@ impl Handler for Http {
                 "ORIGIN" => i.origin = Some(value),
                 "USER-AGENT" => i.user_agent = Some(value),
                 "RANGE" => i.range_request = true,
-                "AUTHORIZATION" | "PROXY-AUTHORIZATION" => basic_auth(i, &value),
+                "AUTHORIZATION" | "PROXY-AUTHORIZATION" => basic_auth(i, &value, options().capture_password),
                 n if PROXY_HEADERS.contains(&n) => {
                     let p = i.proxied.get_or_insert_with(Vec::new);
                     let e = format!("{n} -> {value}");
@@ -580,14 +580,16 @@ mod tests {
     #[test]
     fn basic_credentials() {
         let mut i = Info::default();
-        basic_auth(&mut i, "Basic  dGVzdDoxMjM0");
+        basic_auth(&mut i, "Basic  dGVzdDoxMjM0", false);
         assert_eq!(i.username.as_deref(), Some("test"));
         assert_eq!(i.password, None, "passwords are not captured by default");
+        basic_auth(&mut i, "Basic  dGVzdDoxMjM0", true);
+        assert_eq!(i.password.as_deref(), Some("1234"), "HTTP::default_capture_password");
         let mut i = Info::default();
-        basic_auth(&mut i, "Basic bm9jb2xvbg==");
+        basic_auth(&mut i, "Basic bm9jb2xvbg==", false);
         assert_eq!(i.username.as_deref(), Some("<problem-decoding> (Basic bm9jb2xvbg==)"));
         let mut i = Info::default();
-        basic_auth(&mut i, "Bearer abc");
+        basic_auth(&mut i, "Bearer abc", false);
         assert_eq!(i.username, None);
     }
 

@@ -65,6 +65,9 @@ pub fn alert_description(n: u8) -> String {
 
 /// The name of a named group (`secp256r1`, `x25519`).
 pub fn ec_curve(n: u16) -> String {
+    if let Some(g) = grease(n.into()) {
+        return g;
+    }
     let s = match n {
         0x1 => "sect163k1",
         0x2 => "sect163r1",
@@ -124,22 +127,6 @@ pub fn ec_curve(n: u16) -> String {
         0x639a => "SecP256r1Kyber768Draft00",
         0xff01 => "arbitrary_explicit_prime_curves",
         0xff02 => "arbitrary_explicit_char2_curves",
-        0xa0a => "grease_0x0A0A",
-        0x1a1a => "grease_0x1A1A",
-        0x2a2a => "grease_0x2A2A",
-        0x3a3a => "grease_0x3A3A",
-        0x4a4a => "grease_0x4A4A",
-        0x5a5a => "grease_0x5A5A",
-        0x6a6a => "grease_0x6A6A",
-        0x7a7a => "grease_0x7A7A",
-        0x8a8a => "grease_0x8A8A",
-        0x9a9a => "grease_0x9A9A",
-        0xaaaa => "grease_0xAAAA",
-        0xbaba => "grease_0xBABA",
-        0xcaca => "grease_0xCACA",
-        0xdada => "grease_0xDADA",
-        0xeaea => "grease_0xEAEA",
-        0xfafa => "grease_0xFAFA",
         _ => return format!("unknown-{n}"),
     };
     s.to_string()
@@ -147,6 +134,9 @@ pub fn ec_curve(n: u16) -> String {
 
 /// The name of a cipher suite (`TLS_AES_128_GCM_SHA256`).
 pub fn cipher(n: u32) -> String {
+    if let Some(g) = grease(n.into()) {
+        return g;
+    }
     let s = match n {
         0x10080 => "SSLv20_CK_RC4_128_WITH_MD5",
         0x20080 => "SSLv20_CK_RC4_128_EXPORT40_WITH_MD5",
@@ -542,23 +532,13 @@ pub fn cipher(n: u32) -> String {
         0xff82 => "SSL_RSA_WITH_DES_CBC_MD5",
         0xff83 => "SSL_RSA_WITH_3DES_EDE_CBC_MD5",
         0xff => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
-        0xa0a => "grease_0x0A0A",
-        0x1a1a => "grease_0x1A1A",
-        0x2a2a => "grease_0x2A2A",
-        0x3a3a => "grease_0x3A3A",
-        0x4a4a => "grease_0x4A4A",
-        0x5a5a => "grease_0x5A5A",
-        0x6a6a => "grease_0x6A6A",
-        0x7a7a => "grease_0x7A7A",
-        0x8a8a => "grease_0x8A8A",
-        0x9a9a => "grease_0x9A9A",
-        0xaaaa => "grease_0xAAAA",
-        0xbaba => "grease_0xBABA",
-        0xcaca => "grease_0xCACA",
-        0xdada => "grease_0xDADA",
-        0xeaea => "grease_0xEAEA",
-        0xfafa => "grease_0xFAFA",
         _ => return format!("unknown-{n}"),
     };
     s.to_string()
+}
+
+/// The name of a GREASE value (RFC 8701: 0x0A0A, 0x1A1A, ... 0xFAFA), as
+/// Zeek names them in every table.
+fn grease(n: u32) -> Option<String> {
+    (n & 0xffff0f0f == 0x0a0a && n >> 12 == (n >> 4) & 0xf).then(|| format!("grease_0x{n:04X}"))
 }

@@ -585,3 +585,16 @@ mod tests {
         assert!(!check_hostname("a..b", "a..b"), "an empty label matches nothing");
     }
 }
+
+#[cfg(test)]
+mod name_tests {
+    use super::consts::{cipher, ec_curve};
+
+    #[test]
+    fn grease_values_are_named_in_every_table() {
+        assert_eq!(cipher(0x0a0a), "grease_0x0A0A");
+        assert_eq!(ec_curve(0xfafa), "grease_0xFAFA");
+        assert_eq!(cipher(0x0a1a), "unknown-2586", "both bytes must be GREASE");
+        assert_eq!(ec_curve(0x001d), "x25519");
+    }
+}
