@@ -82,7 +82,13 @@ fn png() -> Vec<u8> {
     png
 }
 
+/// The trace, written once per test run (the tests run in parallel).
 fn trace() -> PathBuf {
+    static TRACE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    TRACE.get_or_init(write_trace).clone()
+}
+
+fn write_trace() -> PathBuf {
     let dir = scratch_dir("files-log-trace");
     let path = dir.join("files.pcap");
     let png = png();
