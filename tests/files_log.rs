@@ -194,3 +194,87 @@ fn hash_all_files_fills_the_hash_columns() {
     assert_eq!(field(&files.rows[0], "md5"), "<absent>");
     assert_eq!(field(&files.rows[0], "analyzers"), "(empty)");
 }
+
+/// A ZIP archive of stored members (local headers, then the end of the
+/// central directory).
+fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut z = Vec::new();
+    for (name, data) in members {
+        z.extend_from_slice(b"PK\x03\x04");
+        for v in [20u16, 0, 0, 0, 0] {
+            z.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [0u32, data.len() as u32, data.len() as u32] {
+            z.extend_from_slice(&v.to_le_bytes());
+        }
+        z.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        z.extend_from_slice(&0u16.to_le_bytes());
+        z.extend_from_slice(name.as_bytes());
+        z.extend_from_slice(data);
+    }
+    z.extend_from_slice(b"PK\x05\x06");
+    z.extend_from_slice(&[0; 18]);
+    z
+}
+
+/// `Files::extract_all_files` writes every file into `extract_files/` of
+/// the log folder under the name files.log gives, and
+/// `ZIP::analyze_archives` makes each member of a downloaded archive a
+/// file of its own, named, with the archive as its parent; without the
+/// options neither happens.
+#[test]
+fn extraction_and_zip_members() {
+    let notes: &[u8] = b"plain text notes inside the archive\n";
+    let png = png();
+    let archive = zip_of(&[("docs/notes.txt", notes), ("img/logo.png", &png)]);
+    let mut reply = format!("HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nContent-Length: {}\r\n\r\n", archive.len()).into_bytes();
+    reply.extend(&archive);
+    let dir = scratch_dir("files-zip-trace");
+    let path = dir.join("zip.pcap");
+    write_pcap(&path, &exchange(1_700_000_100.0, 40010, b"GET /a.zip HTTP/1.1\r\nHost: example.com\r\n\r\n", &reply));
+
+    let logdir = scratch_dir("files-zip");
+    run_trace(&path, &logdir, &["-C", "--set", "Files::extract_all_files=T", "--set", "ZIP::analyze_archives=T"]);
+    let files = read_stream(&logdir, "files").expect("files.log");
+    assert_eq!(files.rows.len(), 3, "the archive and its two members: {:#?}", files.rows);
+    let outer = &files.rows_with("source", "HTTP")[0];
+    assert_eq!(field(outer, "mime_type"), "application/zip");
+    assert_eq!(field(outer, "analyzers"), "EXTRACT,ZIP");
+    for (name, mime, bytes) in [("docs/notes.txt", "text/plain", notes), ("img/logo.png", "image/png", &png[..])] {
+        let m = &files.rows_with("filename", name);
+        assert_eq!(m.len(), 1, "{name}");
+        let m = m[0];
+        assert_eq!(field(m, "source"), "ZIP");
+        assert_eq!(field(m, "mime_type"), mime);
+        assert_eq!(field(m, "parent_fuid"), field(outer, "fuid"));
+        assert_eq!(field(m, "uid"), field(outer, "uid"), "over the archive's connection");
+        assert_eq!(field(m, "seen_bytes"), bytes.len().to_string());
+        let extracted = field(m, "extracted");
+        assert_eq!(extracted, format!("extract-{}-ZIP-{}", field(m, "ts"), field(m, "fuid")));
+        assert_eq!(std::fs::read(logdir.join("extract_files").join(extracted)).unwrap(), bytes);
+        assert_eq!(field(m, "extracted_cutoff"), "F");
+    }
+    let on_disk = std::fs::read(logdir.join("extract_files").join(field(outer, "extracted"))).unwrap();
+    assert_eq!(on_disk, archive);
+
+    let logdir = scratch_dir("files-zip-off");
+    run_trace(&path, &logdir, &["-C"]);
+    let files = read_stream(&logdir, "files").expect("files.log");
+    assert_eq!(files.rows.len(), 1);
+    assert_eq!(field(&files.rows[0], "extracted"), "<absent>");
+    assert!(!logdir.join("extract_files").exists(), "no grant, no folder");
+}
+
+/// `FileExtract::default_limit` cuts an extraction: files.log says so.
+#[test]
+fn the_extraction_limit_cuts_and_is_logged() {
+    let logdir = scratch_dir("files-extract-limit");
+    run_trace(&trace(), &logdir, &["-C", "--set", "Files::extract_all_files=T", "--set", "FileExtract::default_limit=100"]);
+    let files = read_stream(&logdir, "files").expect("files.log");
+    let f = &files.rows_with("mime_type", "image/png")[0];
+    assert_eq!((field(f, "extracted_cutoff"), field(f, "extracted_size")), ("T", "100"));
+    let on_disk = std::fs::read(logdir.join("extract_files").join(field(f, "extracted"))).unwrap();
+    assert_eq!(on_disk, png()[..100]);
+    let small = &files.rows_with("mime_type", "text/plain")[0];
+    assert_eq!((field(small, "extracted_cutoff"), field(small, "extracted_size")), ("F", "-"), "under the limit");
+}

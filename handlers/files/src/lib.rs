@@ -22,8 +22,10 @@ use weir_guest::log::{LogType as T, LogValue as V};
 use weir_guest::types::{AnalyzerTag, ConnId, Connection, FaFile, FaMetadata, IpAddress};
 use weir_guest::{files, reporter, runtime, ConnStates, Handler, Stream};
 
-/// files.log's columns; with hashing on (`Files::hash_all_files`) the
-/// last three too, as Zeek's `base/files/hash` adds them.
+/// files.log's columns; with hashing on (`Files::hash_all_files`) those of
+/// [`HASH_COLUMNS`] follow, as Zeek's `base/files/hash` adds them, and with
+/// extraction on (`Files::extract_all_files`) those of [`EXTRACT_COLUMNS`]
+/// (`base/files/extract`).
 const COLUMNS: &[(&str, T)] = &[
         ("ts", T::Time),
         ("fuid", T::String),
@@ -46,13 +48,28 @@ const COLUMNS: &[(&str, T)] = &[
         ("overflow_bytes", T::Count),
         ("timedout", T::Bool),
         ("parent_fuid", T::String),
-    ("md5", T::String),
-    ("sha1", T::String),
-    ("sha256", T::String),
 ];
 
-static FILES: Stream = Stream::new("files", COLUMNS.split_at(COLUMNS.len() - 3).0);
-static FILES_HASHED: Stream = Stream::new("files", COLUMNS);
+/// The hash analyzers' columns.
+const HASH_COLUMNS: &[(&str, T)] = &[("md5", T::String), ("sha1", T::String), ("sha256", T::String)];
+
+/// The extraction analyzer's columns.
+const EXTRACT_COLUMNS: &[(&str, T)] = &[("extracted", T::String), ("extracted_cutoff", T::Bool), ("extracted_size", T::Count)];
+
+/// files.log, with the columns the options ask for (made once).
+fn stream() -> &'static Stream {
+    static FILES: std::sync::OnceLock<Stream> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let mut cols = COLUMNS.to_vec();
+        if hash_all_files() {
+            cols.extend_from_slice(HASH_COLUMNS);
+        }
+        if extract_all_files() {
+            cols.extend_from_slice(EXTRACT_COLUMNS);
+        }
+        Stream::new("files", Vec::leak(cols))
+    })
+}
 
 /// Files tracked at once; past it a further file is not logged (a reporter
 /// warning says so once).
@@ -60,7 +77,7 @@ const MAX_TRACKED: usize = 200_000;
 
 /// Analyzers whose standard handler sets their file handles (Zeek's
 /// `Files::register_protocol` callers among weir's handlers).
-const REGISTERED: &[&str] = &["HTTP", "FTP_DATA"];
+const REGISTERED: &[&str] = &["HTTP", "FTP_DATA", "SMTP"];
 
 /// One file's `Files::Info`, and the connections that carried it.
 #[derive(Default)]
@@ -82,6 +99,13 @@ struct Info {
     analyzers: Vec<String>,
     /// `file_hash` results: md5, sha1, sha256.
     hashes: [Option<String>; 3],
+    /// files.log's `depth` and `filename`, as the protocol's handler described the file.
+    depth: u64,
+    filename: Option<String>,
+    /// The extracted file's name, whether it was cut at the limit, and then its size.
+    extracted: Option<String>,
+    extracted_cutoff: Option<bool>,
+    extracted_size: Option<u64>,
 }
 
 impl Info {
@@ -100,6 +124,10 @@ impl Info {
         self.overflow_bytes = f.overflow_bytes;
         if f.is_orig.is_some() {
             self.is_orig = f.is_orig;
+        }
+        self.depth = f.depth;
+        if f.filename.is_some() {
+            self.filename = f.filename.clone();
         }
     }
 }
@@ -158,6 +186,26 @@ fn hash_all_files() -> bool {
     *ON.get_or_init(|| weir_guest::options::flag("Files::hash_all_files"))
 }
 
+/// `Files::extract_all_files` (Zeek's policy script
+/// frameworks/files/extract-all-files), read once.
+fn extract_all_files() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| weir_guest::options::flag("Files::extract_all_files"))
+}
+
+/// `ZIP::analyze_archives` (Zeek's policy script files/zip/register:
+/// `application/zip` files get the ZIP analyzer), read once.
+fn analyze_zip() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| weir_guest::options::flag("ZIP::analyze_archives"))
+}
+
+/// Zeek's name for an extracted file (`FileExtract::on_add`):
+/// `extract-<last active>-<source>-<id>`.
+fn extract_name(f: &FaFile) -> String {
+    format!("extract-{:.6}-{}-{}", f.last_active, f.source, f.id)
+}
+
 fn write(fuid: &str, i: &Info) {
     let row = |uid: V, id: Option<&ConnId>| {
         let mut values = vec![
@@ -169,10 +217,10 @@ fn write(fuid: &str, i: &Info) {
             id.map_or(V::Unset, |id| V::Addr(id.resp_h)),
             id.map_or(V::Unset, |id| V::Port(id.resp_p)),
             V::String(i.source.clone()),
-            V::Count(0),
+            V::Count(i.depth),
             V::SetOfString(i.analyzers.clone()),
             i.mime_type.clone().map_or(V::Unset, V::String),
-            V::Unset,
+            i.filename.clone().map_or(V::Unset, V::String),
             V::Interval(i.duration),
             i.local_orig.map_or(V::Unset, V::Bool),
             i.is_orig.map_or(V::Unset, V::Bool),
@@ -185,10 +233,13 @@ fn write(fuid: &str, i: &Info) {
         ];
         if hash_all_files() {
             values.extend(i.hashes.iter().map(|h| h.clone().map_or(V::Unset, V::String)));
-            FILES_HASHED.write(&values);
-        } else {
-            FILES.write(&values);
         }
+        if extract_all_files() {
+            values.push(i.extracted.clone().map_or(V::Unset, V::String));
+            values.push(i.extracted_cutoff.map_or(V::Unset, V::Bool));
+            values.push(i.extracted_size.map_or(V::Unset, V::Count));
+        }
+        stream().write(&values);
     };
     if i.conns.is_empty() {
         row(V::Unset, None);
@@ -228,6 +279,20 @@ impl Handler for Files {
                     i.analyzers.push(a.to_string());
                 }
             }
+            if extract_all_files() {
+                let name = extract_name(&f);
+                files::extract(&f.id, &name, 0);
+                i.analyzers.push("EXTRACT".to_string());
+                i.extracted = Some(name);
+                i.extracted_cutoff = Some(false);
+            }
+        });
+    }
+
+    fn file_extraction_limit(f: FaFile, limit: u64, _len: u64) {
+        with_info(&f, |i| {
+            i.extracted_cutoff = Some(true);
+            i.extracted_size = Some(limit);
         });
     }
 
@@ -253,6 +318,11 @@ impl Handler for Files {
     fn file_sniff(f: FaFile, meta: FaMetadata) {
         with_info(&f, |i| {
             if let Some(m) = meta.mime_type {
+                // Files::register_for_mime_type(Files::ANALYZER_ZIP, "application/zip").
+                if m == "application/zip" && analyze_zip() {
+                    files::add_analyzer(&f.id, "ZIP");
+                    i.analyzers.push("ZIP".to_string());
+                }
                 i.mime_type = Some(m);
             }
         });
@@ -278,6 +348,7 @@ weir_guest::export_handler!(
     Files: get_file_handle,
     file_new,
     file_over_new_connection,
+    file_extraction_limit,
     file_sniff,
     file_gap,
     file_timeout,

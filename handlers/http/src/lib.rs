@@ -313,48 +313,6 @@ fn basic_auth(i: &mut Info, value: &str, capture_password: bool) {
 /// `HTTP::max_files_orig` and `HTTP::max_files_resp`.
 const MAX_FILES: usize = 15;
 
-/// Whether `value` holds `word` (ASCII, any case) followed by blanks, an
-/// optional `*` and `=`.
-fn has_param(value: &str, word: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    lower.match_indices(word).any(|(at, _)| {
-        let rest = lower[at + word.len()..].trim_start_matches([' ', '\t']);
-        rest.starts_with('=') || rest.starts_with("*=")
-    })
-}
-
-/// `extract_filename_from_content_disposition`.
-fn filename_of(value: &str) -> String {
-    let lower = value.to_ascii_lowercase();
-    // After the last `name`, blanks, `*`?, `=`, blanks.
-    let mut name = value.to_string();
-    for (at, _) in lower.match_indices("name").collect::<Vec<_>>().into_iter().rev() {
-        let rest = &value[at + 4..];
-        let r = rest.trim_start_matches([' ', '\t']);
-        let r = r.strip_prefix('*').unwrap_or(r);
-        if let Some(r) = r.strip_prefix('=') {
-            name = r.trim_start_matches([' ', '\t']).to_string();
-            break;
-        }
-    }
-    if let Some(q) = name.strip_prefix('"') {
-        name = q.split('"').next().unwrap_or_default().to_string();
-    }
-    let tok = |c: char| c.is_ascii_alphanumeric() || "!#$%&+-^_`{}~".contains(c) || ('+'..='^').contains(&c);
-    if let Some(p) = name.find('\'') {
-        let (lang, rest) = name.split_at(p);
-        if !lang.is_empty() && lang.chars().all(tok) {
-            if let Some(q) = rest[1..].find('\'') {
-                if rest[1..1 + q].chars().all(tok) {
-                    let last = name.rfind('\'').unwrap_or(0);
-                    name = name[last + 1..].to_string();
-                }
-            }
-        }
-    }
-    weir_guest::bif::unescape_uri(&name)
-}
-
 /// An address as Zeek prints it.
 fn addr_text(a: &IpAddress) -> String {
     match *a {
@@ -461,6 +419,9 @@ impl Handler for Http {
             let i = st.current(is_orig);
             FILE_RECORDS.with(|m| m.borrow_mut().insert(f.id.clone(), (c.uid.clone(), k, is_orig)));
             let filename = i.current_entity.clone().flatten();
+            if filename.is_some() {
+                files::describe(&f.id, 0, filename.as_deref());
+            }
             let (fuids, names) = if is_orig {
                 (&mut i.orig_fuids, &mut i.orig_filenames)
             } else {
@@ -505,10 +466,8 @@ impl Handler for Http {
             }
             // base/protocols/http/entities.zeek: the entity's file name.
             if let Some(entity) = i.current_entity.as_mut() {
-                if (name == "CONTENT-DISPOSITION" && has_param(&value, "filename"))
-                    || (name == "CONTENT-TYPE" && has_param(&value, "name"))
-                {
-                    *entity = Some(filename_of(&value));
+                if let Some(n) = weir_guest::bif::entity_filename(&name, &value) {
+                    *entity = Some(n);
                 }
             }
             if !is_orig {
@@ -578,6 +537,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn addresses_as_zeek_prints_them() {
+        assert_eq!(addr_text(&IpAddress::Ipv4((192, 168, 0, 1))), "192.168.0.1");
+        assert_eq!(addr_text(&IpAddress::Ipv6((0xfe80, 0, 0, 0, 0, 0, 0, 1))), "fe80::1");
+    }
+
+    #[test]
     fn basic_credentials() {
         let mut i = Info::default();
         basic_auth(&mut i, "Basic  dGVzdDoxMjM0", false);
@@ -593,14 +558,4 @@ mod tests {
         assert_eq!(i.username, None);
     }
 
-    #[test]
-    fn file_names_and_addresses() {
-        assert!(has_param("form-data; name=\"f\"; filename = \"a b.txt\"", "filename"));
-        assert!(!has_param("form-data; name=\"f\"", "filename"));
-        assert_eq!(filename_of("form-data; name=\"f\"; filename=\"a%20b.txt\""), "a b.txt");
-        assert_eq!(filename_of("attachment; filename*=UTF-8''x.pdf"), "x.pdf");
-        assert_eq!(filename_of("inline; filename=plain.bin"), "plain.bin");
-        assert_eq!(addr_text(&IpAddress::Ipv4((192, 168, 0, 1))), "192.168.0.1");
-        assert_eq!(addr_text(&IpAddress::Ipv6((0xfe80, 0, 0, 0, 0, 0, 0, 1))), "fe80::1");
-    }
 }

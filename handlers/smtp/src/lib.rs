@@ -21,9 +21,12 @@
 //! most `SMTP::max_path_length`). STARTTLS sets `tls`. The connection's
 //! removal writes the pending record.
 //!
-//! `fuids`: each MIME entity whose first content arrives is a file, as
-//! Zeek's file analysis makes one (not after STARTTLS); the ids are drawn
-//! from the uid, not from Zeek's generator.
+//! Files (`files.zeek`, `entities.zeek`): each MIME entity's content is a
+//! file named by Zeek's `SMTP::get_file_handle` (start time, `trans_depth`,
+//! the connection's MIME depth); every file over the connection that comes
+//! before STARTTLS joins `fuids`, and the handler describes an SMTP file to
+//! files.log with its MIME depth and the entity's file name
+//! (Content-Disposition `filename`, or Content-Type `name`).
 //!
 //! Not done here: the weirds of the script (`smtp_mail_transaction_invalid`,
 //! `smtp_too_many_*_addresses`, `smtp_max_path_length_exceeded`), which a
@@ -33,8 +36,8 @@
 use std::cell::RefCell;
 use std::net::IpAddr;
 use weir_guest::log::{LogType as T, LogValue as V};
-use weir_guest::types::{Connection, IpAddress, MimeHeaderRec};
-use weir_guest::{ConnStates, Handler, Stream};
+use weir_guest::types::{AnalyzerTag, Connection, FaFile, IpAddress, MimeHeaderRec};
+use weir_guest::{files, ConnStates, Handler, Stream};
 
 static SMTP: Stream = Stream::new(
     "smtp",
@@ -105,6 +108,8 @@ struct Info {
     process_smtp_headers: bool,
     entity_count: u64,
     fuids: Vec<String>,
+    /// The current MIME entity (`SMTP::Entity`), with its file name once a header gives one.
+    entity: Option<Option<String>>,
 }
 
 /// A connection's SMTP state (`SMTP::State`) and its current record.
@@ -114,10 +119,8 @@ struct State {
     messages_transferred: u64,
     bdat_last_observed: bool,
     info: Info,
-    /// An entity began and no content of it came yet.
-    fresh_entity: bool,
-    /// Files made so far (for their ids).
-    files: u64,
+    /// MIME entities begun on the connection (`smtp_state$mime_depth`).
+    mime_depth: u64,
 }
 
 thread_local! {
@@ -201,8 +204,7 @@ fn with_state(c: &Connection, f: impl FnOnce(&mut State)) {
         messages_transferred: 0,
         bdat_last_observed: false,
         info: new_info(c, &None, 0),
-        fresh_entity: false,
-        files: 0,
+        mime_depth: 0,
     };
     STATES.with(|s| s.borrow_mut().with(&c.uid, init, f));
 }
@@ -358,22 +360,6 @@ fn received_addr(value: &str) -> Option<IpAddr> {
     ips.get(1).or(ips.first()).copied()
 }
 
-/// A file id for the `n`th file of connection `uid` (`F` and 17 letters or digits).
-fn file_id(uid: &str, n: u64) -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
-    for b in uid.bytes().chain(b"smtp".iter().copied()).chain(n.to_le_bytes()) {
-        h ^= b as u128;
-        h = h.wrapping_mul(0x0000000001000000000000000000013B);
-    }
-    let mut id = String::from("F");
-    for _ in 0..17 {
-        id.push(ALPHABET[(h % 62) as usize] as char);
-        h /= 62;
-    }
-    id
-}
-
 struct Smtp;
 
 impl Handler for Smtp {
@@ -435,22 +421,50 @@ impl Handler for Smtp {
             if st.info.entity_count > 1 {
                 st.info.process_smtp_headers = false;
             }
-            st.fresh_entity = true;
+            st.info.entity = Some(None);
+            st.mime_depth += 1;
         });
     }
 
-    fn mime_segment_data(c: Connection, _length: u64, _data: Vec<u8>) {
-        with_state(&c, |st| {
-            if !std::mem::replace(&mut st.fresh_entity, false) || st.info.tls {
-                return;
+    fn mime_end_entity(c: Connection) {
+        with_state(&c, |st| st.info.entity = None);
+    }
+
+    fn get_file_handle(tag: AnalyzerTag, c: Connection, _is_orig: bool) {
+        if tag.name != "SMTP" {
+            return;
+        }
+        let handle = STATES.with(|s| {
+            let mut s = s.borrow_mut();
+            let st = s.get_mut(&c.uid)?;
+            Some(format!("Analyzer::ANALYZER_SMTP{:.6}{}{}", c.start_time, st.info.trans_depth, st.mime_depth))
+        });
+        if let Some(h) = handle {
+            files::set_file_handle(&h);
+        }
+    }
+
+    fn file_over_new_connection(f: FaFile, c: Connection, _is_orig: bool) {
+        STATES.with(|s| {
+            let mut s = s.borrow_mut();
+            let Some(st) = s.get_mut(&c.uid) else { return };
+            if !st.info.tls {
+                st.info.fuids.push(f.id.clone());
             }
-            st.files += 1;
-            st.info.fuids.push(file_id(&c.uid, st.files));
+            if f.source == "SMTP" {
+                let name = st.info.entity.clone().flatten();
+                files::describe(&f.id, st.mime_depth, name.as_deref());
+            }
         });
     }
 
     fn mime_one_header(c: Connection, h: MimeHeaderRec) {
         with_state(&c, |st| {
+            if let Some(entity) = st.info.entity.as_mut() {
+                if let Some(n) = weir_guest::bif::entity_filename(&h.name, &h.value) {
+                    *entity = Some(n);
+                }
+            }
             let i = &mut st.info;
             if !i.process_smtp_headers {
                 return;
@@ -512,7 +526,9 @@ weir_guest::export_handler!(
     smtp_reply,
     smtp_starttls,
     mime_begin_entity,
-    mime_segment_data,
+    mime_end_entity,
+    get_file_handle,
+    file_over_new_connection,
     mime_one_header,
     connection_state_remove
 );

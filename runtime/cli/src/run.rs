@@ -32,6 +32,17 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
     for a in args.set.iter().filter(|a| handler_option(a).is_none()) {
         cfg.set_assignment(a).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
     }
+    // The extraction folder is granted by naming it (`FileExtract::prefix`)
+    // or by asking the files handler to extract every file (Zeek's default
+    // folder then); a relative folder lies in the log folder, where Zeek,
+    // run in its log folder, writes it.
+    let extract_all = script_options(args)?.get("Files::extract_all_files").is_some_and(|v| v == "T");
+    if extract_all && cfg.files.extract_dir.is_none() {
+        cfg.files.extract_dir = Some(PathBuf::from("extract_files"));
+    }
+    if let Some(dir) = cfg.files.extract_dir.take() {
+        cfg.files.extract_dir = Some(if dir.is_absolute() { dir } else { args.logdir.join(dir) });
+    }
     if !args.magic.is_empty() {
         let magic = weir_engine::files::Magic::load(&args.magic)?;
         tracing::info!("{} MIME signatures loaded from {} files", magic.len(), args.magic.len());

@@ -72,6 +72,20 @@ pub const STANDARD: &[HandlerOption] = &[
         doc: "Every file gets the MD5, SHA1 and SHA256 analyzers, and files.log the `md5`, `sha1` and `sha256` columns (what Zeek's policy script frameworks/files/hash-all-files does).",
     },
     HandlerOption {
+        name: "Files::extract_all_files",
+        kind: Kind::Bool,
+        default: "F",
+        handler: "files",
+        doc: "Every file is extracted into the extraction folder (`FileExtract::prefix`, default `extract_files` in the log folder), and files.log gets `extracted`, `extracted_cutoff` and `extracted_size` (what Zeek's policy script frameworks/files/extract-all-files does).",
+    },
+    HandlerOption {
+        name: "ZIP::analyze_archives",
+        kind: Kind::Bool,
+        default: "F",
+        handler: "files",
+        doc: "Files sniffed as `application/zip` get the ZIP analyzer: each member stored or deflated becomes a file of its own, source `ZIP`, with its path as `filename` (what Zeek's policy script files/zip/register does).",
+    },
+    HandlerOption {
         name: "FTP::default_capture_password",
         kind: Kind::Bool,
         default: "F",

@@ -44,17 +44,6 @@ impl FileAnalyzer {
     }
 }
 
-/// What a handler asked of a file's analyzers.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FileRequest {
-    /// The file id.
-    pub id: String,
-    /// The analyzer.
-    pub analyzer: FileAnalyzer,
-    /// Attach (true) or detach it.
-    pub add: bool,
-}
-
 /// One running hash analyzer.
 #[derive(Clone, Debug)]
 pub(super) enum Hasher {

@@ -23,9 +23,16 @@
 //!    (`file_timeout`), or at the end of the run (`file_timeout` for every
 //!    file still open): `file_state_remove` is its last event, once.
 //!
+//! Handlers attach file analyzers ([`FileOp`]): the hashes
+//! ([`hash`]), extraction into the operator's folder ([`extract`]); and
+//! describe a file for files.log (`depth`, `filename`). A handler that
+//! takes `file_data` gets the bytes in stream order.
+//!
 //! Memory per file is bounded by the BOF buffer and the reassembly buffer.
 
+pub mod extract;
 pub mod hash;
+pub mod zip;
 pub mod id;
 pub mod magic;
 mod reassembly;
@@ -34,13 +41,58 @@ use crate::analyzers::Tag;
 use crate::events::{AnalyzerTag, Event, EventKind, EventQueue, FaFile, FaMetadata, MimeMatch};
 use crate::sessions::conn::Conn;
 use crate::signatures::patterns::GroupCache;
-pub use hash::{FileAnalyzer, FileRequest};
+use extract::{Extractor, Step};
+pub use hash::FileAnalyzer;
 use hash::Hasher;
 pub use magic::Magic;
 use reassembly::{Piece, Reassembler};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::path::PathBuf;
 use std::sync::Arc;
+
+/// The largest `file_data` chunk.
+pub const FILE_DATA_CHUNK: usize = 65_536;
+
+/// What a handler asked of an open file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileOp {
+    /// Attach a hash analyzer (`Files::add_analyzer`).
+    Add(FileAnalyzer),
+    /// Detach it (`Files::remove_analyzer`).
+    Remove(FileAnalyzer),
+    /// Attach the extraction analyzer, writing `filename` in the extraction
+    /// folder, at most `limit` bytes (0: the operator's default limit).
+    Extract {
+        /// The file's name in the folder.
+        filename: String,
+        /// Bytes at most.
+        limit: u64,
+    },
+    /// Detach the extraction analyzer.
+    StopExtract,
+    /// Attach the ZIP analyzer: the archive's members become files.
+    Zip,
+    /// `Files::set_timeout_interval`: the file's inactivity limit, in
+    /// seconds; a positive one also postpones a timeout being raised.
+    SetTimeout(f64),
+    /// files.log's `depth` and `filename` (None keeps the current name).
+    Describe {
+        /// The protocol's nesting depth.
+        depth: u64,
+        /// The protocol's name of the file.
+        filename: Option<String>,
+    },
+}
+
+/// What a handler asked of one file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileRequest {
+    /// The file id.
+    pub id: String,
+    /// The request.
+    pub op: FileOp,
+}
 
 /// Zeek's file analysis settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +108,15 @@ pub struct Settings {
     /// Most files open at once (0: no cap); past it the file idle longest
     /// times out early, with its events in order.
     pub max_files: usize,
+    /// The extraction folder the operator granted (`FileExtract::prefix`,
+    /// resolved against the log folder); None: no file is extracted.
+    pub extract_dir: Option<PathBuf>,
+    /// `FileExtract::default_limit` (100 MiB; 0: none): the most bytes an
+    /// extraction writes, and the cap of any limit a handler asks for.
+    pub extract_limit: u64,
+    /// `FileExtract::default_limit_includes_missing` (T): holes count
+    /// towards the limit.
+    pub extract_limit_includes_missing: bool,
 }
 
 impl Default for Settings {
@@ -66,6 +127,9 @@ impl Default for Settings {
             enable_reassembler: true,
             reassembly_buffer_size: 524_288,
             max_files: 100_000,
+            extract_dir: None,
+            extract_limit: 104_857_600,
+            extract_limit_includes_missing: true,
         }
     }
 }
@@ -102,13 +166,30 @@ struct File {
     done: bool,
     /// Hash analyzers attached by handlers, in attachment order.
     hashers: Vec<Hasher>,
+    /// The extraction running, if any.
+    extractor: Option<Extractor>,
+    /// Whether an extraction was ever attached (once per file).
+    extracted: bool,
+    /// files.log's `depth`, as a handler described the file.
+    depth: u64,
+    /// files.log's `filename`.
+    filename: Option<String>,
+    /// The file this one was found in (a ZIP archive's member).
+    parent: Option<String>,
+    /// The ZIP analyzer, and the member file it is filling.
+    zip: Option<Box<zip::Zip>>,
+    zip_member: Option<String>,
+    /// Members found so far (for their ids).
+    zip_members: u64,
+    /// A handler set a positive timeout interval (`postpone_timeout`).
+    postpone: bool,
 }
 
 impl File {
     fn record(&self) -> Box<FaFile> {
         Box::new(FaFile {
             id: self.id.clone(),
-            parent_id: None,
+            parent_id: self.parent.clone(),
             source: self.source.to_string(),
             is_orig: Some(self.is_orig),
             conns: self.conns.clone(),
@@ -120,6 +201,8 @@ impl File {
             timeout_interval: self.timeout_interval,
             bof_buffer_size: self.bof_size,
             bof_buffer: (self.bof_full && !self.bof.is_empty()).then(|| self.bof.clone()),
+            depth: self.depth,
+            filename: self.filename.clone(),
         })
     }
 
@@ -135,6 +218,10 @@ enum Note {
     Sniff(Box<FaMetadata>),
     Gap(u64, u64),
     Overflow(u64, u64),
+    /// `file_extraction_limit(limit, len)`.
+    ExtractLimit(u64, u64),
+    /// `file_data(offset, data)`.
+    Data(u64, Vec<u8>),
 }
 
 /// The files of one worker.
@@ -146,6 +233,11 @@ pub struct Manager {
     magic: Option<(Arc<Magic>, GroupCache)>,
     /// Files timed out early by `max_files`.
     evicted: u64,
+    /// Whether a handler takes `file_data` (read at each operation).
+    want_data: bool,
+    /// What ZIP analyzers found and file analysis has yet to act on:
+    /// (archive id, finding).
+    zip_found: Vec<(String, zip::ZipOut)>,
 }
 
 /// A timer's due time, ordered.
@@ -165,7 +257,7 @@ impl Manager {
             let c = m.cache();
             (m, c)
         });
-        Manager { settings, files: HashMap::new(), timers: BinaryHeap::new(), magic, evicted: 0 }
+        Manager { settings, files: HashMap::new(), timers: BinaryHeap::new(), magic, evicted: 0, want_data: false, zip_found: Vec::new() }
     }
 
     /// Files open now.
@@ -181,6 +273,32 @@ impl Manager {
     /// Files timed out early because `max_files` were open.
     pub fn evicted(&self) -> u64 {
         self.evicted
+    }
+
+    /// The memory file analysis holds, in bytes: the file table and timer
+    /// heap at their capacities, and each file's id, connection uids, name,
+    /// BOF buffer and reassembly buffer (the ZIP and hash analyzers' small
+    /// fixed state is in the file's own size).
+    pub fn memory_bytes(&self) -> usize {
+        let table = self.files.capacity() * (std::mem::size_of::<(String, File)>() + 1);
+        let timers = self.timers.capacity() * std::mem::size_of::<Reverse<(Due, String)>>()
+            + self.timers.iter().map(|Reverse((_, id))| id.capacity()).sum::<usize>();
+        let files: usize = self
+            .files
+            .iter()
+            .map(|(k, f)| {
+                k.capacity()
+                    + f.id.capacity()
+                    + f.conns.capacity() * std::mem::size_of::<String>()
+                    + f.conns.iter().map(String::capacity).sum::<usize>()
+                    + f.bof.capacity()
+                    + f.filename.as_ref().map_or(0, String::capacity)
+                    + f.reassembler.as_ref().map_or(0, |r| r.total_size() as usize)
+                    + f.hashers.capacity() * std::mem::size_of::<Hasher>()
+                    + f.zip.as_ref().map_or(0, |_| std::mem::size_of::<zip::Zip>() + 64 * 1024)
+            })
+            .sum();
+        table + timers + files
     }
 
     /// Whether anything would come of file analysis: some handler takes
@@ -229,19 +347,77 @@ impl Manager {
         }
     }
 
-    /// Attaches and detaches the file analyzers handlers asked for since
-    /// the last call (requests for files not open are ignored).
+    /// Carries out what handlers asked of open files since the last call
+    /// (requests for files not open are ignored).
     pub fn apply_requests(&mut self, q: &mut EventQueue) {
+        self.want_data = q.wants(EventKind::FileData);
         for r in q.take_file_requests() {
+            let s = &self.settings;
             let Some(f) = self.files.get_mut(&r.id) else { continue };
-            let has = f.hashers.iter().position(|h| h.analyzer() == r.analyzer);
-            match (r.add, has) {
-                (true, None) if !f.done => f.hashers.push(Hasher::new(r.analyzer)),
-                (false, Some(i)) => {
-                    f.hashers.remove(i);
+            // An analyzer attached while everything so far is in the BOF
+            // buffer catches up with it, as Zeek's do.
+            let replay = f.missing_bytes == 0 && f.stream_offset == f.bof.len() as u64;
+            let bof: &[u8] = if replay { &f.bof } else { &[] };
+            match r.op {
+                FileOp::Add(a) => {
+                    if !f.done && !f.hashers.iter().any(|h| h.analyzer() == a) {
+                        let mut h = Hasher::new(a);
+                        h.update(bof);
+                        f.hashers.push(h);
+                    }
                 }
-                _ => {}
+                FileOp::Zip => {
+                    if !f.done && f.zip.is_none() {
+                        let mut z = Box::new(zip::Zip::new());
+                        let mut found = Vec::new();
+                        z.data(bof, &mut found);
+                        self.zip_found.extend(found.into_iter().map(|o| (f.id.clone(), o)));
+                        f.zip = Some(z);
+                    }
+                }
+                FileOp::Remove(a) => f.hashers.retain(|h| h.analyzer() != a),
+                FileOp::Extract { filename, limit } => {
+                    let Some(dir) = s.extract_dir.as_ref() else { continue };
+                    if f.done || f.extracted || !extract::valid_name(&filename) {
+                        continue;
+                    }
+                    let limit = match (limit, s.extract_limit) {
+                        (0, cap) => cap,
+                        (l, 0) => l,
+                        (l, cap) => l.min(cap),
+                    };
+                    match Extractor::create(dir, &filename, limit, s.extract_limit_includes_missing) {
+                        Ok(mut e) => {
+                            f.extracted = true;
+                            if e.data(bof) == Step::Going {
+                                f.extractor = Some(e);
+                            }
+                        }
+                        Err(e) => tracing::warn!("cannot extract file {} to {}: {e}", f.id, dir.join(&filename).display()),
+                    }
+                }
+                FileOp::StopExtract => f.extractor = None,
+                FileOp::SetTimeout(t) => {
+                    if t.is_finite() && t >= 0.0 {
+                        f.postpone |= t > 0.0;
+                        f.timeout_interval = t;
+                    }
+                }
+                FileOp::Describe { depth, filename } => {
+                    f.depth = depth;
+                    if filename.is_some() {
+                        f.filename = filename;
+                    }
+                }
             }
+        }
+    }
+
+    /// Sets the name of the open file `id` (an engine file analyzer names
+    /// the files it finds: a ZIP member's path).
+    pub fn set_filename(&mut self, id: &str, name: &str) {
+        if let Some(f) = self.files.get_mut(id) {
+            f.filename = Some(name.to_string());
         }
     }
 
@@ -250,50 +426,69 @@ impl Manager {
     /// `file_over_new_connection`. False when the file is gone after the
     /// handlers ran.
     fn get_file(&mut self, q: &mut EventQueue, now: f64, o: &Origin<'_>, id: &str) -> bool {
-        let uid = o.conn.uid_string();
         if let Some(f) = self.files.get_mut(id) {
             f.last_active = now;
-            if f.conns.contains(&uid) {
-                return true;
-            }
-            f.conns.push(uid);
         } else {
-            if self.settings.max_files > 0 && self.files.len() >= self.settings.max_files {
-                self.evict_one(q, now);
-            }
-            let s = &self.settings;
-            let f = File {
-                id: id.to_string(),
-                source: o.tag.name(),
-                is_orig: o.is_orig,
-                conns: vec![uid],
-                last_active: now,
-                seen_bytes: 0,
-                missing_bytes: 0,
-                overflow_bytes: 0,
-                total_bytes: None,
-                timeout_interval: s.timeout_interval,
-                bof_size: s.bof_buffer_size,
-                bof: Vec::new(),
-                bof_full: false,
-                sniffed: false,
-                stream_offset: 0,
-                reassembler: None,
-                done: false,
-                hashers: Vec::new(),
-            };
-            self.files.insert(id.to_string(), f);
-            self.timers.push(Reverse((Due(now + s.timeout_interval), id.to_string())));
-            self.raise(q, now, id, EventKind::FileNew, true, |f| Event::FileNew { f });
+            self.new_file(q, now, id, o.tag.name(), o.is_orig, Vec::new());
         }
-        if q.wants(EventKind::FileOverNewConnection) {
-            if let Some(f) = self.files.get(id) {
-                q.push(Event::FileOverNewConnection { f: f.record(), c: Box::new(o.conn.snapshot()), is_orig: o.is_orig });
-                q.drain_now(now);
-                self.apply_requests(q);
-            }
-        }
+        self.over_connection(q, now, o, id);
         self.files.contains_key(id)
+    }
+
+    /// A new file (`file_new`, drained), with the connections `conns`.
+    fn new_file(&mut self, q: &mut EventQueue, now: f64, id: &str, source: &'static str, is_orig: bool, conns: Vec<String>) {
+        if self.settings.max_files > 0 && self.files.len() >= self.settings.max_files {
+            self.evict_one(q, now);
+        }
+        let s = &self.settings;
+        let f = File {
+            id: id.to_string(),
+            source,
+            is_orig,
+            conns,
+            last_active: now,
+            seen_bytes: 0,
+            missing_bytes: 0,
+            overflow_bytes: 0,
+            total_bytes: None,
+            timeout_interval: s.timeout_interval,
+            bof_size: s.bof_buffer_size,
+            bof: Vec::new(),
+            bof_full: false,
+            sniffed: false,
+            stream_offset: 0,
+            reassembler: None,
+            done: false,
+            hashers: Vec::new(),
+            extractor: None,
+            extracted: false,
+            depth: 0,
+            filename: None,
+            parent: None,
+            zip: None,
+            zip_member: None,
+            zip_members: 0,
+            postpone: false,
+        };
+        self.files.insert(id.to_string(), f);
+        self.timers.push(Reverse((Due(now + s.timeout_interval), id.to_string())));
+        self.raise(q, now, id, EventKind::FileNew, true, |f| Event::FileNew { f });
+    }
+
+    /// The file `id` meets `o`'s connection: the first time,
+    /// `file_over_new_connection` (drained).
+    fn over_connection(&mut self, q: &mut EventQueue, now: f64, o: &Origin<'_>, id: &str) {
+        let uid = o.conn.uid_string();
+        let Some(f) = self.files.get_mut(id) else { return };
+        if f.conns.contains(&uid) {
+            return;
+        }
+        f.conns.push(uid);
+        if q.wants(EventKind::FileOverNewConnection) {
+            q.push(Event::FileOverNewConnection { f: f.record(), c: Box::new(o.conn.snapshot()), is_orig: o.is_orig });
+            q.drain_now(now);
+            self.apply_requests(q);
+        }
     }
 
     /// `DataIn`: `data` of the file the analyzer sends in `o`'s direction,
@@ -311,11 +506,56 @@ impl Manager {
         let offset = offset.unwrap_or(f.stream_offset);
         self.deliver_chunk(&id, data, offset, &mut notes);
         self.raise_notes(q, now, &id, notes);
+        self.zip_members(q, now, Some(o));
         if self.files.get(&id).is_some_and(File::complete) {
-            self.remove(q, now, &id);
+            self.remove_with(q, now, &id, Some(o));
             return None;
         }
         Some(id)
+    }
+
+    /// Acts on what ZIP analyzers found: a member becomes a file of its
+    /// own (source `ZIP`, the archive its parent, over the archive's
+    /// connection `o` when there is one), fed its bytes and ended.
+    fn zip_members(&mut self, q: &mut EventQueue, now: f64, o: Option<&Origin<'_>>) {
+        while !self.zip_found.is_empty() {
+            for (parent, found) in std::mem::take(&mut self.zip_found) {
+                match found {
+                    zip::ZipOut::Begin { name, size } => {
+                        let Some(p) = self.files.get_mut(&parent) else { continue };
+                        p.zip_members += 1;
+                        let id = id::file_id(&format!("{parent}-ZIP-{}", p.zip_members));
+                        let (is_orig, conns) = (p.is_orig, if o.is_some() { Vec::new() } else { p.conns.clone() });
+                        p.zip_member = Some(id.clone());
+                        self.new_file(q, now, &id, "ZIP", is_orig, conns);
+                        if let Some(f) = self.files.get_mut(&id) {
+                            f.parent = Some(parent.clone());
+                            f.filename = Some(name);
+                            if size > 0 {
+                                f.total_bytes = Some(size);
+                            }
+                        }
+                        if let Some(o) = o {
+                            self.over_connection(q, now, o, &id);
+                        }
+                    }
+                    zip::ZipOut::Data(data) => {
+                        let Some(id) = self.files.get(&parent).and_then(|p| p.zip_member.clone()) else { continue };
+                        let Some(offset) = self.files.get(&id).map(|f| f.stream_offset) else { continue };
+                        let mut notes = Vec::new();
+                        self.deliver_chunk(&id, &data, offset, &mut notes);
+                        self.raise_notes(q, now, &id, notes);
+                        if self.files.get(&id).is_some_and(File::complete) {
+                            self.remove(q, now, &id);
+                        }
+                    }
+                    zip::ZipOut::End => {
+                        let Some(id) = self.files.get_mut(&parent).and_then(|p| p.zip_member.take()) else { continue };
+                        self.remove(q, now, &id);
+                    }
+                }
+            }
+        }
     }
 
     /// `Gap`: `len` bytes of the file at `offset` will never come.
@@ -327,6 +567,7 @@ impl Manager {
         let mut notes = Vec::new();
         self.file_gap(&id, offset, len, &mut notes);
         self.raise_notes(q, now, &id, notes);
+        self.zip_members(q, now, Some(o));
         Some(id)
     }
 
@@ -339,7 +580,7 @@ impl Manager {
         let f = self.files.get_mut(&id)?;
         f.total_bytes = Some(size);
         if f.complete() {
-            self.remove(q, now, &id);
+            self.remove_with(q, now, &id, Some(o));
             return None;
         }
         Some(id)
@@ -368,7 +609,7 @@ impl Manager {
     /// handlers name for `o` when None).
     pub fn end_of_file(&mut self, q: &mut EventQueue, now: f64, o: &Origin<'_>, id: Option<&str>) {
         if let Some(id) = self.resolve(q, now, o, id) {
-            self.remove(q, now, &id);
+            self.remove_with(q, now, &id, Some(o));
         }
     }
 
@@ -420,8 +661,9 @@ impl Manager {
     fn deliver_stream(&mut self, id: &str, data: &[u8], notes: &mut Vec<Note>) {
         let Some(f) = self.files.get_mut(id) else { return };
         if !f.bof_full {
-            let room = f.bof_size.saturating_sub(f.bof.len() as u64).min(data.len() as u64) as usize;
-            f.bof.extend_from_slice(&data[..room]);
+            // Whole chunks, as Zeek's BOF buffer keeps them (sniffing reads
+            // the first `bof_size` bytes of it).
+            f.bof.extend_from_slice(data);
             f.bof_full = f.bof.len() as u64 >= f.bof_size;
         }
         if !f.sniffed && f.bof_full && f.missing_bytes == 0 {
@@ -430,6 +672,20 @@ impl Manager {
         if let Some(f) = self.files.get_mut(id) {
             for h in &mut f.hashers {
                 h.update(data);
+            }
+            if let Some(Step::Limit { limit, len }) = f.extractor.as_mut().map(|e| e.data(data)) {
+                f.extractor = None;
+                notes.push(Note::ExtractLimit(limit, len));
+            }
+            if let Some(z) = f.zip.as_mut() {
+                let mut found = Vec::new();
+                z.data(data, &mut found);
+                self.zip_found.extend(found.into_iter().map(|o| (id.to_string(), o)));
+            }
+            if self.want_data {
+                for (i, chunk) in data.chunks(FILE_DATA_CHUNK).enumerate() {
+                    notes.push(Note::Data(f.stream_offset + (i * FILE_DATA_CHUNK) as u64, chunk.to_vec()));
+                }
             }
             f.stream_offset += data.len() as u64;
             f.seen_bytes += data.len() as u64;
@@ -443,8 +699,9 @@ impl Manager {
         if f.bof.is_empty() {
             return;
         }
+        let head = &f.bof[..f.bof.len().min(f.bof_size as usize)];
         let matches = match self.magic.as_mut() {
-            Some((m, cache)) => m.detect(cache, &f.bof),
+            Some((m, cache)) => m.detect(cache, head),
             None => Vec::new(),
         };
         let meta = FaMetadata {
@@ -487,6 +744,15 @@ impl Manager {
         if let Some(f) = self.files.get_mut(id) {
             // A hash over a hole means nothing: its analyzer stops.
             f.hashers.clear();
+            if let Some(Step::Limit { limit, len }) = f.extractor.as_mut().map(|e| e.hole(len)) {
+                f.extractor = None;
+                notes.push(Note::ExtractLimit(limit, len));
+            }
+            if let Some(mut z) = f.zip.take() {
+                let mut found = Vec::new();
+                z.gap(&mut found);
+                self.zip_found.extend(found.into_iter().map(|o| (id.to_string(), o)));
+            }
             f.stream_offset += len;
             f.missing_bytes += len;
         }
@@ -505,6 +771,12 @@ impl Manager {
                 Note::Overflow(offset, skipped) => self.raise(q, now, id, EventKind::FileReassemblyOverflow, false, |f| {
                     Event::FileReassemblyOverflow { f, offset, skipped }
                 }),
+                Note::ExtractLimit(limit, len) => self.raise(q, now, id, EventKind::FileExtractionLimit, true, |f| {
+                    Event::FileExtractionLimit { f, limit, len }
+                }),
+                Note::Data(offset, data) => {
+                    self.raise(q, now, id, EventKind::FileData, false, |f| Event::FileData { f, offset, data })
+                }
             }
         }
     }
@@ -513,6 +785,12 @@ impl Manager {
     /// buffer not yet full is sniffed, `file_state_remove`, and the file is
     /// forgotten. Nothing for an unknown id.
     fn remove(&mut self, q: &mut EventQueue, now: f64, id: &str) {
+        self.remove_with(q, now, id, None)
+    }
+
+    /// [`remove`](Manager::remove), over `o`'s connection when known (the
+    /// members a ZIP analyzer finds at the end join it).
+    fn remove_with(&mut self, q: &mut EventQueue, now: f64, id: &str, o: Option<&Origin<'_>>) {
         let Some(f) = self.files.get_mut(id) else { return };
         if f.done {
             return;
@@ -539,6 +817,17 @@ impl Manager {
         self.apply_requests(q);
         let Some(f) = self.files.get_mut(id) else { return };
         f.done = true;
+        f.extractor = None;
+        if f.zip.is_some() || !self.zip_found.is_empty() {
+            if let Some(mut z) = f.zip.take() {
+                let mut found = Vec::new();
+                z.end(&mut found);
+                self.zip_found.extend(found.into_iter().map(|o| (id.to_string(), o)));
+            }
+            // The archive's members while it is still there.
+            self.zip_members(q, now, o);
+        }
+        let Some(f) = self.files.get_mut(id) else { return };
         for h in std::mem::take(&mut f.hashers) {
             let (kind, hash) = (h.analyzer().kind().to_string(), h.finish());
             self.raise(q, now, id, EventKind::FileHash, false, |f| Event::FileHash { f, kind, hash });
@@ -547,9 +836,21 @@ impl Manager {
         self.files.remove(id);
     }
 
-    /// `Manager::Timeout`: `file_timeout` (drained), then the file goes.
-    fn timeout(&mut self, q: &mut EventQueue, now: f64, id: &str) {
+    /// `Manager::Timeout`: `file_timeout` (drained), then the file goes,
+    /// unless a handler set a timeout interval during the event (and the
+    /// run is not ending, nor the table full): then it is checked again
+    /// that long from now.
+    fn timeout(&mut self, q: &mut EventQueue, now: f64, id: &str, terminating: bool) {
+        if let Some(f) = self.files.get_mut(id) {
+            f.postpone = false;
+        }
         self.raise(q, now, id, EventKind::FileTimeout, true, |f| Event::FileTimeout { f });
+        if let Some(f) = self.files.get_mut(id).filter(|f| f.postpone && !terminating) {
+            f.last_active = now;
+            let due = now + f.timeout_interval;
+            self.timers.push(Reverse((Due(due), id.to_string())));
+            return;
+        }
         self.remove(q, now, id);
     }
 
@@ -560,7 +861,7 @@ impl Manager {
         };
         self.evicted += 1;
         tracing::debug!("file table full: {id} times out early");
-        self.timeout(q, now, &id);
+        self.timeout(q, now, &id, true);
     }
 
     /// Runs the inactivity checks due by `now` (`FileTimer`): a file idle
@@ -575,7 +876,7 @@ impl Manager {
             let Some(f) = self.files.get(&id) else { continue };
             let idle = (now - f.last_active).max(0.0);
             if idle >= f.timeout_interval {
-                self.timeout(q, now, &id);
+                self.timeout(q, now, &id, false);
             } else {
                 let due = f.last_active + f.timeout_interval;
                 self.timers.push(Reverse((Due(due), id)));
@@ -588,7 +889,7 @@ impl Manager {
         let mut ids: Vec<(f64, String)> = self.files.values().map(|f| (f.last_active, f.id.clone())).collect();
         ids.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         for (_, id) in ids {
-            self.timeout(q, now, &id);
+            self.timeout(q, now, &id, true);
         }
         self.timers.clear();
     }

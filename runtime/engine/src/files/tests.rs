@@ -71,12 +71,13 @@ impl World {
         self.m.data_in(&mut self.q, 2.0, &o, d, offset, id)
     }
 
-    /// Everything raised so far (drained or still queued), as names.
+    /// Everything raised so far (drained or still queued), as names,
+    /// `file_data` left out.
     fn names(&mut self) -> Vec<String> {
         let rest: Vec<Event> = self.q.take().into_iter().collect();
         let mut seen = self.seen.lock().unwrap();
         seen.extend(rest);
-        seen.iter().map(|e| e.kind().name().to_string()).collect()
+        seen.iter().filter(|e| e.kind() != EventKind::FileData).map(|e| e.kind().name().to_string()).collect()
     }
 
     fn events(&mut self) -> Vec<Event> {
@@ -121,11 +122,13 @@ fn sniffing_waits_for_a_full_bof_buffer_which_stays_bounded() {
     let mut w = World::new(Settings { bof_buffer_size: 8, ..Settings::default() }, Some("h"));
     let id = w.data(0, b"%PDF", None, None);
     assert!(!w.names().contains(&"file_sniff".to_string()));
-    w.data(0, b"-1.4\nmore bytes than the buffer", None, id.as_deref());
+    let id = w.data(0, b"-1.4\nmore bytes than the buffer", None, id.as_deref());
+    w.data(0, b"and a chunk after it is full", None, id.as_deref());
     let evs = w.events();
     assert_eq!(sniffed(&evs), [Some("application/pdf".to_string())]);
     let Some(Event::FileSniff { f, meta }) = evs.iter().find(|e| matches!(e, Event::FileSniff { .. })) else { panic!() };
-    assert_eq!(f.bof_buffer.as_deref(), Some(&b"%PDF-1.4"[..]), "only bof_buffer_size bytes are kept");
+    // As Zeek's, the buffer keeps the chunks that filled it, and no more.
+    assert_eq!(f.bof_buffer.as_deref(), Some(&b"%PDF-1.4\nmore bytes than the buffer"[..]), "the chunks up to the bof_buffer_size");
     assert!(meta.inferred);
     assert_eq!(meta.mime_types.as_ref().unwrap()[0].mime, "application/pdf");
     w.m.terminate(&mut w.q, 5.0);
@@ -250,7 +253,7 @@ impl Drain for Hashing {
             asked |= matches!(e, Event::GetFileHandle { .. });
             if let Event::FileNew { f } = &e {
                 let reqs = [FileAnalyzer::Md5, FileAnalyzer::Sha1, FileAnalyzer::Sha256]
-                    .map(|analyzer| FileRequest { id: f.id.clone(), analyzer, add: true });
+                    .map(|a| FileRequest { id: f.id.clone(), op: FileOp::Add(a) });
                 q.file_requests(reqs);
             }
             self.0.lock().unwrap().push(e);
@@ -299,4 +302,234 @@ fn attached_hash_analyzers_report_before_the_file_goes_and_a_gap_ends_them() {
     assert_eq!(names[last + 1..], ["file_state_remove"], "hashes come right before the removal: {names:?}");
     let (_, got) = hashes(true);
     assert!(got.is_empty(), "no hash over a hole");
+}
+
+/// Handlers that name every file `h` and, at each event of kind `at`,
+/// ask `ops` of its file.
+struct Asking {
+    seen: Arc<Mutex<Vec<Event>>>,
+    at: EventKind,
+    ops: Vec<FileOp>,
+}
+
+impl Drain for Asking {
+    fn drain(&mut self, q: &mut EventQueue, _now: f64) -> Option<String> {
+        let mut asked = false;
+        for e in q.take() {
+            asked |= matches!(e, Event::GetFileHandle { .. });
+            if e.kind() == self.at {
+                let f = match &e {
+                    Event::FileNew { f }
+                    | Event::FileSniff { f, .. }
+                    | Event::FileOverNewConnection { f, .. }
+                    | Event::FileTimeout { f } => f.id.clone(),
+                    _ => unreachable!("not a file event"),
+                };
+                q.file_requests(self.ops.iter().map(|op| FileRequest { id: f.clone(), op: op.clone() }));
+            }
+            self.seen.lock().unwrap().push(e);
+        }
+        asked.then(|| "h".to_string())
+    }
+}
+
+impl World {
+    /// A world whose handlers ask `ops` at each `at` event.
+    fn asking(settings: Settings, at: EventKind, ops: Vec<FileOp>) -> World {
+        let mut w = World::new(settings, Some("h"));
+        w.q.set_drain(Box::new(Asking { seen: w.seen.clone(), at, ops }));
+        w
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("weir-files-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn extraction_writes_into_the_granted_folder_up_to_the_limit() {
+    let dir = scratch("extract");
+    let settings = Settings { extract_dir: Some(dir.clone()), extract_limit: 8, ..Settings::default() };
+    let ops = vec![FileOp::Extract { filename: "out.bin".into(), limit: 100 }, FileOp::Extract { filename: "again".into(), limit: 0 }];
+    let mut w = World::asking(settings, EventKind::FileNew, ops);
+    let id = w.data(0, b"hello", None, None);
+    w.gap(0, 5, 2, id.as_deref());
+    w.data(0, b"world!!", None, id.as_deref());
+    w.end(0, id.as_deref());
+    assert_eq!(std::fs::read(dir.join("out.bin")).unwrap(), b"hello\0\0w", "the operator's limit caps the handler's, holes count");
+    assert!(!dir.join("again").exists(), "one extraction per file");
+    let evs = w.events();
+    let limits: Vec<(u64, u64)> =
+        evs.iter().filter_map(|e| if let Event::FileExtractionLimit { limit, len, .. } = e { Some((*limit, *len)) } else { None }).collect();
+    assert_eq!(limits, [(8, 7)]);
+    let names = w.names();
+    let at = names.iter().position(|n| n == "file_extraction_limit").unwrap();
+    assert!(at < names.iter().position(|n| n == "file_state_remove").unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // No grant, or a name with a folder part: nothing is written.
+    let dir = scratch("refused");
+    for (grant, name) in [(None, "x"), (Some(dir.clone()), "../x"), (Some(dir.clone()), "a/b")] {
+        let settings = Settings { extract_dir: grant, ..Settings::default() };
+        let mut w = World::asking(settings, EventKind::FileNew, vec![FileOp::Extract { filename: name.into(), limit: 0 }]);
+        let id = w.data(0, b"secret", None, None);
+        w.end(0, id.as_deref());
+    }
+    assert!(!dir.exists() || std::fs::read_dir(&dir).unwrap().next().is_none(), "nothing extracted");
+    assert!(!std::env::temp_dir().join("x").exists() || std::fs::read(std::env::temp_dir().join("x")).unwrap() != b"secret");
+}
+
+#[test]
+fn file_data_follows_the_stream_and_describe_reaches_later_records() {
+    let ops = vec![FileOp::Describe { depth: 3, filename: Some("a.txt".into()) }];
+    let mut w = World::asking(Settings::default(), EventKind::FileOverNewConnection, ops);
+    let id = w.data(0, b"abc", None, None);
+    w.data(0, b"def", Some(5), id.as_deref());
+    w.data(0, b"de", Some(3), id.as_deref());
+    w.end(0, id.as_deref());
+    let evs = w.events();
+    let data: Vec<(u64, Vec<u8>)> =
+        evs.iter().filter_map(|e| if let Event::FileData { offset, data, .. } = e { Some((*offset, data.clone())) } else { None }).collect();
+    assert_eq!(data, [(0, b"abc".to_vec()), (3, b"de".to_vec()), (5, b"def".to_vec())], "stream order, after reassembly");
+    let Some(Event::FileStateRemove { f }) = evs.last() else { panic!() };
+    assert_eq!((f.depth, f.filename.as_deref()), (3, Some("a.txt")));
+    let Some(Event::FileNew { f }) = evs.iter().find(|e| matches!(e, Event::FileNew { .. })) else { panic!() };
+    assert_eq!((f.depth, f.filename.as_deref()), (0, None), "not described yet");
+}
+
+#[test]
+fn an_analyzer_attached_at_file_sniff_catches_up_with_the_bof_buffer() {
+    let settings = Settings { bof_buffer_size: 4, ..Settings::default() };
+    let mut w = World::asking(settings, EventKind::FileSniff, vec![FileOp::Add(FileAnalyzer::Md5)]);
+    let id = w.data(0, b"a", None, None);
+    let id = w.data(0, b"bc", None, id.as_deref());
+    let id = w.data(0, b"defg", None, id.as_deref());
+    w.data(0, b"h", None, id.as_deref());
+    w.end(0, id.as_deref());
+    let evs = w.events();
+    let md5: Vec<String> = evs.iter().filter_map(|e| if let Event::FileHash { hash, .. } = e { Some(hash.clone()) } else { None }).collect();
+    // md5("abcdefgh")
+    assert_eq!(md5, ["e8dc4081b13434b45189a720b77b6818"]);
+}
+
+/// A ZIP archive of one stored member `name` holding `data`.
+fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut z = b"PK\x03\x04".to_vec();
+    for v in [20u16, 0, 0, 0, 0] {
+        z.extend_from_slice(&v.to_le_bytes());
+    }
+    for v in [0u32, data.len() as u32, data.len() as u32] {
+        z.extend_from_slice(&v.to_le_bytes());
+    }
+    z.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    z.extend_from_slice(&0u16.to_le_bytes());
+    z.extend_from_slice(name.as_bytes());
+    z.extend_from_slice(data);
+    z.extend_from_slice(b"PK\x05\x06");
+    z.extend_from_slice(&[0; 18]);
+    z
+}
+
+#[test]
+fn a_zip_analyzer_makes_each_member_a_file_of_the_archive() {
+    let archive = stored_zip("dir/inner.txt", b"member text");
+    let mut w = World::asking(Settings::default(), EventKind::FileSniff, vec![FileOp::Zip]);
+    let id = w.size(0, archive.len() as u64, None);
+    let outer = id.clone().unwrap();
+    assert_eq!(w.data(0, &archive, None, id.as_deref()), None, "complete");
+    let evs = w.events();
+    let removed: Vec<&FaFile> = evs.iter().filter_map(|e| if let Event::FileStateRemove { f } = e { Some(&**f) } else { None }).collect();
+    assert_eq!(removed.len(), 2, "the member, then the archive");
+    let (member, archive_f) = (removed[0], removed[1]);
+    assert_eq!(archive_f.id, outer);
+    assert_eq!(member.source, "ZIP");
+    assert_eq!(member.parent_id.as_deref(), Some(outer.as_str()));
+    assert_eq!(member.filename.as_deref(), Some("dir/inner.txt"));
+    assert_eq!((member.seen_bytes, member.total_bytes), (11, Some(11)));
+    assert_eq!(member.conns, [w.conns[0].uid_string()], "over the archive's connection");
+    let overs = evs.iter().filter(|e| matches!(e, Event::FileOverNewConnection { f, .. } if f.id == member.id)).count();
+    assert_eq!(overs, 1);
+    assert!(w.m.is_empty());
+}
+
+#[test]
+fn a_timeout_set_during_file_timeout_postpones_it_but_not_the_end_of_the_run() {
+    let mut w = World::asking(Settings::default(), EventKind::FileTimeout, vec![FileOp::SetTimeout(10.0)]);
+    let id = w.data(0, b"abc", None, None);
+    assert!(id.is_some());
+    w.m.expire(&mut w.q, 2.0 + 120.0);
+    w.m.expire(&mut w.q, 2.0 + 125.0);
+    assert_eq!(w.m.len(), 1, "postponed");
+    w.m.expire(&mut w.q, 2.0 + 130.0);
+    assert_eq!(w.m.len(), 1, "postponed again, 10 s after the first");
+    w.m.terminate(&mut w.q, 200.0);
+    assert!(w.m.is_empty());
+    let names = w.names();
+    let timeouts = names.iter().filter(|n| *n == "file_timeout").count();
+    assert_eq!(timeouts, 3, "{names:?}");
+    assert_eq!(names.last().map(String::as_str), Some("file_state_remove"));
+    assert_eq!(names.iter().filter(|n| *n == "file_state_remove").count(), 1);
+    let evs = w.events();
+    let Some(Event::FileStateRemove { f }) = evs.last() else { panic!() };
+    assert_eq!(f.timeout_interval, 10.0);
+}
+
+/// Keeps the names and file ids of the life-cycle events only (a run with
+/// 100,000 files).
+struct Lean(Arc<Mutex<Vec<(EventKind, String)>>>);
+
+impl Drain for Lean {
+    fn drain(&mut self, q: &mut EventQueue, _now: f64) -> Option<String> {
+        for e in q.take() {
+            let id = match &e {
+                Event::FileNew { f } | Event::FileTimeout { f } | Event::FileStateRemove { f } => f.id.clone(),
+                _ => continue,
+            };
+            self.0.lock().unwrap().push((e.kind(), id));
+        }
+        None
+    }
+}
+
+#[test]
+fn one_hundred_thousand_open_files_stay_within_the_budget_and_eviction_keeps_the_order() {
+    // The budget: 1 KiB a file beside its own bytes (BOF buffer), at the
+    // default cap of 100,000 open files.
+    const FILES: usize = 100_000;
+    const BYTES: usize = 64;
+    let settings = Settings::default();
+    assert_eq!(settings.max_files, FILES);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut q = EventQueue::new(Subscriptions::all());
+    q.set_drain(Box::new(Lean(log.clone())));
+    let mut m = Manager::new(settings, None);
+    let c = conn(1234, 1);
+    let o = Origin { tag: Tag::Http, conn: &c, is_orig: false };
+    let data = [b'x'; BYTES];
+    for i in 0..FILES {
+        let id = format!("F{i:017}");
+        m.data_in(&mut q, 1.0 + i as f64 * 1e-6, &o, &data, None, Some(&id));
+    }
+    assert_eq!(m.len(), FILES);
+    let used = m.memory_bytes();
+    let budget = FILES * (1024 + BYTES);
+    println!("{FILES} open files hold {used} bytes: {} a file (budget {})", used / FILES, budget / FILES);
+    assert!(used <= budget, "{used} bytes for {FILES} files is over the budget of {budget}");
+    // One more: the file idle longest times out first, its events in order.
+    log.lock().unwrap().clear();
+    m.data_in(&mut q, 5.0, &o, &data, None, Some("Fnew"));
+    assert_eq!(m.len(), FILES);
+    assert_eq!(m.evicted(), 1);
+    let first = format!("F{:017}", 0);
+    let got = log.lock().unwrap().clone();
+    assert_eq!(
+        got,
+        [
+            (EventKind::FileTimeout, first.clone()),
+            (EventKind::FileStateRemove, first),
+            (EventKind::FileNew, "Fnew".to_string()),
+        ]
+    );
 }

@@ -59,6 +59,8 @@ pub enum Want {
     AllData,
     /// `mime_event`.
     Event,
+    /// File analysis (an entity's content is a file).
+    Files,
 }
 
 /// One thing the parser found, in the order Zeek raises it.
@@ -82,6 +84,19 @@ pub enum Out {
     Event(&'static str, String),
     /// A limit was reached: a weird with its addl, and history `X`.
     Limit(&'static str, String),
+    /// Decoded content of the current entity, for file analysis (the same
+    /// bytes as `mime_segment_data`'s).
+    FileData(Vec<u8>),
+    /// `len` bytes of the current entity's content never came, at `offset`
+    /// of it (`MIME_Mail::Undelivered`).
+    FileGap {
+        /// Bytes of the entity's content before the hole.
+        offset: u64,
+        /// The hole's length.
+        len: u64,
+    },
+    /// The current entity ended: its file, if it has one, ends.
+    FileEnd,
 }
 
 /// Where the parser's findings go.
@@ -149,6 +164,8 @@ struct Ctx<'a> {
     entity_content: Vec<u8>,
     /// `mime_all_data`'s content of the message.
     all_content: Vec<u8>,
+    /// Content bytes of the current entity so far (`cur_entity_len`).
+    entity_len: u64,
 }
 
 impl Ctx<'_> {
@@ -164,6 +181,7 @@ impl Ctx<'_> {
         self.event("illegal encoding", detail);
     }
     fn begin_entity(&mut self) {
+        self.entity_len = 0;
         if self.sink.wants(Want::BeginEntity) {
             self.sink.emit(Out::BeginEntity);
         }
@@ -175,6 +193,9 @@ impl Ctx<'_> {
         }
         if self.sink.wants(Want::EndEntity) {
             self.sink.emit(Out::EndEntity);
+        }
+        if self.sink.wants(Want::Files) {
+            self.sink.emit(Out::FileEnd);
         }
     }
     /// One chunk of decoded content (`MIME_Mail::SubmitData`).
@@ -188,9 +209,14 @@ impl Ctx<'_> {
         if self.sink.wants(Want::AllData) {
             self.all_content.extend_from_slice(&data);
         }
+        let len = data.len() as u64;
+        if self.sink.wants(Want::Files) {
+            self.sink.emit(Out::FileData(data.clone()));
+        }
         if self.sink.wants(Want::SegmentData) {
             self.sink.emit(Out::SegmentData(data));
         }
+        self.entity_len += len;
     }
 }
 
@@ -495,6 +521,7 @@ pub struct Mail {
     settings: Settings,
     entity_content: Vec<u8>,
     all_content: Vec<u8>,
+    entity_len: u64,
     done: bool,
 }
 
@@ -506,6 +533,7 @@ impl Mail {
             settings,
             entity_content: Vec::new(),
             all_content: Vec::new(),
+            entity_len: 0,
             done: false,
         };
         m.with(sink, |_, cx| cx.begin_entity());
@@ -518,10 +546,24 @@ impl Mail {
             settings: &self.settings,
             entity_content: std::mem::take(&mut self.entity_content),
             all_content: std::mem::take(&mut self.all_content),
+            entity_len: self.entity_len,
         };
         f(&mut self.top, &mut cx);
         self.entity_content = cx.entity_content;
         self.all_content = cx.all_content;
+        self.entity_len = cx.entity_len;
+    }
+
+    /// `len` bytes of the message never came (`MIME_Mail::Undelivered`):
+    /// a hole in the current entity's file.
+    pub fn undelivered(&mut self, len: u64, sink: &mut dyn Sink) {
+        if self.done || len == 0 {
+            return;
+        }
+        if sink.wants(Want::Files) {
+            sink.emit(Out::FileGap { offset: self.entity_len, len });
+        }
+        self.entity_len += len;
     }
 
     /// One line of the message without its line end; `trailing_crlf` says

@@ -23,6 +23,8 @@ pub struct Smtp {
     settings: Settings,
     /// The SSL analyzer the bytes after an accepted STARTTLS go to.
     tls: Option<Box<Child>>,
+    /// The file id of the current MIME entity (`cur_entity_id`).
+    file: Option<String>,
 }
 
 impl Smtp {
@@ -31,7 +33,7 @@ impl Smtp {
         let mut settings = cfg.smtp.clone();
         settings.mime.max_depth = cfg.http.max_depth;
         settings.mime.max_header_bytes = cfg.http.max_header_bytes;
-        Smtp { parser: None, settings, tls: None }
+        Smtp { parser: None, settings, tls: None, file: None }
     }
 
     fn parser(&mut self, cx: &Cx<'_, '_>) -> &mut Parser {
@@ -42,6 +44,13 @@ impl Smtp {
             Box::new(p)
         });
         p
+    }
+
+    /// Runs `f` on the parser with the context as its sink.
+    fn with_parser<R>(&mut self, cx: &mut Cx<'_, '_>, f: impl FnOnce(&mut Parser, &mut CxSink) -> R) -> R {
+        self.parser(cx);
+        let p = self.parser.as_deref_mut().expect("made above");
+        f(p, &mut CxSink(cx, &mut self.file))
     }
 
     /// The TLS hand-over: bytes of a connection whose STARTTLS was
@@ -66,8 +75,9 @@ fn header(h: crate::analyzers::http::HeaderRec) -> MimeHeaderRec {
     MimeHeaderRec { original_name: text(h.original_name), name: text(h.name), value: text(h.value) }
 }
 
-/// The context seen as the parser's [`Sink`].
-struct CxSink<'c, 'e, 'a>(&'c mut Cx<'e, 'a>);
+/// The context seen as the parser's [`Sink`], with the current entity's
+/// file id.
+struct CxSink<'c, 'e, 'a>(&'c mut Cx<'e, 'a>, &'c mut Option<String>);
 
 fn kind(w: Want) -> Option<EventKind> {
     Some(match w {
@@ -86,15 +96,17 @@ fn kind(w: Want) -> Option<EventKind> {
             mime::Want::EntityData => EventKind::MimeEntityData,
             mime::Want::AllData => EventKind::MimeAllData,
             mime::Want::Event => EventKind::MimeEvent,
+            mime::Want::Files => return None,
         },
     })
 }
 
 impl Sink for CxSink<'_, '_, '_> {
     fn wants(&self, w: Want) -> bool {
-        match kind(w) {
-            Some(k) => self.0.wants(k),
-            None => software::wanted(self.0),
+        match (kind(w), w) {
+            (Some(k), _) => self.0.wants(k),
+            (None, Want::Mime(mime::Want::Files)) => self.0.files_wanted(),
+            (None, _) => software::wanted(self.0),
         }
     }
 
@@ -140,6 +152,16 @@ impl Sink for CxSink<'_, '_, '_> {
                     cx.raise(|c| Event::MimeEvent { c, event_type: event_type.to_string(), detail })
                 }
                 mime::Out::Limit(name, addl) => cx.limit(name, addl),
+                // The message's data travels from the client (Zeek's MIME_Mail is made with is_orig T).
+                mime::Out::FileData(data) => *self.1 = cx.file_data(true, &data, None, self.1.take().as_deref()),
+                mime::Out::FileGap { offset, len } => {
+                    *self.1 = cx.file_missing(true, offset, len, self.1.take().as_deref())
+                }
+                mime::Out::FileEnd => {
+                    if let Some(id) = self.1.take() {
+                        cx.file_end(true, Some(&id));
+                    }
+                }
             },
             Out::Weird(name, addl) => cx.weird(name, addl),
             Out::Confirm => cx.confirm(),
@@ -154,24 +176,24 @@ impl Analyzer for Smtp {
     }
 
     fn stream(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
-        let used = self.parser(cx).stream(is_orig, data, &mut CxSink(cx));
+        let used = self.with_parser(cx, |p, sink| p.stream(is_orig, data, sink));
         if used < data.len() {
             self.forward_to_tls(is_orig, &data[used..], cx);
         }
     }
 
     fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
-        self.parser(cx).gap(is_orig, len, &mut CxSink(cx));
+        self.with_parser(cx, |p, sink| p.gap(is_orig, len, sink));
         self.tls.gap(is_orig, len, cx);
     }
 
     fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
-        self.parser(cx).end_of_data(is_orig, &mut CxSink(cx));
+        self.with_parser(cx, |p, sink| p.end_of_data(is_orig, sink));
         self.tls.end_of_data(is_orig, cx);
     }
 
     fn done(&mut self, cx: &mut Cx<'_, '_>) {
-        self.parser(cx).done(&mut CxSink(cx));
+        self.with_parser(cx, |p, sink| p.done(sink));
         self.tls.done(cx);
     }
 

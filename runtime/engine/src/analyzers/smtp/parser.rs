@@ -660,6 +660,9 @@ impl Parser {
         let detail = format!("seq = {seq}, len = {len}");
         self.unexpected(is_orig, "content gap", detail.as_bytes(), sink);
         if matches!(self.state, State::InData | State::InBdat) {
+            if let Some(m) = &mut self.mail {
+                m.undelivered(len, &mut mime_sink(sink));
+            }
             self.end_data(sink);
         }
         // A partial line before the gap is stale.

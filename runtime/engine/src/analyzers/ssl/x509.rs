@@ -313,6 +313,8 @@ pub fn raise<S: Sink>(sink: &mut S, client: bool, index: usize, der: &[u8]) {
         timeout_interval: 120.0,
         bof_buffer_size: 4096,
         bof_buffer: None,
+        depth: 0,
+        filename: None,
     };
     if sink.wants(EventKind::X509Certificate) {
         let handle = X509Handle { sha256: fingerprint(der), index: index as u32 };
