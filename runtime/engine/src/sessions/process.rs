@@ -72,7 +72,7 @@ impl Sessions {
         self.packet_events(slot, p, q);
         self.sig_prepare(slot);
 
-        let checksums = !self.cfg.ignore_checksums;
+        let checksums = !self.cfg.ignore_checksums && !self.cfg.checksum_exempt(ip.raw_src);
         let t = p.ts;
         match p.l4 {
             L4::Tcp(seg) => {
@@ -172,11 +172,12 @@ impl Sessions {
         let tun = &mut c.extra.get_or_insert_with(Box::default).tunnels;
         tun.cur_encap = encap.to_vec();
         tun.changes += 1;
-        let changes = tun.changes;
-        if changes > 5 {
-            if changes == 6 {
+        let changes = u64::from(tun.changes);
+        let max = self.cfg.tunnel_max_changes_per_connection;
+        if max != 0 && changes > max {
+            if changes == max + 1 {
                 self.analysis_limited(slot);
-                self.weird_with(slot, "tunnel_max_changes_per_connection_exceeded", String::new(), "", q);
+                self.weird_with(slot, "tunnel_max_changes_per_connection_exceeded", max.to_string(), "", q);
             }
             return;
         }
