@@ -89,3 +89,31 @@ fn packet_filter_that_does_not_compile_is_one_clear_line() {
     assert!(!out.success(), "a bad filter must stop the run");
     assert_eq!(out.stderr_lines().len(), 1, "{}", out.stderr);
 }
+
+/// Client ports of tests/traces/states.pcap's conn.log rows, sorted.
+fn state_flows(set: &[&str]) -> Vec<u16> {
+    let dir = scratch_dir(&format!("settings-partial-{}", set.join("-").replace([':', '='], "_")));
+    let mut extra = Vec::new();
+    for s in set {
+        extra.extend(["--set", s]);
+    }
+    run_trace(&repo_root().join("tests/traces/states.pcap"), &dir, &extra);
+    let log = read_stream(&dir, "conn").expect("conn.log");
+    let mut v: Vec<u16> = log.rows.iter().map(|r| r["id.orig_p"].parse().unwrap()).filter(|p| (41000..41100).contains(p)).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn partial_connection_ok_and_tcp_syn_ack_ok() {
+    // states.pcap: 41009 and 41011 start with a SYN-ACK, 41012 with a bare ACK
+    // (tests/conn_states.rs); the others with a SYN.
+    let all: Vec<u16> = (41000..=41012).collect();
+    assert_eq!(state_flows(&[]), all);
+    let with_syn: Vec<u16> = all.iter().copied().filter(|p| ![41009, 41011, 41012].contains(p)).collect();
+    let got = state_flows(&["partial_connection_ok=F"]);
+    assert_eq!(got, with_syn, "no connection starts without a SYN");
+    let got = state_flows(&["tcp_SYN_ack_ok=F"]);
+    assert!(got.contains(&41012), "a bare ACK still starts one: {got:?}");
+    assert!(with_syn.iter().all(|p| got.contains(p)), "{got:?}");
+}

@@ -28,6 +28,13 @@ pub struct Config {
     /// events per connection; the next change is the
     /// `tunnel_max_changes_per_connection_exceeded` weird and history `X`.
     pub tunnel_max_changes_per_connection: u64,
+    /// `partial_connection_ok` (T): TCP connections may start without a SYN.
+    pub partial_connection_ok: bool,
+    /// `tcp_SYN_ack_ok` (T): ... or with a SYN-ACK.
+    pub tcp_syn_ack_ok: bool,
+    /// `Tunnel::validate_vxlan_checksums` (T): a VXLAN datagram's UDP
+    /// checksum, when not 0, is checked.
+    pub validate_vxlan_checksums: bool,
     /// `tcp_storm_thresh` (1000): FINs or RSTs from one side before a
     /// `FIN_storm` / `RST_storm` weird...
     pub tcp_storm_thresh: u64,
@@ -328,6 +335,9 @@ impl Default for Config {
             tunnel_max_depth: 4,
             tunnel_max_changes_per_connection: 5,
             tcp_storm_thresh: 1000,
+            partial_connection_ok: true,
+            tcp_syn_ack_ok: true,
+            validate_vxlan_checksums: true,
             tcp_storm_interarrival_thresh: 1.0,
             report_gaps_for_partial: false,
             tcp_syn_timeout: 5.0,
@@ -460,6 +470,9 @@ impl Config {
                 self.tunnel_max_changes_per_connection = n
             }
             "tcp_storm_thresh" => self.tcp_storm_thresh = count()?,
+            "partial_connection_ok" => self.partial_connection_ok = parse_bool(value)?,
+            "tcp_SYN_ack_ok" => self.tcp_syn_ack_ok = parse_bool(value)?,
+            "Tunnel::validate_vxlan_checksums" => self.validate_vxlan_checksums = parse_bool(value)?,
             "tcp_storm_interarrival_thresh" => self.tcp_storm_interarrival_thresh = iv()?,
             "Tunnel::ip_tunnel_timeout" => self.ip_tunnel_timeout = iv()?,
             "max_flow_weird_pairs" => self.max_flow_weird_pairs = count()? as usize,
