@@ -34,6 +34,7 @@ pub use bindings::weir::events::{analyzers, files, log, reporter, runtime, types
 
 pub mod bif;
 pub mod options;
+pub mod site;
 /// Wire bytes as WIT strings, byte for byte (the engine's own module:
 /// invalid UTF-8 travels as raw-byte characters that the log writers
 /// write as `\xNN`).
@@ -99,52 +100,8 @@ impl Stream {
     }
 }
 
-/// `Site::private_address_space` of Zeek's `base/utils/site.zeek` (IANA special-purpose
-/// ranges), which Zeek counts as local by default (`private_address_space_is_local`).
+/// Whether `a` is in `Site::private_address_space` (Zeek's
+/// `Site::is_private_addr`; see [`site`]).
 pub fn is_private(a: IpAddr) -> bool {
-    match a {
-        IpAddr::V4(v4) => {
-            let x = u32::from(v4);
-            const NETS: &[(u32, u8)] = &[
-                (0x0000_0000, 8),   // 0.0.0.0/8
-                (0x0a00_0000, 8),   // 10.0.0.0/8
-                (0x6440_0000, 10),  // 100.64.0.0/10
-                (0x7f00_0000, 8),   // 127.0.0.0/8
-                (0xa9fe_0000, 16),  // 169.254.0.0/16
-                (0xac10_0000, 12),  // 172.16.0.0/12
-                (0xc000_0000, 24),  // 192.0.0.0/24
-                (0xc000_0200, 24),  // 192.0.2.0/24
-                (0xc01f_c400, 24),  // 192.31.196.0/24
-                (0xc034_c100, 24),  // 192.52.193.0/24
-                (0xc058_6300, 24),  // 192.88.99.0/24
-                (0xc0a8_0000, 16),  // 192.168.0.0/16
-                (0xc0af_3000, 24),  // 192.175.48.0/24
-                (0xc612_0000, 15),  // 198.18.0.0/15
-                (0xc633_6400, 24),  // 198.51.100.0/24
-                (0xcb00_7100, 24),  // 203.0.113.0/24
-                (0xe000_0000, 24),  // 224.0.0.0/24
-                (0xf000_0000, 4),   // 240.0.0.0/4
-                (0xffff_ffff, 32),  // 255.255.255.255/32
-            ];
-            NETS.iter().any(|&(net, len)| x >> (32 - len as u32) == net >> (32 - len as u32))
-        }
-        IpAddr::V6(v6) => {
-            let x = u128::from(v6);
-            const NETS: &[(u128, u8)] = &[
-                (1, 128),                                        // ::1/128
-                (0, 128),                                        // ::/128
-                (0xffff_0000_0000, 96),                          // ::ffff:0:0/96
-                (0x0064_ff9b_0000_0000_0000_0000_0000_0000, 96), // 64:ff9b::/96
-                (0x0064_ff9b_0001_0000_0000_0000_0000_0000, 48), // 64:ff9b:1::/48
-                (0x0100_0000_0000_0000_0000_0000_0000_0000, 64), // 100::/64
-                (0x2001_0000_0000_0000_0000_0000_0000_0000, 23), // 2001::/23
-                (0x2001_0db8_0000_0000_0000_0000_0000_0000, 32), // 2001:db8::/32
-                (0x2002_0000_0000_0000_0000_0000_0000_0000, 16), // 2002::/16
-                (0x2620_004f_8000_0000_0000_0000_0000_0000, 48), // 2620:4f:8000::/48
-                (0xfc00_0000_0000_0000_0000_0000_0000_0000, 7),  // fc00::/7
-                (0xfe80_0000_0000_0000_0000_0000_0000_0000, 10), // fe80::/10
-            ];
-            NETS.iter().any(|&(net, len)| x >> (128 - len as u32) == net >> (128 - len as u32))
-        }
-    }
+    site::is_private_addr(a)
 }

@@ -8,11 +8,15 @@
 //! B-tree (no rehash of the whole table inside one call, so no call costs
 //! more than a few thousand fuel however many connections are open), at most
 //! [`MAX_TRACKED`] at once.
+//!
+//! `local_orig` and `local_resp` say whether each address is in
+//! `Site::local_nets` (with the private space, [`weir_guest::site`]); both
+//! are unset when that set is empty, as Zeek's `set_conn` leaves them.
 
 use std::cell::RefCell;
 use weir_guest::log::{LogType as T, LogValue as V};
 use weir_guest::types::{Connection, EncapsulatingConn, Transport};
-use weir_guest::{ip, is_private, ConnStates, Handler, Stream};
+use weir_guest::{ip, site, ConnStates, Handler, Stream};
 
 static CONN: Stream = Stream::new(
     "conn",
@@ -214,8 +218,8 @@ impl Handler for Conn {
             if with_duration { V::Count(c.orig.size) } else { V::Unset },
             if with_duration { V::Count(c.resp.size) } else { V::Unset },
             V::String(conn_state(&c).to_string()),
-            V::Bool(is_private(orig_h)),
-            V::Bool(is_private(resp_h)),
+            site::local(orig_h).map_or(V::Unset, V::Bool),
+            site::local(resp_h).map_or(V::Unset, V::Bool),
             V::Count(st.missed_bytes),
             history,
             count_or_unset(c.orig.num_pkts),

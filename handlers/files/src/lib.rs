@@ -9,8 +9,8 @@
 //!   the time of its first data; every file event refreshes its counters
 //!   (`set_info`); `file_sniff` sets `mime_type`, `file_timeout` sets
 //!   `timedout`. `local_orig` says whether the sending side's address is in
-//!   Zeek's private address space (`Site::local_nets` as Zeek fills it from
-//!   `Site::private_address_space`).
+//!   `Site::local_nets` (which holds `Site::private_address_space` unless
+//!   `Site::private_address_space_is_local` is F), unset when that is empty.
 //! - **Writing.** At `file_state_remove` one record per connection that
 //!   carried the file (its uid and conn id), or one without when none did.
 //!
@@ -19,7 +19,7 @@
 
 use std::cell::RefCell;
 use weir_guest::log::{LogType as T, LogValue as V};
-use weir_guest::types::{AnalyzerTag, ConnId, Connection, FaFile, FaMetadata, IpAddress};
+use weir_guest::types::{AnalyzerTag, ConnId, Connection, FaFile, FaMetadata};
 use weir_guest::{files, reporter, runtime, ConnStates, Handler, Stream};
 
 /// files.log's columns; with hashing on (`Files::hash_all_files`) those of
@@ -148,36 +148,6 @@ fn with_info(f: &FaFile, g: impl FnOnce(&mut Info)) {
     }));
 }
 
-/// Whether `a` is in Zeek's private address space (`Site::private_address_space`).
-fn is_private(a: &IpAddress) -> bool {
-    match *a {
-        IpAddress::Ipv4((a, b, c, _)) => {
-            matches!(a, 0 | 10 | 127 | 239)
-                || a >= 240
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 169 && b == 254)
-                || (a == 172 && (16..32).contains(&b))
-                || (a == 192 && b == 168)
-                || (a == 192 && b == 0 && (c == 0 || c == 2))
-                || (a == 198 && (b == 18 || b == 19))
-                || (a == 198 && b == 51 && c == 100)
-                || (a == 203 && b == 0 && c == 113)
-                || (a == 224 && b == 0 && c == 0)
-        }
-        IpAddress::Ipv6((w0, w1, w2, w3, w4, w5, w6, w7)) => {
-            let rest_zero = [w1, w2, w3, w4, w5, w6].iter().all(|w| *w == 0);
-            (w0 == 0 && rest_zero && (w7 == 0 || w7 == 1))
-                || (w0 & 0xfe00) == 0xfc00
-                || (w0 & 0xffc0) == 0xfe80
-                || (w0 & 0xffc0) == 0xfec0
-                || (w0 == 0x2001 && w1 == 0x0db8)
-                || (w0 == 0x2001 && w1 < 0x0200)
-                || (w0 == 0x0100 && w1 == 0 && w2 == 0 && w3 == 0)
-                || (w0 == 0x0064 && w1 == 0xff9b && w2 == 1)
-                || w0 == 0x2002
-        }
-    }
-}
 
 /// `Files::hash_all_files` (weir's name for Zeek's policy script
 /// frameworks/files/hash-all-files), read once.
@@ -308,7 +278,7 @@ impl Handler for Files {
     fn file_over_new_connection(f: FaFile, c: Connection, _is_orig: bool) {
         with_info(&f, |i| {
             let sender = if i.is_orig.unwrap_or(false) { &c.id.orig_h } else { &c.id.resp_h };
-            i.local_orig = Some(is_private(sender));
+            i.local_orig = weir_guest::site::local(weir_guest::ip(sender));
             if !i.conns.iter().any(|(u, _)| *u == c.uid) {
                 i.conns.push((c.uid.clone(), c.id));
             }
@@ -355,19 +325,3 @@ weir_guest::export_handler!(
     file_hash,
     file_state_remove
 );
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn private_addresses_are_zeeks() {
-        assert!(is_private(&IpAddress::Ipv4((192, 168, 0, 107))));
-        assert!(is_private(&IpAddress::Ipv4((10, 1, 2, 3))));
-        assert!(is_private(&IpAddress::Ipv4((172, 31, 0, 1))));
-        assert!(!is_private(&IpAddress::Ipv4((172, 32, 0, 1))));
-        assert!(!is_private(&IpAddress::Ipv4((88, 198, 248, 254))));
-        assert!(is_private(&IpAddress::Ipv6((0xfe80, 0, 0, 0, 0, 0, 0, 1))));
-        assert!(!is_private(&IpAddress::Ipv6((0x2a00, 0x1450, 0, 0, 0, 0, 0, 1))));
-    }
-}

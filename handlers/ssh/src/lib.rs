@@ -11,12 +11,12 @@
 //! nothing. A success writes the record at once and, with
 //! `SSH::disable_analyzer_after_detection`, stops the analyzer; otherwise
 //! the record is written when the connection is removed. `direction` is set
-//! when exactly one side is local (the private address space).
+//! when exactly one side is in `Site::local_nets` (`weir_guest::site`).
 
 use std::cell::RefCell;
 use weir_guest::log::{LogType as T, LogValue as V};
 use weir_guest::types::{AnalyzerTag, Connection, SshAlgorithmPrefs, SshCapabilitiesRec};
-use weir_guest::{analyzers, ip, is_private, runtime, ConnStates, Handler, Stream};
+use weir_guest::{analyzers, ip, runtime, site, ConnStates, Handler, Stream};
 
 static SSH: Stream = Stream::new(
     "ssh",
@@ -82,7 +82,8 @@ thread_local! {
 /// Runs `f` on the record of `c`, made on first use (`SSH::set_session`).
 fn with_info(c: &Connection, f: impl FnOnce(&mut Info)) {
     let init = || {
-        let (o, r) = (is_private(ip(&c.id.orig_h)), is_private(ip(&c.id.resp_h)));
+        // Zeek's SSH::set_session: a direction only when one side is local.
+        let (o, r) = (site::is_local_addr(ip(&c.id.orig_h)), site::is_local_addr(ip(&c.id.resp_h)));
         Info {
             conn: Some(c.clone()),
             ts: runtime::network_time(),

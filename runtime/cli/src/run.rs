@@ -308,10 +308,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     sandbox.watch_signals(signals);
 
+    // `-f`, else the packet-filter framework's combination of its settings.
+    let filter = cfg.packet_filter.build(args.filter.as_deref(), &cfg.likely_server_ports);
+    if let Some(f) = &filter {
+        tracing::info!("packet filter: {f}");
+    }
     let mut source: Box<dyn PacketSource> = match (&args.read, &args.interface) {
-        (Some(path), _) => Box::new(FileSource::open(path, args.filter.as_deref())?),
+        (Some(path), _) => Box::new(FileSource::open(path, filter.as_deref())?),
         (None, Some(iface)) => {
-            Box::new(LiveSource::open(iface, args.filter.as_deref(), 65535)?.with_stop_flag(Arc::clone(&stop)))
+            Box::new(LiveSource::open(iface, filter.as_deref(), 65535)?.with_stop_flag(Arc::clone(&stop)))
         }
         (None, None) => bail!("give a trace with -r or an interface with -i"),
     };

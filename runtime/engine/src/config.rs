@@ -16,10 +16,31 @@ pub struct PortProto {
 pub struct Config {
     /// `-C`: skip IP header and transport checksum checks.
     pub ignore_checksums: bool,
+    /// `ignore_checksums_nets`: packets whose (outermost-address-of-their-own
+    /// IP header) source is in these subnets skip the IPv4 header, TCP, UDP
+    /// and ICMP checksum checks.
+    pub ignore_checksums_nets: Vec<weir_events::site::Subnet>,
     /// Ports that decide direction when a connection starts without a SYN.
     pub likely_server_ports: HashSet<PortProto>,
     /// `Tunnel::max_depth`: how many encapsulations are decapsulated.
     pub tunnel_max_depth: u32,
+    /// `Tunnel::max_changes_per_connection` (5; 0: no limit): `tunnel_changed`
+    /// events per connection; the next change is the
+    /// `tunnel_max_changes_per_connection_exceeded` weird and history `X`.
+    pub tunnel_max_changes_per_connection: u64,
+    /// `partial_connection_ok` (T): TCP connections may start without a SYN.
+    pub partial_connection_ok: bool,
+    /// `tcp_SYN_ack_ok` (T): ... or with a SYN-ACK.
+    pub tcp_syn_ack_ok: bool,
+    /// `Tunnel::validate_vxlan_checksums` (T): a VXLAN datagram's UDP
+    /// checksum, when not 0, is checked.
+    pub validate_vxlan_checksums: bool,
+    /// `tcp_storm_thresh` (1000): FINs or RSTs from one side before a
+    /// `FIN_storm` / `RST_storm` weird...
+    pub tcp_storm_thresh: u64,
+    /// `tcp_storm_interarrival_thresh` (1 s): ...when the last came this soon
+    /// after the side's previous packet.
+    pub tcp_storm_interarrival_thresh: f64,
     /// `report_gaps_for_partial`: report content gaps on partial connections.
     pub report_gaps_for_partial: bool,
     /// `tcp_SYN_timeout` in seconds.
@@ -145,6 +166,163 @@ pub struct Config {
     pub delay_teredo_confirmation: bool,
     /// `Tunnel::delay_gtp_confirmation`: likewise for GTPv1.
     pub delay_gtp_confirmation: bool,
+    /// The packet-filter framework's settings (`PacketFilter::*`,
+    /// `capture_filters`, `restrict_filters`).
+    pub packet_filter: PacketFilter,
+}
+
+/// Zeek's packet-filter framework (`base/frameworks/packet-filter`): the
+/// settings its `build` combines into the BPF filter of the capture.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PacketFilter {
+    /// `PacketFilter::default_capture_filter` ("ip or not ip"): the capture
+    /// filter when `capture_filters` is empty and auto filters are off.
+    pub default_capture_filter: String,
+    /// `PacketFilter::unrestricted_filter`: packets it matches pass whatever the rest says.
+    pub unrestricted_filter: String,
+    /// `PacketFilter::restricted_filter`: only packets it matches pass.
+    pub restricted_filter: String,
+    /// `PacketFilter::enable_auto_protocol_capture_filters`: capture the
+    /// analyzers' ports (here the run's `likely_server_ports`) besides `capture_filters`.
+    pub enable_auto_protocol_capture_filters: bool,
+    /// `capture_filters` (name, filter), or-ed together.
+    pub capture_filters: Vec<(String, String)>,
+    /// `restrict_filters` (name, filter), and-ed together.
+    pub restrict_filters: Vec<(String, String)>,
+}
+
+impl Default for PacketFilter {
+    fn default() -> Self {
+        PacketFilter {
+            default_capture_filter: "ip or not ip".into(),
+            unrestricted_filter: String::new(),
+            restricted_filter: String::new(),
+            enable_auto_protocol_capture_filters: false,
+            capture_filters: Vec::new(),
+            restrict_filters: Vec::new(),
+        }
+    }
+}
+
+/// `PacketFilter::combine_filters`: `(l) op (r)`, or the one that is not empty.
+pub fn combine_filters(l: &str, op: &str, r: &str) -> String {
+    match (l.is_empty(), r.is_empty()) {
+        (true, _) => r.to_string(),
+        (_, true) => l.to_string(),
+        _ => format!("({l}) {op} ({r})"),
+    }
+}
+
+impl PacketFilter {
+    /// The filter `PacketFilter::build` makes (`cmd_line` is `-f`, which
+    /// wins outright), or `None` when it lets every packet through as no
+    /// filter does (the default, "ip or not ip", is left uncompiled).
+    /// `ports` stands for `Analyzer::ports` when auto filters are on.
+    pub fn build(&self, cmd_line: Option<&str>, ports: &HashSet<PortProto>) -> Option<String> {
+        if let Some(f) = cmd_line.filter(|f| !f.is_empty()) {
+            return Some(f.to_string());
+        }
+        if *self == PacketFilter::default() {
+            return None;
+        }
+        let mut cfilter = String::new();
+        if self.capture_filters.is_empty() && !self.enable_auto_protocol_capture_filters {
+            cfilter = self.default_capture_filter.clone();
+        }
+        for (_, f) in &self.capture_filters {
+            cfilter = combine_filters(&cfilter, "or", f);
+        }
+        if self.enable_auto_protocol_capture_filters {
+            let mut sorted: Vec<_> = ports.iter().collect();
+            sorted.sort_by_key(|p| (p.proto, p.port));
+            let mut auto = String::new();
+            for p in sorted {
+                let t = match p.proto {
+                    6 => "tcp",
+                    17 => "udp",
+                    _ => "icmp",
+                };
+                auto = combine_filters(&auto, "or", &format!("{t} and port {}", p.port));
+            }
+            cfilter = combine_filters(&cfilter, "or", &auto);
+        }
+        let mut rfilter = String::new();
+        for (_, f) in &self.restrict_filters {
+            rfilter = combine_filters(&rfilter, "and", f);
+        }
+        let mut filter = combine_filters(&cfilter, "and", &rfilter);
+        if !self.unrestricted_filter.is_empty() {
+            filter = combine_filters(&self.unrestricted_filter, "or", &filter);
+        }
+        if !self.restricted_filter.is_empty() {
+            filter = combine_filters(&self.restricted_filter, "and", &filter);
+        }
+        (!filter.is_empty()).then_some(filter)
+    }
+}
+
+/// A Zeek string literal's text (`"tcp port 80"`), or the value as given.
+fn zeek_string(v: &str) -> String {
+    let v = v.trim();
+    match v.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+        Some(inner) => inner.replace("\\\"", "\"").replace("\\\\", "\\"),
+        None => v.to_string(),
+    }
+}
+
+/// A `table[string] of string` as Zeek writes it (`{ ["a"] = "x", ["b"] = "y" }`)
+/// or as `a=x;b=y`.
+fn parse_string_table(v: &str) -> Result<Vec<(String, String)>, String> {
+    let t = v.trim();
+    let Some(inner) = t.strip_prefix('{').and_then(|x| x.strip_suffix('}')) else {
+        return t
+            .split(';')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| e.split_once('=').map(|(k, v)| (k.trim().to_string(), zeek_string(v))).ok_or_else(|| format!("'{e}' is not NAME=FILTER")))
+            .collect();
+    };
+    // Entries `["key"] = "value"`, separated by commas outside quotes.
+    let mut out = Vec::new();
+    let mut rest = inner.trim();
+    while !rest.is_empty() {
+        let bad = || format!("'{t}' is not a table like {{ [\"name\"] = \"filter\" }}");
+        let after = rest.strip_prefix('[').ok_or_else(bad)?;
+        let (key, after) = quoted(after).ok_or_else(bad)?;
+        let after = after.trim_start().strip_prefix(']').ok_or_else(bad)?.trim_start();
+        let after = after.strip_prefix('=').ok_or_else(bad)?.trim_start();
+        let (value, after) = quoted(after).ok_or_else(bad)?;
+        out.push((key, value));
+        rest = after.trim_start();
+        rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+    }
+    Ok(out)
+}
+
+/// A leading Zeek string literal: its text and what follows it.
+fn quoted(s: &str) -> Option<(String, &str)> {
+    let s = s.trim_start();
+    let body = s.strip_prefix('"')?;
+    let mut out = String::new();
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => out.push(chars.next()?.1),
+            '"' => return Some((out, &body[i + 1..])),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// Replaces or adds the entries of `add` in `table` (Zeek's `+=` on a table).
+fn merge_table(table: &mut Vec<(String, String)>, add: Vec<(String, String)>) {
+    for (k, v) in add {
+        match table.iter_mut().find(|(n, _)| *n == k) {
+            Some(e) => e.1 = v,
+            None => table.push((k, v)),
+        }
+    }
 }
 
 impl Default for Config {
@@ -152,8 +330,15 @@ impl Default for Config {
         let tcp = |port| PortProto { port, proto: 6 };
         Config {
             ignore_checksums: false,
+            ignore_checksums_nets: Vec::new(),
             likely_server_ports: HashSet::new(),
             tunnel_max_depth: 4,
+            tunnel_max_changes_per_connection: 5,
+            tcp_storm_thresh: 1000,
+            partial_connection_ok: true,
+            tcp_syn_ack_ok: true,
+            validate_vxlan_checksums: true,
+            tcp_storm_interarrival_thresh: 1.0,
             report_gaps_for_partial: false,
             tcp_syn_timeout: 5.0,
             tcp_session_timer: 6.0,
@@ -204,6 +389,7 @@ impl Default for Config {
             dpd_rules: Default::default(),
             delay_teredo_confirmation: true,
             delay_gtp_confirmation: false,
+            packet_filter: PacketFilter::default(),
         }
     }
 }
@@ -262,6 +448,11 @@ fn parse_bool(v: &str) -> Result<bool, String> {
 }
 
 impl Config {
+    /// Whether packets from `src` skip checksum checks by `ignore_checksums_nets`.
+    pub fn checksum_exempt(&self, src: std::net::IpAddr) -> bool {
+        !self.ignore_checksums_nets.is_empty() && self.ignore_checksums_nets.iter().any(|n| n.contains(src))
+    }
+
     /// Sets an option by its Zeek name (`tcp_inactivity_timeout`, `Tunnel::max_depth`, ...).
     /// `likely_server_ports+` adds ports; `ConnKey::factory` takes `vlan_fivetuple`.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
@@ -271,6 +462,18 @@ impl Config {
             "Weird::sampling_threshold" => self.weird_sampling.threshold = count()?,
             "Weird::sampling_rate" => self.weird_sampling.rate = count()?,
             "Weird::sampling_duration" => self.weird_sampling.duration = iv()?,
+            "Tunnel::max_changes_per_connection" => {
+                let n = count()?;
+                if n > 255 {
+                    return Err(format!("'{n}' is too large (at most 255, as Zeek's counter)"));
+                }
+                self.tunnel_max_changes_per_connection = n
+            }
+            "tcp_storm_thresh" => self.tcp_storm_thresh = count()?,
+            "partial_connection_ok" => self.partial_connection_ok = parse_bool(value)?,
+            "tcp_SYN_ack_ok" => self.tcp_syn_ack_ok = parse_bool(value)?,
+            "Tunnel::validate_vxlan_checksums" => self.validate_vxlan_checksums = parse_bool(value)?,
+            "tcp_storm_interarrival_thresh" => self.tcp_storm_interarrival_thresh = iv()?,
             "Tunnel::ip_tunnel_timeout" => self.ip_tunnel_timeout = iv()?,
             "max_flow_weird_pairs" => self.max_flow_weird_pairs = count()? as usize,
             "max_ip_tunnels" => self.max_ip_tunnels = count()? as usize,
@@ -279,6 +482,24 @@ impl Config {
             "time_jump_threshold" => self.time_jump_threshold = iv()?,
             "time_jump_confirm_packets" => self.time_jump_confirm_packets = count()?.clamp(1, u32::MAX.into()) as u32,
             "ignore_checksums" => self.ignore_checksums = parse_bool(value)?,
+            "PacketFilter::default_capture_filter" => self.packet_filter.default_capture_filter = zeek_string(value),
+            "PacketFilter::unrestricted_filter" => self.packet_filter.unrestricted_filter = zeek_string(value),
+            "PacketFilter::restricted_filter" => self.packet_filter.restricted_filter = zeek_string(value),
+            "PacketFilter::enable_auto_protocol_capture_filters" => {
+                self.packet_filter.enable_auto_protocol_capture_filters = parse_bool(value)?
+            }
+            "capture_filters" => self.packet_filter.capture_filters = parse_string_table(value)?,
+            "capture_filters+" => merge_table(&mut self.packet_filter.capture_filters, parse_string_table(value)?),
+            "restrict_filters" => self.packet_filter.restrict_filters = parse_string_table(value)?,
+            "restrict_filters+" => merge_table(&mut self.packet_filter.restrict_filters, parse_string_table(value)?),
+            "ignore_checksums_nets" => self.ignore_checksums_nets = weir_events::site::parse_subnets(value)?,
+            "ignore_checksums_nets+" => {
+                for n in weir_events::site::parse_subnets(value)? {
+                    if !self.ignore_checksums_nets.contains(&n) {
+                        self.ignore_checksums_nets.push(n);
+                    }
+                }
+            }
             "dpd_buffer_size" => self.dpd.buffer_size = count()? as usize,
             "dpd_max_packets" => self.dpd.max_packets = count()?,
             "dpd_match_only_beginning" => self.dpd.match_only_beginning = parse_bool(value)?,
@@ -405,5 +626,91 @@ mod tests {
         assert_eq!((c.weird_sampling.duration, c.weird_sampling.threshold), (60.0, 5));
         c.set_assignment("Tunnel::ip_tunnel_timeout=1 hr").unwrap();
         assert_eq!(c.ip_tunnel_timeout, 3600.0);
+    }
+
+    #[test]
+    fn packet_filter_combines_as_zeeks_build() {
+        let ports = parse_port_list("80/tcp,53/udp").unwrap();
+        let mut c = Config::default();
+        assert_eq!(c.packet_filter.build(None, &ports), None, "the default passes everything uncompiled");
+        assert_eq!(c.packet_filter.build(Some("tcp"), &ports).as_deref(), Some("tcp"));
+        c.set_assignment(r#"PacketFilter::restricted_filter="net 10.0.0.0/8""#).unwrap();
+        assert_eq!(c.packet_filter.build(None, &ports).as_deref(), Some("(net 10.0.0.0/8) and (ip or not ip)"));
+        assert_eq!(c.packet_filter.build(Some("udp"), &ports).as_deref(), Some("udp"), "-f wins outright");
+        c.set_assignment(r#"capture_filters={ ["dns"] = "port 53", ["icmp"]="icmp", }"#).unwrap();
+        c.set_assignment(r#"PacketFilter::unrestricted_filter=host 10.1.1.1"#).unwrap();
+        assert_eq!(
+            c.packet_filter.build(None, &ports).as_deref(),
+            Some("(net 10.0.0.0/8) and ((host 10.1.1.1) or ((port 53) or (icmp)))")
+        );
+        c.set_assignment(r#"restrict_filters+={ ["no-ssh"] = "not port 22" }"#).unwrap();
+        c.set_assignment(r#"capture_filters+={ ["dns"] = "udp port 53" }"#).unwrap();
+        assert_eq!(c.packet_filter.capture_filters.len(), 2, "+= replaces an entry of the same name");
+        assert_eq!(
+            c.packet_filter.build(None, &ports).as_deref(),
+            Some("(net 10.0.0.0/8) and ((host 10.1.1.1) or (((udp port 53) or (icmp)) and (not port 22)))")
+        );
+        let mut a = Config::default();
+        a.set_assignment("PacketFilter::enable_auto_protocol_capture_filters=T").unwrap();
+        assert_eq!(a.packet_filter.build(None, &ports).as_deref(), Some("(tcp and port 80) or (udp and port 53)"));
+        assert!(a.set_assignment(r#"capture_filters={ ["x"] = tcp }"#).unwrap_err().contains("is not a table"));
+    }
+
+    /// The names `set` takes, from its match arms (and those of the DNS and
+    /// SSL options it hands on), without the `+` of adding forms.
+    fn names_in_source() -> Vec<String> {
+        let dir = env!("CARGO_MANIFEST_DIR");
+        let mut names = Vec::new();
+        for f in ["src/config.rs", "src/analyzers/dns/mod.rs", "src/analyzers/ssl/mod.rs"] {
+            let src = std::fs::read_to_string(format!("{dir}/{f}")).unwrap();
+            let start = src.find("pub fn set(&mut self, name: &str").expect("a set function");
+            let body = &src[start..start + src[start..].find("\n    }\n").unwrap()];
+            for line in body.lines().filter(|l| l.starts_with("            \"") && l.contains("=>")) {
+                for part in line.split("=>").next().unwrap().split('|') {
+                    let n = part.trim().trim_matches('"').trim_end_matches('+').to_string();
+                    // Setting names have `_` or `::`; bare values (`T`, `1`) of inner matches do not.
+                    if (n.contains('_') || n.contains("::")) && !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn docs_options_md_lists_every_engine_setting_with_a_default_it_takes() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/options.md")).unwrap();
+        let start = doc.find("## Engine settings").expect("an engine settings section");
+        let end = start + doc[start..].find("\n## ").expect("a section after it");
+        let rows: Vec<(String, String)> = doc[start..end]
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .map(|l| {
+                let (name, rest) = l.split_once("` | ").unwrap();
+                (name.to_string(), rest.split(" | ").next().unwrap().to_string())
+            })
+            .collect();
+        let names = names_in_source();
+        assert!(names.len() > 70, "{names:?}");
+        for n in &names {
+            assert!(rows.iter().any(|(r, _)| r == n), "docs/options.md's engine table lacks `{n}`");
+        }
+        for (name, default) in &rows {
+            assert!(names.contains(name), "docs/options.md lists `{name}`, which Config::set does not take");
+            if !default.starts_with('(') {
+                Config::default().set(name, default).unwrap_or_else(|e| panic!("{name}={default}: {e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn storm_and_tunnel_change_limits() {
+        let mut c = Config::default();
+        c.set_assignment("tcp_storm_thresh=3").unwrap();
+        c.set_assignment("tcp_storm_interarrival_thresh=500 msec").unwrap();
+        c.set_assignment("Tunnel::max_changes_per_connection=0").unwrap();
+        assert_eq!((c.tcp_storm_thresh, c.tcp_storm_interarrival_thresh, c.tunnel_max_changes_per_connection), (3, 0.5, 0));
+        assert!(c.set_assignment("Tunnel::max_changes_per_connection=256").unwrap_err().contains("too large"));
     }
 }

@@ -211,7 +211,9 @@ impl Engine {
     fn process_ip(&mut self, ts: f64, data: &[u8], wire_len: usize, l2: &L2Info, encap: &mut Vec<EncapsulatingConn>) {
         let mut notes = std::mem::take(&mut self.notes);
         notes.clear();
-        let parsed = parse_ip(data, wire_len, self.cfg.ignore_checksums, &mut notes);
+        let nets = &self.cfg.ignore_checksums_nets;
+        let exempt = |a| nets.iter().any(|n: &weir_events::site::Subnet| n.contains(a));
+        let parsed = crate::decode::ip::parse_ip_exempt(data, wire_len, self.cfg.ignore_checksums, &exempt, &mut notes);
         for w in notes.drain(..) {
             self.ip_weird(w, data, !encap.is_empty());
         }

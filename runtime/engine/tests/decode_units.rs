@@ -315,3 +315,17 @@ fn tunnel_headers() {
     a[2] = 0x02;
     assert!(matches!(parse_ayiya(&a), Err(TunnelError::Violation(_))));
 }
+
+#[test]
+fn ignore_checksums_nets_exempts_ipv4_headers_by_source() {
+    use weir_engine::decode::ip::parse_ip_exempt;
+    let mut s = ipv4(17, 1, 0, &udp(1, 2, b"hi"));
+    s[8] = 1; // TTL change breaks the checksum; the source is 10.0.0.1
+    let nets = weir_events::site::parse_subnets("10.0.0.0/30").unwrap();
+    let exempt = |a: IpAddr| nets.iter().any(|n| n.contains(a));
+    assert!(parse_ip_exempt(&s, s.len(), false, &exempt, &mut Vec::new()).is_ok());
+    let other = weir_events::site::parse_subnets("10.0.0.2/32").unwrap();
+    let by_dst = |a: IpAddr| other.iter().any(|n| n.contains(a));
+    let w = parse_ip_exempt(&s, s.len(), false, &by_dst, &mut Vec::new()).unwrap_err();
+    assert_eq!(w.name, "bad_IP_checksum", "the destination's network does not exempt it");
+}

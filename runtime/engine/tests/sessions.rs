@@ -321,6 +321,39 @@ fn udp_in_tunnel(s: &mut Sessions, q: &mut EventQueue, ts: f64, tunnel: u16) -> 
 }
 
 #[test]
+fn tunnel_max_changes_per_connection_is_a_setting() {
+    let mut subs = Subscriptions::default();
+    subs.insert(EventKind::ConnWeird);
+    // The weird of the change past the limit, with the limit as its addl.
+    let addls = |q: &mut EventQueue| -> Vec<String> {
+        q.take()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::ConnWeird { name, addl, .. } if name == "tunnel_max_changes_per_connection_exceeded" => Some(addl),
+                _ => None,
+            })
+            .collect()
+    };
+    let run = |limit: &str| {
+        let mut cfg = zeek_cfg();
+        cfg.set("Tunnel::max_changes_per_connection", limit).unwrap();
+        let mut s = Sessions::new(cfg);
+        let mut q = EventQueue::new(subs.clone());
+        let slot = udp_in_tunnel(&mut s, &mut q, 1.0, 0);
+        let mut at = Vec::new();
+        for t in 1..=8 {
+            udp_in_tunnel(&mut s, &mut q, 1.0 + f64::from(t), t);
+            if s.conn(slot).unwrap().history.as_str().contains('X') && at.is_empty() {
+                at.push(t);
+            }
+        }
+        (at, addls(&mut q))
+    };
+    assert_eq!(run("2"), (vec![3], vec!["2".to_string()]), "the third change is past a limit of 2");
+    assert_eq!(run("0"), (vec![], vec![]), "0: no limit");
+}
+
+#[test]
 fn tunnel_changes_past_the_limit_mark_analysis_limited_once() {
     let mut subs = Subscriptions::default();
     subs.insert(EventKind::ConnWeird);

@@ -12,6 +12,7 @@
 
 mod mac;
 pub mod render;
+pub mod site;
 pub mod text;
 
 pub use mac::MacAddress;

@@ -17,6 +17,9 @@ pub enum Kind {
     /// An interval, written as Zeek writes it (`0secs`, `1day`, `2.5 min`) or
     /// as seconds; handlers read it as seconds.
     Interval,
+    /// A set of subnets, written `a,b` or as Zeek writes it
+    /// (`{ 10.0.0.0/8, [2001:db8::]/32 }`); `NAME+=VALUE` adds to the default.
+    Subnets,
 }
 
 /// One option a standard handler reads.
@@ -176,6 +179,48 @@ pub const STANDARD: &[HandlerOption] = &[
         handler: "x509",
         doc: "x509.log holds only hosts' own certificates (`host_cert` T), not the rest of their chains (what Zeek's policy script `protocols/ssl/log-hostcerts-only` does).",
     },
+    HandlerOption {
+        name: "Site::local_nets",
+        kind: Kind::Subnets,
+        default: "",
+        handler: "conn, files, ssh",
+        doc: "The site's own networks. conn.log's `local_orig` and `local_resp` (and files.log's `local_orig`, ssh.log's `direction`) say whether an address is in them, and are unset when they (with the private space, below) are empty.",
+    },
+    HandlerOption {
+        name: "Site::private_address_space",
+        kind: Kind::Subnets,
+        default: weir_events::site::PRIVATE_ADDRESS_SPACE,
+        handler: "conn, files, ssh",
+        doc: "The private and special-purpose ranges (IANA's, and their 6to4 forms).",
+    },
+    HandlerOption {
+        name: "Site::private_address_space_is_local",
+        kind: Kind::Bool,
+        default: "T",
+        handler: "conn, files, ssh",
+        doc: "`Site::private_address_space` counts as part of `Site::local_nets` (Zeek adds it at startup); with F only `Site::local_nets` is local.",
+    },
+    HandlerOption {
+        name: "Site::neighbor_nets",
+        kind: Kind::Subnets,
+        default: "",
+        handler: "sdk",
+        doc: "Neighbouring networks: `weir_guest::site::is_neighbor_addr` (no standard log uses it, as in Zeek's base scripts).",
+    },
+    HandlerOption {
+        name: "Site::local_zones",
+        kind: Kind::Set,
+        default: "",
+        handler: "sdk",
+        doc: "The site's DNS zones: `weir_guest::site::is_local_name` (a zone itself or a name ending in `.` and a zone).",
+    },
+    HandlerOption {
+        name: "Site::neighbor_zones",
+        kind: Kind::Set,
+        default: "",
+        handler: "sdk",
+        doc: "Neighbouring DNS zones: `weir_guest::site::is_neighbor_name`.",
+    },
 ];
 
 /// The standard option `name`, if there is one.
@@ -203,6 +248,15 @@ pub fn check(option: &HandlerOption, value: &str, add: bool, current: Option<&st
                 }
             }
             Ok(items.join(","))
+        }
+        Kind::Subnets => {
+            let mut nets = if add { weir_events::site::parse_subnets(current.unwrap_or(option.default))? } else { Vec::new() };
+            for n in weir_events::site::parse_subnets(v)? {
+                if !nets.contains(&n) {
+                    nets.push(n);
+                }
+            }
+            Ok(weir_events::site::join(&nets))
         }
         Kind::Interval if !add => interval(v).map(|s| s.to_string()).ok_or_else(|| format!("'{v}' is not an interval")),
         _ => Err("'+=' adds to sets only".into()),
@@ -273,13 +327,21 @@ mod tests {
         assert_eq!(check(i, "30", false, None).unwrap(), "30");
         assert!(check(i, "3 fortnights", false, None).is_err());
         assert!(check(i, "-1secs", false, None).is_err());
+        let l = find("Site::local_nets").unwrap();
+        assert_eq!(check(l, "{ 10.1.0.0/16, [2001:db8::]/32 }", false, None).unwrap(), "10.1.0.0/16,2001:db8::/32");
+        assert_eq!(check(l, "{ 10.1.0.0/16 }", true, Some("10.1.0.0/16,8.8.8.0/24")).unwrap(), "10.1.0.0/16,8.8.8.0/24");
+        assert!(check(l, "10.1.0.1", false, None).unwrap_err().contains("not a subnet"));
+        let p = find("Site::private_address_space").unwrap();
+        assert!(check(p, "{ 100.0.0.0/8 }", true, None).unwrap().ends_with(",fec0::/10,100.0.0.0/8"));
+        assert_eq!(value(&given, "Site::private_address_space_is_local").as_deref(), Some("T"));
     }
 
     #[test]
     fn every_option_is_documented_in_docs_options_md() {
         let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/options.md")).unwrap();
         for o in STANDARD {
-            let row = format!("| `{}` | {} | {} |", o.name, o.default.replace(',', ", "), o.handler);
+            let default = if o.default.is_empty() { "{}".to_string() } else { o.default.replace(',', ", ") };
+            let row = format!("| `{}` | {} | {} |", o.name, default, o.handler);
             assert!(doc.contains(&row), "docs/options.md lacks the row starting {row}");
         }
     }

@@ -101,11 +101,23 @@ pub fn parse_ip<'a>(
     ignore_checksums: bool,
     notes: &mut Vec<IpWeird>,
 ) -> Result<IpHdr<'a>, IpWeird> {
+    parse_ip_exempt(data, wire_len, ignore_checksums, &|_| false, notes)
+}
+
+/// [`parse_ip`] where an IPv4 header whose source address `exempt` names
+/// skips its checksum check (Zeek's `ignore_checksums_nets`).
+pub fn parse_ip_exempt<'a>(
+    data: &'a [u8],
+    wire_len: usize,
+    ignore_checksums: bool,
+    exempt: &dyn Fn(IpAddr) -> bool,
+    notes: &mut Vec<IpWeird>,
+) -> Result<IpHdr<'a>, IpWeird> {
     if data.len() < 20 {
         return Err(IpWeird::net("truncated_IP"));
     }
     match data[0] >> 4 {
-        4 => parse_v4(data, wire_len, ignore_checksums, notes),
+        4 => parse_v4(data, wire_len, ignore_checksums, exempt, notes),
         6 => {
             if data.len() < 40 {
                 return Err(IpWeird::net("truncated_IP"));
@@ -120,6 +132,7 @@ fn parse_v4<'a>(
     data: &'a [u8],
     wire_len: usize,
     ignore_checksums: bool,
+    exempt: &dyn Fn(IpAddr) -> bool,
     notes: &mut Vec<IpWeird>,
 ) -> Result<IpHdr<'a>, IpWeird> {
     let hl = usize::from(data[0] & 0x0f) * 4;
@@ -145,10 +158,10 @@ fn parse_v4<'a>(
         return Err(IpWeird::net("IPv4_min_header_size"));
     }
     let header = &data[..hl];
-    if !ignore_checksums && !checksum::ipv4_header_ok(header) {
+    let src = IpAddr::V4(Ipv4Addr::new(data[12], data[13], data[14], data[15]));
+    if !ignore_checksums && !exempt(src) && !checksum::ipv4_header_ok(header) {
         return Err(IpWeird::flow("bad_IP_checksum"));
     }
-    let src = IpAddr::V4(Ipv4Addr::new(data[12], data[13], data[14], data[15]));
     let dst = IpAddr::V4(Ipv4Addr::new(data[16], data[17], data[18], data[19]));
     let off = be16(data, 6);
     let frag_offset = u32::from(off & 0x1fff) * 8;

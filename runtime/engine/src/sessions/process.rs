@@ -56,6 +56,9 @@ impl Sessions {
                             q.push(Event::ConnectionReused { c: Box::new(self.conn(slot).unwrap().snapshot()) });
                         }
                         self.remove(slot, q);
+                        if !self.tcp_wanted(p) {
+                            return None;
+                        }
                         self.create(key, src, dst, p, q)
                     }
                     None => {
@@ -64,6 +67,7 @@ impl Sessions {
                     }
                 }
             }
+            None if !self.tcp_wanted(p) => return None,
             None => self.create(key, src, dst, p, q),
         };
 
@@ -72,7 +76,7 @@ impl Sessions {
         self.packet_events(slot, p, q);
         self.sig_prepare(slot);
 
-        let checksums = !self.cfg.ignore_checksums;
+        let checksums = !self.cfg.ignore_checksums && !self.cfg.checksum_exempt(ip.raw_src);
         let t = p.ts;
         match p.l4 {
             L4::Tcp(seg) => {
@@ -104,7 +108,7 @@ impl Sessions {
             }
             L4::Udp(u) => {
                 let c = self.slots[slot as usize].as_mut().unwrap();
-                if checksums && !udp_checksum_ok(ip, u) {
+                if checksums && !udp_checksum_ok(ip, u, self.cfg.validate_vxlan_checksums) {
                     if c.side(is_orig).chk.hit() {
                         c.add_history_dir(is_orig, 'C');
                     }
@@ -172,11 +176,12 @@ impl Sessions {
         let tun = &mut c.extra.get_or_insert_with(Box::default).tunnels;
         tun.cur_encap = encap.to_vec();
         tun.changes += 1;
-        let changes = tun.changes;
-        if changes > 5 {
-            if changes == 6 {
+        let changes = u64::from(tun.changes);
+        let max = self.cfg.tunnel_max_changes_per_connection;
+        if max != 0 && changes > max {
+            if changes == max + 1 {
                 self.analysis_limited(slot);
-                self.weird_with(slot, "tunnel_max_changes_per_connection_exceeded", String::new(), "", q);
+                self.weird_with(slot, "tunnel_max_changes_per_connection_exceeded", max.to_string(), "", q);
             }
             return;
         }
@@ -267,13 +272,36 @@ fn count_packet(c: &mut Conn, is_orig: bool, ip: &IpHdr<'_>) {
     s.ip_bytes += ip.total_len as u64;
 }
 
-/// UDP checksum rule: IPv4 checksum 0 means none; VXLAN on 4789 may send 0.
-fn udp_checksum_ok(ip: &IpHdr<'_>, u: &crate::decode::UdpDgram<'_>) -> bool {
+/// UDP checksum rule (Zeek's UDP.cc): IPv4 checksum 0 means none. What looks
+/// like VXLAN on its port (longer than UDP, VXLAN and Ethernet headers, the
+/// VXLAN I flag set) may send 0, and a checksum that is not 0 is only checked
+/// with `Tunnel::validate_vxlan_checksums`.
+fn udp_checksum_ok(ip: &IpHdr<'_>, u: &crate::decode::UdpDgram<'_>, validate_vxlan: bool) -> bool {
     let sum = ip.payload.get(6..8).map(|b| u16::from_be_bytes([b[0], b[1]])).unwrap_or(0);
-    if sum == 0 && (ip.version == 4 || u.dport == 4789) {
+    let vxlan_like = u.dport == crate::decode::tunnel::ports::VXLAN
+        && usize::from(u.ulen) > 8 + 8 + 14
+        && u.payload.first().is_some_and(|b| b & 0x08 != 0);
+    if vxlan_like && (sum == 0 || !validate_vxlan) {
+        return true;
+    }
+    if sum == 0 && ip.version == 4 {
         return true;
     }
     checksum::l4_checksum_ok(ip)
+}
+
+impl super::Sessions {
+    /// Zeek's `TCPAnalyzer::WantConnection`: a TCP connection that would
+    /// start without a SYN, or with a SYN-ACK, is not made unless
+    /// `partial_connection_ok` (and, for a SYN-ACK, `tcp_SYN_ack_ok`) allow it.
+    fn tcp_wanted(&self, p: &PacketInfo<'_, '_>) -> bool {
+        let L4::Tcp(seg) = p.l4 else { return true };
+        let (syn, ack) = (seg.flags & 0x02 != 0, seg.flags & 0x10 != 0);
+        if syn && !ack {
+            return true;
+        }
+        self.cfg.partial_connection_ok && (!syn || self.cfg.tcp_syn_ack_ok)
+    }
 }
 
 /// Zeek's encapsulation equality: IP and GRE tunnels ignore endpoint order.
@@ -326,5 +354,32 @@ mod tests {
         let mut other_uid = encap(TunnelType::Ip, a, 0, b, 0);
         other_uid.uid = Some("Cy".into());
         assert!(!encap_equal(&[encap(TunnelType::Ip, a, 0, b, 0)], &[other_uid]));
+    }
+
+    #[test]
+    fn vxlan_checksums_are_checked_only_when_told() {
+        // IPv4 + UDP to 4789 with a wrong, non-zero checksum; the payload is
+        // a VXLAN header (I flag) and a 14-byte Ethernet header and more.
+        let mut payload = vec![0x08, 0, 0, 0, 0, 0, 1, 0];
+        payload.extend_from_slice(&[0u8; 30]);
+        let ulen = (8 + payload.len()) as u16;
+        let total = 20 + ulen;
+        let mut p = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+        let sum = crate::decode::checksum::ipv4_header_checksum(&p);
+        p[10..12].copy_from_slice(&sum.to_be_bytes());
+        p.extend_from_slice(&[0x30, 0x39, 0x12, 0xb5]);
+        p.extend_from_slice(&ulen.to_be_bytes());
+        p.extend_from_slice(&[0xde, 0xad]);
+        p.extend_from_slice(&payload);
+        let ip = crate::decode::ip::parse_ip(&p, p.len(), false, &mut Vec::new()).unwrap();
+        let L4::Udp(u) = crate::decode::transport::parse_l4(&ip).unwrap() else { panic!("UDP") };
+        assert!(!udp_checksum_ok(&ip, &u, true), "validated by default");
+        assert!(udp_checksum_ok(&ip, &u, false), "Tunnel::validate_vxlan_checksums=F");
+        // Not VXLAN-like (no I flag): checked whatever the setting.
+        let mut q = p.clone();
+        q[28] = 0;
+        let ip = crate::decode::ip::parse_ip(&q, q.len(), false, &mut Vec::new()).unwrap();
+        let L4::Udp(u) = crate::decode::transport::parse_l4(&ip).unwrap() else { panic!("UDP") };
+        assert!(!udp_checksum_ok(&ip, &u, false));
     }
 }

@@ -216,7 +216,7 @@ pub fn process(c: &mut Conn, mut is_orig: bool, seg: &TcpSeg<'_>, ip_id: u16, t:
     if flags.syn() {
         syn_weirds(seg, did_weird, fx);
     }
-    count_fin_rst(tcp(c).ep(is_orig).0, flags, rel_seq + seq_len as u64, t, fx);
+    count_fin_rst(tcp(c).ep(is_orig).0, flags, rel_seq + seq_len as u64, t, cfg, fx);
 
     let rel_ack = if flags.ack() { ack(tcp(c), is_orig, flags, ack_seq, did_weird, fx) } else { 0 };
     let delta_last = advance_last_seq(c, is_orig, flags, seq_one_past, len, t);
@@ -278,19 +278,21 @@ fn syn_weirds(seg: &TcpSeg<'_>, did_weird: bool, fx: &mut Effects) {
     check_window_scale(seg.options, &mut fx.weirds, did_weird);
 }
 
-/// Counts a FIN or RST (storms are weirds); `fin_seq` is the relative
-/// sequence number just past the segment.
-fn count_fin_rst(ep: &mut TcpEndpoint, flags: Flags, fin_seq: u64, t: f64, fx: &mut Effects) {
+/// Counts a FIN or RST (storms are weirds: `tcp_storm_thresh` of them, the
+/// last within `tcp_storm_interarrival_thresh` of the side's previous
+/// packet); `fin_seq` is the relative sequence number just past the segment.
+fn count_fin_rst(ep: &mut TcpEndpoint, flags: Flags, fin_seq: u64, t: f64, cfg: &Config, fx: &mut Effects) {
+    let (thresh, gap) = (cfg.tcp_storm_thresh, cfg.tcp_storm_interarrival_thresh);
     if flags.fin() {
         ep.fin_cnt = ep.fin_cnt.saturating_add(1);
-        if ep.fin_cnt >= 1000 && t < ep.last_time + 1.0 {
+        if u64::from(ep.fin_cnt) >= thresh && t < ep.last_time + gap {
             fx.weirds.push("FIN_storm");
         }
         ep.fin_seq = fin_seq;
     }
     if flags.rst() {
         ep.rst_cnt = ep.rst_cnt.saturating_add(1);
-        if ep.rst_cnt >= 1000 && t < ep.last_time + 1.0 {
+        if u64::from(ep.rst_cnt) >= thresh && t < ep.last_time + gap {
             fx.weirds.push("RST_storm");
         }
     }
@@ -463,6 +465,19 @@ mod tests {
         let storms =
             (0..1000).filter(|k| f.send(true, 1.0 + *k as f64 * 1e-4, R | A, 101, 501, b"").weirds.contains(&"RST_storm"));
         assert_eq!(storms.count(), 1, "the 1000th RST within a second");
+    }
+
+    #[test]
+    fn storm_thresholds_are_settings() {
+        let mut f = Feed::default();
+        f.cfg.set("tcp_storm_thresh", "3").unwrap();
+        f.cfg.set("tcp_storm_interarrival_thresh", "100 msec").unwrap();
+        f.handshake();
+        let fins: Vec<bool> =
+            [1.0, 1.01, 1.02, 1.5, 1.51].iter().map(|&t| f.send(true, t, F | A, 101, 501, b"").weirds.contains(&"FIN_storm")).collect();
+        // The third FIN comes 10 ms after the previous packet: a storm; the
+        // fourth 480 ms after, beyond the interarrival threshold; the fifth again.
+        assert_eq!(fins, [false, false, true, false, true]);
     }
 
     #[test]
