@@ -283,6 +283,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         host_wait_limit: Duration::from_millis(args.host_wait_ms),
         max_component_bytes: load_limits(args.limits).0,
         max_compile_time: load_limits(args.limits).1,
+        anonymization: cfg.anonymization.clone(),
         ..defaults
     })?;
     if !args.no_default_handlers {

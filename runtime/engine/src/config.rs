@@ -145,6 +145,9 @@ pub struct Config {
     pub delay_teredo_confirmation: bool,
     /// `Tunnel::delay_gtp_confirmation`: likewise for GTPv1.
     pub delay_gtp_confirmation: bool,
+    /// Address anonymization: `orig_addr_anonymization` and the other classes'
+    /// methods, `preserve_*_addr`, `anonymization_key`, `log_addr_anonymization`.
+    pub anonymization: crate::anon::Settings,
 }
 
 impl Default for Config {
@@ -204,6 +207,7 @@ impl Default for Config {
             dpd_rules: Default::default(),
             delay_teredo_confirmation: true,
             delay_gtp_confirmation: false,
+            anonymization: crate::anon::Settings::default(),
         }
     }
 }
@@ -337,6 +341,14 @@ impl Config {
             "frag_timeout" => self.frag_timeout = iv()?,
             "likely_server_ports" => self.likely_server_ports = parse_port_list(value)?,
             "likely_server_ports+" => self.likely_server_ports.extend(parse_port_list(value)?),
+            "orig_addr_anonymization" => self.anonymization.orig = crate::anon::Method::parse(value)?,
+            "resp_addr_anonymization" => self.anonymization.resp = crate::anon::Method::parse(value)?,
+            "other_addr_anonymization" => self.anonymization.other = crate::anon::Method::parse(value)?,
+            "log_addr_anonymization" => self.anonymization.logs = crate::anon::Method::parse(value)?,
+            "preserve_orig_addr" => self.anonymization.preserve_orig = crate::anon::parse_addr_set(value)?,
+            "preserve_resp_addr" => self.anonymization.preserve_resp = crate::anon::parse_addr_set(value)?,
+            "preserve_other_addr" => self.anonymization.preserve_other = crate::anon::parse_addr_set(value)?,
+            "anonymization_key" => self.anonymization.key = Some(crate::anon::parse_key(value)?),
             "ConnKey::factory" => {
                 self.vlan_conn_key = match value.trim() {
                     "vlan_fivetuple" | "ConnKey::CONNKEY_VLAN_FIVETUPLE" => true,

@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod analyzers;
+pub mod anon;
 mod bytes;
 pub mod capture;
 pub mod clock;
