@@ -32,6 +32,14 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
     for a in args.set.iter().filter(|a| handler_option(a).is_none()) {
         cfg.set_assignment(a).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
     }
+    if cfg.os_fingerprint.db.is_none() {
+        // p0f's database where its Debian package puts it, unless
+        // `passive_fingerprint_file` named another.
+        match weir_engine::osfp::Database::load(std::path::Path::new(weir_engine::osfp::DEFAULT_FILE)) {
+            Ok(db) => cfg.os_fingerprint.db = Some(Arc::new(db)),
+            Err(e) => tracing::debug!("no OS fingerprints: {e}"),
+        }
+    }
     if !args.magic.is_empty() {
         let magic = weir_engine::files::Magic::load(&args.magic)?;
         tracing::info!("{} MIME signatures loaded from {} files", magic.len(), args.magic.len());

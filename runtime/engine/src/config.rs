@@ -148,6 +148,9 @@ pub struct Config {
     /// Address anonymization: `orig_addr_anonymization` and the other classes'
     /// methods, `preserve_*_addr`, `anonymization_key`, `log_addr_anonymization`.
     pub anonymization: crate::anon::Settings,
+    /// Passive OS fingerprinting: the p0f database (`passive_fingerprint_file`)
+    /// and `generate_OS_version_event`.
+    pub os_fingerprint: crate::osfp::Settings,
 }
 
 impl Default for Config {
@@ -208,6 +211,7 @@ impl Default for Config {
             delay_teredo_confirmation: true,
             delay_gtp_confirmation: false,
             anonymization: crate::anon::Settings::default(),
+            os_fingerprint: crate::osfp::Settings::default(),
         }
     }
 }
@@ -349,6 +353,11 @@ impl Config {
             "preserve_resp_addr" => self.anonymization.preserve_resp = crate::anon::parse_addr_set(value)?,
             "preserve_other_addr" => self.anonymization.preserve_other = crate::anon::parse_addr_set(value)?,
             "anonymization_key" => self.anonymization.key = Some(crate::anon::parse_key(value)?),
+            "passive_fingerprint_file" => {
+                let db = crate::osfp::Database::load(std::path::Path::new(value.trim()))?;
+                self.os_fingerprint.db = Some(std::sync::Arc::new(db));
+            }
+            "generate_OS_version_event" => self.os_fingerprint.hosts = crate::anon::parse_addr_set(value)?,
             "ConnKey::factory" => {
                 self.vlan_conn_key = match value.trim() {
                     "vlan_fivetuple" | "ConnKey::CONNKEY_VLAN_FIVETUPLE" => true,

@@ -23,6 +23,7 @@ pub mod decode;
 pub mod engine;
 pub mod events;
 pub mod files;
+pub mod osfp;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod sessions;
