@@ -135,7 +135,7 @@ fn weir_labels_syns_as_p0f_does() {
     };
     let scratch = std::env::temp_dir().join(format!("weir-p0f-oracle-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
-    let (mut traces_used, mut labelled, mut same, mut unknown) = (0, [0usize; 2], [0usize; 2], [0usize; 2]);
+    let (mut traces_used, mut labelled, mut same, mut unknown, mut unknown_too) = (0, [0usize; 2], [0usize; 2], [0usize; 2], [0usize; 2]);
     let mut differences = Vec::new();
     for trace in traces() {
         let (link, ours) = weir_labels(&trace, &db);
@@ -151,12 +151,15 @@ fn weir_labels_syns_as_p0f_does() {
         }
         for (k, label) in &theirs {
             let kind = k.2 as usize;
+            let mine = queue.get_mut(k).and_then(|q| q.pop_front());
             if label == "???" {
                 unknown[kind] += 1;
+                if mine.is_some_and(|m| m == "???") {
+                    unknown_too[kind] += 1;
+                }
                 continue;
             }
             labelled[kind] += 1;
-            let mine = queue.get_mut(k).and_then(|q| q.pop_front());
             if mine == Some(label) {
                 same[kind] += 1;
             } else {
@@ -168,8 +171,16 @@ fn weir_labels_syns_as_p0f_does() {
     let _ = std::fs::remove_dir_all(&scratch);
     let pct = |s: usize, n: usize| if n == 0 { 100.0 } else { 100.0 * s as f64 / n as f64 };
     println!("p0f oracle: {traces_used} Ethernet traces");
-    println!("SYN: {}/{} labels equal ({:.2}%); {} more p0f left unlabelled", same[0], labelled[0], pct(same[0], labelled[0]), unknown[0]);
-    println!("SYN+ACK: {}/{} labels equal ({:.2}%); {} more unlabelled", same[1], labelled[1], pct(same[1], labelled[1]), unknown[1]);
+    for (kind, name) in ["SYN", "SYN+ACK"].iter().enumerate() {
+        println!(
+            "{name}: {}/{} labels equal ({:.2}%); of {} p0f left unlabelled, weir too for {}",
+            same[kind],
+            labelled[kind],
+            pct(same[kind], labelled[kind]),
+            unknown[kind],
+            unknown_too[kind]
+        );
+    }
     for d in &differences {
         println!("difference: {d}");
     }
