@@ -30,7 +30,7 @@ mod bindings {
     });
 }
 
-pub use bindings::weir::events::{analyzers, files, log, reporter, runtime, types};
+pub use bindings::weir::events::{analyzers, anonymize, files, log, reporter, runtime, types};
 
 pub mod bif;
 pub mod options;
@@ -54,6 +54,26 @@ pub fn ip(a: &IpAddress) -> IpAddr {
         IpAddress::Ipv4((a, b, c, d)) => IpAddr::V4(Ipv4Addr::new(a, b, c, d)),
         IpAddress::Ipv6((a, b, c, d, e, f, g, h)) => IpAddr::V6(Ipv6Addr::new(a, b, c, d, e, f, g, h)),
     }
+}
+
+/// The WIT form of a standard-library address.
+pub fn wit_ip(a: IpAddr) -> IpAddress {
+    match a {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            IpAddress::Ipv4((a, b, c, d))
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddress::Ipv6((s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]))
+        }
+    }
+}
+
+/// Bro's `anonymize_addr(a, cl)`: `a` anonymized under the operator's
+/// settings for its class (which raises `anonymization_mapping`).
+pub fn anonymize_addr(a: IpAddr, cl: anonymize::AddrClass) -> IpAddr {
+    ip(&anonymize::anonymize_addr(wit_ip(a), cl))
 }
 
 /// A log stream described by its name and columns, created on first write

@@ -43,6 +43,14 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
     if let Some(dir) = cfg.files.extract_dir.take() {
         cfg.files.extract_dir = Some(if dir.is_absolute() { dir } else { args.logdir.join(dir) });
     }
+    if cfg.os_fingerprint.db.is_none() {
+        // p0f's database where its Debian package puts it, unless
+        // `passive_fingerprint_file` named another.
+        match weir_engine::osfp::Database::load(std::path::Path::new(weir_engine::osfp::DEFAULT_FILE)) {
+            Ok(db) => cfg.os_fingerprint.db = Some(Arc::new(db)),
+            Err(e) => tracing::debug!("no OS fingerprints: {e}"),
+        }
+    }
     if !args.magic.is_empty() {
         let magic = weir_engine::files::Magic::load(&args.magic)?;
         tracing::info!("{} MIME signatures loaded from {} files", magic.len(), args.magic.len());
@@ -294,6 +302,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         host_wait_limit: Duration::from_millis(args.host_wait_ms),
         max_component_bytes: load_limits(args.limits).0,
         max_compile_time: load_limits(args.limits).1,
+        anonymization: cfg.anonymization.clone(),
         ..defaults
     })?;
     if !args.no_default_handlers {

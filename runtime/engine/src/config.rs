@@ -169,6 +169,12 @@ pub struct Config {
     /// The packet-filter framework's settings (`PacketFilter::*`,
     /// `capture_filters`, `restrict_filters`).
     pub packet_filter: PacketFilter,
+    /// Address anonymization: `orig_addr_anonymization` and the other classes'
+    /// methods, `preserve_*_addr`, `anonymization_key`, `log_addr_anonymization`.
+    pub anonymization: crate::anon::Settings,
+    /// Passive OS fingerprinting: the p0f database (`passive_fingerprint_file`)
+    /// and `generate_OS_version_event`.
+    pub os_fingerprint: crate::osfp::Settings,
 }
 
 /// Zeek's packet-filter framework (`base/frameworks/packet-filter`): the
@@ -390,6 +396,8 @@ impl Default for Config {
             delay_teredo_confirmation: true,
             delay_gtp_confirmation: false,
             packet_filter: PacketFilter::default(),
+            anonymization: crate::anon::Settings::default(),
+            os_fingerprint: crate::osfp::Settings::default(),
         }
     }
 }
@@ -561,6 +569,19 @@ impl Config {
             "frag_timeout" => self.frag_timeout = iv()?,
             "likely_server_ports" => self.likely_server_ports = parse_port_list(value)?,
             "likely_server_ports+" => self.likely_server_ports.extend(parse_port_list(value)?),
+            "orig_addr_anonymization" => self.anonymization.orig = crate::anon::Method::parse(value)?,
+            "resp_addr_anonymization" => self.anonymization.resp = crate::anon::Method::parse(value)?,
+            "other_addr_anonymization" => self.anonymization.other = crate::anon::Method::parse(value)?,
+            "log_addr_anonymization" => self.anonymization.logs = crate::anon::Method::parse(value)?,
+            "preserve_orig_addr" => self.anonymization.preserve_orig = crate::anon::parse_addr_set(value)?,
+            "preserve_resp_addr" => self.anonymization.preserve_resp = crate::anon::parse_addr_set(value)?,
+            "preserve_other_addr" => self.anonymization.preserve_other = crate::anon::parse_addr_set(value)?,
+            "anonymization_key" => self.anonymization.key = Some(crate::anon::parse_key(value)?),
+            "passive_fingerprint_file" => {
+                let db = crate::osfp::Database::load(std::path::Path::new(value.trim()))?;
+                self.os_fingerprint.db = Some(std::sync::Arc::new(db));
+            }
+            "generate_OS_version_event" => self.os_fingerprint.hosts = crate::anon::parse_addr_set(value)?,
             "ConnKey::factory" => {
                 self.vlan_conn_key = match value.trim() {
                     "vlan_fivetuple" | "ConnKey::CONNKEY_VLAN_FIVETUPLE" => true,
@@ -681,10 +702,12 @@ mod tests {
     #[test]
     fn docs_options_md_lists_every_engine_setting_with_a_default_it_takes() {
         let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/options.md")).unwrap();
-        let start = doc.find("## Engine settings").expect("an engine settings section");
-        let end = start + doc[start..].find("\n## ").expect("a section after it");
-        let rows: Vec<(String, String)> = doc[start..end]
-            .lines()
+        // Every section whose heading starts "Engine settings".
+        let sections: Vec<&str> = doc.split("\n## ").filter(|s| s.starts_with("Engine settings")).collect();
+        assert!(!sections.is_empty(), "an engine settings section");
+        let rows: Vec<(String, String)> = sections
+            .iter()
+            .flat_map(|s| s.lines())
             .filter_map(|l| l.strip_prefix("| `"))
             .map(|l| {
                 let (name, rest) = l.split_once("` | ").unwrap();

@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod analyzers;
+pub mod anon;
 mod bytes;
 pub mod capture;
 pub mod clock;
@@ -22,6 +23,7 @@ pub mod decode;
 pub mod engine;
 pub mod events;
 pub mod files;
+pub mod osfp;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod sessions;

@@ -23,6 +23,10 @@ const SEED_DEPRECATED: [&str; 8] = [
     "anonymization_mapping",
 ];
 
+/// Seed-deprecated events weir raises all the same (issue 15: the
+/// `anonymize` host call raises `anonymization_mapping`).
+const DEPRECATED_BUT_RAISED: [&str; 1] = ["anonymization_mapping"];
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -108,7 +112,7 @@ fn every_event_is_raised_or_says_why_not() {
 #[test]
 fn exactly_the_seed_deprecated_events_are_never_raised() {
     let never: Vec<&str> = EventKind::ALL.iter().filter(|k| k.doc().contains(NEVER)).map(|k| k.name()).collect();
-    let mut want = SEED_DEPRECATED.to_vec();
+    let mut want: Vec<&str> = SEED_DEPRECATED.into_iter().filter(|n| !DEPRECATED_BUT_RAISED.contains(n)).collect();
     want.sort();
     let mut got = never.clone();
     got.sort();

@@ -70,6 +70,9 @@ pub struct SandboxConfig {
     /// Longest a handler may take to compile (wall clock); a handler that takes
     /// longer is refused.
     pub max_compile_time: Duration,
+    /// Address anonymization: the `anonymize` host call's methods and key, and
+    /// whether logs are written with anonymized addresses.
+    pub anonymization: weir_engine::anon::Settings,
 }
 
 /// Default [`SandboxConfig::max_component_bytes`]: 64 MiB, above the largest
@@ -122,6 +125,7 @@ impl Default for SandboxConfig {
             max_log_bytes_per_sec: DEFAULT_MAX_LOG_BYTES_PER_SEC,
             max_component_bytes: DEFAULT_MAX_COMPONENT_BYTES,
             max_compile_time: DEFAULT_MAX_COMPILE_TIME,
+            anonymization: Default::default(),
         }
     }
 }

@@ -183,6 +183,7 @@ mod __weir_handler_bindings {{
             "weir:events/runtime@0.1.0": ::weir_guest::runtime,
             "weir:events/analyzers@0.1.0": ::weir_guest::analyzers,
             "weir:events/files@0.1.0": ::weir_guest::files,
+            "weir:events/anonymize@0.1.0": ::weir_guest::anonymize,
         }},
         runtime_path: "::weir_guest::wit_bindgen::rt",
     }});

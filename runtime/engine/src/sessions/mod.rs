@@ -7,6 +7,7 @@
 //! (`tunnels`); this file holds the state and the weirds.
 
 mod analysis;
+mod fingerprint;
 pub mod conn;
 mod create;
 pub mod key;
@@ -89,6 +90,10 @@ pub struct Sessions {
     next_aid: u64,
     /// Analyzers handlers scheduled for expected connections.
     scheduled: crate::analyzers::requests::Scheduled,
+    /// Each host's last fingerprint match (`OS_version_found`).
+    os_cache: HashMap<IpAddr, fingerprint::Cached>,
+    /// The MSS of each connection's SYN, for its SYN+ACK's window multiple.
+    syn_mss: HashMap<u32, u16>,
 }
 
 /// An IP tunnel's endpoints (in address order) and kind.
@@ -128,6 +133,8 @@ impl Sessions {
             next_aid: 1,
             detecting: false,
             scheduled: Default::default(),
+            os_cache: HashMap::new(),
+            syn_mss: HashMap::new(),
         }
     }
 

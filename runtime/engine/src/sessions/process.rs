@@ -98,6 +98,7 @@ impl Sessions {
                 count_packet(c, now_orig, ip);
                 let delivered = std::mem::take(&mut fx.delivered);
                 self.apply(slot, fx, q);
+                self.fingerprint(slot, now_orig, ip, seg, q);
                 self.sig_packet(slot, now_orig, p, q);
                 for (from_orig, d) in delivered {
                     if let tcp::Delivery::Data(data) = &d {

@@ -37,6 +37,9 @@ pub(crate) struct LogStreams {
     reserved: Vec<Reserved>,
     /// Streams each handler may open.
     max_streams: u32,
+    /// The run's address anonymizer: the `anonymize` host calls, and every
+    /// `addr` field written under `log_addr_anonymization`.
+    pub(crate) anon: weir_engine::anon::Anonymizer,
 }
 
 impl LogStreams {
@@ -47,6 +50,7 @@ impl LogStreams {
             streams: Vec::new(),
             reserved: Vec::new(),
             max_streams: cfg.quota.streams,
+            anon: weir_engine::anon::Anonymizer::new(cfg.anonymization.clone()),
         }
     }
 
@@ -183,12 +187,21 @@ impl wlog::Host for HostState {
             }
             rate.records += 1;
         }
-        let values: Vec<LogValue> = values.into_iter().map(LogValue::from_wit).collect();
+        let mut values: Vec<LogValue> = values.into_iter().map(LogValue::from_wit).collect();
         let mut written = 0;
-        let result = match shared.logs.lock().expect("log streams").streams.get_mut(id as usize).and_then(Option::as_mut) {
+        let mut logs = shared.logs.lock().expect("log streams");
+        if logs.anon.anonymizes_logs() {
+            for v in &mut values {
+                if let LogValue::Addr(a) = v {
+                    *a = logs.anon.for_log(*a);
+                }
+            }
+        }
+        let result = match logs.streams.get_mut(id as usize).and_then(Option::as_mut) {
             Some(s) if s.owner == handler => s.writer.write(&values).map(|()| written = s.writer.last_record_len() as u64),
             _ => Err(format!("no log stream {id} for this handler")),
         };
+        drop(logs);
         // The bytes carried were paid for up front; a line longer than them costs the rest.
         self.charge += written.saturating_sub(carried) * crate::HOST_BYTE_FUEL;
         shared.rate(handler, &name, now).log_bytes += written;

@@ -1,9 +1,10 @@
 //! What handlers import, one file per `weir:events` interface (as
-//! wasmtime-wasi does): [`log`], [`reporter`], [`runtime`], [`analyzers`]; here the data of a
+//! wasmtime-wasi does): [`log`], [`reporter`], [`runtime`], [`analyzers`], [`files`], [`anonymize`]; here the data of a
 //! handler's store ([`HostState`]) and the state its sandbox's stores share
 //! ([`Shared`]).
 
 mod analyzers;
+mod anonymize;
 mod files;
 mod log;
 mod reporter;
