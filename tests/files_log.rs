@@ -195,28 +195,6 @@ fn hash_all_files_fills_the_hash_columns() {
     assert_eq!(field(&files.rows[0], "analyzers"), "(empty)");
 }
 
-/// A ZIP archive of stored members (local headers, then the end of the
-/// central directory).
-fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut z = Vec::new();
-    for (name, data) in members {
-        z.extend_from_slice(b"PK\x03\x04");
-        for v in [20u16, 0, 0, 0, 0] {
-            z.extend_from_slice(&v.to_le_bytes());
-        }
-        for v in [0u32, data.len() as u32, data.len() as u32] {
-            z.extend_from_slice(&v.to_le_bytes());
-        }
-        z.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        z.extend_from_slice(&0u16.to_le_bytes());
-        z.extend_from_slice(name.as_bytes());
-        z.extend_from_slice(data);
-    }
-    z.extend_from_slice(b"PK\x05\x06");
-    z.extend_from_slice(&[0; 18]);
-    z
-}
-
 /// `Files::extract_all_files` writes every file into `extract_files/` of
 /// the log folder under the name files.log gives, and
 /// `ZIP::analyze_archives` makes each member of a downloaded archive a
@@ -226,7 +204,7 @@ fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
 fn extraction_and_zip_members() {
     let notes: &[u8] = b"plain text notes inside the archive\n";
     let png = png();
-    let archive = zip_of(&[("docs/notes.txt", notes), ("img/logo.png", &png)]);
+    let archive = weir_engine::files::zip::stored_archive(&[("docs/notes.txt", notes), ("img/logo.png", &png)]);
     let mut reply = format!("HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nContent-Length: {}\r\n\r\n", archive.len()).into_bytes();
     reply.extend(&archive);
     let dir = scratch_dir("files-zip-trace");

@@ -414,27 +414,9 @@ fn an_analyzer_attached_at_file_sniff_catches_up_with_the_bof_buffer() {
     assert_eq!(md5, ["e8dc4081b13434b45189a720b77b6818"]);
 }
 
-/// A ZIP archive of one stored member `name` holding `data`.
-fn stored_zip(name: &str, data: &[u8]) -> Vec<u8> {
-    let mut z = b"PK\x03\x04".to_vec();
-    for v in [20u16, 0, 0, 0, 0] {
-        z.extend_from_slice(&v.to_le_bytes());
-    }
-    for v in [0u32, data.len() as u32, data.len() as u32] {
-        z.extend_from_slice(&v.to_le_bytes());
-    }
-    z.extend_from_slice(&(name.len() as u16).to_le_bytes());
-    z.extend_from_slice(&0u16.to_le_bytes());
-    z.extend_from_slice(name.as_bytes());
-    z.extend_from_slice(data);
-    z.extend_from_slice(b"PK\x05\x06");
-    z.extend_from_slice(&[0; 18]);
-    z
-}
-
 #[test]
 fn a_zip_analyzer_makes_each_member_a_file_of_the_archive() {
-    let archive = stored_zip("dir/inner.txt", b"member text");
+    let archive = zip::stored_archive(&[("dir/inner.txt", b"member text")]);
     let mut w = World::asking(Settings::default(), EventKind::FileSniff, vec![FileOp::Zip]);
     let id = w.size(0, archive.len() as u64, None);
     let outer = id.clone().unwrap();

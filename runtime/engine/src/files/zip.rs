@@ -302,6 +302,28 @@ impl Member {
     }
 }
 
+/// A ZIP archive of stored members (local headers, CRCs left 0, then the
+/// end of the central directory): what tests feed the analyzer.
+pub fn stored_archive(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut z = Vec::new();
+    for (name, data) in members {
+        z.extend_from_slice(b"PK\x03\x04");
+        for v in [20u16, 0, 0, 0, 0] {
+            z.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [0u32, data.len() as u32, data.len() as u32] {
+            z.extend_from_slice(&v.to_le_bytes());
+        }
+        z.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        z.extend_from_slice(&0u16.to_le_bytes());
+        z.extend_from_slice(name.as_bytes());
+        z.extend_from_slice(data);
+    }
+    z.extend_from_slice(b"PK\x05\x06");
+    z.extend_from_slice(&[0; 18]);
+    z
+}
+
 /// CRC-32 (IEEE 802.3, as ZIP uses it), bit by bit from a small table.
 mod crc32 {
     const fn table() -> [u32; 256] {
