@@ -290,20 +290,20 @@ impl<'e, 'a> Cx<'e, 'a> {
     /// file returned; without one, `get_file_handle` asks the handlers which
     /// file this is. Returns the id to pass next time; None when no file
     /// takes the data (no handle) or the file is complete.
-    pub fn file_data(&mut self, is_orig: bool, data: &[u8], offset: Option<u64>, id: Option<&str>) -> Option<String> {
+    pub fn file_data_in(&mut self, is_orig: bool, data: &[u8], offset: Option<u64>, id: Option<&str>) -> Option<String> {
         let Env { conn, q, files, now, .. } = self.env;
         files.data_in(q, *now, &crate::files::Origin { tag: self.tag, conn, is_orig }, data, offset, id)
     }
 
     /// `len` bytes of the file at `offset` will never come (see
-    /// [`file_data`](Cx::file_data) for `id` and the result).
+    /// [`file_data_in`](Cx::file_data_in) for `id` and the result).
     pub fn file_missing(&mut self, is_orig: bool, offset: u64, len: u64, id: Option<&str>) -> Option<String> {
         let Env { conn, q, files, now, .. } = self.env;
         files.gap(q, *now, &crate::files::Origin { tag: self.tag, conn, is_orig }, offset, len, id)
     }
 
     /// The protocol announced the file's size (see
-    /// [`file_data`](Cx::file_data) for `id` and the result): the file is
+    /// [`file_data_in`](Cx::file_data_in) for `id` and the result): the file is
     /// complete once that many bytes came.
     pub fn file_size(&mut self, is_orig: bool, size: u64, id: Option<&str>) -> Option<String> {
         let Env { conn, q, files, now, .. } = self.env;
@@ -311,7 +311,7 @@ impl<'e, 'a> Cx<'e, 'a> {
     }
 
     /// The protocol says what type the file is (before its data; see
-    /// [`file_data`](Cx::file_data) for `id` and the result). A protocol
+    /// [`file_data_in`](Cx::file_data_in) for `id` and the result). A protocol
     /// that names its files itself passes `Some(&files::id::file_id(handle))`
     /// as `id` to any of these calls, and no `get_file_handle` is raised.
     pub fn file_mime(&mut self, is_orig: bool, mime: &str, id: Option<&str>) -> Option<String> {

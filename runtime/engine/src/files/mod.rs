@@ -1,7 +1,7 @@
 //! File analysis, after Zeek's `file_analysis::Manager` and `File`:
 //! protocol analyzers hand the bytes of the files they carry (an HTTP body,
 //! a MIME part) to the [`Manager`] with (analyzer, connection, direction),
-//! through their context (`Cx::file_data`, `file_missing`, `file_size`,
+//! through their context (`Cx::file_data_in`, `file_missing`, `file_size`,
 //! `file_end`). The life cycle of one file:
 //!
 //! 1. Data without a file id raises `get_file_handle`, and the queue is

@@ -254,7 +254,7 @@ impl Analyzer for FtpData {
 
     fn stream(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
         if cx.files_wanted() {
-            cx.file_data(is_orig, data, None, None);
+            cx.file_data_in(is_orig, data, None, None);
         }
     }
 

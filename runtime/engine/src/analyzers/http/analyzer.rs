@@ -102,9 +102,9 @@ impl Sink for CxSink<'_, '_, '_> {
                 let slot = &mut self.files[usize::from(!is_orig)];
                 *slot = cx.file_size(is_orig, size, slot.take().as_deref());
             }
-            Out::FileData { is_orig, data, offset } => {
+            Out::FileChunk { is_orig, data, offset } => {
                 let slot = &mut self.files[usize::from(!is_orig)];
-                *slot = cx.file_data(is_orig, &data, offset, slot.take().as_deref());
+                *slot = cx.file_data_in(is_orig, &data, offset, slot.take().as_deref());
             }
             Out::FileHole { is_orig, offset, len } => {
                 let slot = &mut self.files[usize::from(!is_orig)];

@@ -845,10 +845,10 @@ impl Entity {
                 self.file_offset += data.len() as u64;
             }
             if !env.sink.wants(Want::EntityData) {
-                env.sink.emit(Out::FileData { is_orig, data, offset });
+                env.sink.emit(Out::FileChunk { is_orig, data, offset });
                 return;
             }
-            env.sink.emit(Out::FileData { is_orig, data: data.clone(), offset });
+            env.sink.emit(Out::FileChunk { is_orig, data: data.clone(), offset });
         }
         if env.sink.wants(Want::EntityData) {
             env.sink.emit(Out::EntityData { is_orig: env.is_orig, data });

@@ -76,7 +76,7 @@ pub fn replay_files(out: &[Out]) -> usize {
     for (i, o) in out.iter().enumerate() {
         let now = 1.0 + i as f64;
         let is_orig = match o {
-            Out::FileSize { is_orig, .. } | Out::FileData { is_orig, .. } | Out::FileHole { is_orig, .. } | Out::FileEnd { is_orig } => *is_orig,
+            Out::FileSize { is_orig, .. } | Out::FileChunk { is_orig, .. } | Out::FileHole { is_orig, .. } | Out::FileEnd { is_orig } => *is_orig,
             _ => continue,
         };
         let origin = Origin { tag: crate::analyzers::Tag::Http, conn: &conn, is_orig };
@@ -84,7 +84,7 @@ pub fn replay_files(out: &[Out]) -> usize {
         let id = slot.take();
         *slot = match o {
             Out::FileSize { size, .. } => m.set_size(&mut q, now, &origin, *size, id.as_deref()),
-            Out::FileData { data, offset, .. } => m.data_in(&mut q, now, &origin, data, *offset, id.as_deref()),
+            Out::FileChunk { data, offset, .. } => m.data_in(&mut q, now, &origin, data, *offset, id.as_deref()),
             Out::FileHole { offset, len, .. } => m.gap(&mut q, now, &origin, *offset, *len, id.as_deref()),
             _ => {
                 m.end_of_file(&mut q, now, &origin, id.as_deref());
@@ -119,7 +119,7 @@ mod tests {
         assert!(matches!(out.last(), Some(Out::Stats { num_requests: 1, num_replies: 1, .. })));
         let body: Vec<u8> = out
             .iter()
-            .filter_map(|o| if let Out::FileData { is_orig: false, data, .. } = o { Some(data.clone()) } else { None })
+            .filter_map(|o| if let Out::FileChunk { is_orig: false, data, .. } = o { Some(data.clone()) } else { None })
             .flatten()
             .collect();
         assert_eq!(body, b"abc", "one-byte chunks at this chunk size");

@@ -163,7 +163,7 @@ pub enum Out {
     FileSize { is_orig: bool, size: u64 },
     /// File analysis: bytes of the current entity's file, at `offset` in a
     /// partial reply (else after the bytes before).
-    FileData { is_orig: bool, data: Vec<u8>, offset: Option<u64> },
+    FileChunk { is_orig: bool, data: Vec<u8>, offset: Option<u64> },
     /// File analysis: a gap in the current entity's file.
     FileHole { is_orig: bool, offset: u64, len: u64 },
     /// File analysis: the current entity's file has ended.

@@ -333,18 +333,18 @@ fn entity_bodies_go_to_file_analysis_with_size_offsets_and_end() {
     let files: Vec<&Out> = s
         .out
         .iter()
-        .filter(|o| matches!(o, Out::FileSize { .. } | Out::FileData { .. } | Out::FileHole { .. } | Out::FileEnd { .. }))
+        .filter(|o| matches!(o, Out::FileSize { .. } | Out::FileChunk { .. } | Out::FileHole { .. } | Out::FileEnd { .. }))
         .collect();
     assert_eq!(
         files,
         [
             &Out::FileEnd { is_orig: true },
             &Out::FileSize { is_orig: false, size: 100 },
-            &Out::FileData { is_orig: false, data: b"abcd".to_vec(), offset: Some(10) },
+            &Out::FileChunk { is_orig: false, data: b"abcd".to_vec(), offset: Some(10) },
             &Out::FileSize { is_orig: true, size: 3 },
-            &Out::FileData { is_orig: true, data: b"x".to_vec(), offset: None },
+            &Out::FileChunk { is_orig: true, data: b"x".to_vec(), offset: None },
             &Out::FileHole { is_orig: true, offset: 1, len: 1 },
-            &Out::FileData { is_orig: true, data: b"z".to_vec(), offset: None },
+            &Out::FileChunk { is_orig: true, data: b"z".to_vec(), offset: None },
             &Out::FileEnd { is_orig: true },
         ],
         "a 206 reply's file does not end with its message"

@@ -86,7 +86,7 @@ pub enum Out {
     Limit(&'static str, String),
     /// Decoded content of the current entity, for file analysis (the same
     /// bytes as `mime_segment_data`'s).
-    FileData(Vec<u8>),
+    FileChunk(Vec<u8>),
     /// `len` bytes of the current entity's content never came, at `offset`
     /// of it (`MIME_Mail::Undelivered`).
     FileGap {
@@ -211,7 +211,7 @@ impl Ctx<'_> {
         }
         let len = data.len() as u64;
         if self.sink.wants(Want::Files) {
-            self.sink.emit(Out::FileData(data.clone()));
+            self.sink.emit(Out::FileChunk(data.clone()));
         }
         if self.sink.wants(Want::SegmentData) {
             self.sink.emit(Out::SegmentData(data));

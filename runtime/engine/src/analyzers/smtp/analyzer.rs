@@ -153,7 +153,7 @@ impl Sink for CxSink<'_, '_, '_> {
                 }
                 mime::Out::Limit(name, addl) => cx.limit(name, addl),
                 // The message's data travels from the client (Zeek's MIME_Mail is made with is_orig T).
-                mime::Out::FileData(data) => *self.1 = cx.file_data(true, &data, None, self.1.take().as_deref()),
+                mime::Out::FileChunk(data) => *self.1 = cx.file_data_in(true, &data, None, self.1.take().as_deref()),
                 mime::Out::FileGap { offset, len } => {
                     *self.1 = cx.file_missing(true, offset, len, self.1.take().as_deref())
                 }
