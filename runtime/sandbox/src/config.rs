@@ -163,4 +163,7 @@ pub struct HandlerOptions {
     pub fuel: Option<u64>,
     /// A host folder the handler may read and write, seen by the guest as `/granted`.
     pub grant_dir: Option<PathBuf>,
+    /// Linear-memory cap of this handler's instances, in bytes (at most
+    /// [`SandboxConfig::memory_bytes`], the pool's slot size; default that).
+    pub memory_bytes: Option<usize>,
 }
