@@ -53,7 +53,7 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
 
 /// The standard handler option a `--set NAME=VALUE` (or `NAME+=VALUE`)
 /// names, if it names one, and whether it adds.
-fn handler_option(assignment: &str) -> Option<(&'static weir_sandbox::options::HandlerOption, bool)> {
+pub(crate) fn handler_option(assignment: &str) -> Option<(&'static weir_sandbox::options::HandlerOption, bool)> {
     let name = assignment.split_once('=')?.0.trim();
     let (name, add) = match name.strip_suffix('+') {
         Some(n) => (n.trim_end(), true),
@@ -66,19 +66,27 @@ fn handler_option(assignment: &str) -> Option<(&'static weir_sandbox::options::H
 fn script_options(args: &RunArgs) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
     let mut options = std::collections::BTreeMap::new();
     for a in &args.set {
-        if let (Some((o, add)), Some((_, value))) = (handler_option(a), a.split_once('=')) {
-            let current = options.get(o.name).map(String::as_str);
-            let v = weir_sandbox::options::check(o, value, add, current)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("--set {a}"))?;
-            options.insert(o.name.to_string(), v);
+        if handler_option(a).is_some() {
+            check_script_option(a, &mut options).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
         }
     }
     Ok(options)
 }
 
+/// Checks the handler option `NAME=VALUE` (or `NAME+=VALUE`) against its type
+/// and records it in `options`.
+pub(crate) fn check_script_option(assignment: &str, options: &mut std::collections::BTreeMap<String, String>) -> Result<(), String> {
+    let (Some((o, add)), Some((_, value))) = (handler_option(assignment), assignment.split_once('=')) else {
+        return Err(format!("'{assignment}' is not a handler option"));
+    };
+    let current = options.get(o.name).map(String::as_str);
+    let v = weir_sandbox::options::check(o, value, add, current)?;
+    options.insert(o.name.to_string(), v);
+    Ok(())
+}
+
 /// File name of a handler path (`loop.wasm`), the key of per-handler options.
-fn handler_name(path: &Path) -> String {
+pub(crate) fn handler_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
@@ -130,6 +138,11 @@ fn handler_options(args: &RunArgs) -> anyhow::Result<Vec<(PathBuf, HandlerOption
     for a in &args.grant_dir {
         let (name, value) = per_handler("--grant-dir", a, &names)?;
         opts.entry(name).or_default().grant_dir = Some(PathBuf::from(value));
+    }
+    for a in &args.handler_memory {
+        let (name, value) = per_handler("--handler-memory", a, &names)?;
+        let mb: usize = value.parse().map_err(|_| anyhow::anyhow!("--handler-memory {a}: {value} is not a number"))?;
+        opts.entry(name).or_default().memory_bytes = Some(mb.saturating_mul(1 << 20));
     }
     Ok(args.handlers.iter().zip(&names).map(|(p, n)| (p.clone(), opts.get(n.as_str()).cloned().unwrap_or_default())).collect())
 }
@@ -302,7 +315,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, Some(iface)) => {
             Box::new(LiveSource::open(iface, args.filter.as_deref(), 65535)?.with_stop_flag(Arc::clone(&stop)))
         }
-        (None, None) => bail!("give a trace with -r or an interface with -i"),
+        (None, None) => bail!("give a trace with -r or an interface with -i (or capture.read or capture.interface in the --config file)"),
     };
 
     let mut display = Display { progress: Progress::new(source.read_progress()), stop: &stop };
@@ -336,6 +349,21 @@ fn stop_signals() -> anyhow::Result<(Arc<AtomicBool>, Arc<AtomicUsize>)> {
             .context("cannot install signal handler")?;
     }
     Ok((stop, count))
+}
+
+/// `weir config check FILE`: every error of the file with its line, then
+/// what loading the engine settings and signatures finds; "FILE: ok" otherwise.
+pub fn check_config(file: &Path) -> anyhow::Result<ExitCode> {
+    let mut args = crate::default_run_args();
+    if let Err(e) = crate::config::load(file, &mut args, &crate::config::NoFlags) {
+        eprintln!("{e:#}");
+        return Ok(ExitCode::FAILURE);
+    }
+    engine_config(&args).with_context(|| format!("{}", file.display()))?;
+    script_options(&args).with_context(|| format!("{}", file.display()))?;
+    handler_options(&args).with_context(|| format!("{}", file.display()))?;
+    println!("{}: ok", file.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `weir check`.
