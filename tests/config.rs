@@ -151,3 +151,39 @@ fn flags_win_over_the_file() {
     let log = read_zeek_tsv(&flagged.join("conn.log")).expect("a TSV conn.log in the flag's folder");
     assert_eq!(log.rows.len(), rows, "the same connections either way");
 }
+
+#[test]
+fn zeek_writer_settings_gzip_and_iso_timestamps() {
+    use std::io::Read;
+    let dir = scratch_dir("config-writer");
+    let file = dir.join("weir.toml");
+    std::fs::write(
+        &file,
+        "[logs]\nformat = \"json\"\n[settings]\n\"LogAscii::json_timestamps\" = \"JSON::TS_ISO8601\"\n\"LogAscii::gzip_level\" = 6\n\"LogAscii::json_include_unset_fields\" = true\n",
+    )
+    .unwrap();
+    let (plain, gz) = (dir.join("plain"), dir.join("gz"));
+    for d in [&plain, &gz] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    run_trace(&demo_trace(), &plain, &["--log-format", "json"]);
+    run_trace(&demo_trace(), &gz, &["--config", file.to_str().unwrap()]);
+    assert!(!gz.join("conn.log").exists(), "a gzip run writes conn.log.gz only");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(gz.join("conn.log.gz")).expect("conn.log.gz")).read_to_string(&mut text).unwrap();
+    let plain_text = std::fs::read_to_string(plain.join("conn.log")).unwrap();
+    assert_eq!(text.lines().count(), plain_text.lines().count(), "the same rows");
+    for line in text.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        let ts = row["ts"].as_str().unwrap_or_else(|| panic!("ts is no ISO 8601 string: {line}"));
+        assert!(ts.len() == 27 && ts.ends_with('Z') && ts.as_bytes()[10] == b'T', "{ts}");
+        // Every column is there, unset ones as null.
+        assert!(row.as_object().unwrap().contains_key("tunnel_parents"), "{line}");
+    }
+
+    // A bad value is refused with its line.
+    std::fs::write(&file, "[settings]\n\"LogAscii::gzip_level\" = 12\n").unwrap();
+    let out = run_weir(["config".as_ref(), "check".as_ref(), file.as_os_str()]);
+    assert!(!out.success());
+    assert!(out.stderr.starts_with(&format!("{}:2: ", file.display())), "{}", out.stderr);
+}

@@ -530,6 +530,9 @@ fn prepend<T>(list: &mut Vec<T>, mut first: Vec<T>) {
 
 /// Whether `NAME=VALUE` is a setting weir takes, with a value of its type.
 fn check_setting(assignment: &str) -> Result<(), String> {
+    if crate::run::writer_option(assignment).is_some() {
+        return crate::run::writer_options(&[assignment.to_string()]).map(drop);
+    }
     if crate::run::handler_option(assignment).is_some() {
         let mut args_set = std::collections::BTreeMap::new();
         return crate::run::check_script_option(assignment, &mut args_set);

@@ -29,7 +29,7 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
         None => DEFAULT_LIKELY_SERVER_PORTS.to_string(),
     };
     cfg.likely_server_ports = parse_port_list(&ports).map_err(anyhow::Error::msg).context("--likely-server-ports")?;
-    for a in args.set.iter().filter(|a| handler_option(a).is_none()) {
+    for a in args.set.iter().filter(|a| handler_option(a).is_none() && writer_option(a).is_none()) {
         cfg.set_assignment(a).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
     }
     if !args.magic.is_empty() {
@@ -60,6 +60,24 @@ pub(crate) fn handler_option(assignment: &str) -> Option<(&'static weir_sandbox:
         None => (name, false),
     };
     weir_sandbox::options::find(name).map(|o| (o, add))
+}
+
+/// The writer setting (`LogAscii::json_timestamps`, ...) a `--set NAME=VALUE`
+/// names, if it names one: the Zeek name.
+pub(crate) fn writer_option(assignment: &str) -> Option<&'static str> {
+    let name = assignment.split_once('=')?.0.trim();
+    weir_logs::WRITER_OPTIONS.iter().map(|o| o.name).find(|n| *n == name)
+}
+
+/// The `--set` values of the log writer settings.
+pub(crate) fn writer_options(set: &[String]) -> Result<weir_logs::WriterOptions, String> {
+    let mut options = weir_logs::WriterOptions::default();
+    for a in set {
+        if let (Some(name), Some((_, value))) = (writer_option(a), a.split_once('=')) {
+            options.set(name, value).unwrap_or(Ok(())).map_err(|e| format!("--set {a}: {e}"))?;
+        }
+    }
+    Ok(options)
 }
 
 /// The `--set` values of handler options, checked against their types.
@@ -264,6 +282,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // ends the run cleanly (it then reads nothing).
     let (stop, signals) = stop_signals()?;
     let cfg = engine_config(&args)?;
+    writer_options(&args.set).map_err(anyhow::Error::msg)?;
     if args.parse_only {
         return Ok(ExitCode::SUCCESS);
     }
@@ -282,6 +301,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         memory_bytes: args.memory_mb.map_or(defaults.memory_bytes, |mb| (mb * 1024 * 1024) as usize),
         log_dir: args.logdir.clone(),
         log_format,
+        log_options: writer_options(&args.set).map_err(anyhow::Error::msg)?,
         max_records_per_sec: args.max_log_records.unwrap_or(defaults.max_records_per_sec),
         max_messages_per_sec: args.max_reporter_messages.unwrap_or(defaults.max_messages_per_sec),
         max_instances: handlers.max(1) * workers as u32,

@@ -24,6 +24,8 @@ pub struct SandboxConfig {
     pub log_dir: PathBuf,
     /// Log format.
     pub log_format: LogFormat,
+    /// Zeek's writer settings (`LogAscii::json_timestamps`, ...).
+    pub log_options: weir_logs::WriterOptions,
     /// Wall-clock backstop per call: the epoch ticks every `epoch_tick` and a call
     /// may run for `epoch_deadline_ticks` ticks.
     pub epoch_tick: Duration,
@@ -107,6 +109,7 @@ impl Default for SandboxConfig {
             memory_bytes: 64 << 20,
             log_dir: PathBuf::from("."),
             log_format: LogFormat::Tsv,
+            log_options: weir_logs::WriterOptions::default(),
             epoch_tick: Duration::from_millis(10),
             epoch_deadline_ticks: 100,
             max_traps: 5,
