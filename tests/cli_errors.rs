@@ -288,3 +288,23 @@ fn new_takes_a_path_as_cargo_new_does() {
     assert!(out.success(), "{}", out.stderr);
     assert!(std::fs::read_to_string(bad.join("Cargo.toml")).unwrap().contains("name = \"scan\""));
 }
+
+#[test]
+fn a_handler_gets_its_own_memory_cap() {
+    let dir = scratch_dir("handler-memory");
+    let census = dir.join("packet_census.wasm");
+    std::fs::write(&census, weir_sandbox::testing::example("packet_census.wasm")).unwrap();
+    let c = census.to_str().unwrap();
+    // Over the pool's slot (--memory-mb, 64 by default): one line.
+    let (_, out) = run_trace_unchecked(&demo_trace(), &dir.join("over"), &["--handler", c, "--handler-memory", "packet_census.wasm=128"]);
+    assert_one_clear_line(&out, "--memory-mb");
+    // 1 MiB is less than the component's own initial memory: every call traps
+    // and packets.log is never written; the other handlers do not notice.
+    let small = run_trace(&demo_trace(), &dir.join("small"), &["--handler", c, "--handler-memory", "packet_census.wasm=1"]);
+    assert!(small.stderr.contains("packet_census.wasm: event new_packet: memory limit reached"), "{}", small.stderr);
+    assert!(!dir.join("small/packets.log").exists());
+    assert!(dir.join("small/conn.log").is_file());
+    let enough = run_trace(&demo_trace(), &dir.join("enough"), &["--handler", c, "--handler-memory", "packet_census.wasm=2"]);
+    assert!(!enough.stderr.contains("memory limit"), "{}", enough.stderr);
+    assert!(dir.join("enough/packets.log").is_file());
+}

@@ -202,7 +202,7 @@ impl Sandbox {
         let memory_bytes = options.memory_bytes.unwrap_or(self.cfg.memory_bytes);
         if memory_bytes > self.cfg.memory_bytes {
             bail!(
-                "{name}: a memory cap of {} MiB is over the sandbox's {} MiB per handler (raise --memory-mb)",
+                "a memory cap of {} MiB is over the sandbox's {} MiB per handler (raise --memory-mb)",
                 memory_bytes >> 20,
                 self.cfg.memory_bytes >> 20
             );
