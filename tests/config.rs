@@ -187,3 +187,33 @@ fn zeek_writer_settings_gzip_and_iso_timestamps() {
     assert!(!out.success());
     assert!(out.stderr.starts_with(&format!("{}:2: ", file.display())), "{}", out.stderr);
 }
+
+#[test]
+fn site_networks_decide_local_orig_and_local_resp() {
+    let dir = scratch_dir("config-site");
+    let file = dir.join("weir.toml");
+    std::fs::write(
+        &file,
+        "[settings]\n\"Site::local_nets\" = [\"10.0.0.0/24\", \"2001:db8::7/128\"]\n\"Site::private_address_space_is_local\" = false\n",
+    )
+    .unwrap();
+    run_trace(&demo_trace(), &dir.join("site"), &["--config", file.to_str().unwrap()]);
+    let log = read_zeek_tsv(&dir.join("site/conn.log")).unwrap();
+    assert!(!log.rows.is_empty());
+    for r in &log.rows {
+        let local = |h: &str| if h.starts_with("10.0.0.") || h == "2001:db8::7" { "T" } else { "F" };
+        assert_eq!(r["local_orig"], local(&r["id.orig_h"]), "{r:?}");
+        assert_eq!(r["local_resp"], local(&r["id.resp_h"]), "{r:?}");
+    }
+    assert!(log.rows.iter().any(|r| r["local_orig"] == "T") && log.rows.iter().any(|r| r["local_orig"] == "F"));
+
+    // No local networks at all: Zeek leaves both unset.
+    run_trace(&demo_trace(), &dir.join("none"), &["--set", "Site::private_address_space_is_local=F"]);
+    let log = read_zeek_tsv(&dir.join("none/conn.log")).unwrap();
+    assert!(log.rows.iter().all(|r| r["local_orig"] == "-" && r["local_resp"] == "-"), "{:?}", log.rows[0]);
+
+    // A subnet that is none: refused with its line.
+    std::fs::write(&file, "[settings]\n\n\"Site::local_nets\" = [\"10.0.0.0/33\"]\n").unwrap();
+    let out = run_weir(["config".as_ref(), "check".as_ref(), file.as_os_str()]);
+    assert!(out.stderr.starts_with(&format!("{}:3: ", file.display())) && out.stderr.contains("not a subnet"), "{}", out.stderr);
+}

@@ -12,7 +12,51 @@
 use std::cell::RefCell;
 use weir_guest::log::{LogType as T, LogValue as V};
 use weir_guest::types::{Connection, EncapsulatingConn, Transport};
+use std::net::IpAddr;
 use weir_guest::{ip, is_private, ConnStates, Handler, Stream};
+
+/// `Site::local_nets` and `Site::private_address_space_is_local`, read once.
+struct Site {
+    nets: Vec<(IpAddr, u8)>,
+    private_is_local: bool,
+}
+
+fn site() -> &'static Site {
+    static SITE: std::sync::OnceLock<Site> = std::sync::OnceLock::new();
+    SITE.get_or_init(|| Site {
+        // The host checked each one (ADDR/LENGTH) before the run.
+        nets: weir_guest::options::set("Site::local_nets").iter().filter_map(|n| parse_subnet(n)).collect(),
+        private_is_local: weir_guest::options::flag("Site::private_address_space_is_local"),
+    })
+}
+
+fn parse_subnet(s: &str) -> Option<(IpAddr, u8)> {
+    let (a, l) = s.split_once('/').unwrap_or((s, ""));
+    let a: IpAddr = a.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+    let max = if a.is_ipv4() { 32 } else { 128 };
+    Some((a, if l.is_empty() { max } else { l.parse().ok()? }))
+}
+
+/// Whether `a` is in the subnet `net/len`.
+fn in_subnet(a: IpAddr, (net, len): (IpAddr, u8)) -> bool {
+    let (a, net, bits) = match (a, net) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => (u32::from(a) as u128, u32::from(n) as u128, 32),
+        (IpAddr::V6(a), IpAddr::V6(n)) => (u128::from(a), u128::from(n), 128),
+        _ => return false,
+    };
+    let shift = bits - u32::from(len.min(bits as u8));
+    shift >= bits || (a >> shift) == (net >> shift)
+}
+
+/// conn.log's `local_orig`/`local_resp` for `a`, as Zeek's conn script sets
+/// them: unset when the site has no local networks at all.
+fn local(a: IpAddr) -> V {
+    let s = site();
+    if s.nets.is_empty() && !s.private_is_local {
+        return V::Unset;
+    }
+    V::Bool((s.private_is_local && is_private(a)) || s.nets.iter().any(|&n| in_subnet(a, n)))
+}
 
 static CONN: Stream = Stream::new(
     "conn",
@@ -214,8 +258,8 @@ impl Handler for Conn {
             if with_duration { V::Count(c.orig.size) } else { V::Unset },
             if with_duration { V::Count(c.resp.size) } else { V::Unset },
             V::String(conn_state(&c).to_string()),
-            V::Bool(is_private(orig_h)),
-            V::Bool(is_private(resp_h)),
+            local(orig_h),
+            local(resp_h),
             V::Count(st.missed_bytes),
             history,
             count_or_unset(c.orig.num_pkts),
@@ -229,3 +273,21 @@ impl Handler for Conn {
 }
 
 weir_guest::export_handler!(Conn: tunnel_changed, content_gap, connection_state_remove);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnets() {
+        let net = |s| parse_subnet(s).unwrap();
+        let a = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(in_subnet(a("10.0.0.2"), net("10.0.0.0/24")));
+        assert!(!in_subnet(a("10.0.1.2"), net("10.0.0.0/24")));
+        assert!(in_subnet(a("10.0.1.2"), net("0.0.0.0/0")));
+        assert!(in_subnet(a("2001:db8::7"), net("2001:db8::7")));
+        assert!(!in_subnet(a("2001:db8::8"), net("2001:db8::7/128")));
+        assert!(in_subnet(a("2001:db8::8"), net("::/0")));
+        assert!(!in_subnet(a("10.0.0.2"), net("::/0")), "families do not mix");
+    }
+}

@@ -14,6 +14,9 @@ pub enum Kind {
     /// A set of strings, written `a,b` or as Zeek writes it (`{ "a", "b" }`);
     /// `NAME+=VALUE` adds to the default.
     Set,
+    /// A set of subnets (`10.0.0.0/8`, `2001:db8::/32`; a bare address is
+    /// one host), written like a set; `NAME+=VALUE` adds.
+    Subnets,
     /// An interval, written as Zeek writes it (`0secs`, `1day`, `2.5 min`) or
     /// as seconds; handlers read it as seconds.
     Interval,
@@ -36,6 +39,20 @@ pub struct HandlerOption {
 
 /// The options of the standard handlers.
 pub const STANDARD: &[HandlerOption] = &[
+    HandlerOption {
+        name: "Site::local_nets",
+        kind: Kind::Subnets,
+        default: "",
+        handler: "conn",
+        doc: "The site's own networks: conn.log's `local_orig` and `local_resp` say whether each side's address is in them (or, while `Site::private_address_space_is_local` is T, in the private address space).",
+    },
+    HandlerOption {
+        name: "Site::private_address_space_is_local",
+        kind: Kind::Bool,
+        default: "T",
+        handler: "conn",
+        doc: "The private address space counts as local. With F and no `Site::local_nets`, `local_orig` and `local_resp` are unset, as in Zeek when it has no local networks.",
+    },
     HandlerOption {
         name: "HTTP::default_capture_password",
         kind: Kind::Bool,
@@ -181,7 +198,12 @@ pub fn check(option: &HandlerOption, value: &str, add: bool, current: Option<&st
             _ => Err(format!("'{v}' is not a bool (T or F)")),
         },
         Kind::Count if !add => v.parse::<u64>().map(|n| n.to_string()).map_err(|_| format!("'{v}' is not a count")),
-        Kind::Set => {
+        Kind::Set | Kind::Subnets => {
+            if option.kind == Kind::Subnets {
+                if let Some(bad) = elements(v).into_iter().find(|e| subnet(e).is_none()) {
+                    return Err(format!("'{bad}' is not a subnet (ADDR/LENGTH)"));
+                }
+            }
             let mut items: Vec<String> = if add { elements(current.unwrap_or(option.default)) } else { Vec::new() };
             for e in elements(v) {
                 if !items.contains(&e) {
@@ -220,6 +242,18 @@ pub fn interval(v: &str) -> Option<f64> {
 pub fn elements(v: &str) -> Vec<String> {
     let inner = v.trim().trim_start_matches('{').trim_end_matches('}');
     inner.split(',').map(|e| e.trim().trim_matches('"').to_string()).filter(|e| !e.is_empty()).collect()
+}
+
+/// A subnet `ADDR/LENGTH` (a bare address: all of its bits), if `s` is one.
+pub fn subnet(s: &str) -> Option<(std::net::IpAddr, u8)> {
+    let (addr, len) = match s.trim().split_once('/') {
+        Some((a, l)) => (a.trim().trim_start_matches('[').trim_end_matches(']'), Some(l.trim().parse::<u8>().ok()?)),
+        None => (s.trim(), None),
+    };
+    let addr: std::net::IpAddr = addr.parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let len = len.unwrap_or(max);
+    (len <= max).then_some((addr, len))
 }
 
 /// What `runtime.script-option(name)` returns: the value given, else the
