@@ -209,12 +209,13 @@ impl Progress {
         }
         self.last = now;
         let secs = now.duration_since(self.start).as_secs_f64().max(1e-9);
+        // The message first: moving the bar redraws it.
+        bar.set_message(format!("{packets} packets, {} connections open, {:.0} packets/s", open(), packets as f64 / secs));
         if let Some(r) = &self.read {
             bar.set_position(r.read());
         } else {
             bar.tick();
         }
-        bar.set_message(format!("{packets} packets, {} connections open, {:.0} packets/s", open(), packets as f64 / secs));
     }
 
     fn done(&self) {
