@@ -239,6 +239,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<config::ConfigErrors>().is_some() => {
+            // Already one `FILE:LINE: message` line per error.
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("weir: {e:#}");
             ExitCode::FAILURE
