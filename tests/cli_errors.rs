@@ -267,3 +267,44 @@ fn a_handler_option_with_a_value_of_the_wrong_type() {
     let (_, out) = run_trace_unchecked(&demo_trace(), &dir.join("logs"), &["--set", "HTTP::no_such_option=T"]);
     assert_one_clear_line(&out, "HTTP::no_such_option");
 }
+
+#[test]
+fn new_takes_a_path_as_cargo_new_does() {
+    let dir = scratch_dir("new-path");
+    let _ = std::fs::remove_dir_all(&dir);
+    let project = dir.join("handlers/port-scan");
+    let out = run_weir(["new".as_ref(), "--lang".as_ref(), "rust".as_ref(), project.as_os_str()]);
+    assert!(out.success(), "{}", out.stderr);
+    let manifest = std::fs::read_to_string(project.join("Cargo.toml")).expect("Cargo.toml in the project folder");
+    assert!(manifest.contains("name = \"port-scan\""), "the folder's name is the handler's:\n{manifest}");
+    assert!(project.join("build.sh").is_file());
+
+    // A folder whose name is no handler name: one line, pointing at --name.
+    let bad = dir.join("My_Scan");
+    let out = run_weir(["new".as_ref(), "--lang".as_ref(), "rust".as_ref(), bad.as_os_str()]);
+    assert_one_clear_line(&out, "--name");
+    assert!(!bad.exists());
+    let out = run_weir(["new".as_ref(), "--lang".as_ref(), "rust".as_ref(), bad.as_os_str(), "--name".as_ref(), "scan".as_ref()]);
+    assert!(out.success(), "{}", out.stderr);
+    assert!(std::fs::read_to_string(bad.join("Cargo.toml")).unwrap().contains("name = \"scan\""));
+}
+
+#[test]
+fn a_handler_gets_its_own_memory_cap() {
+    let dir = scratch_dir("handler-memory");
+    let census = dir.join("packet_census.wasm");
+    std::fs::write(&census, weir_sandbox::testing::example("packet_census.wasm")).unwrap();
+    let c = census.to_str().unwrap();
+    // Over the pool's slot (--memory-mb, 64 by default): one line.
+    let (_, out) = run_trace_unchecked(&demo_trace(), &dir.join("over"), &["--handler", c, "--handler-memory", "packet_census.wasm=128"]);
+    assert_one_clear_line(&out, "--memory-mb");
+    // 1 MiB is less than the component's own initial memory: every call traps
+    // and packets.log is never written; the other handlers do not notice.
+    let small = run_trace(&demo_trace(), &dir.join("small"), &["--handler", c, "--handler-memory", "packet_census.wasm=1"]);
+    assert!(small.stderr.contains("packet_census.wasm: event new_packet: memory limit reached"), "{}", small.stderr);
+    assert!(!dir.join("small/packets.log").exists());
+    assert!(dir.join("small/conn.log").is_file());
+    let enough = run_trace(&demo_trace(), &dir.join("enough"), &["--handler", c, "--handler-memory", "packet_census.wasm=2"]);
+    assert!(!enough.stderr.contains("memory limit"), "{}", enough.stderr);
+    assert!(dir.join("enough/packets.log").is_file());
+}

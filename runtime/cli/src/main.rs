@@ -1,9 +1,10 @@
 //! `weir`: the command line.
 
+mod config;
 mod new;
 mod run;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use weir_logs::LogFormat;
@@ -30,19 +31,37 @@ enum Command {
     },
     /// Prints the WIT package handlers are written against.
     Wit,
-    /// Creates a handler project: `build.sh` in it builds NAME.wasm.
+    /// Configuration files (`weir run --config FILE`).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Creates a handler project at PATH, as `cargo new` does: the folder's
+    /// name is the handler's name; `build.sh` in it builds NAME.wasm.
     New {
         /// Language of the handler.
         #[arg(long, value_enum)]
         lang: new::Lang,
-        /// Handler name (lowercase words joined by '-'); also the folder name.
-        name: String,
-        /// Create the project in this folder instead of ./NAME.
+        /// The project folder to create (its last part is the handler name:
+        /// lowercase words joined by '-'); with --dir, the handler name.
+        path: PathBuf,
+        /// Handler name, when it is not the folder's name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Create the project in this folder (PATH is then the name).
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// weir's guest-sdk folder (default: $WEIR_SDK, else the checkout weir was built from).
+    /// weir's guest-sdk folder (default: $WEIR_SDK, else the checkout weir was built from).
         #[arg(long)]
         sdk: Option<PathBuf>,
+    },
+}
+
+/// `weir config ...`.
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Checks a configuration file: prints each error with its line.
+    Check {
+        /// The TOML file.
+        file: PathBuf,
     },
 }
 
@@ -59,8 +78,13 @@ pub struct LoadLimits {
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
+    /// A TOML configuration file holding any of the other settings (see the
+    /// README); a flag given besides wins over the file's value, and lists
+    /// (handlers, `--set`, signatures) add to the file's.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Read packets from this pcap or pcapng trace.
-    #[arg(short = 'r', long = "read", conflicts_with = "interface", required_unless_present_any = ["interface", "parse_only"])]
+    #[arg(short = 'r', long = "read", conflicts_with = "interface", required_unless_present_any = ["interface", "parse_only", "config"])]
     pub read: Option<PathBuf>,
     /// Capture live from this interface.
     #[arg(short = 'i', long = "interface")]
@@ -95,6 +119,10 @@ pub struct RunArgs {
     /// `mine.wasm=/srv/data` (repeatable). Handlers get no files otherwise.
     #[arg(long = "grant-dir", value_name = "NAME=PATH")]
     pub grant_dir: Vec<String>,
+    /// Linear-memory cap of one handler's instances, in MiB, by its file name
+    /// (`big.wasm=256`; at most --memory-mb) (repeatable).
+    #[arg(long = "handler-memory", value_name = "NAME=MIB")]
+    pub handler_memory: Vec<String>,
     /// Log records each handler may write per second of network time (the
     /// standard handlers are not held to it: their rows are never dropped).
     #[arg(long)]
@@ -171,6 +199,14 @@ pub struct RunArgs {
     pub limits: LoadLimits,
 }
 
+/// The run arguments of `weir run --parse-only`: every default.
+pub(crate) fn default_run_args() -> RunArgs {
+    match Cli::try_parse_from(["weir", "run", "--parse-only"]).map(|c| c.command) {
+        Ok(Command::Run(args)) => *args,
+        _ => unreachable!("`weir run --parse-only` parses"),
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -179,11 +215,23 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
-        Command::Run(args) => run::run(*args),
+        Command::Run(mut args) => match &args.config {
+            Some(file) => {
+                let given = matches.subcommand_matches("run").expect("run's matches");
+                let file = file.clone();
+                config::load(&file, &mut args, given).and_then(|()| run::run(*args))
+            }
+            None => run::run(*args),
+        },
+        Command::Config(ConfigCommand::Check { file }) => run::check_config(&file),
         Command::Check { file, limits } => run::check(&file, limits),
-        Command::New { lang, name, dir, sdk } => new::new(lang, &name, dir, sdk),
+        Command::New { lang, path, name, dir, sdk } => new::new(lang, &path, name, dir, sdk),
         Command::Wit => {
             print!("{}", weir_sandbox::WIT_TEXT);
             Ok(ExitCode::SUCCESS)
@@ -191,6 +239,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<config::ConfigErrors>().is_some() => {
+            // Already one `FILE:LINE: message` line per error.
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("weir: {e:#}");
             ExitCode::FAILURE

@@ -80,13 +80,29 @@ fn find_sdk(sdk: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// `weir new --lang LANG NAME`: writes the project into the folder NAME.
-pub fn new(lang: Lang, name: &str, dir: Option<PathBuf>, sdk: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    if !valid_name(name) {
-        bail!("invalid handler name {name:?}: use lowercase letters and digits, words joined by '-', each word starting with a letter");
+/// The handler name and project folder of `weir new PATH [--name NAME] [--dir DIR]`:
+/// as `cargo new`, the folder is PATH and the name its last part unless
+/// `--name` gives it; with `--dir`, PATH is the name and DIR the folder.
+fn place(path: &Path, name: Option<String>, dir: Option<PathBuf>) -> anyhow::Result<(String, PathBuf)> {
+    let (name, dir) = match dir {
+        Some(dir) => (name.unwrap_or_else(|| path.to_string_lossy().into_owned()), dir),
+        None => {
+            let last = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            let Some(name) = name.or(last) else { bail!("{} names no folder", path.display()) };
+            (name, path.to_path_buf())
+        }
+    };
+    if !valid_name(&name) {
+        bail!("invalid handler name {name:?}: use lowercase letters and digits, words joined by '-', each word starting with a letter (or give the name with --name)");
     }
+    Ok((name, dir))
+}
+
+/// `weir new --lang LANG PATH`: writes the project into the folder PATH.
+pub fn new(lang: Lang, path: &Path, name: Option<String>, dir: Option<PathBuf>, sdk: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let (name, dir) = place(path, name, dir)?;
+    let name = name.as_str();
     let sdk = find_sdk(sdk)?;
-    let dir = dir.unwrap_or_else(|| PathBuf::from(name));
     if dir.exists() {
         bail!("{} already exists", dir.display());
     }
@@ -133,5 +149,16 @@ mod tests {
         assert!(!valid_name("scan_x"));
         assert!(!valid_name(""));
         assert_eq!(type_name("port-scan2"), "PortScan2");
+    }
+
+    #[test]
+    fn places() {
+        let p = |path: &str, name: Option<&str>, dir: Option<&str>| place(Path::new(path), name.map(String::from), dir.map(PathBuf::from));
+        assert_eq!(p("a/b/port-scan", None, None).unwrap(), ("port-scan".into(), PathBuf::from("a/b/port-scan")));
+        assert_eq!(p("scan", None, None).unwrap(), ("scan".into(), PathBuf::from("scan")));
+        assert_eq!(p("x/My_Scan", Some("scan"), None).unwrap(), ("scan".into(), PathBuf::from("x/My_Scan")));
+        assert_eq!(p("scan", None, Some("out/s")).unwrap(), ("scan".into(), PathBuf::from("out/s")));
+        assert!(p("x/My_Scan", None, None).is_err());
+        assert!(p("..", None, None).is_err());
     }
 }

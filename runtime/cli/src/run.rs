@@ -29,7 +29,7 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
         None => DEFAULT_LIKELY_SERVER_PORTS.to_string(),
     };
     cfg.likely_server_ports = parse_port_list(&ports).map_err(anyhow::Error::msg).context("--likely-server-ports")?;
-    for a in args.set.iter().filter(|a| handler_option(a).is_none()) {
+    for a in args.set.iter().filter(|a| handler_option(a).is_none() && writer_option(a).is_none()) {
         cfg.set_assignment(a).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
     }
     // The extraction folder is granted by naming it (`FileExtract::prefix`)
@@ -72,7 +72,7 @@ fn engine_config(args: &RunArgs) -> anyhow::Result<Config> {
 
 /// The standard handler option a `--set NAME=VALUE` (or `NAME+=VALUE`)
 /// names, if it names one, and whether it adds.
-fn handler_option(assignment: &str) -> Option<(&'static weir_sandbox::options::HandlerOption, bool)> {
+pub(crate) fn handler_option(assignment: &str) -> Option<(&'static weir_sandbox::options::HandlerOption, bool)> {
     let name = assignment.split_once('=')?.0.trim();
     let (name, add) = match name.strip_suffix('+') {
         Some(n) => (n.trim_end(), true),
@@ -81,23 +81,49 @@ fn handler_option(assignment: &str) -> Option<(&'static weir_sandbox::options::H
     weir_sandbox::options::find(name).map(|o| (o, add))
 }
 
-/// The `--set` values of handler options, checked against their types.
-fn script_options(args: &RunArgs) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
-    let mut options = std::collections::BTreeMap::new();
-    for a in &args.set {
-        if let (Some((o, add)), Some((_, value))) = (handler_option(a), a.split_once('=')) {
-            let current = options.get(o.name).map(String::as_str);
-            let v = weir_sandbox::options::check(o, value, add, current)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("--set {a}"))?;
-            options.insert(o.name.to_string(), v);
+/// The writer setting (`LogAscii::json_timestamps`, ...) a `--set NAME=VALUE`
+/// names, if it names one: the Zeek name.
+pub(crate) fn writer_option(assignment: &str) -> Option<&'static str> {
+    let name = assignment.split_once('=')?.0.trim();
+    weir_logs::WRITER_OPTIONS.iter().map(|o| o.name).find(|n| *n == name)
+}
+
+/// The `--set` values of the log writer settings.
+pub(crate) fn writer_options(set: &[String]) -> Result<weir_logs::WriterOptions, String> {
+    let mut options = weir_logs::WriterOptions::default();
+    for a in set {
+        if let (Some(name), Some((_, value))) = (writer_option(a), a.split_once('=')) {
+            options.set(name, value).unwrap_or(Ok(())).map_err(|e| format!("--set {a}: {e}"))?;
         }
     }
     Ok(options)
 }
 
+/// The `--set` values of handler options, checked against their types.
+fn script_options(args: &RunArgs) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut options = std::collections::BTreeMap::new();
+    for a in &args.set {
+        if handler_option(a).is_some() {
+            check_script_option(a, &mut options).map_err(anyhow::Error::msg).with_context(|| format!("--set {a}"))?;
+        }
+    }
+    Ok(options)
+}
+
+/// Checks the handler option `NAME=VALUE` (or `NAME+=VALUE`) against its type
+/// and records it in `options`.
+pub(crate) fn check_script_option(assignment: &str, options: &mut std::collections::BTreeMap<String, String>) -> Result<(), String> {
+    let (Some((o, add)), Some((_, value))) = (handler_option(assignment), assignment.split_once('=')) else {
+        return Err(format!("'{assignment}' is not a handler option"));
+    };
+    let current = options.get(o.name).map(String::as_str);
+    let v = weir_sandbox::options::check(o, value, add, current)?;
+    options.insert(o.name.to_string(), v);
+    Ok(())
+}
+
 /// File name of a handler path (`loop.wasm`), the key of per-handler options.
-fn handler_name(path: &Path) -> String {
+pub(crate) fn handler_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
 }
 
@@ -150,6 +176,11 @@ fn handler_options(args: &RunArgs) -> anyhow::Result<Vec<(PathBuf, HandlerOption
         let (name, value) = per_handler("--grant-dir", a, &names)?;
         opts.entry(name).or_default().grant_dir = Some(PathBuf::from(value));
     }
+    for a in &args.handler_memory {
+        let (name, value) = per_handler("--handler-memory", a, &names)?;
+        let mb: usize = value.parse().map_err(|_| anyhow::anyhow!("--handler-memory {a}: {value} is not a number"))?;
+        opts.entry(name).or_default().memory_bytes = Some(mb.saturating_mul(1 << 20));
+    }
     Ok(args.handlers.iter().zip(&names).map(|(p, n)| (p.clone(), opts.get(n.as_str()).cloned().unwrap_or_default())).collect())
 }
 
@@ -197,12 +228,13 @@ impl Progress {
         }
         self.last = now;
         let secs = now.duration_since(self.start).as_secs_f64().max(1e-9);
+        // The message first: moving the bar redraws it.
+        bar.set_message(format!("{packets} packets, {} connections open, {:.0} packets/s", open(), packets as f64 / secs));
         if let Some(r) = &self.read {
             bar.set_position(r.read());
         } else {
             bar.tick();
         }
-        bar.set_message(format!("{packets} packets, {} connections open, {:.0} packets/s", open(), packets as f64 / secs));
     }
 
     fn done(&self) {
@@ -270,6 +302,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // ends the run cleanly (it then reads nothing).
     let (stop, signals) = stop_signals()?;
     let cfg = engine_config(&args)?;
+    writer_options(&args.set).map_err(anyhow::Error::msg)?;
     if args.parse_only {
         return Ok(ExitCode::SUCCESS);
     }
@@ -288,6 +321,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         memory_bytes: args.memory_mb.map_or(defaults.memory_bytes, |mb| (mb * 1024 * 1024) as usize),
         log_dir: args.logdir.clone(),
         log_format,
+        log_options: writer_options(&args.set).map_err(anyhow::Error::msg)?,
         max_records_per_sec: args.max_log_records.unwrap_or(defaults.max_records_per_sec),
         max_messages_per_sec: args.max_reporter_messages.unwrap_or(defaults.max_messages_per_sec),
         max_instances: handlers.max(1) * workers as u32,
@@ -327,7 +361,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         (None, Some(iface)) => {
             Box::new(LiveSource::open(iface, filter.as_deref(), 65535)?.with_stop_flag(Arc::clone(&stop)))
         }
-        (None, None) => bail!("give a trace with -r or an interface with -i"),
+        (None, None) => bail!("give a trace with -r or an interface with -i (or capture.read or capture.interface in the --config file)"),
     };
 
     let mut display = Display { progress: Progress::new(source.read_progress()), stop: &stop };
@@ -361,6 +395,21 @@ fn stop_signals() -> anyhow::Result<(Arc<AtomicBool>, Arc<AtomicUsize>)> {
             .context("cannot install signal handler")?;
     }
     Ok((stop, count))
+}
+
+/// `weir config check FILE`: every error of the file with its line, then
+/// what loading the engine settings and signatures finds; "FILE: ok" otherwise.
+pub fn check_config(file: &Path) -> anyhow::Result<ExitCode> {
+    let mut args = crate::default_run_args();
+    if let Err(e) = crate::config::load(file, &mut args, &crate::config::NoFlags) {
+        eprintln!("{e:#}");
+        return Ok(ExitCode::FAILURE);
+    }
+    engine_config(&args).with_context(|| format!("{}", file.display()))?;
+    script_options(&args).with_context(|| format!("{}", file.display()))?;
+    handler_options(&args).with_context(|| format!("{}", file.display()))?;
+    println!("{}: ok", file.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `weir check`.

@@ -27,6 +27,119 @@ pub enum LogFormat {
 
 pub use weir_events::{Column, LogType, LogValue};
 
+/// How JSON logs write `time` values: Zeek's `LogAscii::json_timestamps`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum JsonTimestamps {
+    /// `JSON::TS_EPOCH`: seconds since the epoch, a number (the default).
+    #[default]
+    Epoch,
+    /// `JSON::TS_MILLIS`: milliseconds since the epoch, an integer.
+    Millis,
+    /// `JSON::TS_MILLIS_UNSIGNED`: the same as an unsigned integer.
+    MillisUnsigned,
+    /// `JSON::TS_ISO8601`: `2009-11-18T08:00:21.486539Z`, a string.
+    Iso8601,
+}
+
+/// Zeek's settings of its ASCII log writer that weir's writers take, as
+/// `--set NAME=VALUE` names them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriterOptions {
+    /// `LogAscii::json_timestamps`.
+    pub json_timestamps: JsonTimestamps,
+    /// `LogAscii::json_include_unset_fields`: unset fields are written as
+    /// `null` instead of left out.
+    pub json_include_unset_fields: bool,
+    /// `LogAscii::gzip_level`: 1-9 writes gzip files named `NAME.log.gz`;
+    /// 0 (the default) plain files.
+    pub gzip_level: u32,
+}
+
+/// One writer setting: its Zeek name, default and what it changes (the
+/// rows of docs/options.md).
+pub struct WriterOption {
+    /// Zeek's name.
+    pub name: &'static str,
+    /// Its default, as Zeek writes it.
+    pub default: &'static str,
+    /// What it changes.
+    pub doc: &'static str,
+}
+
+/// The writer settings weir takes.
+pub const WRITER_OPTIONS: &[WriterOption] = &[
+    WriterOption {
+        name: "LogAscii::json_timestamps",
+        default: "JSON::TS_EPOCH",
+        doc: "How JSON logs write times: `JSON::TS_EPOCH` seconds as a number, `JSON::TS_MILLIS` milliseconds as an integer (`JSON::TS_MILLIS_UNSIGNED` likewise), `JSON::TS_ISO8601` a string `2009-11-18T08:00:21.486539Z`.",
+    },
+    WriterOption {
+        name: "LogAscii::json_include_unset_fields",
+        default: "F",
+        doc: "JSON logs write unset fields as `null` instead of leaving them out.",
+    },
+    WriterOption {
+        name: "LogAscii::gzip_level",
+        default: "0",
+        doc: "1 to 9: every log is written gzip-compressed at that level, named `NAME.log.gz`; 0 writes plain files.",
+    },
+];
+
+impl WriterOptions {
+    /// Sets the writer setting `name` (a Zeek name of [`WRITER_OPTIONS`]) to
+    /// `value`; `None` when `name` is no writer setting.
+    pub fn set(&mut self, name: &str, value: &str) -> Option<Result<(), String>> {
+        let v = value.trim();
+        let r = match name.trim() {
+            "LogAscii::json_timestamps" => {
+                let bare = v.strip_prefix("JSON::").unwrap_or(v);
+                match bare {
+                    "TS_EPOCH" => Ok(JsonTimestamps::Epoch),
+                    "TS_MILLIS" => Ok(JsonTimestamps::Millis),
+                    "TS_MILLIS_UNSIGNED" => Ok(JsonTimestamps::MillisUnsigned),
+                    "TS_ISO8601" => Ok(JsonTimestamps::Iso8601),
+                    _ => Err(format!("'{v}' is not JSON::TS_EPOCH, JSON::TS_MILLIS, JSON::TS_MILLIS_UNSIGNED or JSON::TS_ISO8601")),
+                }
+                .map(|t| self.json_timestamps = t)
+            }
+            "LogAscii::json_include_unset_fields" => match v {
+                "T" | "true" => Ok(self.json_include_unset_fields = true),
+                "F" | "false" => Ok(self.json_include_unset_fields = false),
+                _ => Err(format!("'{v}' is not a bool (T or F)")),
+            },
+            "LogAscii::gzip_level" => match v.parse::<u32>() {
+                Ok(n) if n <= 9 => Ok(self.gzip_level = n),
+                _ => Err(format!("'{v}' is not a gzip level (0 to 9)")),
+            },
+            _ => return None,
+        };
+        Some(r)
+    }
+}
+
+/// A log file's bytes: plain, or through a gzip encoder.
+enum Sink {
+    Plain(BufWriter<File>),
+    Gzip(BufWriter<flate2::write::GzEncoder<File>>),
+}
+
+impl Sink {
+    fn out(&mut self) -> &mut dyn Write {
+        match self {
+            Sink::Plain(w) => w,
+            Sink::Gzip(w) => w,
+        }
+    }
+
+    /// Flushes and, for gzip, writes the stream's end.
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(mut w) => w.flush(),
+            Sink::Gzip(w) => w.into_inner().map_err(|e| e.into_error())?.finish().map(drop),
+        }
+    }
+}
+
 /// The name Zeek writes for `ty` in the `#types` line.
 pub fn zeek_type_name(ty: LogType) -> &'static str {
     match ty {
@@ -70,7 +183,8 @@ pub struct LogWriter {
     path: String,
     columns: Vec<Column>,
     format: LogFormat,
-    out: BufWriter<File>,
+    options: WriterOptions,
+    out: Sink,
     file: PathBuf,
     line: String,
 }
@@ -81,12 +195,25 @@ impl LogWriter {
     /// [`validate_columns`]; otherwise nothing is created and the reason is
     /// returned (`InvalidInput`).
     pub fn create(dir: &Path, path: &str, columns: Vec<Column>, format: LogFormat) -> std::io::Result<LogWriter> {
+        Self::create_with(dir, path, columns, format, &WriterOptions::default())
+    }
+
+    /// [`LogWriter::create`] with Zeek's writer settings: with a gzip level
+    /// the file is `<dir>/<path>.log.gz`.
+    pub fn create_with(dir: &Path, path: &str, columns: Vec<Column>, format: LogFormat, options: &WriterOptions) -> std::io::Result<LogWriter> {
         let invalid = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, msg);
         validate_path(path).map_err(invalid)?;
         validate_columns(&columns).map_err(invalid)?;
-        let file = dir.join(format!("{path}.log"));
-        let out = BufWriter::with_capacity(64 * 1024, File::create(&file)?);
-        let mut w = LogWriter { path: path.to_string(), columns, format, out, file, line: String::new() };
+        let (file, out) = if options.gzip_level > 0 {
+            let file = dir.join(format!("{path}.log.gz"));
+            let gz = flate2::write::GzEncoder::new(File::create(&file)?, flate2::Compression::new(options.gzip_level.min(9)));
+            (file, Sink::Gzip(BufWriter::with_capacity(64 * 1024, gz)))
+        } else {
+            let file = dir.join(format!("{path}.log"));
+            (file.clone(), Sink::Plain(BufWriter::with_capacity(64 * 1024, File::create(&file)?)))
+        };
+        let options = options.clone();
+        let mut w = LogWriter { path: path.to_string(), columns, format, options, out, file, line: String::new() };
         if format == LogFormat::Tsv {
             w.write_header()?;
         }
@@ -124,7 +251,7 @@ impl LogWriter {
             h.push_str(zeek_type_name(c.type_));
         }
         h.push('\n');
-        self.out.write_all(h.as_bytes())
+        self.out.out().write_all(h.as_bytes())
     }
 
     /// Writes one record. `values` must have one value per column, each fitting
@@ -153,7 +280,7 @@ impl LogWriter {
                 line.push('{');
                 let mut first = true;
                 for (v, c) in values.iter().zip(&self.columns) {
-                    if *v == LogValue::Unset {
+                    if *v == LogValue::Unset && !self.options.json_include_unset_fields {
                         continue;
                     }
                     if !first {
@@ -162,7 +289,10 @@ impl LogWriter {
                     first = false;
                     json_string(&mut line, &c.name);
                     line.push(':');
-                    json_value(&mut line, v);
+                    match v {
+                        LogValue::Time(t) => json_time(&mut line, *t, self.options.json_timestamps),
+                        v => json_value(&mut line, v),
+                    }
                 }
                 line.push('}');
             }
@@ -172,7 +302,7 @@ impl LogWriter {
             // A row must never read as a header line: Zeek escapes its first byte.
             line.replace_range(..1, "\\x23");
         }
-        let r = self.out.write_all(line.as_bytes()).map_err(|e| format!("log {}: {e}", self.path));
+        let r = self.out.out().write_all(line.as_bytes()).map_err(|e| format!("log {}: {e}", self.path));
         self.line = line;
         r
     }
@@ -181,14 +311,15 @@ impl LogWriter {
     pub fn close(mut self) -> std::io::Result<()> {
         if self.format == LogFormat::Tsv {
             let close = format!("#close\t{}\n", zeek_timestamp(SystemTime::now()));
-            self.out.write_all(close.as_bytes())?;
+            self.out.out().write_all(close.as_bytes())?;
         }
-        self.out.flush()
+        self.out.finish()
     }
 
-    /// Flushes buffered records.
+    /// Flushes buffered records (a gzip file gets a sync flush: what is
+    /// written so far can be read).
     pub fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
+        self.out.out().flush()
     }
 
     /// Bytes of the last record written (its line, newline included).
@@ -421,6 +552,35 @@ fn json_number(out: &mut String, x: f64) {
     }
 }
 
+/// A `time` value in JSON as `LogAscii::json_timestamps` says (Zeek's JSON
+/// formatter: ISO 8601 from the whole seconds, then the fraction's
+/// microseconds rounded; milliseconds truncated toward zero).
+fn json_time(out: &mut String, t: f64, form: JsonTimestamps) {
+    match form {
+        JsonTimestamps::Epoch => json_number(out, t),
+        JsonTimestamps::Millis => {
+            let _ = write!(out, "{}", (t * 1000.0) as i64);
+        }
+        JsonTimestamps::MillisUnsigned => {
+            let _ = write!(out, "{}", (t * 1000.0) as i64 as u64);
+        }
+        JsonTimestamps::Iso8601 => {
+            let secs = t.floor();
+            let frac = t - secs;
+            let (days, rem) = ((secs as i64).div_euclid(86_400), (secs as i64).rem_euclid(86_400));
+            let (y, m, d) = civil_from_days(days);
+            let _ = write!(
+                out,
+                "\"{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06.0}Z\"",
+                rem / 3600,
+                rem % 3600 / 60,
+                rem % 60,
+                frac * 1_000_000.0
+            );
+        }
+    }
+}
+
 fn json_value(out: &mut String, v: &LogValue) {
     match v {
         LogValue::Unset => out.push_str("null"),
@@ -453,6 +613,78 @@ fn json_value(out: &mut String, v: &LogValue) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn json_line(options: &WriterOptions, values: Vec<LogValue>, columns: Vec<Column>) -> String {
+        let dir = std::env::temp_dir().join(format!("weir-logs-json-{}-{:?}", std::process::id(), std::thread::current().id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut w = LogWriter::create_with(&dir, "t", columns, LogFormat::Json, options).unwrap();
+        w.write(&values).unwrap();
+        let file = w.file().to_path_buf();
+        w.close().unwrap();
+        std::fs::read_to_string(file).unwrap()
+    }
+
+    #[test]
+    fn json_timestamps_as_zeek_writes_them() {
+        let cols = vec![Column { name: "ts".into(), type_: LogType::Time }, Column { name: "d".into(), type_: LogType::Interval }];
+        let row = || vec![LogValue::Time(1258531221.486539), LogValue::Interval(1.5)];
+        let with = |t| WriterOptions { json_timestamps: t, ..WriterOptions::default() };
+        assert_eq!(json_line(&with(JsonTimestamps::Epoch), row(), cols.clone()), "{\"ts\":1258531221.486539,\"d\":1.5}\n");
+        assert_eq!(json_line(&with(JsonTimestamps::Millis), row(), cols.clone()), "{\"ts\":1258531221486,\"d\":1.5}\n");
+        // Zeek's testing/btest/Baseline/scripts.base.frameworks.logging.ascii-json-iso-timestamps has this form.
+        assert_eq!(json_line(&with(JsonTimestamps::Iso8601), row(), cols.clone()), "{\"ts\":\"2009-11-18T08:00:21.486539Z\",\"d\":1.5}\n");
+        // Before the epoch: the fraction counts up from the whole second below.
+        let before = vec![LogValue::Time(-0.25), LogValue::Interval(0.0)];
+        assert_eq!(json_line(&with(JsonTimestamps::Iso8601), before, cols.clone()), "{\"ts\":\"1969-12-31T23:59:59.750000Z\",\"d\":0.0}\n");
+        let mut o = WriterOptions::default();
+        assert_eq!(o.set("LogAscii::json_timestamps", "JSON::TS_ISO8601"), Some(Ok(())));
+        assert_eq!(o.json_timestamps, JsonTimestamps::Iso8601);
+        assert!(o.set("LogAscii::json_timestamps", "JSON::TS_NANOS").unwrap().is_err());
+        assert!(o.set("LogAscii::gzip_level", "10").unwrap().is_err());
+        assert!(o.set("tcp_inactivity_timeout", "10").is_none());
+    }
+
+    #[test]
+    fn unset_fields_are_null_on_request() {
+        let cols = vec![Column { name: "a".into(), type_: LogType::Count }, Column { name: "b".into(), type_: LogType::String }];
+        let row = || vec![LogValue::Count(1), LogValue::Unset];
+        assert_eq!(json_line(&WriterOptions::default(), row(), cols.clone()), "{\"a\":1}\n");
+        let o = WriterOptions { json_include_unset_fields: true, ..WriterOptions::default() };
+        assert_eq!(json_line(&o, row(), cols), "{\"a\":1,\"b\":null}\n");
+    }
+
+    #[test]
+    fn gzip_logs_are_named_log_gz_and_decompress_to_the_plain_log() {
+        use std::io::Read;
+        let dir = std::env::temp_dir().join(format!("weir-logs-gz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut w = LogWriter::create_with(&dir, "conn", cols(), LogFormat::Tsv, &WriterOptions { gzip_level: 6, ..Default::default() }).unwrap();
+        assert_eq!(w.file(), dir.join("conn.log.gz"));
+        for _ in 0..100 {
+            w.write(&row()).unwrap();
+        }
+        w.close().unwrap();
+        let bytes = std::fs::read(dir.join("conn.log.gz")).unwrap();
+        assert_eq!(&bytes[..2], &[0x1f, 0x8b], "a gzip file");
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut text).unwrap();
+        assert!(text.starts_with("#separator"), "{text}");
+        assert!(text.ends_with('\n') && text.lines().last().unwrap().starts_with("#close"), "{text}");
+        assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 100);
+        assert!(bytes.len() < text.len() / 4, "compressed: {} of {} bytes", bytes.len(), text.len());
+    }
+
+    #[test]
+    fn every_writer_option_is_documented_in_docs_options_md() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/options.md")).unwrap();
+        for o in WRITER_OPTIONS {
+            let row = format!("| `{}` | {} | {} |", o.name, o.default, o.doc);
+            assert!(doc.contains(&row), "docs/options.md lacks the row {row}");
+            let mut w = WriterOptions::default();
+            assert_eq!(w.set(o.name, o.default), Some(Ok(())), "{} takes its default", o.name);
+            assert_eq!(w, WriterOptions::default(), "{}'s default is the default", o.name);
+        }
+    }
 
     fn cols() -> Vec<Column> {
         vec![

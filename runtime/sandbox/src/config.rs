@@ -24,6 +24,8 @@ pub struct SandboxConfig {
     pub log_dir: PathBuf,
     /// Log format.
     pub log_format: LogFormat,
+    /// Zeek's writer settings (`LogAscii::json_timestamps`, ...).
+    pub log_options: weir_logs::WriterOptions,
     /// Wall-clock backstop per call: the epoch ticks every `epoch_tick` and a call
     /// may run for `epoch_deadline_ticks` ticks.
     pub epoch_tick: Duration,
@@ -110,6 +112,7 @@ impl Default for SandboxConfig {
             memory_bytes: 64 << 20,
             log_dir: PathBuf::from("."),
             log_format: LogFormat::Tsv,
+            log_options: weir_logs::WriterOptions::default(),
             epoch_tick: Duration::from_millis(10),
             epoch_deadline_ticks: 100,
             max_traps: 5,
@@ -167,4 +170,7 @@ pub struct HandlerOptions {
     pub fuel: Option<u64>,
     /// A host folder the handler may read and write, seen by the guest as `/granted`.
     pub grant_dir: Option<PathBuf>,
+    /// Linear-memory cap of this handler's instances, in bytes (at most
+    /// [`SandboxConfig::memory_bytes`], the pool's slot size; default that).
+    pub memory_bytes: Option<usize>,
 }

@@ -93,7 +93,7 @@ impl Sandbox {
 
     fn instantiate(&self, i: usize) -> wasmtime::Result<Live> {
         let h = &self.handlers[i];
-        let mut state = HostState::new(self.shared.clone(), i, &h.name, &self.cfg, h.grant_dir.as_deref(), self.clock.clone())?;
+        let mut state = HostState::new(self.shared.clone(), i, &h.name, &self.cfg, h.grant_dir.as_deref(), h.memory_bytes, self.clock.clone())?;
         state.standard = h.standard;
         let mut store = Store::new(&self.engine, state);
         limits::limit_store(&mut store, &self.cfg, h.fuel)?;

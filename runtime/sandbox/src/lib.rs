@@ -183,6 +183,8 @@ struct Handler {
     fuel: u64,
     /// Folder preopened as `/granted`.
     grant_dir: Option<PathBuf>,
+    /// Linear-memory cap of its instances, in bytes.
+    memory_bytes: usize,
     /// What the handler has cost so far.
     stats: HandlerStats,
     /// Fuel spent in the current second of network time.
@@ -281,6 +283,7 @@ impl Sandbox {
                 disabled: false,
                 fuel: h.fuel,
                 grant_dir: h.grant_dir.clone(),
+                memory_bytes: h.memory_bytes,
                 stats: HandlerStats { name: h.name.clone(), ..HandlerStats::default() },
                 budget: budget::Budget::default(),
             })

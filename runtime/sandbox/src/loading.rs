@@ -199,6 +199,14 @@ impl Sandbox {
         let kinds = exports.kinds();
         tracing::debug!(handler = %name, events = ?kinds, "handler loaded");
         let fuel = options.fuel.unwrap_or(self.cfg.fuel);
+        let memory_bytes = options.memory_bytes.unwrap_or(self.cfg.memory_bytes);
+        if memory_bytes > self.cfg.memory_bytes {
+            bail!(
+                "a memory cap of {} MiB is over the sandbox's {} MiB per handler (raise --memory-mb)",
+                memory_bytes >> 20,
+                self.cfg.memory_bytes >> 20
+            );
+        }
         let stats = HandlerStats { name: name.clone(), ..HandlerStats::default() };
         self.handlers.push(Handler {
             name,
@@ -212,6 +220,7 @@ impl Sandbox {
             disabled: false,
             fuel,
             grant_dir: options.grant_dir,
+            memory_bytes,
             stats,
             budget: budget::Budget::default(),
         });

@@ -33,6 +33,7 @@ const MAX_LOG_NAME_BYTES: usize = 200;
 pub(crate) struct LogStreams {
     log_dir: std::path::PathBuf,
     format: weir_logs::LogFormat,
+    options: weir_logs::WriterOptions,
     streams: Vec<Option<StreamEntry>>,
     reserved: Vec<Reserved>,
     /// Streams each handler may open.
@@ -47,6 +48,7 @@ impl LogStreams {
         LogStreams {
             log_dir: cfg.log_dir.clone(),
             format: cfg.log_format,
+            options: cfg.log_options.clone(),
             streams: Vec::new(),
             reserved: Vec::new(),
             max_streams: cfg.quota.streams,
@@ -153,7 +155,7 @@ impl wlog::Host for HostState {
         if shared.streams.len() >= 1024 && !reserved {
             return Err("too many log streams".into());
         }
-        let writer = LogWriter::create(&shared.log_dir, &name, columns, shared.format).map_err(|e| format!("log {name}: {e}"))?;
+        let writer = LogWriter::create_with(&shared.log_dir, &name, columns, shared.format, &shared.options).map_err(|e| format!("log {name}: {e}"))?;
         shared.streams.push(Some(StreamEntry { writer, owner: handler, owner_name: self.name.clone() }));
         Ok((shared.streams.len() - 1) as u32)
     }

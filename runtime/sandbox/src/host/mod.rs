@@ -213,8 +213,8 @@ impl HostState {
         self.shared.lock().expect("sandbox state").caused.push(Event::FileOpened { f: Box::new(weir_engine::events::OpenedFile { path }) });
     }
 
-    /// A store's data for handler `handler`: no preopens except `grant` (seen by the
-    /// guest as `/granted`), no environment, arguments or network; clocks read
+    /// A store's data for handler `handler`: linear memory capped at `memory_bytes`,
+    /// no preopens except `grant` (seen by the guest as `/granted`), no environment, arguments or network; clocks read
     /// network time (`clock`); stderr only so that guest panics are visible.
     pub(crate) fn new(
         shared: Arc<Mutex<Shared>>,
@@ -222,6 +222,7 @@ impl HostState {
         name: &str,
         cfg: &SandboxConfig,
         grant: Option<&Path>,
+        memory_bytes: usize,
         clock: NetworkTime,
     ) -> wasmtime::Result<HostState> {
         let stderr = crate::stderr::LineSink::new(shared.clone(), handler, name);
@@ -239,7 +240,7 @@ impl HostState {
         let q = cfg.quota;
         let limits = crate::trap::Limiter(
             StoreLimitsBuilder::new()
-                .memory_size(cfg.memory_bytes)
+                .memory_size(memory_bytes)
                 .instances(q.core_instances as usize)
                 .tables(q.tables as usize)
                 .memories(q.memories as usize)
