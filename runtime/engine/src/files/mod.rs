@@ -295,7 +295,7 @@ impl Manager {
                     + f.filename.as_ref().map_or(0, String::capacity)
                     + f.reassembler.as_ref().map_or(0, |r| r.total_size() as usize)
                     + f.hashers.capacity() * std::mem::size_of::<Hasher>()
-                    + f.zip.as_ref().map_or(0, |_| std::mem::size_of::<zip::Zip>() + 64 * 1024)
+                    + f.zip.as_ref().map_or(0, |z| std::mem::size_of::<zip::Zip>() + z.buffered_bytes())
             })
             .sum();
         table + timers + files
@@ -369,9 +369,7 @@ impl Manager {
                 FileOp::Zip => {
                     if !f.done && f.zip.is_none() {
                         let mut z = Box::new(zip::Zip::new());
-                        let mut found = Vec::new();
-                        z.data(bof, &mut found);
-                        self.zip_found.extend(found.into_iter().map(|o| (f.id.clone(), o)));
+                        found_by(&mut self.zip_found, &f.id, |out| z.data(bof, out));
                         f.zip = Some(z);
                     }
                 }
@@ -678,9 +676,7 @@ impl Manager {
                 notes.push(Note::ExtractLimit(limit, len));
             }
             if let Some(z) = f.zip.as_mut() {
-                let mut found = Vec::new();
-                z.data(data, &mut found);
-                self.zip_found.extend(found.into_iter().map(|o| (id.to_string(), o)));
+                found_by(&mut self.zip_found, id, |out| z.data(data, out));
             }
             if self.want_data {
                 for (i, chunk) in data.chunks(FILE_DATA_CHUNK).enumerate() {
@@ -749,9 +745,7 @@ impl Manager {
                 notes.push(Note::ExtractLimit(limit, len));
             }
             if let Some(mut z) = f.zip.take() {
-                let mut found = Vec::new();
-                z.gap(&mut found);
-                self.zip_found.extend(found.into_iter().map(|o| (id.to_string(), o)));
+                found_by(&mut self.zip_found, id, |out| z.gap(out));
             }
             f.stream_offset += len;
             f.missing_bytes += len;
@@ -820,9 +814,7 @@ impl Manager {
         f.extractor = None;
         if f.zip.is_some() || !self.zip_found.is_empty() {
             if let Some(mut z) = f.zip.take() {
-                let mut found = Vec::new();
-                z.end(&mut found);
-                self.zip_found.extend(found.into_iter().map(|o| (id.to_string(), o)));
+                found_by(&mut self.zip_found, id, |out| z.end(out));
             }
             // The archive's members while it is still there.
             self.zip_members(q, now, o);
@@ -893,6 +885,14 @@ impl Manager {
         }
         self.timers.clear();
     }
+}
+
+/// Runs a ZIP analyzer step of the archive `archive`, queueing what it
+/// found for [`Manager::zip_members`].
+fn found_by(queue: &mut Vec<(String, zip::ZipOut)>, archive: &str, run: impl FnOnce(&mut Vec<zip::ZipOut>)) {
+    let mut found = Vec::new();
+    run(&mut found);
+    queue.extend(found.into_iter().map(|o| (archive.to_string(), o)));
 }
 
 #[cfg(test)]

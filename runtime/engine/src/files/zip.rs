@@ -84,6 +84,12 @@ impl Zip {
         Zip { buf: Vec::new(), state: State::Record }
     }
 
+    /// Bytes the analyzer holds (its look-ahead buffer, at most 64 KiB
+    /// beyond one delivery).
+    pub fn buffered_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Whether the analyzer stopped (the archive's end, or an error).
     pub fn stopped(&self) -> bool {
         matches!(self.state, State::Stopped)
