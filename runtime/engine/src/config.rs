@@ -43,6 +43,9 @@ pub struct Config {
     pub tcp_storm_interarrival_thresh: f64,
     /// `report_gaps_for_partial`: report content gaps on partial connections.
     pub report_gaps_for_partial: bool,
+    /// How much of a side's data reassembly holds for delivery (Zeek's
+    /// `TCP_Reassembler` limits).
+    pub tcp_limits: TcpLimits,
     /// `tcp_SYN_timeout` in seconds.
     pub tcp_syn_timeout: f64,
     /// `tcp_session_timer`.
@@ -175,6 +178,30 @@ pub struct Config {
     /// Passive OS fingerprinting: the p0f database (`passive_fingerprint_file`)
     /// and `generate_OS_version_event`.
     pub os_fingerprint: crate::osfp::Settings,
+}
+
+/// How much of a side's data TCP reassembly holds for delivery, with
+/// Zeek's names and defaults (`init-bare.zeek`); 0 turns a limit off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpLimits {
+    /// `tcp_max_initial_window` (16384): a side that sent more than this
+    /// while the peer acknowledged none of it is presumed to lose its
+    /// peer's acks, and its delivered bytes are not held for them.
+    pub max_initial_window: u64,
+    /// `tcp_max_above_hole_without_any_acks` (16384): more bytes than this
+    /// waiting above a hole while the peer acknowledged nothing: weird
+    /// `above_hole_data_without_any_acks`, and the side's delivery stops.
+    pub max_above_hole_without_any_acks: u64,
+    /// `tcp_excessive_data_without_further_acks` (10 MiB): more bytes than
+    /// this held for the peer's acks: weird
+    /// `excessive_data_without_further_acks`, and the side's delivery stops.
+    pub excessive_data_without_further_acks: u64,
+}
+
+impl Default for TcpLimits {
+    fn default() -> Self {
+        TcpLimits { max_initial_window: 16384, max_above_hole_without_any_acks: 16384, excessive_data_without_further_acks: 10 << 20 }
+    }
 }
 
 /// Zeek's packet-filter framework (`base/frameworks/packet-filter`): the
@@ -346,6 +373,7 @@ impl Default for Config {
             validate_vxlan_checksums: true,
             tcp_storm_interarrival_thresh: 1.0,
             report_gaps_for_partial: false,
+            tcp_limits: TcpLimits::default(),
             tcp_syn_timeout: 5.0,
             tcp_session_timer: 6.0,
             finger_max_line_length: 1024,
@@ -526,6 +554,11 @@ impl Config {
             "Tunnel::delay_teredo_confirmation" => self.delay_teredo_confirmation = parse_bool(value)?,
             "Tunnel::delay_gtp_confirmation" => self.delay_gtp_confirmation = parse_bool(value)?,
             "report_gaps_for_partial" => self.report_gaps_for_partial = parse_bool(value)?,
+            "tcp_max_initial_window" => self.tcp_limits.max_initial_window = count()?,
+            "tcp_max_above_hole_without_any_acks" => self.tcp_limits.max_above_hole_without_any_acks = count()?,
+            "tcp_excessive_data_without_further_acks" => {
+                self.tcp_limits.excessive_data_without_further_acks = count()?
+            }
             "use_conn_size_analyzer" => self.use_conn_size_analyzer = parse_bool(value)?,
             "Tunnel::max_depth" => self.tunnel_max_depth = value.trim().parse().map_err(|_| format!("'{value}' is not a count"))?,
             "FTP::max_command_length" => {

@@ -359,6 +359,7 @@ fn gaps_below_ack(c: &mut Conn, is_orig: bool, rel_ack: u64, cfg: &Config, fx: &
     let mut gaps = Vec::new();
     let st = tcp(c);
     let is_partial = st.is_partial;
+    st.ep(is_orig).1.peer_acked(rel_ack);
     st.ep(is_orig).1.ack_received(rel_ack, is_partial, &mut gaps);
     if cfg.check_rexmit {
         st.ep(is_orig).1.trim_kept(rel_ack);
@@ -416,7 +417,9 @@ fn deliver(
         }
     }
     let mut delivered = Vec::new();
-    st.ep(is_orig).0.data_sent(rel_data, data, analyzed.then_some(&mut delivered));
+    if let Some(weird) = st.ep(is_orig).0.data_sent(rel_data, data, analyzed.then_some((&mut delivered, &cfg.tcp_limits))) {
+        fx.weirds.push(weird);
+    }
     fx.delivered.extend(delivered.into_iter().map(|d| (is_orig, d)));
 }
 

@@ -5,10 +5,13 @@
 //! holes (`content_gap`, history `G`); and, when the connection has
 //! analyzers, it keeps the bytes themselves and hands them on in order
 //! ([`Delivery`]). Retransmitted bytes are not delivered again;
-//! out-of-order ones wait (up to [`MAX_PENDING`] bytes) until the hole
-//! before them fills, and past that the hole is given up for delivery
-//! ([`Delivery::Gap`]) and delivery resumes after it. Delivery starts at
-//! the first byte captured.
+//! out-of-order ones wait until the hole before them fills, or until the
+//! peer acknowledges past it: then the hole is given up for delivery
+//! ([`Delivery::Gap`]) and delivery resumes after it. Zeek's limits on
+//! what is held ([`crate::config::TcpLimits`]) stop a side's delivery with
+//! a weird; beyond them, at most [`MAX_PENDING`] bytes wait above a hole
+//! before it is given up (a bound against hostile traffic). Delivery
+//! starts at the first byte captured.
 
 use super::endpoint::TcpEndpoint;
 use std::collections::BTreeMap;
@@ -20,6 +23,13 @@ pub(super) const MAX_BLOCKS: usize = 16_384;
 
 /// Most out-of-order bytes kept per side for delivery.
 pub const MAX_PENDING: usize = 64 * 1024;
+
+/// What the limits on held bytes read (Zeek's `TCP_Reassembler::DataSent`).
+struct Held<'a> {
+    limits: &'a crate::config::TcpLimits,
+    /// The peer acknowledged none of the side's data yet.
+    no_data_acked: bool,
+}
 
 /// What a side's reassembler hands the connection's analyzers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,15 +56,50 @@ pub(super) struct Pending {
     fin: Option<u64>,
     /// [`Delivery::End`] was handed on.
     ended: bool,
+    /// Bytes below this are no longer held: the peer acknowledged them, or
+    /// they were let go without waiting for its acks.
+    trim: u64,
+    /// A limit was hit: nothing more is delivered (Zeek's `skip_deliveries`).
+    skipping: bool,
 }
 
 impl Pending {
     /// A segment's payload `data` at relative sequence number `seq`; every
     /// newly contiguous run (and every given-up hole, and the end once the
     /// FIN is reached) goes to `out`.
-    fn segment(&mut self, seq: u64, data: &[u8], out: &mut Vec<Delivery>) {
+    fn segment(&mut self, seq: u64, data: &[u8], held: &Held, out: &mut Vec<Delivery>) -> Option<&'static str> {
+        if self.skipping {
+            return None;
+        }
         self.add(seq, data, out);
         self.check_end(out);
+        self.check_limits(seq + data.len() as u64, held)
+    }
+
+    /// Zeek's limits on what a side's reassembler holds, after a segment
+    /// ending at relative `upper`: the weird of the one that ends delivery.
+    fn check_limits(&mut self, upper: u64, h: &Held) -> Option<&'static str> {
+        let next = self.next.unwrap_or(0);
+        let lim = h.limits;
+        if h.no_data_acked && lim.max_initial_window > 0 && upper.saturating_sub(1) > lim.max_initial_window {
+            // Nothing acknowledged after a whole initial window: the peer's
+            // acks are presumably not seen, so delivered bytes are not held.
+            self.trim = self.trim.max(next);
+        }
+        let above = self.waiting.iter().next_back().map_or(0, |(&s, d)| s + d.len() as u64).saturating_sub(next);
+        let weird = if h.no_data_acked && lim.max_above_hole_without_any_acks > 0 && above > lim.max_above_hole_without_any_acks {
+            "above_hole_data_without_any_acks"
+        } else if lim.excessive_data_without_further_acks > 0
+            && next.saturating_sub(self.trim) + self.bytes as u64 > lim.excessive_data_without_further_acks
+        {
+            "excessive_data_without_further_acks"
+        } else {
+            return None;
+        };
+        self.waiting.clear();
+        self.bytes = 0;
+        self.skipping = true;
+        Some(weird)
     }
 
     /// The side's FIN at relative sequence number `at`: the stream ends
@@ -109,6 +154,10 @@ impl Pending {
     /// the hole left up to `seq`; delivery goes on from `seq`. Before the
     /// side's first segment nothing is skipped (delivery starts at it).
     fn acked(&mut self, seq: u64, out: &mut Vec<Delivery>) {
+        self.trim = self.trim.max(seq);
+        if self.skipping {
+            return;
+        }
         let Some(mut next) = self.next else { return };
         if seq <= next {
             return;
@@ -159,6 +208,14 @@ impl Pending {
 }
 
 impl TcpEndpoint {
+    /// The peer acknowledged this side's bytes below relative `seq`: they
+    /// are no longer held for delivery.
+    pub(super) fn peer_acked(&mut self, seq: u64) {
+        if let Some(p) = self.extra.as_mut().and_then(|x| x.pending.as_mut()) {
+            p.trim = p.trim.max(seq);
+        }
+    }
+
     /// The peer acknowledged this side's bytes below relative `seq` past a
     /// hole: delivery skips the hole ([`Pending`]'s `acked`), appending to `out`.
     pub(super) fn acked_past_hole(&mut self, seq: u64, out: &mut Vec<Delivery>) {
@@ -176,16 +233,24 @@ impl TcpEndpoint {
     /// Captured payload `data` at relative `seq` enters reassembly; when
     /// `deliver` is given (the connection has analyzers), the bytes that
     /// become deliverable in order are appended to it.
-    pub(super) fn data_sent(&mut self, seq: u64, data: &[u8], deliver: Option<&mut Vec<Delivery>>) {
-        if let Some(out) = deliver {
-            self.extra().pending.get_or_insert_with(Box::default).segment(seq, data, out);
+    /// Returns the weird of a reassembly limit that stopped delivery.
+    pub(super) fn data_sent(
+        &mut self,
+        seq: u64,
+        data: &[u8],
+        deliver: Option<(&mut Vec<Delivery>, &crate::config::TcpLimits)>,
+    ) -> Option<&'static str> {
+        let mut weird = None;
+        if let Some((out, limits)) = deliver {
+            let held = Held { limits, no_data_acked: self.no_data_acked() };
+            weird = self.extra().pending.get_or_insert_with(Box::default).segment(seq, data, &held, out);
         }
         let upper = seq + data.len() as u64;
         if self.last_reassem == 0 {
             self.last_reassem = 1;
         }
         if upper <= self.last_reassem {
-            return;
+            return weird;
         }
         if seq <= self.last_reassem {
             self.last_reassem = upper;
@@ -217,6 +282,7 @@ impl TcpEndpoint {
             self.last_reassem = self.last_reassem.max(u);
             self.drop_first_block();
         }
+        weird
     }
 
     /// The lowest captured block above a hole.
@@ -268,6 +334,7 @@ impl TcpEndpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::TcpLimits;
 
     /// `len` captured bytes at `seq`, no analyzer attached.
     fn sent(e: &mut TcpEndpoint, seq: u64, len: u64) {
@@ -276,8 +343,17 @@ mod tests {
 
     /// `data` at `seq` with an analyzer attached: what is delivered, as text.
     fn feed(e: &mut TcpEndpoint, seq: u64, data: &[u8]) -> Vec<String> {
+        feed_with(e, seq, data, &TcpLimits::default()).0
+    }
+
+    /// [`feed`] under `limits`, with the weird of a limit hit.
+    fn feed_with(e: &mut TcpEndpoint, seq: u64, data: &[u8], limits: &TcpLimits) -> (Vec<String>, Option<&'static str>) {
         let mut out = Vec::new();
-        e.data_sent(seq, data, Some(&mut out));
+        let weird = e.data_sent(seq, data, Some((&mut out, limits)));
+        (show(out), weird)
+    }
+
+    fn show(out: Vec<Delivery>) -> Vec<String> {
         out.into_iter()
             .map(|d| match d {
                 Delivery::Data(d) => String::from_utf8_lossy(&d).into_owned(),
@@ -285,6 +361,50 @@ mod tests {
                 Delivery::End => "<end>".into(),
             })
             .collect()
+    }
+
+    /// An endpoint whose peer has acknowledged its first data byte.
+    fn acked_once() -> TcpEndpoint {
+        let mut e = TcpEndpoint::default();
+        e.init_seqs(1000, 1000);
+        e.update_ack_seq(1002);
+        assert!(!e.no_data_acked());
+        e
+    }
+
+    #[test]
+    fn above_a_hole_without_any_acks_delivery_stops_past_the_limit() {
+        let mut e = TcpEndpoint::default();
+        let lim = TcpLimits::default();
+        assert_eq!(feed_with(&mut e, 1, b"a", &lim), (vec!["a".to_string()], None));
+        // Undelivered bytes count from the hole's start (2) to the highest byte.
+        let big = vec![b'x'; 16384 - 8];
+        assert_eq!(feed_with(&mut e, 10, &big, &lim), (vec![], None), "exactly the limit waits");
+        assert_eq!(feed_with(&mut e, 10 + 16376, b"y", &lim), (vec![], Some("above_hole_data_without_any_acks")));
+        assert_eq!(feed_with(&mut e, 2, b"bcdefgh!", &lim), (vec![], None), "nothing is delivered any more");
+        // With acks the same bytes wait for the hole.
+        let mut e = acked_once();
+        feed_with(&mut e, 1, b"a", &lim);
+        assert_eq!(feed_with(&mut e, 10, &big, &lim).1, None);
+        assert_eq!(feed_with(&mut e, 10 + 16376, b"y", &lim).1, None);
+    }
+
+    #[test]
+    fn too_much_held_for_the_peers_acks_stops_delivery() {
+        let lim = TcpLimits { excessive_data_without_further_acks: 100, ..TcpLimits::default() };
+        let mut e = acked_once();
+        assert_eq!(feed_with(&mut e, 1, &[b'a'; 60], &lim).1, None);
+        e.peer_acked(41);
+        assert_eq!(feed_with(&mut e, 61, &[b'b'; 80], &lim).1, None, "bytes 41 to 140 are held: 100");
+        let (out, weird) = feed_with(&mut e, 141, b"c", &lim);
+        assert_eq!((out.concat(), weird), ("c".to_string(), Some("excessive_data_without_further_acks")));
+        assert_eq!(feed_with(&mut e, 142, b"d", &lim), (vec![], None), "delivery has stopped");
+        // Without any ack after a whole initial window nothing is held.
+        let mut e = TcpEndpoint::default();
+        let lim = TcpLimits { max_initial_window: 50, excessive_data_without_further_acks: 100, ..TcpLimits::default() };
+        for i in 0..10 {
+            assert_eq!(feed_with(&mut e, 1 + i * 60, &[b'z'; 60], &lim).1, None, "segment {i}");
+        }
     }
 
     #[test]
@@ -322,7 +442,7 @@ mod tests {
 
     #[test]
     fn a_hole_is_given_up_for_delivery_when_too_much_waits() {
-        let mut e = TcpEndpoint::default();
+        let mut e = acked_once();
         feed(&mut e, 1, b"a");
         let big = vec![b'x'; MAX_PENDING];
         assert!(feed(&mut e, 100, &big).is_empty());
@@ -338,15 +458,6 @@ mod tests {
 
     #[test]
     fn an_ack_past_a_hole_gives_it_up_and_delivers_what_waited_below_the_ack() {
-        let show = |out: Vec<Delivery>| -> Vec<String> {
-            out.into_iter()
-                .map(|d| match d {
-                    Delivery::Data(d) => String::from_utf8_lossy(&d).into_owned(),
-                    Delivery::Gap(n) => format!("<gap {n}>"),
-                    Delivery::End => "<end>".into(),
-                })
-                .collect()
-        };
         let mut e = TcpEndpoint::default();
         feed(&mut e, 1, b"ab");
         assert!(feed(&mut e, 6, b"fg").is_empty(), "bytes 3 to 5 are missing");
