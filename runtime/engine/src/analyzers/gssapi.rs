@@ -188,10 +188,12 @@ pub(crate) mod tests {
         fwd.clear();
         assert_eq!(parse(&spnego_init(&ntlm), &mut fwd), Ok(()));
         assert_eq!(fwd, [(Mech::Ntlm, ntlm)]);
-        let resp = tlv(0xa1, &tlv(0x30, &[tlv(0xa0, &[0x0a, 0x01, 0x00]), tlv(0xa2, &tlv(0x04, &krb))].concat()));
+        let mut ap_rep = krb.clone();
+        ap_rep[0] = 0x6f;
+        let resp = tlv(0xa1, &tlv(0x30, &[tlv(0xa0, &[0x0a, 0x01, 0x00]), tlv(0xa2, &tlv(0x04, &ap_rep))].concat()));
         fwd.clear();
         assert_eq!(parse(&resp, &mut fwd), Ok(()));
-        assert_eq!(fwd, [(Mech::Krb, krb.clone())], "a bare AP-REP shaped token");
+        assert_eq!(fwd, [(Mech::Krb, ap_rep)], "a bare AP-REP");
         let bad = tlv(0xa1, &tlv(0x30, &tlv(0xa7, &[])));
         assert!(parse(&bad, &mut fwd).is_err(), "index 7 is no argument");
         assert_eq!(parse(&[0x05, 0x04, 0, 0], &mut fwd), Ok(()), "a wrap token");

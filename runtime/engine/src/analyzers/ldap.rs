@@ -540,7 +540,7 @@ mod tests {
         message(1, 0x61, &body)
     }
 
-    fn sorted(h: &Harness) -> Vec<&'static str> {
+    fn sorted(h: &Harness) -> Vec<String> {
         let mut s = h.conn.snapshot().service;
         s.sort();
         s
@@ -569,8 +569,8 @@ mod tests {
         out.clear();
         p.feed(true, &message(1, 0x42, &[]), &mut out);
         assert!(out.is_empty(), "the direction is done");
-        p.feed(false, &message(1, 0x7f, &[]), &mut out);
-        assert!(matches!(&out[..], [Out::Violate(r)] if r.contains("opcode 31")));
+        p.feed(false, &message(1, 0x7e, &[]), &mut out);
+        assert!(matches!(&out[..], [Out::Violate(r)] if r.contains("opcode 30")), "{out:?}");
         let mut p = Parser::default();
         out.clear();
         p.feed(true, &message(1, 0x60, &[tlv(0x02, &[3]), tlv(0x04, b"")].concat()), &mut out);

@@ -369,7 +369,7 @@ mod tests {
         assert_eq!(r.tags(Transport::Tcp, 88).collect::<Vec<_>>(), [Tag::KrbTcp]);
         assert_eq!(r.tags(Transport::Udp, 88).collect::<Vec<_>>(), [Tag::Krb]);
         assert_eq!(r.tags(Transport::Tcp, 502).collect::<Vec<_>>(), [Tag::Modbus]);
-        assert_eq!(r.tags(Transport::Tcp, 1080).collect::<Vec<_>>(), [Tag::Socks]);
+        assert_eq!(r.tags(Transport::Tcp, 1080).collect::<Vec<_>>(), [Tag::Http, Tag::Socks], "HTTP proxies too");
         assert_eq!(r.tags(Transport::Udp, 3389).collect::<Vec<_>>(), [Tag::Rdpeudp]);
         assert_eq!(r.tags(Transport::Tcp, 3389).collect::<Vec<_>>(), [Tag::Rdp]);
         assert_eq!(Tag::Gssapi.name(), "GSSAPI", "a child only, by no port");

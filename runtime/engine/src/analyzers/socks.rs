@@ -1,6 +1,8 @@
-//! The SOCKS analyzer (Zeek's `SOCKS`): SOCKS 4/4a (the request and the
-//! 8-byte reply) and SOCKS 5 (RFC 1928: method negotiation, RFC 1929
-//! username/password sub-negotiation, request and reply), every delivery
+//! The SOCKS analyzer (Zeek's `SOCKS`): SOCKS 4/4a (the request, and the
+//! reply, whose first byte Zeek reads as the version: only one starting
+//! with 4, then a null byte, status, port and address, reads) and SOCKS 5
+//! (RFC 1928: method negotiation, RFC 1929 username/password
+//! sub-negotiation, request and reply), every delivery
 //! read as one message, as Zeek's analyzer reads them. A reply to the
 //! request confirms the protocol; a bad version, reserved byte, command or
 //! address type, or a message cut short, is a violation (the reserved byte
@@ -134,7 +136,7 @@ impl Parser {
                 self.orig_done = true;
             }
             4 => {
-                if b.len() < 7 {
+                if b.len() < 8 {
                     return Err(SHORT.to_string());
                 }
                 out.push(Out::Confirm);
@@ -287,9 +289,11 @@ mod tests {
 
     #[test]
     fn socks4_and_violations() {
-        let (p, out) = run(&[(true, b"\x04\x01\x00\x50\x0a\x00\x00\x01bob\x00"), (false, b"\x00\x5a\x00\x50\x0a\x00\x00\x01")]);
+        let (p, out) = run(&[(true, b"\x04\x01\x00\x50\x0a\x00\x00\x01bob\x00"), (false, b"\x04\x00\x5a\x00\x50\x0a\x00\x00\x01")]);
         assert_eq!(out, [Out::Confirm]);
         assert!(p.tunneling());
+        let (_, out) = run(&[(true, b"\x04\x01\x00\x50\x0a\x00\x00\x01bob\x00"), (false, b"\x00\x5a\x00\x50\x0a\x00\x00\x01")]);
+        assert!(matches!(&out[..], [Out::Violate(r)] if r.contains("version 0")), "Zeek reads the reply's null byte as its version");
         let (_, out) = run(&[(true, b"\x06\x01")]);
         assert!(matches!(&out[..], [Out::Violate(r)] if r.contains("version 6")));
         let (p, out) = run(&[(true, b"\x05\x01\x00"), (false, b"\x05\x00"), (true, b"\x05\x01\x01\x01\x0a\x00\x00\x01\x00\x16")]);
@@ -307,7 +311,7 @@ mod tests {
         let mut h = Harness::new(6, 1080);
         let mut s = Socks::default();
         h.stream(&mut s, true, b"\x04\x01\x00\x50\x0a\x00\x00\x01\x00");
-        h.stream(&mut s, false, b"\x00\x5a\x00\x50\x0a\x00\x00\x01");
+        h.stream(&mut s, false, b"\x04\x00\x5a\x00\x50\x0a\x00\x00\x01");
         assert_eq!(h.conn.snapshot().service, ["SOCKS"]);
     }
 }
