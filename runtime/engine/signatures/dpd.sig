@@ -324,3 +324,13 @@ signature weir_rdpeudp_syn {
   payload /^\xff\xff\xff\xff[\x00-\xff]{3}\x01/
   enable "rdpeudp"
 }
+
+# DCE/RPC over TCP (DCE 1.1 RPC, chapter 12.6): a PDU header of version 5,
+# minor version 0 or 1, a PDU type up to 19, the flags, and a data
+# representation label whose integer byte order is big (0) or little (1)
+# endian.
+signature weir_dce_rpc {
+  ip-proto == tcp
+  payload /^\x05[\x00\x01][\x00-\x13][\x00-\xff][\x00\x10]/
+  enable "dce_rpc"
+}

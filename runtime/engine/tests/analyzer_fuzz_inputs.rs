@@ -1,10 +1,10 @@
-//! The fuzz inputs of the LDAP, Kerberos, Modbus, SOCKS and RDP-UDP targets
+//! The fuzz inputs of the LDAP, Kerberos, Modbus, SOCKS, RDP-UDP and DCE/RPC targets
 //! (`fuzz/fuzz_targets/`) on machines without cargo-fuzz: a fixed set of
 //! pseudo-random inputs and byte mutations of well-formed messages through
 //! each target's `fuzzing::run`; none may panic. The number of runs per
 //! target is printed.
 
-use weir_engine::analyzers::{krb, ldap, modbus, rdpeudp, socks};
+use weir_engine::analyzers::{dce_rpc, krb, ldap, modbus, rdpeudp, socks};
 
 /// xorshift64*, seeded per target so runs are reproducible.
 struct Rng(u64);
@@ -35,6 +35,15 @@ fn seeds() -> Vec<Vec<u8>> {
         b"\x00\x01\x00\x00\x00\x06\x01\x03\x00\x00\x00\x02\xff\xfe\x00\x01\x00\x00\x00\x07\x01\x03\x04\x00\x01\x00\x02".to_vec(),
         // SOCKS 5 without authentication.
         b"\x05\x01\x00\xff\xfe\x05\x00\xff\xfe\x05\x01\x00\x01\x0a\x00\x00\x01\x00\x16\xff\xfe\x05\x00\x00\x01\x0a\x00\x00\x01\x00\x16".to_vec(),
+        // A DCE/RPC bind with an NTLMSSP challenge verifier announcing AV pairs.
+        [
+            &b"\x05\x00\x0b\x03\x10\x00\x00\x00\x4c\x00\x38\x00\x02\x00\x00\x00\x0a\x02\x00\x00\x00\x00\x00\x00NTLMSSP\x00\x02\x00\x00\x00"[..],
+            &[0u8; 8][..],
+            b"\x05\x82\x89\x20",
+            &[0u8; 16][..],
+            b"\x08\x00\x08\x00\x30\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00",
+        ]
+        .concat(),
         // An RDP-UDP SYN and SYN-ACK with SYNEX version 3.
         [
             &b"\xff\xff\xff\xff\x00\x40\x10\x01\x00\x00\x00\x01\x04\xc0\x04\xc0\x00\x01\x01\x01"[..],
@@ -82,4 +91,5 @@ fn new_analyzer_fuzz_inputs_do_not_panic() {
     exercise("modbus", 3, 100_000, modbus::fuzzing::run);
     exercise("socks", 4, 100_000, socks::fuzzing::run);
     exercise("rdpeudp", 5, 100_000, rdpeudp::fuzzing::run);
+    exercise("dce_rpc", 6, 100_000, dce_rpc::fuzzing::run);
 }

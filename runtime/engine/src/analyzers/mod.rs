@@ -10,6 +10,7 @@ pub mod analyzer;
 pub mod ber;
 pub mod child;
 pub mod context;
+pub mod dce_rpc;
 pub mod detect;
 pub mod dns;
 pub mod finger;

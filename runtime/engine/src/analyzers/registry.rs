@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{dns, finger, ftp, gssapi, http, irc, krb, ldap, modbus, ntlm, ntp, postgresql, quic, rdp, rdpeudp, smtp, socks, ssh, ssl};
+use super::{dce_rpc, dns, finger, ftp, gssapi, http, irc, krb, ldap, modbus, ntlm, ntp, postgresql, quic, rdp, rdpeudp, smtp, socks, ssh, ssl};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -86,6 +86,8 @@ pub enum Tag {
     Socks,
     /// RDP over UDP ([`rdpeudp`]).
     Rdpeudp,
+    /// DCE/RPC over TCP ([`dce_rpc`]).
+    DceRpc,
 }
 
 impl Tag {
@@ -119,11 +121,12 @@ impl Tag {
             Tag::Modbus => "MODBUS",
             Tag::Socks => "SOCKS",
             Tag::Rdpeudp => "RDPEUDP",
+            Tag::DceRpc => "DCE_RPC",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 26] = [
+    pub const ALL: [Tag; 27] = [
         Tag::Ftp,
         Tag::Ntp,
         Tag::Dns,
@@ -150,6 +153,7 @@ impl Tag {
         Tag::Modbus,
         Tag::Socks,
         Tag::Rdpeudp,
+        Tag::DceRpc,
     ];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
@@ -249,6 +253,7 @@ impl Tag {
             Tag::Modbus => Some(Box::new(modbus::Modbus::default())),
             Tag::Socks => Some(Box::new(socks::Socks::default())),
             Tag::Rdpeudp => Some(Box::new(rdpeudp::Rdpeudp::default())),
+            Tag::DceRpc => Some(Box::new(dce_rpc::DceRpc::default())),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
@@ -292,6 +297,7 @@ impl Registry {
         r.register_for_ports(Tag::Modbus, Transport::Tcp, &modbus::PORTS);
         r.register_for_ports(Tag::Socks, Transport::Tcp, &socks::PORTS);
         r.register_for_ports(Tag::Rdpeudp, Transport::Udp, &rdpeudp::PORTS);
+        r.register_for_ports(Tag::DceRpc, Transport::Tcp, &dce_rpc::PORTS);
         r
     }
 
@@ -373,6 +379,7 @@ mod tests {
         assert_eq!(r.tags(Transport::Udp, 3389).collect::<Vec<_>>(), [Tag::Rdpeudp]);
         assert_eq!(r.tags(Transport::Tcp, 3389).collect::<Vec<_>>(), [Tag::Rdp]);
         assert_eq!(Tag::Gssapi.name(), "GSSAPI", "a child only, by no port");
+        assert_eq!(r.tags(Transport::Tcp, 135).collect::<Vec<_>>(), [Tag::DceRpc]);
     }
 
     #[test]
