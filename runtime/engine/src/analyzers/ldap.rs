@@ -151,12 +151,13 @@ impl Parser {
                 }
             }
         }
-        let side = &mut self.sides[i];
-        if side.skip > 0 {
-            side.buf.clear();
+        let mut buf = buf;
+        if self.sides[i].skip > 0 {
+            buf.clear();
         } else {
-            side.buf = buf[at..].to_vec();
+            buf.drain(..at);
         }
+        self.sides[i].buf = buf;
     }
 
     /// Whether one direction's parsing ended (after a violation or a gap).
