@@ -38,9 +38,10 @@ const HOSTILE: &[&str] = &[
     "stderr_flood",
     "forge_logs",
     "symlink_escape",
+    "loop_in_eval",
 ];
 /// Example handlers the tests run (`testing::EXAMPLES`).
-const EXAMPLES: &[&str] = &["packet_census", "event_trace", "steer_analyzers", "anonymize_conns", "os_versions"];
+const EXAMPLES: &[&str] = &["packet_census", "event_trace", "steer_analyzers", "anonymize_conns", "os_versions", "binary_payload"];
 /// Benchmark handlers (`benches/`).
 const BENCH: &[&str] = &["count_conns", "read_all", "empty"];
 

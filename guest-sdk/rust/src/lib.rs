@@ -48,6 +48,19 @@ use types::IpAddress;
 
 weir_guest_macros::handler_trait!(crate);
 
+/// A handler's answers to signature `eval` conditions
+/// (`weir:events/signature-eval`): list `signature_eval` in
+/// [`export_handler!`] beside the events. A `.sig` file's `eval NAME` calls
+/// [`SignatureEval::evaluate`] of the handler whose
+/// [`SignatureEval::functions`] lists `NAME`.
+pub trait SignatureEval {
+    /// The `eval` names this handler answers for (asked once, at load).
+    fn functions() -> Vec<String>;
+    /// Whether condition `eval name` holds for the signature in `state`
+    /// matching `data` (the chunk being matched; empty without patterns).
+    fn evaluate(name: &str, state: &types::SignatureState, data: &[u8]) -> bool;
+}
+
 /// The standard-library form of a WIT address.
 pub fn ip(a: &IpAddress) -> IpAddr {
     match *a {

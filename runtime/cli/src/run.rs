@@ -348,6 +348,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     for (name, fuel) in standard_fuel {
         sandbox.set_handler_fuel(&name, fuel)?;
     }
+    if let Some(set) = &cfg.signatures {
+        let known: Vec<String> = sandbox.eval_functions().into_iter().map(|(f, _)| f).collect();
+        set.check_eval_functions(&known)?;
+    }
 
     sandbox.watch_signals(signals);
 

@@ -30,7 +30,8 @@ pub struct Worker {
 
 /// The engine's forced drain (`weir_engine::events::Drain`): the queued
 /// events run through the handlers at once, and the file handle one of them
-/// set comes back. Analyzer requests they make wait in the sandbox for the
+/// set comes back; signature `eval` conditions call the handler that
+/// answers for the function. Analyzer requests they make wait in the sandbox for the
 /// end of the packet, as after a normal drain.
 pub struct HandlerDrain(Arc<Mutex<Sandbox>>);
 
@@ -41,6 +42,10 @@ impl Drain for HandlerDrain {
         s.dispatch(q, now);
         q.file_requests(s.take_file_requests());
         s.take_file_handle()
+    }
+
+    fn eval(&mut self, func: &str, state: &weir_engine::events::SignatureState, data: &[u8]) -> bool {
+        self.0.lock().expect("sandbox").eval_signature(func, state, data)
     }
 }
 

@@ -14,6 +14,8 @@ use crate::{limits, trap, Sandbox};
 pub(crate) struct Live {
     pub(crate) store: Store<HostState>,
     pub(crate) guests: Guests,
+    /// Its `signature-eval` functions, if it exports them.
+    pub(crate) eval: Option<crate::eval::Guest>,
 }
 
 impl Sandbox {
@@ -86,7 +88,7 @@ impl Sandbox {
                 continue;
             }
             if let Err(err) = self.call(i, &wit, in_reporter_handler) {
-                self.trapped(i, kind, &err, in_reporter_handler);
+                self.trapped(i, &format!("event {}", kind.name()), &err, in_reporter_handler);
             }
         }
     }
@@ -99,10 +101,23 @@ impl Sandbox {
         limits::limit_store(&mut store, &self.cfg, h.fuel)?;
         let inst = h.pre.instantiate(&mut store)?;
         let guests = h.exports.load(&mut store, &inst)?;
-        Ok(Live { store, guests })
+        let eval = h.eval.as_ref().map(|x| x.load(&mut store, &inst)).transpose()?;
+        Ok(Live { store, guests, eval })
     }
 
     fn call(&mut self, i: usize, ev: &WitEvent<'_>, quiet: bool) -> wasmtime::Result<()> {
+        self.call_with(i, quiet, |live| live.guests.call(&mut live.store, ev))
+    }
+
+    /// One call into handler `i` (`f` on its live instance, instantiated
+    /// first if it has none), within its fuel and time limits, counted in
+    /// its stats and budget.
+    pub(crate) fn call_with<R>(
+        &mut self,
+        i: usize,
+        quiet: bool,
+        f: impl FnOnce(&mut Live) -> wasmtime::Result<R>,
+    ) -> wasmtime::Result<R> {
         if self.handlers[i].live.is_none() {
             let t0 = std::time::Instant::now();
             let live = self.instantiate(i)?;
@@ -111,7 +126,7 @@ impl Sandbox {
             h.stats.instantiate_time += t0.elapsed();
             h.live = Some(live);
         }
-        let result = self.call_live(i, ev, quiet);
+        let result = self.arm_call(i, quiet).and_then(|()| f(self.handlers[i].live.as_mut().expect("instantiated above")));
         let fuel = if self.cfg.fuel > 0 { self.handlers[i].fuel } else { 0 };
         let h = &mut self.handlers[i];
         h.stats.calls += 1;
@@ -127,20 +142,14 @@ impl Sandbox {
         result
     }
 
-    /// Calls the event on handler `i`'s live instance.
-    fn call_live(&mut self, i: usize, ev: &WitEvent<'_>, quiet: bool) -> wasmtime::Result<()> {
-        self.arm_call(i, quiet)?;
-        let live = self.handlers[i].live.as_mut().expect("instantiated above");
-        live.guests.call(&mut live.store, ev)
-    }
-
-    /// A call failed: drop the store, report, and disable after too many traps.
-    fn trapped(&mut self, i: usize, kind: EventKind, err: &wasmtime::Error, quiet: bool) {
+    /// A call (`what`: `event new_connection`) failed: drop the store, report,
+    /// and disable after too many traps.
+    pub(crate) fn trapped(&mut self, i: usize, what: &str, err: &wasmtime::Error, quiet: bool) {
         let fuel = self.handlers[i].fuel;
         let now = self.clock.get();
         let h = &mut self.handlers[i];
         h.live = None;
-        let msg = format!("handler {}: event {}: {}", h.name, kind.name(), trap::trap_kind(err, fuel));
+        let msg = format!("handler {}: {what}: {}", h.name, trap::trap_kind(err, fuel));
         let name = h.name.clone();
         let disable = self.count_trap(i, now);
         let mut shared = self.shared.lock().expect("sandbox state");

@@ -24,6 +24,7 @@ pub mod compile_cache;
 mod config;
 mod convert;
 mod dispatch;
+mod eval;
 mod exports;
 mod host;
 mod limits;
@@ -189,6 +190,10 @@ struct Handler {
     stats: HandlerStats,
     /// Fuel spent in the current second of network time.
     budget: budget::Budget,
+    /// Its `signature-eval` export, if any.
+    eval: Option<eval::Indices>,
+    /// The `eval` names it answers for (asked at load).
+    eval_functions: Vec<String>,
 }
 
 /// What one handler has cost so far: for benchmarks and for choosing fuel budgets.
@@ -286,6 +291,8 @@ impl Sandbox {
                 memory_bytes: h.memory_bytes,
                 stats: HandlerStats { name: h.name.clone(), ..HandlerStats::default() },
                 budget: budget::Budget::default(),
+                eval: h.eval.clone(),
+                eval_functions: h.eval_functions.clone(),
             })
             .collect();
         Sandbox {

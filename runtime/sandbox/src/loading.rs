@@ -99,6 +99,8 @@ pub(crate) struct Validated {
     pub export_names: Vec<String>,
     /// Every interface it imports.
     pub imports: Vec<String>,
+    /// Its `signature-eval` export, if any.
+    pub eval: Option<crate::eval::Indices>,
 }
 
 /// The checks a handler component passes before it is loaded, and the ones
@@ -114,12 +116,13 @@ pub(crate) fn validate(engine: &Engine, linker: &Linker<HostState>, component: &
         anyhow!("imports something this host does not provide ({})", text.lines().next().unwrap_or(""))
     })?;
     // Events the engine does not raise (yet) may be exported; they are never called.
-    if !export_names.iter().any(|n| event_name_of_interface(n).is_some()) {
+    if !export_names.iter().any(|n| event_name_of_interface(n).is_some() || n == crate::eval::INTERFACE) {
         bail!("exports no {WIT_PACKAGE} event interface");
     }
     typecheck::check_exports(engine, component)?;
     let exports = ExportIndices::find(&pre, &export_names)?;
-    Ok(Validated { pre, exports, export_names, imports })
+    let eval = crate::eval::indices(&pre, &export_names)?;
+    Ok(Validated { pre, exports, export_names, imports, eval })
 }
 
 /// Interface names a component imports and exports.
@@ -195,7 +198,7 @@ impl Sandbox {
         if count.saturating_mul(workers) > slots {
             bail!("too many handlers: {count} handlers on {workers} workers need more than the {slots} instance slots of the pool");
         }
-        let Validated { pre, exports, .. } = validate(&self.engine, &self.linker, component)?;
+        let Validated { pre, exports, eval, .. } = validate(&self.engine, &self.linker, component)?;
         let kinds = exports.kinds();
         tracing::debug!(handler = %name, events = ?kinds, "handler loaded");
         let fuel = options.fuel.unwrap_or(self.cfg.fuel);
@@ -223,7 +226,14 @@ impl Sandbox {
             memory_bytes,
             stats,
             budget: budget::Budget::default(),
+            eval,
+            eval_functions: Vec::new(),
         });
+        let i = self.handlers.len() - 1;
+        if let Err(e) = self.ask_eval_functions(i) {
+            self.handlers.pop();
+            return Err(e);
+        }
         Ok(())
     }
 }

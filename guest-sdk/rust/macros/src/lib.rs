@@ -2,6 +2,8 @@
 //! that exports exactly the listed event interfaces of `weir:events@0.1.0`
 //! (bindings generated from the repository's `wit/` by wit-bindgen) and
 //! forwards each to the type's `weir_guest::Handler` method of the same name.
+//! `signature_eval` in the list also exports `signature-eval`, forwarded to
+//! the type's `weir_guest::SignatureEval`.
 
 use proc_macro::{TokenStream, TokenTree};
 
@@ -134,8 +136,10 @@ fn expand(input: TokenStream) -> Result<String, String> {
     }
     let all = events("::weir_guest")?;
     let mut events: Vec<&Event> = Vec::new();
+    let mut answers_eval = false;
     for t in tokens {
         match t {
+            TokenTree::Ident(i) if i.to_string() == "signature_eval" => answers_eval = true,
             TokenTree::Ident(i) => {
                 let name = i.to_string();
                 let Some(ev) = all.iter().find(|e| e.name == name) else {
@@ -150,7 +154,7 @@ fn expand(input: TokenStream) -> Result<String, String> {
             other => return Err(format!("unexpected `{other}`")),
         }
     }
-    if events.is_empty() {
+    if events.is_empty() && !answers_eval {
         return Err("export_handler!: list at least one event".into());
     }
     let wit_dir = WIT_DIR;
@@ -158,8 +162,19 @@ fn expand(input: TokenStream) -> Result<String, String> {
     for e in &events {
         world.push_str(&format!("export weir:events/{}@0.1.0; ", e.name.replace('_', "-")));
     }
+    if answers_eval {
+        world.push_str("export weir:events/signature-eval@0.1.0; ");
+    }
     world.push('}');
     let mut impls = String::new();
+    if answers_eval {
+        impls.push_str(&format!(
+            "impl exports::weir::events::signature_eval::Guest for {ty} {{ \
+             fn functions() -> ::std::vec::Vec<::std::string::String> {{ <{ty} as ::weir_guest::SignatureEval>::functions() }} \
+             fn evaluate(name: ::std::string::String, state: ::weir_guest::types::SignatureState, data: ::std::vec::Vec<u8>) -> bool {{ \
+             <{ty} as ::weir_guest::SignatureEval>::evaluate(&name, &state, &data) }} }}\n"
+        ));
+    }
     for e in &events {
         let (name, params, args) = (&e.name, &e.params, &e.args);
         impls.push_str(&format!(

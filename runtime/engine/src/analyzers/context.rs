@@ -181,12 +181,13 @@ impl<'e, 'a> Cx<'e, 'a> {
         let Some(m) = env.matcher.as_deref_mut() else { return };
         let facts = crate::sessions::signatures::facts(env.conn);
         let Some(mut cs) = env.conn.extra.as_mut().and_then(|x| x.signatures.take()) else { return };
-        let mut fired = Vec::new();
+        let mut out = crate::sessions::signatures::Collect::new(env.conn, env.q);
         if fresh {
-            m.data_fresh(&mut cs, is_orig, kind, data, facts, &mut fired);
+            m.data_fresh(&mut cs, is_orig, kind, data, facts, &mut out);
         } else {
-            m.data(&mut cs, is_orig, kind, data, facts, &mut fired);
+            m.data(&mut cs, is_orig, kind, data, facts, &mut out);
         }
+        let fired = out.fired;
         let x = env.conn.extra.get_or_insert_with(Box::default);
         x.signatures = Some(cs);
         if fired.is_empty() {

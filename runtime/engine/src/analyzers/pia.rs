@@ -14,6 +14,7 @@ use super::child::Child;
 use super::context::Cx;
 use super::detect::{Chunk, Detector, State};
 use super::registry::Tag;
+use crate::sessions::signatures::Collect;
 use crate::signatures::{ConnMatch, Fired, PacketView, PatternType};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -36,12 +37,13 @@ impl Pia {
         if let Some(m) = env.matcher.as_deref_mut() {
             let mut cs = Box::<ConnMatch>::default();
             let facts = crate::sessions::signatures::facts(env.conn);
-            let mut fired = Vec::new();
+            let mut out = Collect::new(env.conn, env.q);
             for is_orig in [true, false] {
                 let (ip, tcp, src, dst) = made_up_header(env.conn, is_orig);
                 let view = PacketView { version: 4, ip: &ip, next_proto: 6, src, dst, transport: &tcp };
-                m.init_endpoint(&mut cs, is_orig, &view, facts, &mut fired);
+                m.init_endpoint(&mut cs, is_orig, &view, facts, &mut out);
             }
+            let fired = out.fired;
             pia.sigs = Some(cs);
             pia.fired(fired, b"", cx);
         }
@@ -66,7 +68,9 @@ impl Pia {
         let env = cx.env();
         if let (Some(m), Some(cs)) = (env.matcher.as_deref_mut(), self.sigs.as_deref_mut()) {
             let facts = crate::sessions::signatures::facts(env.conn);
-            m.data(cs, is_orig, PatternType::Payload, data, facts, &mut fired);
+            let mut out = Collect::new(env.conn, env.q);
+            m.data(cs, is_orig, PatternType::Payload, data, facts, &mut out);
+            fired = out.fired;
         }
         // Analyzers attached now get the buffer and this chunk, as Zeek's
         // PIA buffers a chunk before matching it.
@@ -98,7 +102,9 @@ impl Pia {
         let env = cx.env();
         if let (Some(m), Some(mut cs)) = (env.matcher.as_deref_mut(), self.sigs.take()) {
             let facts = crate::sessions::signatures::facts(env.conn);
-            m.finish(&mut cs, facts, &mut fired);
+            let mut out = Collect::new(env.conn, env.q);
+            m.finish(&mut cs, facts, &mut out);
+            fired = out.fired;
         }
         self.fired(fired, b"", cx);
         for c in &mut self.children {

@@ -18,11 +18,19 @@ pub use weir_events::*;
 /// right after `get_file_handle`, `file_new`, `file_over_new_connection`,
 /// `file_sniff` and `file_timeout`). The pipeline gives the engine one that
 /// calls its handlers; without one, events wait for the normal drain.
+/// The same hook answers signature `eval` conditions, which call a
+/// handler's function in the middle of matching.
 pub trait Drain: Send {
     /// Runs every event queued in `q` now, at network time `now`, and
     /// returns the file handle a handler set during it (`set-file-handle`),
     /// if any.
     fn drain(&mut self, q: &mut EventQueue, now: f64) -> Option<String>;
+    /// Whether the handler function `func` holds for the signature in
+    /// `state` matching `data` (false when no handler answers for it).
+    fn eval(&mut self, func: &str, state: &SignatureState, data: &[u8]) -> bool {
+        let _ = (func, state, data);
+        false
+    }
 }
 
 /// The FIFO of events waiting for dispatch.
@@ -62,6 +70,14 @@ impl EventQueue {
             self.drain = Some(d);
         }
         handle
+    }
+    /// Answers a signature's `eval func` condition through the hook
+    /// ([`Drain::eval`]); false without one.
+    pub fn eval(&mut self, func: &str, state: &SignatureState, data: &[u8]) -> bool {
+        match self.drain.as_mut() {
+            Some(d) => d.eval(func, state, data),
+            None => false,
+        }
     }
     /// Hands file analysis what handlers asked of a file's analyzers
     /// (`files.add-analyzer`, `files.remove-analyzer`).

@@ -13,7 +13,35 @@ use super::tcp::EndpointState;
 use super::{PacketInfo, Sessions};
 use crate::decode::L4;
 use crate::events::{Event, EventKind, EventQueue, SignatureState};
-use crate::signatures::{actions, Budget, ConnFacts, Fired, Matcher, PacketView, PatternType};
+use crate::signatures::{actions, Budget, ConnFacts, Fired, Matcher, Output, PacketView, PatternType};
+
+/// A match's [`Output`] on connection `conn`: the rules that fired, and
+/// `eval` conditions answered by the handlers through the queue
+/// ([`EventQueue::eval`]) with the signature's state on the connection.
+pub(crate) struct Collect<'a> {
+    /// The rules that fired, in order.
+    pub fired: Vec<Fired>,
+    conn: &'a Conn,
+    q: &'a mut EventQueue,
+}
+
+impl<'a> Collect<'a> {
+    /// Nothing fired yet.
+    pub(crate) fn new(conn: &'a Conn, q: &'a mut EventQueue) -> Self {
+        Collect { fired: Vec::new(), conn, q }
+    }
+}
+
+impl Output for Collect<'_> {
+    fn fired(&mut self, f: Fired) {
+        self.fired.push(f);
+    }
+
+    fn eval(&mut self, func: &str, sig_id: &str, is_orig: bool, payload_size: u64, data: &[u8]) -> bool {
+        let state = SignatureState { sig_id: sig_id.to_string(), conn: self.conn.snapshot(), is_orig, payload_size };
+        self.q.eval(func, &state, data)
+    }
+}
 
 /// What a connection's fired signatures ask of its analyzers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -53,7 +81,7 @@ impl Sessions {
         let Some(m) = self.matcher.as_mut() else { return };
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
         let facts = facts(c);
-        let Some(cs) = c.extra.as_mut().and_then(|x| x.signatures.as_mut()) else { return };
+        let Some(mut cs) = c.extra.as_mut().and_then(|x| x.signatures.take()) else { return };
         let ip = p.ip;
         let view = PacketView {
             version: ip.version,
@@ -63,19 +91,21 @@ impl Sessions {
             dst: ip.raw_dst,
             transport: ip.payload,
         };
-        let mut fired = Vec::new();
-        m.init_endpoint(cs, is_orig, &view, facts, &mut fired);
+        let mut out = Collect::new(c, q);
+        m.init_endpoint(&mut cs, is_orig, &view, facts, &mut out);
         match p.l4 {
             L4::Udp(u) if cs.admit(u.payload.len(), &budget).now => {
-                m.data(cs, is_orig, PatternType::Payload, u.payload, facts, &mut fired);
-                m.clear_endpoint(cs, is_orig, facts, &mut fired);
+                m.data(&mut cs, is_orig, PatternType::Payload, u.payload, facts, &mut out);
+                m.clear_endpoint(&mut cs, is_orig, facts, &mut out);
             }
             L4::Icmp(i) => {
-                m.data(cs, is_orig, PatternType::Payload, i.payload, facts, &mut fired);
-                m.restart_endpoint(cs, is_orig);
+                m.data(&mut cs, is_orig, PatternType::Payload, i.payload, facts, &mut out);
+                m.restart_endpoint(&mut cs, is_orig);
             }
             _ => {}
         }
+        let fired = out.fired;
+        c.extra.get_or_insert_with(Box::default).signatures = Some(cs);
         self.sig_fired(slot, fired, q);
     }
 
@@ -89,8 +119,11 @@ impl Sessions {
         if !cs.started(is_orig) || !cs.admit(data.len(), &budget).now {
             return;
         }
-        let mut fired = Vec::new();
-        m.data(cs, is_orig, PatternType::Payload, data, facts, &mut fired);
+        let mut cs = c.extra.as_mut().and_then(|x| x.signatures.take()).expect("checked above");
+        let mut out = Collect::new(c, q);
+        m.data(&mut cs, is_orig, PatternType::Payload, data, facts, &mut out);
+        let fired = out.fired;
+        c.extra.get_or_insert_with(Box::default).signatures = Some(cs);
         self.sig_fired(slot, fired, q);
     }
 
@@ -100,8 +133,9 @@ impl Sessions {
         let Some(c) = self.slots.get_mut(slot as usize).and_then(|c| c.as_mut()) else { return };
         let facts = facts(c);
         let Some(mut cs) = c.extra.as_mut().and_then(|x| x.signatures.take()) else { return };
-        let mut fired = Vec::new();
-        m.finish(&mut cs, facts, &mut fired);
+        let mut out = Collect::new(c, q);
+        m.finish(&mut cs, facts, &mut out);
+        let fired = out.fired;
         self.sig_fired(slot, fired, q);
     }
 

@@ -41,6 +41,28 @@ pub struct Fired {
     pub payload_size: u64,
 }
 
+/// Where a match's results go: the rules that fired, and the answers to
+/// `eval` conditions (a handler's function, see
+/// [`EventQueue::eval`](crate::events::EventQueue::eval)). A plain
+/// `Vec<Fired>` collects and answers every `eval` with false, as when no
+/// handler is loaded.
+pub trait Output {
+    /// A rule fired.
+    fn fired(&mut self, f: Fired);
+    /// Whether condition `eval func` holds for signature `sig_id` on side
+    /// `is_orig` (its first chunk's size `payload_size`), matching `data`.
+    fn eval(&mut self, func: &str, sig_id: &str, is_orig: bool, payload_size: u64, data: &[u8]) -> bool {
+        let _ = (func, sig_id, is_orig, payload_size, data);
+        false
+    }
+}
+
+impl Output for Vec<Fired> {
+    fn fired(&mut self, f: Fired) {
+        self.push(f);
+    }
+}
+
 /// One side's matching state (Zeek's `RuleEndpointState`).
 #[derive(Clone, Debug, Default)]
 struct Endpoint {
@@ -134,7 +156,7 @@ struct Run<'a> {
     set: &'a RuleSet,
     cs: &'a mut ConnMatch,
     facts: ConnFacts,
-    out: &'a mut Vec<Fired>,
+    out: &'a mut dyn Output,
 }
 
 impl Matcher {
@@ -157,7 +179,7 @@ impl Matcher {
         is_orig: bool,
         pkt: &PacketView<'_>,
         facts: ConnFacts,
-        out: &mut Vec<Fired>,
+        out: &mut dyn Output,
     ) {
         if cs.started(is_orig) {
             return;
@@ -180,7 +202,7 @@ impl Matcher {
         let s = side(is_orig);
         let pure: Vec<u32> = run.ep(s).hdr_ok.iter().flat_map(|&h| set.pure_rules[h as usize].iter().copied()).collect();
         for r in pure {
-            if run.eval(r, s, false) {
+            if run.eval(r, s, false, &[]) {
                 run.exec_actions(r, s, &[], 0, false);
             }
         }
@@ -197,7 +219,7 @@ impl Matcher {
         kind: PatternType,
         data: &[u8],
         facts: ConnFacts,
-        out: &mut Vec<Fired>,
+        out: &mut dyn Output,
     ) {
         if !cs.started(is_orig) {
             return;
@@ -217,7 +239,7 @@ impl Matcher {
         kind: PatternType,
         data: &[u8],
         facts: ConnFacts,
-        out: &mut Vec<Fired>,
+        out: &mut dyn Output,
     ) {
         let set = &*self.set;
         let Some(ep) = cs.eps[side(is_orig)].as_deref_mut() else { return };
@@ -232,7 +254,7 @@ impl Matcher {
 
     /// After a datagram: negated dependencies are decided and the side's
     /// pattern state starts over for the next one (Zeek's `ClearEndpointState`).
-    pub fn clear_endpoint(&mut self, cs: &mut ConnMatch, is_orig: bool, facts: ConnFacts, out: &mut Vec<Fired>) {
+    pub fn clear_endpoint(&mut self, cs: &mut ConnMatch, is_orig: bool, facts: ConnFacts, out: &mut dyn Output) {
         if !cs.started(is_orig) {
             return;
         }
@@ -260,7 +282,7 @@ impl Matcher {
 
     /// The end of the connection's data: each side's negated dependencies
     /// are decided, originator first.
-    pub fn finish(&mut self, cs: &mut ConnMatch, facts: ConnFacts, out: &mut Vec<Fired>) {
+    pub fn finish(&mut self, cs: &mut ConnMatch, facts: ConnFacts, out: &mut dyn Output) {
         for s in 0..2 {
             if cs.eps[s].is_none() {
                 continue;
@@ -332,7 +354,7 @@ impl Run<'_> {
             if !ep.pattern_matches.iter().any(|(q, _, _)| *q == r) {
                 ep.pattern_matches.push((r, data.to_vec(), end.saturating_sub(pre)));
             }
-            if !self.eval(r, s, false) {
+            if !self.eval(r, s, false, data) {
                 continue;
             }
             let eom = end.saturating_sub(pre);
@@ -340,7 +362,7 @@ impl Run<'_> {
         }
     }
 
-    fn eval(&mut self, r: u32, s: usize, eos: bool) -> bool {
+    fn eval(&mut self, r: u32, s: usize, eos: bool, data: &[u8]) -> bool {
         let set = self.set;
         for pc in &set.preconds[r as usize] {
             let ps = if pc.reverse { 1 - s } else { s };
@@ -359,12 +381,15 @@ impl Run<'_> {
         let is_orig = s == 0;
         let f = self.facts;
         let ps = self.cs.eps[s].as_ref().map_or(-1, |e| e.payload_size);
-        set.rule(r).conds.iter().all(|c| match c {
+        let rule = set.rule(r);
+        let out = &mut *self.out;
+        rule.conds.iter().all(|c| match c {
             Cond::TcpState(bits) => f.tcp && state_ok(*bits, is_orig, f.established),
             Cond::UdpState(bits) => f.udp && state_ok(*bits, is_orig, true),
             Cond::PayloadSize(cmp, n) => ps > 0 && cmp_u32(*cmp, ps as u32, *n),
             Cond::SameIp => f.same_ip,
-            Cond::IpOptions | Cond::Eval(_) => false,
+            Cond::IpOptions => false,
+            Cond::Eval(func) => out.eval(func, &rule.id, is_orig, ps.max(0) as u64, data),
         })
     }
 
@@ -375,7 +400,7 @@ impl Run<'_> {
         let ep = self.ep(s);
         ep.matched.push(r);
         let payload_size = ep.payload_size.max(0) as u64;
-        self.out.push(Fired { rule: r, is_orig: s == 0, data: data.to_vec(), end_of_match: eom, payload_size });
+        self.out.fired(Fired { rule: r, is_orig: s == 0, data: data.to_vec(), end_of_match: eom, payload_size });
         for &dep in &self.set.dependents[r as usize] {
             self.exec_rule(dep, s, eos);
             if self.has(1 - s) {
@@ -405,7 +430,7 @@ impl Run<'_> {
         if self.matched(s, r) {
             return false;
         }
-        if self.eval(r, s, eos) {
+        if self.eval(r, s, eos, data.unwrap_or(&[])) {
             let eom = if data.is_some() {
                 self.cs.eps[s].as_ref().and_then(|e| e.pattern_matches.iter().find(|(q, _, _)| *q == r)).map_or(0, |m| m.2)
             } else {

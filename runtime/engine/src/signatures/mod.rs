@@ -16,7 +16,7 @@ pub mod rule;
 pub mod set;
 
 pub use header::PacketView;
-pub use matcher::{Budget, ConnFacts, ConnMatch, Fired, Matcher};
+pub use matcher::{Budget, ConnFacts, ConnMatch, Fired, Matcher, Output};
 pub use parser::{parse, parse_ident, IdentValue, Idents, ParseError};
 pub use rule::{Action, PatternType, Rule};
 pub use set::{LoadError, RuleSet};

@@ -152,7 +152,8 @@ pub enum Cond {
     SameIp,
     /// `ip-options ...`: parsed, never matches (as in Zeek).
     IpOptions,
-    /// `eval f`: a function of a handler (not supported yet: never holds).
+    /// `eval f`: holds when function `f` of the handler that answers for it
+    /// (`weir:events/signature-eval`) says so.
     Eval(String),
 }
 

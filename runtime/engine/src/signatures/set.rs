@@ -91,6 +91,34 @@ impl RuleSet {
         self.groups.iter().any(|g| g.kind == kind)
     }
 
+    /// The `eval` conditions' functions: (function, location of the first
+    /// active signature that calls it), in load order.
+    pub fn eval_functions(&self) -> Vec<(&str, &str)> {
+        let mut out: Vec<(&str, &str)> = Vec::new();
+        for r in self.rules.iter().filter(|r| r.active) {
+            for c in &r.conds {
+                if let super::rule::Cond::Eval(f) = c {
+                    if !out.iter().any(|(g, _)| g == f) {
+                        out.push((f, &r.location));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Refuses a set whose `eval` conditions call a function no handler
+    /// answers for (`known`), as Zeek refuses an unknown identifier.
+    pub fn check_eval_functions(&self, known: &[String]) -> Result<(), LoadError> {
+        match self.eval_functions().into_iter().find(|(f, _)| !known.iter().any(|k| k == f)) {
+            Some((f, loc)) => Err(LoadError::Rule(
+                loc.to_string(),
+                format!("eval {f}: no loaded handler answers for this function (signature-eval.functions)"),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Reads and compiles signature files, after weir's own detection rules
     /// ([`DPD_SIGNATURES`]) when `dpd` is set.
     pub fn load(dpd: bool, paths: &[std::path::PathBuf], idents: &Idents) -> Result<RuleSet, LoadError> {

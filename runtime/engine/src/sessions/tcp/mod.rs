@@ -366,6 +366,13 @@ fn gaps_below_ack(c: &mut Conn, is_orig: bool, rel_ack: u64, cfg: &Config, fx: &
     if gaps.is_empty() {
         return;
     }
+    // The analyzers get the holes now too, and what waited behind them.
+    if let Some(&(at, len)) = gaps.last() {
+        let mut skipped = Vec::new();
+        st.ep(is_orig).1.acked_past_hole(at + len, &mut skipped);
+        fx.delivered.extend(skipped.into_iter().map(|d| (!is_orig, d)));
+    }
+    let st = tcp(c);
     let (o, r) = (&st.orig, &st.resp);
     let established = |e: &TcpEndpoint| e.state == EndpointState::Established;
     let closing =

@@ -103,6 +103,42 @@ impl Pending {
         self.drain(out);
     }
 
+    /// The peer acknowledged everything below `seq` while a hole is still
+    /// open (Zeek's `TrimToSeq` of an ack past undelivered data): what
+    /// waits below `seq` is handed on, each hole before it as a gap, then
+    /// the hole left up to `seq`; delivery goes on from `seq`. Before the
+    /// side's first segment nothing is skipped (delivery starts at it).
+    fn acked(&mut self, seq: u64, out: &mut Vec<Delivery>) {
+        let Some(mut next) = self.next else { return };
+        if seq <= next {
+            return;
+        }
+        while let Some(entry) = self.waiting.first_entry() {
+            let at = *entry.key();
+            if at >= seq {
+                break;
+            }
+            if at > next {
+                out.push(Delivery::Gap(at - next));
+                next = at;
+            }
+            let data = entry.remove();
+            self.bytes -= data.len();
+            let end = at + data.len() as u64;
+            if end > next {
+                out.push(Delivery::Data(data[(next - at) as usize..].to_vec()));
+                next = end;
+            }
+        }
+        if seq > next {
+            out.push(Delivery::Gap(seq - next));
+            next = seq;
+        }
+        self.next = Some(next);
+        self.drain(out);
+        self.check_end(out);
+    }
+
     /// Delivers what waited and has become contiguous.
     fn drain(&mut self, out: &mut Vec<Delivery>) {
         while let Some(entry) = self.waiting.first_entry() {
@@ -123,6 +159,14 @@ impl Pending {
 }
 
 impl TcpEndpoint {
+    /// The peer acknowledged this side's bytes below relative `seq` past a
+    /// hole: delivery skips the hole ([`Pending`]'s `acked`), appending to `out`.
+    pub(super) fn acked_past_hole(&mut self, seq: u64, out: &mut Vec<Delivery>) {
+        if let Some(p) = self.extra.as_mut().and_then(|x| x.pending.as_mut()) {
+            p.acked(seq, out);
+        }
+    }
+
     /// The side's FIN at relative sequence number `at`, for delivery: the
     /// stream's end is appended to `out` once everything before it was.
     pub(super) fn fin_sent(&mut self, at: u64, out: &mut Vec<Delivery>) {
@@ -290,6 +334,34 @@ mod tests {
         let mut gaps = Vec::new();
         e.ack_received(102 + MAX_PENDING as u64, false, &mut gaps);
         assert_eq!(gaps, [(2, 48), (54, 46)]);
+    }
+
+    #[test]
+    fn an_ack_past_a_hole_gives_it_up_and_delivers_what_waited_below_the_ack() {
+        let show = |out: Vec<Delivery>| -> Vec<String> {
+            out.into_iter()
+                .map(|d| match d {
+                    Delivery::Data(d) => String::from_utf8_lossy(&d).into_owned(),
+                    Delivery::Gap(n) => format!("<gap {n}>"),
+                    Delivery::End => "<end>".into(),
+                })
+                .collect()
+        };
+        let mut e = TcpEndpoint::default();
+        feed(&mut e, 1, b"ab");
+        assert!(feed(&mut e, 6, b"fg").is_empty(), "bytes 3 to 5 are missing");
+        assert!(feed(&mut e, 12, b"lm").is_empty(), "and 8 to 11");
+        let mut out = Vec::new();
+        e.acked_past_hole(10, &mut out);
+        assert_eq!(show(out), ["<gap 3>", "fg", "<gap 2>"], "up to the ack; bytes 12 on wait for 10 and 11");
+        let mut out = Vec::new();
+        e.acked_past_hole(9, &mut out);
+        assert!(out.is_empty(), "an older ack skips nothing");
+        assert_eq!(feed(&mut e, 10, b"jk"), ["jk", "lm"], "delivery goes on from the ack");
+        let mut fresh = TcpEndpoint::default();
+        let mut out = Vec::new();
+        fresh.acked_past_hole(100, &mut out);
+        assert!(out.is_empty(), "before the first segment nothing is skipped");
     }
 
     #[test]
