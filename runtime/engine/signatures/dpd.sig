@@ -222,3 +222,115 @@ signature weir_quic_v2_initial {
   payload /^[\xd0-\xdf]\x6b\x33\x43\xcf/
   enable "quic"
 }
+
+# LDAP (RFC 4511 section 4.1.1): the client's first message is a SEQUENCE
+# (BER length in short or long form) holding an INTEGER message id of one
+# to four bytes and a bind (application 0), search (3) or extended (23)
+# request ...
+signature weir_ldap_client_tcp {
+  ip-proto == tcp
+  payload /^\x30([\x00-\x7f]|\x81[\x00-\xff]|\x82[\x00-\xff]{2}|\x84[\x00-\xff]{4})\x02(\x01[\x00-\xff]|\x02[\x00-\xff]{2}|\x03[\x00-\xff]{3}|\x04[\x00-\xff]{4})[\x60\x63\x77]/
+}
+
+# ... and the server answers with a SEQUENCE too.
+signature weir_ldap_server_tcp {
+  ip-proto == tcp
+  payload /^\x30/
+  requires-reverse-signature weir_ldap_client_tcp
+  enable "ldap_tcp"
+}
+
+signature weir_ldap_client_udp {
+  ip-proto == udp
+  payload /^\x30([\x00-\x7f]|\x81[\x00-\xff]|\x82[\x00-\xff]{2}|\x84[\x00-\xff]{4})\x02(\x01[\x00-\xff]|\x02[\x00-\xff]{2}|\x03[\x00-\xff]{3}|\x04[\x00-\xff]{4})[\x60\x63\x77]/
+}
+
+signature weir_ldap_server_udp {
+  ip-proto == udp
+  payload /^\x30/
+  requires-reverse-signature weir_ldap_client_udp
+  enable "ldap_udp"
+}
+
+# Kerberos (RFC 4120 section 5.4.1): an AS-REQ or TGS-REQ (application 10
+# or 12) is a SEQUENCE whose first fields are pvno [1] = 5 and msg-type
+# [2]; over TCP a 4-byte record length comes first (section 7.2.2).
+signature weir_krb_udp_request {
+  ip-proto == udp
+  payload /^[\x6a\x6c]([\x00-\x7f]|\x81[\x00-\xff]|\x82[\x00-\xff]{2}|\x84[\x00-\xff]{4})\x30([\x00-\x7f]|\x81[\x00-\xff]|\x82[\x00-\xff]{2}|\x84[\x00-\xff]{4})\xa1\x03\x02\x01\x05\xa2\x03\x02\x01/
+  enable "krb"
+}
+
+signature weir_krb_tcp_request {
+  ip-proto == tcp
+  payload /^[\x00-\xff]{4}[\x6a\x6c]([\x00-\x7f]|\x81[\x00-\xff]|\x82[\x00-\xff]{2}|\x84[\x00-\xff]{4})\x30([\x00-\x7f]|\x81[\x00-\xff]|\x82[\x00-\xff]{2}|\x84[\x00-\xff]{4})\xa1\x03\x02\x01\x05\xa2\x03\x02\x01/
+  enable "krb_tcp"
+}
+
+# Replies (AS-REP 11, TGS-REP 13, KRB-ERROR 30) start with pvno [0] = 5
+# and msg-type [1] (sections 5.4.2, 5.9.1).
+signature weir_krb_udp_reply {
+  ip-proto == udp
+  payload /^[\x6b\x6d\x7e]([\x00-\x7f]|\x81[\x00-\xff]|\x82[\x00-\xff]{2}|\x84[\x00-\xff]{4})\x30([\x00-\x7f]|\x81[\x00-\xff]|\x82[\x00-\xff]{2}|\x84[\x00-\xff]{4})\xa0\x03\x02\x01\x05\xa1\x03\x02\x01/
+  enable "krb"
+}
+
+signature weir_krb_tcp_reply {
+  ip-proto == tcp
+  payload /^[\x00-\xff]{4}[\x6b\x6d\x7e]([\x00-\x7f]|\x81[\x00-\xff]|\x82[\x00-\xff]{2}|\x84[\x00-\xff]{4})\x30([\x00-\x7f]|\x81[\x00-\xff]|\x82[\x00-\xff]{2}|\x84[\x00-\xff]{4})\xa0\x03\x02\x01\x05\xa1\x03\x02\x01/
+  enable "krb_tcp"
+}
+
+# SOCKS 4 (and 4a): the client sends version 4, CONNECT or BIND, a port,
+# an address and a NUL-terminated user id ...
+signature weir_socks4_client {
+  ip-proto == tcp
+  tcp-state originator
+  payload /^\x04[\x01\x02][\x00-\xff]{6}[\x01-\xff]{0,64}\x00/
+}
+
+# ... which the server answers with a null byte and a status 90 to 93.
+signature weir_socks4_server {
+  ip-proto == tcp
+  tcp-state responder
+  payload /^\x00[\x5a-\x5d]/
+  requires-reverse-signature weir_socks4_client
+  enable "socks"
+}
+
+# SOCKS 5 (RFC 1928 section 3): the client offers at least one method,
+# the first an assigned (0 to 3, 5 to 9) or private (0x80 to 0xfe) one ...
+signature weir_socks5_client {
+  ip-proto == tcp
+  tcp-state originator
+  payload /^\x05[\x01-\xff][\x00-\x03\x05-\x09\x80-\xfe]/
+}
+
+# ... and the server picks one, or none (0xff).
+signature weir_socks5_server {
+  ip-proto == tcp
+  tcp-state responder
+  payload /^\x05[\x00-\x03\x05-\x09\x80-\xff]/
+  requires-reverse-signature weir_socks5_client
+  enable "socks"
+}
+
+# RDP over UDP (MS-RDPEUDP 3.1.5.1.1): the client's SYN has snSourceAck
+# -1 and the SYN flag, and is padded to about 1232 bytes.
+signature weir_rdpeudp_syn {
+  ip-proto == udp
+  payload-size >= 1132
+  payload-size <= 1232
+  payload /^\xff\xff\xff\xff[\x00-\xff]{3}\x01/
+  enable "rdpeudp"
+}
+
+# DCE/RPC over TCP (DCE 1.1 RPC, chapter 12.6): a PDU header of version 5,
+# minor version 0 or 1, a PDU type up to 19, the flags, and a data
+# representation label whose integer byte order is big (0) or little (1)
+# endian.
+signature weir_dce_rpc {
+  ip-proto == tcp
+  payload /^\x05[\x00\x01][\x00-\x13][\x00-\xff][\x00\x10]/
+  enable "dce_rpc"
+}

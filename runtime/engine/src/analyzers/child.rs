@@ -55,6 +55,12 @@ impl Child {
         self.with(cx, |a, c| a.stream(is_orig, data, c));
     }
 
+    /// One datagram (a delivery the child reads as a whole packet, as
+    /// GSSAPI hands Kerberos its tokens).
+    pub fn datagram(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
+        self.with(cx, |a, c| a.datagram(is_orig, data, c));
+    }
+
     /// `len` bytes of one direction that never came.
     pub fn gap(&mut self, is_orig: bool, len: u64, cx: &mut Cx<'_, '_>) {
         self.with(cx, |a, c| a.gap(is_orig, len, c));

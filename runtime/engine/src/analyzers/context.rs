@@ -49,7 +49,8 @@ pub struct Status {
 /// its `base/frameworks/analyzer/dpd.zeek`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ViolationRules {
-    /// `DPD::ignore_violations`: analyzers a violation never disables.
+    /// `DPD::ignore_violations`: analyzers a violation never disables
+    /// (Zeek's DCE/RPC and NTLM scripts add `DCE_RPC` and `NTLM`).
     pub ignore: Vec<Tag>,
     /// `DPD::ignore_violations_after` (10,240): no analyzer is disabled once
     /// the connection carried more bytes than this (0: always disabled).
@@ -66,7 +67,7 @@ pub struct ViolationRules {
 
 impl Default for ViolationRules {
     fn default() -> Self {
-        ViolationRules { ignore: Vec::new(), ignore_after: 10 * 1024, track_removed: false, max_violations: 1000 }
+        ViolationRules { ignore: vec![Tag::DceRpc, Tag::Ntlm], ignore_after: 10 * 1024, track_removed: false, max_violations: 1000 }
     }
 }
 

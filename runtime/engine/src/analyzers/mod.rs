@@ -7,25 +7,34 @@
 //! connection's `service`) and violation.
 
 pub mod analyzer;
+pub mod ber;
 pub mod child;
 pub mod context;
+pub mod dce_rpc;
 pub mod detect;
 pub mod dns;
 pub mod finger;
 pub mod ftp;
+pub mod gssapi;
 pub(crate) mod fuzz_input;
 pub mod http;
 pub mod irc;
+pub mod krb;
+pub mod ldap;
 pub mod mime;
+pub mod modbus;
+pub mod ntlm;
 pub mod ntp;
 pub mod pia;
 pub mod postgresql;
 pub mod rdp;
+pub mod rdpeudp;
 pub mod quic;
 pub mod registry;
 pub mod requests;
 pub mod set;
 pub mod smtp;
+pub mod socks;
 pub mod software;
 pub mod ssh;
 pub mod ssl;

@@ -6,7 +6,7 @@
 
 use super::analyzer::Analyzer;
 use super::set::AnalyzerSet;
-use super::{dns, finger, ftp, http, irc, ntp, postgresql, quic, rdp, smtp, ssh, ssl};
+use super::{dce_rpc, dns, finger, ftp, gssapi, http, irc, krb, ldap, modbus, ntlm, ntp, postgresql, quic, rdp, rdpeudp, smtp, socks, ssh, ssl};
 use crate::config::Config;
 use crate::events::{EventKind, Subscriptions};
 
@@ -68,6 +68,26 @@ pub enum Tag {
     Rdp,
     /// QUIC ([`quic`]), with an SSL child for its TLS handshake.
     Quic,
+    /// LDAP over TCP ([`ldap`]).
+    LdapTcp,
+    /// LDAP over UDP ([`ldap`]).
+    LdapUdp,
+    /// Kerberos over UDP, and below GSSAPI ([`krb::Krb`]).
+    Krb,
+    /// Kerberos over TCP ([`krb::KrbTcp`]).
+    KrbTcp,
+    /// GSSAPI, a child of LDAP's SASL binds ([`gssapi`]).
+    Gssapi,
+    /// NTLM, a child of LDAP and GSSAPI ([`ntlm`]).
+    Ntlm,
+    /// Modbus/TCP ([`modbus`]).
+    Modbus,
+    /// SOCKS 4 and 5 ([`socks`]).
+    Socks,
+    /// RDP over UDP ([`rdpeudp`]).
+    Rdpeudp,
+    /// DCE/RPC over TCP ([`dce_rpc`]).
+    DceRpc,
 }
 
 impl Tag {
@@ -92,11 +112,21 @@ impl Tag {
             Tag::IrcData => "IRC_DATA",
             Tag::Rdp => "RDP",
             Tag::Quic => "QUIC",
+            Tag::LdapTcp => "LDAP_TCP",
+            Tag::LdapUdp => "LDAP_UDP",
+            Tag::Krb => "KRB",
+            Tag::KrbTcp => "KRB_TCP",
+            Tag::Gssapi => "GSSAPI",
+            Tag::Ntlm => "NTLM",
+            Tag::Modbus => "MODBUS",
+            Tag::Socks => "SOCKS",
+            Tag::Rdpeudp => "RDPEUDP",
+            Tag::DceRpc => "DCE_RPC",
         }
     }
 
     /// Every tag weir knows.
-    pub const ALL: [Tag; 17] = [
+    pub const ALL: [Tag; 27] = [
         Tag::Ftp,
         Tag::Ntp,
         Tag::Dns,
@@ -114,6 +144,16 @@ impl Tag {
         Tag::Rdp,
         Tag::IrcData,
         Tag::Quic,
+        Tag::LdapTcp,
+        Tag::LdapUdp,
+        Tag::Krb,
+        Tag::KrbTcp,
+        Tag::Gssapi,
+        Tag::Ntlm,
+        Tag::Modbus,
+        Tag::Socks,
+        Tag::Rdpeudp,
+        Tag::DceRpc,
     ];
 
     /// The tag of a Zeek analyzer name, any case (`http`, `HTTP`), as
@@ -151,7 +191,7 @@ impl Tag {
             Tag::Smtp => &["mime", "software"],
             Tag::Http => &["software"],
             Tag::Ssl => &["x509"],
-            Tag::Postgresql | Tag::Irc | Tag::Rdp => &["ssl", "x509"],
+            Tag::Postgresql | Tag::Irc | Tag::Rdp | Tag::LdapTcp => &["ssl", "x509"],
             Tag::IrcData => &["irc"],
             Tag::Dtls | Tag::Quic => &["ssl", "x509"],
             _ => &[],
@@ -204,6 +244,16 @@ impl Tag {
             Tag::IrcData => Some(Box::new(irc::IrcData)),
             Tag::Rdp => Some(Box::new(rdp::Rdp::default())),
             Tag::Quic => Some(Box::new(quic::Quic::new(cfg.quic_max_discarded_packet_events))),
+            Tag::LdapTcp => Some(Box::new(ldap::Ldap::new(true))),
+            Tag::LdapUdp => Some(Box::new(ldap::Ldap::new(false))),
+            Tag::Krb => Some(Box::new(krb::Krb)),
+            Tag::KrbTcp => Some(Box::new(krb::KrbTcp::default())),
+            Tag::Gssapi => Some(Box::new(gssapi::Gssapi::default())),
+            Tag::Ntlm => Some(Box::new(ntlm::Ntlm)),
+            Tag::Modbus => Some(Box::new(modbus::Modbus::default())),
+            Tag::Socks => Some(Box::new(socks::Socks::default())),
+            Tag::Rdpeudp => Some(Box::new(rdpeudp::Rdpeudp::default())),
+            Tag::DceRpc => Some(Box::new(dce_rpc::DceRpc::default())),
             Tag::Snmp | Tag::Syslog => None,
         }
     }
@@ -240,6 +290,14 @@ impl Registry {
         r.register_for_ports(Tag::Rdp, Transport::Tcp, &rdp::PORTS);
         r.register_for_ports(Tag::Quic, Transport::Udp, &quic::PORTS);
         r.register_for_ports(Tag::Quic, Transport::Udp, &quic::DOQ_PORTS);
+        r.register_for_ports(Tag::LdapTcp, Transport::Tcp, &ldap::TCP_PORTS);
+        r.register_for_ports(Tag::LdapUdp, Transport::Udp, &ldap::UDP_PORTS);
+        r.register_for_ports(Tag::Krb, Transport::Udp, &krb::PORTS);
+        r.register_for_ports(Tag::KrbTcp, Transport::Tcp, &krb::PORTS);
+        r.register_for_ports(Tag::Modbus, Transport::Tcp, &modbus::PORTS);
+        r.register_for_ports(Tag::Socks, Transport::Tcp, &socks::PORTS);
+        r.register_for_ports(Tag::Rdpeudp, Transport::Udp, &rdpeudp::PORTS);
+        r.register_for_ports(Tag::DceRpc, Transport::Tcp, &dce_rpc::PORTS);
         r
     }
 
@@ -311,6 +369,17 @@ mod tests {
         assert_eq!(r.tags(Transport::Udp, 443).collect::<Vec<_>>(), [Tag::Dtls, Tag::Quic]);
         assert_eq!(r.tags(Transport::Udp, 853).collect::<Vec<_>>(), [Tag::Quic], "DNS over QUIC");
         assert_eq!(r.tags(Transport::Tcp, 443).collect::<Vec<_>>(), [Tag::Ssl], "QUIC is UDP only");
+        assert_eq!(r.tags(Transport::Tcp, 389).collect::<Vec<_>>(), [Tag::LdapTcp]);
+        assert_eq!(r.tags(Transport::Udp, 389).collect::<Vec<_>>(), [Tag::LdapUdp]);
+        assert_eq!(r.tags(Transport::Tcp, 3268).collect::<Vec<_>>(), [Tag::LdapTcp], "the global catalog");
+        assert_eq!(r.tags(Transport::Tcp, 88).collect::<Vec<_>>(), [Tag::KrbTcp]);
+        assert_eq!(r.tags(Transport::Udp, 88).collect::<Vec<_>>(), [Tag::Krb]);
+        assert_eq!(r.tags(Transport::Tcp, 502).collect::<Vec<_>>(), [Tag::Modbus]);
+        assert_eq!(r.tags(Transport::Tcp, 1080).collect::<Vec<_>>(), [Tag::Http, Tag::Socks], "HTTP proxies too");
+        assert_eq!(r.tags(Transport::Udp, 3389).collect::<Vec<_>>(), [Tag::Rdpeudp]);
+        assert_eq!(r.tags(Transport::Tcp, 3389).collect::<Vec<_>>(), [Tag::Rdp]);
+        assert_eq!(Tag::Gssapi.name(), "GSSAPI", "a child only, by no port");
+        assert_eq!(r.tags(Transport::Tcp, 135).collect::<Vec<_>>(), [Tag::DceRpc]);
     }
 
     #[test]

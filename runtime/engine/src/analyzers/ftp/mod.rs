@@ -70,6 +70,9 @@ pub struct Ftp {
     greeted: bool,
     /// The SSL analyzer the connection's bytes go to once TLS took over.
     tls: Option<Box<Child>>,
+    /// Which directions (originator, responder) had their first NUL,
+    /// which the NVT drops; later ones stay in the line.
+    nul_seen: [bool; 2],
 }
 
 impl Ftp {
@@ -80,7 +83,23 @@ impl Ftp {
     }
 
     /// One delivery of direction `is_orig`.
-    pub(crate) fn feed(&mut self, is_orig: bool, mut d: &[u8], out: &mut Vec<Out>) {
+    pub(crate) fn feed(&mut self, is_orig: bool, d: &[u8], out: &mut Vec<Out>) {
+        // The NVT drops a direction's first NUL that does not follow a CR
+        // (weird `NUL_in_line`, once per connection) and keeps later ones.
+        let dir = usize::from(!is_orig);
+        let owned;
+        let mut d = d;
+        if !self.nul_seen[dir] && !self.tls_active {
+            let prev = |i: usize| if i == 0 { if is_orig { self.line.last() } else { self.reply_line.last() }.copied() } else { Some(d[i - 1]) };
+            if let Some(i) = (0..d.len()).find(|&i| d[i] == 0 && prev(i) != Some(b'\r')) {
+                self.nul_seen[dir] = true;
+                if !self.nul_seen[1 - dir] {
+                    out.push(Out::Weird("NUL_in_line", String::new()));
+                }
+                owned = [&d[..i], &d[i + 1..]].concat();
+                d = &owned;
+            }
+        }
         // Lines end at LF (a CR before it is dropped), as FTP's NVT splits them.
         while let Some(i) = d.iter().position(|&b| b == b'\n') {
             if self.tls_active {
@@ -225,7 +244,17 @@ impl Analyzer for Ftp {
         self.tls.gap(is_orig, len, cx);
     }
 
+    /// The end of a direction: its partial line is delivered as a line
+    /// (as Zeek's line splitter does at the endpoint's EOF).
     fn end_of_data(&mut self, is_orig: bool, cx: &mut Cx<'_, '_>) {
+        let partial = if is_orig { &self.line } else { &self.reply_line };
+        if !self.tls_active && !partial.is_empty() {
+            let mut out = Vec::new();
+            self.feed(is_orig, b"\n", &mut out);
+            for o in out {
+                emit(o, &mut CxSink(cx));
+            }
+        }
         self.tls.end_of_data(is_orig, cx);
     }
 
@@ -365,6 +394,18 @@ mod tests {
     }
 
     #[test]
+    fn a_partial_line_is_a_line_at_the_end_and_the_first_nul_is_dropped() {
+        let (mut h, mut f) = (Harness::new(6, 21), Ftp::new(100));
+        assert!(summary(&h.stream(&mut f, true, b"junk\x01\nsi\0ze\tz")).iter().all(|e| e.starts_with("weird:NUL_in_line")));
+        let out = summary(&h.run(&mut f, |f, cx| f.end_of_data(true, cx)));
+        assert_eq!(out, ["protocol_confirmation", "ftp_request"], "SIZE, its NUL dropped, at the end of data");
+        let (mut h, mut f) = (Harness::new(6, 21), Ftp::new(100));
+        let out = summary(&h.stream(&mut f, true, b"\0\nUS\0ER a\n"));
+        assert!(out.contains(&"weird:NUL_in_line".to_string()), "{out:?}");
+        assert!(!out.contains(&"ftp_request".to_string()), "the second NUL stays in the line: {out:?}");
+        assert!(summary(&h.run(&mut f, |f, cx| f.end_of_data(true, cx))).is_empty(), "no partial line");
+    }
+
     fn nothing_before_confirmation_and_lines_split_across_segments() {
         let long = format!("{}\r\n", "T".repeat(132));
         assert!(run(&[long.as_bytes()]).is_empty(), "not confirmed yet");
