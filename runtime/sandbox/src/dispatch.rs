@@ -80,19 +80,19 @@ impl Sandbox {
 
     pub(crate) fn dispatch_one(&mut self, ev: &Event) {
         let kind = ev.kind();
-        if !self.handlers.iter().any(|h| !h.disabled && h.kinds.contains(&kind)) {
+        if !self.handlers.iter().any(|h| !h.disabled && h.takes.wants(kind)) {
             return;
         }
         // A call may leave reports, caused events and requests behind.
         self.idle_window_start = f64::NEG_INFINITY;
         // new_event runs synchronously before the handlers of every dispatched event.
-        if kind != EventKind::NewEvent && self.handlers.iter().any(|h| !h.disabled && h.kinds.contains(&EventKind::NewEvent)) {
+        if kind != EventKind::NewEvent && self.handlers.iter().any(|h| !h.disabled && h.takes.wants(EventKind::NewEvent)) {
             self.dispatch_one(&Event::NewEvent { name: kind.name().to_string(), params: ev.arguments() });
         }
         let wit = WitEvent::new(ev);
         let in_reporter_handler = matches!(kind, EventKind::ReporterInfo | EventKind::ReporterWarning | EventKind::ReporterError);
         for i in 0..self.handlers.len() {
-            if self.handlers[i].disabled || !self.handlers[i].kinds.contains(&kind) {
+            if self.handlers[i].disabled || !self.handlers[i].takes.wants(kind) {
                 continue;
             }
             if !self.may_call(i) {

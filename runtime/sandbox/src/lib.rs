@@ -176,6 +176,8 @@ struct Handler {
     pre: InstancePre<HostState>,
     exports: ExportIndices,
     kinds: Vec<EventKind>,
+    /// `kinds` as a bit set: the dispatcher's test for every event.
+    takes: Subscriptions,
     live: Option<Live>,
     traps: VecDeque<f64>,
     disabled: bool,
@@ -295,6 +297,7 @@ impl Sandbox {
                 pre: h.pre.clone(),
                 exports: h.exports.clone(),
                 kinds: h.kinds.clone(),
+                takes: h.takes,
                 live: None,
                 traps: VecDeque::new(),
                 disabled: false,
