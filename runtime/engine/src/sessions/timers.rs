@@ -84,8 +84,10 @@ impl Ord for Timer {
     }
 }
 
-/// Emptied heaps kept for reuse (their allocations), at most.
+/// Emptied heaps kept for reuse (their allocations), at most, and the most
+/// timers a kept one keeps room for (a busy second's heap is not kept whole).
 const SPARE_HEAPS: usize = 64;
+const SPARE_CAPACITY: usize = 1024;
 
 /// The timer queue.
 #[derive(Default)]
@@ -127,8 +129,9 @@ impl TimerQueue {
         }
         let t = first.get_mut().pop();
         if first.get().is_empty() {
-            let heap = first.remove();
+            let mut heap = first.remove();
             if self.spare.len() < SPARE_HEAPS {
+                heap.shrink_to(SPARE_CAPACITY);
                 self.spare.push(heap);
             }
         }
