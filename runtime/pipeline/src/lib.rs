@@ -74,7 +74,10 @@ impl Worker {
     /// the analyzer requests they made.
     fn dispatch(&mut self) {
         let mut sandbox = self.sandbox.lock().expect("sandbox");
-        sandbox.dispatch(&mut self.engine.queue, self.engine.network_time);
+        if !sandbox.dispatch(&mut self.engine.queue, self.engine.network_time) {
+            // Nothing ran, so no handler asked for anything.
+            return;
+        }
         self.engine.queue.file_requests(sandbox.take_file_requests());
         let requests = sandbox.take_requests();
         drop(sandbox);

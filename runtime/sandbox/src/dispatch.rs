@@ -30,11 +30,16 @@ impl Sandbox {
         }
         if round.is_empty() && self.handlers.is_empty() {
             // No handler: nothing runs, reports, reads the time or is caused.
+            self.idle_window_start = f64::INFINITY;
             return;
         }
         let caused = if round.is_empty() {
-            // Nothing to run (most packets): one lock ends the round.
-            let caused = self.shared.lock().expect("sandbox state").take_caused();
+            // Nothing to run: one lock ends the round.
+            let (caused, window) = {
+                let mut shared = self.shared.lock().expect("sandbox state");
+                (shared.take_caused(), shared.earliest_rate_window())
+            };
+            self.idle_window_start = window;
             self.wanted(caused)
         } else {
             for ev in round {
@@ -54,9 +59,15 @@ impl Sandbox {
         }
     }
 
-    /// Events raised by the host or handlers during the last calls (reporter events).
+    /// Events raised by the host or handlers during the last calls (reporter
+    /// events). What is left after this, until the next call, is only the
+    /// rate windows' ends: noted for [`Sandbox::dispatch`]'s fast path.
     pub(crate) fn take_caused(&mut self) -> Vec<Event> {
-        let caused = self.shared.lock().expect("sandbox state").take_caused();
+        let (caused, window) = {
+            let mut shared = self.shared.lock().expect("sandbox state");
+            (shared.take_caused(), shared.earliest_rate_window())
+        };
+        self.idle_window_start = window;
         self.wanted(caused)
     }
 
@@ -71,17 +82,19 @@ impl Sandbox {
 
     pub(crate) fn dispatch_one(&mut self, ev: &Event) {
         let kind = ev.kind();
-        if !self.handlers.iter().any(|h| !h.disabled && h.kinds.contains(&kind)) {
+        if !self.handlers.iter().any(|h| !h.disabled && h.takes.wants(kind)) {
             return;
         }
+        // A call may leave reports, caused events and requests behind.
+        self.idle_window_start = f64::NEG_INFINITY;
         // new_event runs synchronously before the handlers of every dispatched event.
-        if kind != EventKind::NewEvent && self.handlers.iter().any(|h| !h.disabled && h.kinds.contains(&EventKind::NewEvent)) {
+        if kind != EventKind::NewEvent && self.handlers.iter().any(|h| !h.disabled && h.takes.wants(EventKind::NewEvent)) {
             self.dispatch_one(&Event::NewEvent { name: kind.name().to_string(), params: ev.arguments() });
         }
         let wit = WitEvent::new(ev);
         let in_reporter_handler = matches!(kind, EventKind::ReporterInfo | EventKind::ReporterWarning | EventKind::ReporterError);
         for i in 0..self.handlers.len() {
-            if self.handlers[i].disabled || !self.handlers[i].kinds.contains(&kind) {
+            if self.handlers[i].disabled || !self.handlers[i].takes.wants(kind) {
                 continue;
             }
             if !self.may_call(i) {

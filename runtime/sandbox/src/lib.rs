@@ -177,6 +177,8 @@ struct Handler {
     pre: InstancePre<HostState>,
     exports: ExportIndices,
     kinds: Vec<EventKind>,
+    /// `kinds` as a bit set: the dispatcher's test for every event.
+    takes: Subscriptions,
     live: Option<Live>,
     traps: VecDeque<f64>,
     disabled: bool,
@@ -243,6 +245,10 @@ pub struct Sandbox {
     /// The sandbox's network time, the one its handlers, reporter events, rate
     /// windows and budgets read; set by [`Sandbox::dispatch`] only.
     clock: NetworkTime,
+    /// The start of the earliest rate window when the last drain ended, or
+    /// -inf after a handler call since: a drain with nothing queued may be
+    /// skipped while no window is due to end (see [`Sandbox::dispatch`]).
+    idle_window_start: f64,
     /// The epoch ticker; it stops when the last sandbox sharing it is dropped.
     _ticker: Arc<Ticker>,
     /// Stop signals received (see [`Sandbox::watch_signals`]).
@@ -263,7 +269,20 @@ impl Sandbox {
         let shared = Arc::new(Mutex::new(Shared::new(&cfg, logs.clone(), clock.clone())));
         let ticker = Arc::new(Ticker::start(&engine, cfg.epoch_tick)?);
         let cache = loading::open_compile_cache(&cfg);
-        Ok(Sandbox { cfg, engine, linker, handlers: Vec::new(), shared, logs, clock, _ticker: ticker, signals: None, signal_skips: 0, cache })
+        Ok(Sandbox {
+            cfg,
+            engine,
+            linker,
+            handlers: Vec::new(),
+            shared,
+            logs,
+            clock,
+            idle_window_start: f64::NEG_INFINITY,
+            _ticker: ticker,
+            signals: None,
+            signal_skips: 0,
+            cache,
+        })
     }
 
     /// A sandbox for another worker thread: the same handlers (compiled once,
@@ -283,6 +302,7 @@ impl Sandbox {
                 pre: h.pre.clone(),
                 exports: h.exports.clone(),
                 kinds: h.kinds.clone(),
+                takes: h.takes,
                 live: None,
                 traps: VecDeque::new(),
                 disabled: false,
@@ -303,6 +323,7 @@ impl Sandbox {
             shared: Arc::new(Mutex::new(Shared::new(&self.cfg, self.logs.clone(), clock.clone()))),
             logs: self.logs.clone(),
             clock,
+            idle_window_start: f64::NEG_INFINITY,
             _ticker: self._ticker.clone(),
             signals: self.signals.clone(),
             signal_skips: 0,
@@ -397,9 +418,23 @@ impl Sandbox {
     /// it is set (the run loop passes the engine's). Handlers' clocks and
     /// `runtime.network-time`, reporter events, rate windows, budgets and the
     /// trap window all read that value until the next drain.
-    pub fn dispatch(&mut self, queue: &mut EventQueue, network_time: f64) {
+    ///
+    /// Most packets queue no event: then, when nothing is left over from
+    /// the last drain (no handler ran since) and no rate window ends at
+    /// this time, nothing can run or be caused, and the drain is only
+    /// counted, without taking a lock. Returns whether it ran the drain (so
+    /// that the caller knows whether handlers may have made requests).
+    pub fn dispatch(&mut self, queue: &mut EventQueue, network_time: f64) -> bool {
         self.clock.set(network_time);
+        if queue.is_empty()
+            && network_time - self.idle_window_start < 1.0
+            && !queue.wants(weir_engine::events::EventKind::EventQueueFlushPoint)
+        {
+            queue.count_empty_drain();
+            return false;
+        }
         self.drain(queue);
+        true
     }
 
     /// The handlers' analyzer requests (`weir:events/analyzers`) since the last

@@ -217,6 +217,10 @@ impl Sandbox {
             path,
             pre,
             exports,
+            takes: kinds.iter().fold(weir_engine::events::Subscriptions::default(), |mut s, k| {
+                s.insert(*k);
+                s
+            }),
             kinds,
             live: None,
             traps: VecDeque::new(),

@@ -130,6 +130,12 @@ impl Shared {
         r
     }
 
+    /// The start of the earliest rate window (+inf with none): until a
+    /// second after it, [`Shared::roll_rate_windows`] has nothing to do.
+    pub(crate) fn earliest_rate_window(&self) -> f64 {
+        self.rates.iter().map(|r| r.window_start).fold(f64::INFINITY, f64::min)
+    }
+
     /// Ends rate windows older than a second at `now`, with one warning per
     /// handler and kind that had something dropped.
     pub(crate) fn roll_rate_windows(&mut self, now: f64) {
