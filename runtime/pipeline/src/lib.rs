@@ -65,6 +65,13 @@ impl Worker {
         self.dispatch();
     }
 
+    /// Queues `ev`, if a handler takes it, and runs it through the handlers
+    /// at once: an event from outside the packets (a cluster's peers).
+    pub fn raise(&mut self, ev: weir_engine::events::Event) {
+        self.engine.queue.push(ev);
+        self.dispatch();
+    }
+
     /// Runs the queued events through the handlers, then hands the engine
     /// the analyzer requests they made.
     fn dispatch(&mut self) {
@@ -163,11 +170,15 @@ pub struct RunOptions {
     /// Worker threads: 1 runs everything on the calling thread; more read on
     /// the calling thread and fan packets out by flow hash.
     pub workers: usize,
+    /// `(i, n)`: only the packets whose flow hash modulo `n` is `i` are
+    /// processed, the share of worker `i` of `n` cluster nodes that each see
+    /// the whole input; none: every packet.
+    pub share: Option<(u64, u64)>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { workers: 1 }
+        RunOptions { workers: 1, share: None }
     }
 }
 
@@ -189,7 +200,7 @@ pub fn run(
     let mut flusher = LogFlusher::new();
     if workers == 1 {
         let mut w = Worker::start(cfg, sandbox);
-        let failure = read_all(source, stop, |pkt| {
+        let failure = read_all(source, stop, opts.share, |pkt| {
             match pkt {
                 Some(pkt) => {
                     w.packet(pkt);
@@ -208,7 +219,7 @@ pub fn run(
         let (sandbox, summary) = w.finish();
         Ok(Summary { failure, sandbox, workers: vec![summary] })
     } else {
-        run_workers(workers, &cfg, sandbox, source, stop, observer, &mut flusher)
+        run_workers(workers, &cfg, sandbox, source, stop, opts.share, observer, &mut flusher)
     }
 }
 
@@ -221,6 +232,7 @@ fn run_workers(
     sandbox: Sandbox,
     source: &mut dyn PacketSource,
     stop: &AtomicBool,
+    share: Option<(u64, u64)>,
     observer: &mut impl Observer,
     flusher: &mut LogFlusher,
 ) -> anyhow::Result<Summary> {
@@ -252,7 +264,7 @@ fn run_workers(
     let mut packets = 0u64;
     // An idle live source hands over what the workers wait for, and moves
     // their timers on with the wall clock.
-    let failure = read_all(source, stop, |pkt| match pkt {
+    let failure = read_all(source, stop, share, |pkt| match pkt {
         Some(pkt) => {
             packets += 1;
             observer.packet(packets, &|| open.iter().map(|o| o.load(Ordering::Relaxed)).sum());
@@ -289,14 +301,18 @@ pub fn worker_seed(seed: Option<u64>, i: usize) -> Option<u64> {
 
 /// Reads packets until the end, a stop signal or an error (returned); `each`
 /// gets every packet, and `None` when a live source was idle for its read
-/// timeout. It returns false to stop reading.
+/// timeout. It returns false to stop reading. With a `share` `(i, n)` the
+/// packets of other shares are skipped ([`RunOptions::share`]).
 fn read_all(
     source: &mut dyn PacketSource,
     stop: &AtomicBool,
+    share: Option<(u64, u64)>,
     mut each: impl FnMut(Option<&Packet<'_>>) -> bool,
 ) -> Option<CaptureError> {
+    let mine = |pkt: &Packet<'_>| share.is_none_or(|(i, n)| weir_engine::capture::fanout::flow_hash(pkt.link_type, pkt.data) % n.max(1) == i);
     while !stop.load(Ordering::Relaxed) {
         let more = match source.poll() {
+            Ok(Poll::Packet(pkt)) if !mine(&pkt) => true,
             Ok(Poll::Packet(pkt)) => each(Some(&pkt)),
             Ok(Poll::Idle) => each(None),
             Ok(Poll::End) => false,
