@@ -1,5 +1,6 @@
 //! `weir`: the command line.
 
+mod cluster;
 mod config;
 mod new;
 mod run;
@@ -84,7 +85,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Read packets from this pcap or pcapng trace.
-    #[arg(short = 'r', long = "read", conflicts_with = "interface", required_unless_present_any = ["interface", "parse_only", "config"])]
+    #[arg(short = 'r', long = "read", conflicts_with = "interface", required_unless_present_any = ["interface", "parse_only", "config", "cluster"])]
     pub read: Option<PathBuf>,
     /// Capture live from this interface.
     #[arg(short = 'i', long = "interface")]
@@ -197,6 +198,13 @@ pub struct RunArgs {
     pub no_compile_cache: bool,
     #[command(flatten)]
     pub limits: LoadLimits,
+    /// A cluster file (see the README's Cluster section): this run is the
+    /// node --node of that cluster.
+    #[arg(long, value_name = "FILE", requires = "node")]
+    pub cluster: Option<PathBuf>,
+    /// The node of the --cluster file this run is (`worker-1`).
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub node: Option<String>,
 }
 
 /// The run arguments of `weir run --parse-only`: every default.
