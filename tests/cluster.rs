@@ -169,3 +169,114 @@ fn an_unknown_node_is_refused() {
     assert_eq!(out.code(), Some(1), "{}", out.stderr);
     common::assert_one_clear_line(&out, "no node worker-9 in cluster x");
 }
+
+/// The rows of the manager's peers.log (cluster_peers.wasm) as (event, peer, detail).
+fn peer_rows(dir: &Path) -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(dir.join("peers.log")).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[1].to_string(), f[2].to_string(), f.get(5).unwrap_or(&"").to_string())
+        })
+        .collect()
+}
+
+/// Waits (at most `limit`) until the manager's peers.log has event `event` for `peer`.
+fn wait_for(dir: &Path, event: &str, peer: &str, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if peer_rows(dir).iter().any(|(e, p, _)| e == event && p == peer) {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+/// Publishes `payload` on `subject` through NATS's text protocol.
+fn publish_raw(port: u16, subject: &str, payload: &str) {
+    use std::io::{BufRead, BufReader, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut info = String::new();
+    BufReader::new(s.try_clone().unwrap()).read_line(&mut info).unwrap();
+    assert!(info.starts_with("INFO"), "{info}");
+    write!(s, "CONNECT {{\"verbose\":false}}\r\nPUB {subject} {}\r\n{payload}\r\nPING\r\n", payload.len()).unwrap();
+    let mut pong = String::new();
+    BufReader::new(s).read_line(&mut pong).unwrap();
+    assert!(pong.starts_with("PONG"), "{pong}");
+}
+
+#[test]
+fn the_manager_sees_its_peers_come_and_go() {
+    let Some(bin) = nats_server() else { return };
+    let dir = scratch_dir("cluster-peers");
+    let server = Server::start(&bin, &dir.join("js"));
+    let file = dir.join("cluster.toml");
+    let text = format!(
+        "name = \"peers\"\nnats = \"nats://127.0.0.1:{}\"\nheartbeat_secs = 0.2\nmissed_heartbeats = 3\nping_secs = 0.3\n\n\
+         [[node]]\nname = \"manager\"\nrole = \"manager\"\n\n\
+         [[node]]\nname = \"logger-1\"\nrole = \"logger\"\n\n\
+         [[node]]\nname = \"worker-1\"\nrole = \"worker\"\n\n\
+         [[node]]\nname = \"worker-2\"\nrole = \"worker\"\n",
+        server.port
+    );
+    std::fs::write(&file, text).unwrap();
+    let handler = dir.join("cluster_peers.wasm");
+    std::fs::write(&handler, weir_sandbox::testing::example("cluster_peers.wasm")).unwrap();
+    let (mdir, ldir) = (dir.join("manager"), dir.join("logger"));
+    std::fs::create_dir_all(&mdir).unwrap();
+    std::fs::create_dir_all(&ldir).unwrap();
+    let mut logger = spawn_weir(node_args(&file, "logger-1", &ldir));
+    let mut margs = node_args(&file, "manager", &mdir);
+    margs.extend(["--handler".as_ref(), handler.as_os_str()]);
+    let manager = spawn_weir(&margs);
+    // The logger was there first: it answers the manager's hello.
+    assert!(wait_for(&mdir, "handshake_done", "logger-1", Duration::from_secs(20)).is_some(), "{:?}", peer_rows(&mdir));
+    assert!(wait_for(&mdir, "pong", "logger-1", Duration::from_secs(5)).is_some(), "no pong: {:?}", peer_rows(&mdir));
+    // A worker runs a trace: hello, then goodbye at its end.
+    let wdir = dir.join("worker-1");
+    std::fs::create_dir_all(&wdir).unwrap();
+    let mut wargs = node_args(&file, "worker-1", &wdir);
+    let trace = repo_root().join("tests/traces/demo.pcap");
+    wargs.extend(["-r".as_ref(), trace.as_os_str()]);
+    let out = finish(spawn_weir(&wargs), Duration::from_secs(60));
+    assert!(out.success(), "worker-1: {}", out.stderr);
+    assert!(wait_for(&mdir, "closed", "worker-1", Duration::from_secs(5)).is_some(), "{:?}", peer_rows(&mdir));
+    // A node of another version is refused.
+    let hello = r#"{"kind":"hello","cluster":"peers","node":"worker-2","role":"worker","version":"0.0.0-other","topics":[]}"#;
+    publish_raw(server.port, "weir.peers.control", hello);
+    assert!(wait_for(&mdir, "error", "worker-2", Duration::from_secs(5)).is_some(), "{:?}", peer_rows(&mdir));
+    // The logger is killed: no goodbye, its heartbeats stop.
+    logger.kill().unwrap();
+    let _ = logger.wait();
+    let after = wait_for(&mdir, "closed", "logger-1", Duration::from_secs(10)).expect("logger-1 closed after missed heartbeats");
+    assert!(after >= Duration::from_millis(300), "closed before three heartbeats were missed: {after:?}");
+    eprintln!("remote_connection_closed {after:?} after SIGKILL (heartbeat 0.2 s, 3 missed)");
+    let pid = manager.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let out = finish(manager, Duration::from_secs(30));
+    assert!(out.success(), "manager: {}", out.stderr);
+
+    let rows = peer_rows(&mdir);
+    let of = |peer: &str| rows.iter().filter(|(_, p, _)| p == peer).map(|(e, _, d)| (e.as_str(), d.as_str())).collect::<Vec<_>>();
+    let w = of("worker-1");
+    assert_eq!(w.first().map(|r| r.0), Some("established"), "{w:?}");
+    assert_eq!(w.get(1).map(|r| r.0), Some("handshake_done"), "{w:?}");
+    // The standard conn handler takes connection_state_remove.
+    assert!(w.contains(&("event_registered", "connection_state_remove")), "{w:?}");
+    assert_eq!(w.last().map(|r| r.0), Some("closed"), "{w:?}");
+    let l = of("logger-1");
+    assert!(l.iter().any(|(e, d)| *e == "log" && d.contains("missed 3 heartbeats")), "{l:?}");
+    assert!(!l.iter().any(|(e, _)| *e == "event_registered"), "a logger takes no events: {l:?}");
+    let refused = of("worker-2");
+    assert!(refused.iter().any(|(e, d)| *e == "error" && d.contains("runs weir 0.0.0-other")), "{refused:?}");
+    assert!(!refused.iter().any(|(e, _)| *e == "handshake_done"), "{refused:?}");
+    for (e, d) in &l {
+        if *e == "pong" {
+            let d1: f64 = d.split("d1=").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+            assert!((0.0..5.0).contains(&d1), "round trip {d1}");
+        }
+    }
+}

@@ -40,7 +40,7 @@ const HOSTILE: &[&str] = &[
     "symlink_escape",
 ];
 /// Example handlers the tests run (`testing::EXAMPLES`).
-const EXAMPLES: &[&str] = &["packet_census", "event_trace", "steer_analyzers", "anonymize_conns", "os_versions"];
+const EXAMPLES: &[&str] = &["packet_census", "event_trace", "steer_analyzers", "anonymize_conns", "os_versions", "cluster_peers"];
 /// Benchmark handlers (`benches/`).
 const BENCH: &[&str] = &["count_conns", "read_all", "empty"];
 
