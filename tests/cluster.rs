@@ -35,6 +35,11 @@ struct Server {
 impl Server {
     fn start(bin: &Path, store: &Path) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Server::start_on(bin, store, port)
+    }
+
+    /// A server on `port` (a restart of an earlier one, with its store).
+    fn start_on(bin: &Path, store: &Path, port: u16) -> Server {
         let child = Command::new(bin)
             .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
             .arg(store)
@@ -279,4 +284,31 @@ fn the_manager_sees_its_peers_come_and_go() {
             assert!((0.0..5.0).contains(&d1), "round trip {d1}");
         }
     }
+}
+
+#[test]
+fn a_logger_outlives_a_restart_of_the_server() {
+    let Some(bin) = nats_server() else { return };
+    let dir = scratch_dir("cluster-restart");
+    let store = dir.join("js");
+    let server = Server::start(&bin, &store);
+    let port = server.port;
+    let file = cluster_file(&dir, "restart", port);
+    let logs = dir.join("logger");
+    std::fs::create_dir_all(&logs).unwrap();
+    let logger = spawn_weir(node_args(&file, "logger-1", &logs));
+    std::thread::sleep(Duration::from_millis(500));
+    // The server goes away under the logger and comes back with its store.
+    drop(server);
+    std::thread::sleep(Duration::from_millis(500));
+    let _server = Server::start_on(&bin, &store, port);
+    let trace = repo_root().join("tests/traces/scan.pcap");
+    run_workers(&file, &trace, &dir);
+    // Bounded: the logger reconnects within its client's backoff, then drains.
+    std::thread::sleep(Duration::from_secs(2));
+    let out = stop_logger(logger);
+    assert!(out.success(), "logger failed ({:?}): {}", out.status, out.stderr);
+    assert!(out.stderr.contains("lost the server"), "the logger did not see the restart: {}", out.stderr);
+    let one = one_process(&trace, &dir);
+    assert_eq!(rows_without_uids(&logs, "conn"), rows_without_uids(&one, "conn"), "rows after a server restart");
 }
