@@ -935,6 +935,56 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A sink that keeps what it is handed.
+    #[derive(Default)]
+    struct Kept(std::sync::Mutex<Vec<(String, usize, String)>>);
+
+    impl RecordSink for Kept {
+        fn record(&self, path: &str, columns: &[Column], _: LogFormat, line: &str) {
+            self.0.lock().unwrap().push((path.to_string(), columns.len(), line.to_string()));
+        }
+    }
+
+    #[test]
+    fn forwarded_rows_are_the_rows_a_file_gets() {
+        let dir = std::env::temp_dir().join(format!("weir-logs-forward-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cols = vec![Column { name: "msg".into(), type_: LogType::String }, Column { name: "n".into(), type_: LogType::Count }];
+        let rows = [[s("#fields"), LogValue::Count(1)], [s("a\tb"), LogValue::Unset]];
+        let kept = std::sync::Arc::new(Kept::default());
+        let mut fwd = LogWriter::forward("x", cols.clone(), LogFormat::Tsv, &WriterOptions::default(), RecordForward(kept.clone())).unwrap();
+        let mut file = LogWriter::create(&dir, "x", cols.clone(), LogFormat::Tsv).unwrap();
+        for r in &rows {
+            fwd.write(r).unwrap();
+            file.write(r).unwrap();
+        }
+        fwd.close().unwrap();
+        file.close().unwrap();
+        let text = std::fs::read_to_string(dir.join("x.log")).unwrap();
+        let from_file: Vec<String> = text.lines().filter(|l| !l.starts_with('#')).map(|l| format!("{l}\n")).collect();
+        let forwarded: Vec<String> = kept.0.lock().unwrap().iter().map(|(p, n, l)| {
+            assert_eq!((p.as_str(), *n), ("x", 2));
+            l.clone()
+        }).collect();
+        assert_eq!(forwarded, from_file);
+        // A logger writes them as they came; a row that is not one line, or
+        // reads as a header, is refused.
+        let mut again = LogWriter::create(&dir, "y", cols, LogFormat::Tsv).unwrap();
+        for l in &forwarded {
+            again.write_rendered(l).unwrap();
+        }
+        assert!(again.write_rendered("a\nb\n").is_err());
+        assert!(again.write_rendered("no newline").is_err());
+        assert!(again.write_rendered("#close\tforged\n").is_err());
+        again.close().unwrap();
+        let copy = std::fs::read_to_string(dir.join("y.log")).unwrap();
+        let rows_of = |t: &str| t.lines().filter(|l| !l.starts_with('#')).map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(rows_of(&copy), rows_of(&text));
+        assert_eq!(zeek_type_from_name("set[string]"), Some(LogType::SetOfString));
+        assert_eq!(zeek_type_from_name("table"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn stream_names() {
         for ok in ["conn", "known_hosts", "conn-summary", "dns.2", "_x", "1x"] {
