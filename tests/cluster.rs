@@ -122,6 +122,19 @@ fn two_workers_and_a_logger_log_what_one_weir_logs() {
     let logs = dir.join("logger");
     std::fs::create_dir_all(&logs).unwrap();
     let logger = spawn_weir(node_args(&file, "logger-1", &logs));
+    // `weir cluster status`: the logger is up, the workers not yet.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        let st = finish(spawn_weir(["cluster".as_ref(), "status".as_ref(), file.as_os_str()]), Duration::from_secs(20));
+        if st.stdout.contains("logger-1\tlogger\tlocalhost\tup") || Instant::now() > deadline {
+            break st;
+        }
+    };
+    assert_eq!(status.code(), Some(1), "{status:?}");
+    assert_eq!(
+        status.stdout,
+        "logger-1\tlogger\tlocalhost\tup\nworker-1\tworker\tlocalhost\tdown\nworker-2\tworker\tlocalhost\tdown\n"
+    );
     let trace = repo_root().join("tests/traces/scan.pcap");
     run_workers(&file, &trace, &dir);
     let out = stop_logger(logger);

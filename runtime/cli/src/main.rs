@@ -35,6 +35,9 @@ enum Command {
     /// Configuration files (`weir run --config FILE`).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// A cluster on NATS (`weir run --cluster FILE --node NAME` starts a node).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Creates a handler project at PATH, as `cargo new` does: the folder's
     /// name is the handler's name; `build.sh` in it builds NAME.wasm.
     New {
@@ -62,6 +65,17 @@ enum ConfigCommand {
     /// Checks a configuration file: prints each error with its line.
     Check {
         /// The TOML file.
+        file: PathBuf,
+    },
+}
+
+/// `weir cluster ...`.
+#[derive(Subcommand, Debug)]
+enum ClusterCommand {
+    /// Lists the nodes of a cluster file and whether each is up: listens to
+    /// the cluster's heartbeats for `missed_heartbeats` heartbeats.
+    Status {
+        /// The cluster file.
         file: PathBuf,
     },
 }
@@ -238,6 +252,7 @@ fn main() -> ExitCode {
             None => run::run(*args),
         },
         Command::Config(ConfigCommand::Check { file }) => run::check_config(&file),
+        Command::Cluster(ClusterCommand::Status { file }) => cluster::status::status(&file),
         Command::Check { file, limits } => run::check(&file, limits),
         Command::New { lang, path, name, dir, sdk } => new::new(lang, &path, name, dir, sdk),
         Command::Wit => {

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod logs;
 pub mod peers;
+pub mod status;
 pub mod transport;
 
 pub use config::{Cluster, Node, Role};
