@@ -325,3 +325,48 @@ fn a_logger_outlives_a_restart_of_the_server() {
     let one = one_process(&trace, &dir);
     assert_eq!(rows_without_uids(&logs, "conn"), rows_without_uids(&one, "conn"), "rows after a server restart");
 }
+
+#[test]
+fn cluster_start_and_stop_run_the_local_nodes() {
+    let Some(bin) = nats_server() else { return };
+    let dir = scratch_dir("cluster-start-stop");
+    let server = Server::start(&bin, &dir.join("js"));
+    let file = dir.join("cluster.toml");
+    let text = format!(
+        "name = \"local\"\nnats = \"nats://127.0.0.1:{}\"\nheartbeat_secs = 0.2\n\n\
+         [[node]]\nname = \"manager\"\nrole = \"manager\"\n\n\
+         [[node]]\nname = \"logger-1\"\nrole = \"logger\"\n\n\
+         [[node]]\nname = \"remote-logger\"\nrole = \"logger\"\nhost = \"192.0.2.1\"\n",
+        server.port
+    );
+    std::fs::write(&file, text).unwrap();
+    let nodes = dir.join("nodes");
+    let cmd = |what: &str| {
+        finish(
+            spawn_weir(["cluster".as_ref(), what.as_ref(), file.as_os_str(), "--dir".as_ref(), nodes.as_os_str()]),
+            Duration::from_secs(40),
+        )
+    };
+    let started = cmd("start");
+    assert!(started.success(), "{started:?}");
+    assert!(started.stdout.contains("manager\tstarted") && started.stdout.contains("logger-1\tstarted"), "{}", started.stdout);
+    assert!(!started.stdout.contains("remote-logger"), "a node of another host was started: {}", started.stdout);
+    let status = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let st = finish(spawn_weir(["cluster".as_ref(), "status".as_ref(), file.as_os_str()]), Duration::from_secs(20));
+            if st.stdout.contains(want) || Instant::now() > deadline {
+                return st.stdout;
+            }
+        }
+    };
+    let up = status("logger-1\tlogger\tlocalhost\tup");
+    assert!(up.contains("manager\tmanager\tlocalhost\tup") && up.contains("logger-1\tlogger\tlocalhost\tup"), "{up}");
+    assert!(up.contains("remote-logger\tlogger\t192.0.2.1\tdown"), "{up}");
+    let stopped = cmd("stop");
+    assert!(stopped.success(), "{stopped:?}");
+    assert!(stopped.stdout.contains("manager\tstopped") && stopped.stdout.contains("logger-1\tstopped"), "{}", stopped.stdout);
+    assert!(!nodes.join("manager/weir.pid").exists());
+    let down = status("manager\tmanager\tlocalhost\tdown");
+    assert!(down.contains("manager\tmanager\tlocalhost\tdown") && down.contains("logger-1\tlogger\tlocalhost\tdown"), "{down}");
+}

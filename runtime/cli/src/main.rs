@@ -72,6 +72,25 @@ enum ConfigCommand {
 /// `weir cluster ...`.
 #[derive(Subcommand, Debug)]
 enum ClusterCommand {
+    /// Starts the file's nodes that run on this machine (host localhost,
+    /// 127.0.0.1, ::1 or this host's name) in the background, each logging
+    /// into DIR/NODE (its pid in DIR/NODE/weir.pid, its messages in
+    /// DIR/NODE/weir.stderr).
+    Start {
+        /// The cluster file.
+        file: PathBuf,
+        /// The folder of the nodes' folders.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Stops the nodes `weir cluster start` started (SIGTERM, then waits for each).
+    Stop {
+        /// The cluster file.
+        file: PathBuf,
+        /// The folder given to `weir cluster start`.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
     /// Lists the nodes of a cluster file and whether each is up: listens to
     /// the cluster's heartbeats for `missed_heartbeats` heartbeats.
     Status {
@@ -253,6 +272,8 @@ fn main() -> ExitCode {
         },
         Command::Config(ConfigCommand::Check { file }) => run::check_config(&file),
         Command::Cluster(ClusterCommand::Status { file }) => cluster::status::status(&file),
+        Command::Cluster(ClusterCommand::Start { file, dir }) => cluster::local::start(&file, &dir),
+        Command::Cluster(ClusterCommand::Stop { file, dir }) => cluster::local::stop(&file, &dir),
         Command::Check { file, limits } => run::check(&file, limits),
         Command::New { lang, path, name, dir, sdk } => new::new(lang, &path, name, dir, sdk),
         Command::Wit => {

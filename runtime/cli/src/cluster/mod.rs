@@ -4,6 +4,7 @@
 //! hellos, heartbeats and goodbyes ([`peers`]).
 
 pub mod config;
+pub mod local;
 pub mod logs;
 pub mod peers;
 pub mod status;
