@@ -41,7 +41,7 @@ const HOSTILE: &[&str] = &[
     "loop_in_eval",
 ];
 /// Example handlers the tests run (`testing::EXAMPLES`).
-const EXAMPLES: &[&str] = &["packet_census", "event_trace", "steer_analyzers", "anonymize_conns", "os_versions", "binary_payload"];
+const EXAMPLES: &[&str] = &["packet_census", "event_trace", "steer_analyzers", "anonymize_conns", "os_versions", "binary_payload", "cluster_peers"];
 /// Benchmark handlers (`benches/`).
 const BENCH: &[&str] = &["count_conns", "read_all", "empty"];
 

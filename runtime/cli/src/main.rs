@@ -1,5 +1,6 @@
 //! `weir`: the command line.
 
+mod cluster;
 mod config;
 mod new;
 mod run;
@@ -34,6 +35,9 @@ enum Command {
     /// Configuration files (`weir run --config FILE`).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// A cluster on NATS (`weir run --cluster FILE --node NAME` starts a node).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Creates a handler project at PATH, as `cargo new` does: the folder's
     /// name is the handler's name; `build.sh` in it builds NAME.wasm.
     New {
@@ -65,6 +69,36 @@ enum ConfigCommand {
     },
 }
 
+/// `weir cluster ...`.
+#[derive(Subcommand, Debug)]
+enum ClusterCommand {
+    /// Starts the file's nodes that run on this machine (host localhost,
+    /// 127.0.0.1, ::1 or this host's name) in the background, each logging
+    /// into DIR/NODE (its pid in DIR/NODE/weir.pid, its messages in
+    /// DIR/NODE/weir.stderr).
+    Start {
+        /// The cluster file.
+        file: PathBuf,
+        /// The folder of the nodes' folders.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Stops the nodes `weir cluster start` started (SIGTERM, then waits for each).
+    Stop {
+        /// The cluster file.
+        file: PathBuf,
+        /// The folder given to `weir cluster start`.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Lists the nodes of a cluster file and whether each is up: listens to
+    /// the cluster's heartbeats for `missed_heartbeats` heartbeats.
+    Status {
+        /// The cluster file.
+        file: PathBuf,
+    },
+}
+
 /// Limits on loading a handler component (`weir run` and `weir check`).
 #[derive(clap::Args, Debug, Clone, Copy)]
 pub struct LoadLimits {
@@ -84,7 +118,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Read packets from this pcap or pcapng trace.
-    #[arg(short = 'r', long = "read", conflicts_with = "interface", required_unless_present_any = ["interface", "parse_only", "config"])]
+    #[arg(short = 'r', long = "read", conflicts_with = "interface", required_unless_present_any = ["interface", "parse_only", "config", "cluster"])]
     pub read: Option<PathBuf>,
     /// Capture live from this interface.
     #[arg(short = 'i', long = "interface")]
@@ -197,6 +231,13 @@ pub struct RunArgs {
     pub no_compile_cache: bool,
     #[command(flatten)]
     pub limits: LoadLimits,
+    /// A cluster file (see the README's Cluster section): this run is the
+    /// node --node of that cluster.
+    #[arg(long, value_name = "FILE", requires = "node")]
+    pub cluster: Option<PathBuf>,
+    /// The node of the --cluster file this run is (`worker-1`).
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    pub node: Option<String>,
 }
 
 /// The run arguments of `weir run --parse-only`: every default.
@@ -230,6 +271,9 @@ fn main() -> ExitCode {
             None => run::run(*args),
         },
         Command::Config(ConfigCommand::Check { file }) => run::check_config(&file),
+        Command::Cluster(ClusterCommand::Status { file }) => cluster::status::status(&file),
+        Command::Cluster(ClusterCommand::Start { file, dir }) => cluster::local::start(&file, &dir),
+        Command::Cluster(ClusterCommand::Stop { file, dir }) => cluster::local::stop(&file, &dir),
         Command::Check { file, limits } => run::check(&file, limits),
         Command::New { lang, path, name, dir, sdk } => new::new(lang, &path, name, dir, sdk),
         Command::Wit => {

@@ -14,6 +14,7 @@ use weir_engine::capture::{file::FileSource, live::LiveSource, PacketSource};
 use weir_engine::config::{parse_port_list, Config, DEFAULT_LIKELY_SERVER_PORTS};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use crate::cluster::{Cluster, Role};
 use weir_pipeline::{Observer, RunOptions, WorkerSummary};
 use weir_sandbox::{HandlerOptions, Sandbox, SandboxConfig};
 
@@ -301,12 +302,41 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // First of all, so that a signal while handlers load and compile already
     // ends the run cleanly (it then reads nothing).
     let (stop, signals) = stop_signals()?;
-    let cfg = engine_config(&args)?;
+    let cluster = match (&args.cluster, &args.node) {
+        (Some(file), Some(name)) => {
+            let c = Cluster::load(file)?;
+            let node = c.node(name)?.clone();
+            Some((c, node))
+        }
+        _ => None,
+    };
+    let mut cfg = engine_config(&args)?;
     writer_options(&args.set).map_err(anyhow::Error::msg)?;
     if args.parse_only {
         return Ok(ExitCode::SUCCESS);
     }
     std::fs::create_dir_all(&args.logdir).with_context(|| format!("cannot create log folder {}", args.logdir.display()))?;
+    let mut publisher = None;
+    if let Some((c, node)) = &cluster {
+        match node.role {
+            Role::Worker => {
+                // Worker k's UIDs are those of worker thread k of one weir, so
+                // that no two workers' UIDs collide.
+                let k = c.workers().position(|n| n.name == node.name).unwrap_or(0);
+                cfg.uid_seed = weir_pipeline::worker_seed(cfg.uid_seed, k);
+                publisher = Some(crate::cluster::logs::Publisher::start(c, node)?);
+                tracing::info!("worker {} of cluster {}: log records go to the loggers", node.name, c.name);
+            }
+            role => {
+                if args.read.is_some() || args.interface.is_some() {
+                    bail!("node {} is a {}: it reads no packets (-r and -i are for workers)", node.name, role.name());
+                }
+                if role == Role::Logger {
+                    return run_logger(c, node, &args, &stop);
+                }
+            }
+        }
+    }
     let log_format = args.log_format;
     let options = handler_options(&args)?;
     let standard_fuel = standard_fuel(&args)?;
@@ -337,9 +367,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         max_component_bytes: load_limits(args.limits).0,
         max_compile_time: load_limits(args.limits).1,
         anonymization: cfg.anonymization.clone(),
+        log_forward: publisher.clone().map(|p| weir_logs::RecordForward(p)),
         ..defaults
     })?;
-    if !args.no_default_handlers {
+    // A manager writes no logs of traffic: only its own handlers run there.
+    let manager = cluster.as_ref().is_some_and(|(_, n)| n.role == Role::Manager);
+    if !args.no_default_handlers && !manager {
         sandbox.load_standard_handlers()?;
     }
     for (path, opts) in options {
@@ -354,13 +387,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
 
     sandbox.watch_signals(signals);
+    if let Some(p) = &publisher {
+        p.announce(topics(&sandbox));
+    }
+    if let Some((c, node)) = cluster.as_ref().filter(|_| manager) {
+        return run_manager(c, node, cfg, sandbox, &stop);
+    }
 
     // `-f`, else the packet-filter framework's combination of its settings.
     let filter = cfg.packet_filter.build(args.filter.as_deref(), &cfg.likely_server_ports);
     if let Some(f) = &filter {
         tracing::info!("packet filter: {f}");
     }
-    let mut source: Box<dyn PacketSource> = match (&args.read, &args.interface) {
+    // A worker captures on its cluster node's interface unless told otherwise.
+    let interface = args.interface.clone().or_else(|| cluster.as_ref().and_then(|(_, n)| n.interface.clone()));
+    let mut source: Box<dyn PacketSource> = match (&args.read, &interface) {
         (Some(path), _) => Box::new(FileSource::open(path, filter.as_deref())?),
         (None, Some(iface)) => {
             Box::new(LiveSource::open(iface, filter.as_deref(), 65535)?.with_stop_flag(Arc::clone(&stop)))
@@ -369,11 +410,20 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
 
     let mut display = Display { progress: Progress::new(source.read_progress()), stop: &stop };
-    let summary = weir_pipeline::run(cfg, sandbox, source.as_mut(), RunOptions { workers }, &stop, &mut display)?;
+    let share = cluster.as_ref().and_then(|(c, n)| c.share(&n.name));
+    let summary = weir_pipeline::run(cfg, sandbox, source.as_mut(), RunOptions { workers, share }, &stop, &mut display)?;
     for w in &summary.workers {
         log_worker(w);
     }
     summary.sandbox.close_logs()?;
+    if let Some(p) = publisher {
+        let sent = p.finish();
+        tracing::info!(records = sent.records, lost = sent.lost, "log records published");
+        if sent.lost > 0 {
+            eprintln!("weir: {} log records could not be handed to the cluster's stream", sent.lost);
+            return Ok(ExitCode::FAILURE);
+        }
+    }
     match summary.failure {
         Some(e) => {
             eprintln!("weir: {e}");
@@ -381,6 +431,69 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         None => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// The events the loaded handlers take, by name: what a node tells its peers.
+fn topics(sandbox: &Sandbox) -> Vec<String> {
+    let subs = sandbox.subscriptions();
+    weir_engine::events::EventKind::ALL.iter().filter(|k| subs.wants(**k)).map(|k| k.name().to_string()).collect()
+}
+
+/// A logger node: writes the workers' log records until a signal, then
+/// what the stream still holds.
+fn run_logger(c: &Cluster, node: &crate::cluster::Node, args: &RunArgs, stop: &AtomicBool) -> anyhow::Result<ExitCode> {
+    let options = writer_options(&args.set).map_err(anyhow::Error::msg)?;
+    let w = crate::cluster::logs::run_logger(c, node, &args.logdir, &options, stop)?;
+    tracing::info!(records = w.records, refused = w.refused, "logger done");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A manager node: its handlers get the peers' events (hello, goodbye,
+/// pongs, ...) until a signal; then `bro_done`, and its logs are closed.
+fn run_manager(c: &Cluster, node: &crate::cluster::Node, cfg: Config, sandbox: Sandbox, stop: &AtomicBool) -> anyhow::Result<ExitCode> {
+    let topics = topics(&sandbox);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (bye_tx, bye_rx) = tokio::sync::oneshot::channel();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (c2, n2) = (c.clone(), node.clone());
+    let thread = std::thread::Builder::new().name("weir-cluster-peers".into()).spawn(move || {
+        let rt = match crate::cluster::transport::runtime() {
+            Ok(rt) => rt,
+            Err(e) => return drop(ready_tx.send(Err(e))),
+        };
+        rt.block_on(async move {
+            match crate::cluster::transport::connect(&c2, &n2).await {
+                Ok(client) => {
+                    let _ = ready_tx.send(Ok(()));
+                    crate::cluster::peers::run(client, c2, n2, topics, Some(tx), bye_rx).await;
+                }
+                Err(e) => drop(ready_tx.send(Err(e))),
+            }
+        });
+    })?;
+    ready_rx.recv().map_err(|_| anyhow::anyhow!("the cluster thread stopped while connecting"))??;
+    tracing::info!("manager {} of cluster {}: connected", node.name, c.name);
+    let mut w = weir_pipeline::Worker::start(cfg, sandbox);
+    while !stop.load(Ordering::Relaxed) {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(e) => w.raise(e.event()),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        w.advance_to(weir_pipeline::wall_clock());
+        if let Err(e) = w.sandbox().flush_logs() {
+            tracing::warn!("{e:#}");
+        }
+    }
+    let _ = bye_tx.send(());
+    let _ = thread.join();
+    // Events that came before the goodbye still reach the handlers.
+    while let Ok(e) = rx.try_recv() {
+        w.raise(e.event());
+    }
+    let (sandbox, _) = w.finish();
+    sandbox.close_logs()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// SIGINT and SIGTERM: the first stops reading (the run then ends as at the end

@@ -121,6 +121,25 @@ impl WriterOptions {
 enum Sink {
     Plain(BufWriter<File>),
     Gzip(BufWriter<flate2::write::GzEncoder<File>>),
+    /// Rows handed to another process's writer (a cluster's loggers).
+    Forward(RecordForward),
+}
+
+/// Where a writer that writes no file of its own sends its rows: a
+/// cluster worker's link to the loggers.
+pub trait RecordSink: Send + Sync {
+    /// One rendered row (newline included) of stream `path`, whose columns are `columns`.
+    fn record(&self, path: &str, columns: &[Column], format: LogFormat, line: &str);
+}
+
+/// A shared [`RecordSink`], as the sandbox settings carry it.
+#[derive(Clone)]
+pub struct RecordForward(pub std::sync::Arc<dyn RecordSink>);
+
+impl std::fmt::Debug for RecordForward {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordForward")
+    }
 }
 
 impl Sink {
@@ -128,6 +147,7 @@ impl Sink {
         match self {
             Sink::Plain(w) => w,
             Sink::Gzip(w) => w,
+            Sink::Forward(_) => unreachable!("a forwarding writer has no file"),
         }
     }
 
@@ -136,9 +156,30 @@ impl Sink {
         match self {
             Sink::Plain(mut w) => w.flush(),
             Sink::Gzip(w) => w.into_inner().map_err(|e| e.into_error())?.finish().map(drop),
+            Sink::Forward(_) => Ok(()),
         }
     }
 }
+
+/// The column type Zeek's `#types` line names `name`, the inverse of [`zeek_type_name`].
+pub fn zeek_type_from_name(name: &str) -> Option<LogType> {
+    ALL_TYPES.into_iter().find(|t| zeek_type_name(*t) == name)
+}
+
+const ALL_TYPES: [LogType; 12] = [
+    LogType::Bool,
+    LogType::Count,
+    LogType::Int,
+    LogType::Double,
+    LogType::Time,
+    LogType::Interval,
+    LogType::String,
+    LogType::Addr,
+    LogType::Port,
+    LogType::Enum,
+    LogType::SetOfString,
+    LogType::VectorOfString,
+];
 
 /// The name Zeek writes for `ty` in the `#types` line.
 pub fn zeek_type_name(ty: LogType) -> &'static str {
@@ -220,6 +261,35 @@ impl LogWriter {
         Ok(w)
     }
 
+    /// A writer of stream `path` that renders its rows as [`LogWriter::create_with`]
+    /// would and hands them to `sink` instead of writing a file (a cluster
+    /// worker's logs go to the loggers).
+    pub fn forward(path: &str, columns: Vec<Column>, format: LogFormat, options: &WriterOptions, sink: RecordForward) -> std::io::Result<LogWriter> {
+        let invalid = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, msg);
+        validate_path(path).map_err(invalid)?;
+        validate_columns(&columns).map_err(invalid)?;
+        let file = PathBuf::from(format!("{path} (forwarded)"));
+        Ok(LogWriter { path: path.to_string(), columns, format, options: options.clone(), out: Sink::Forward(sink), file, line: String::new() })
+    }
+
+    /// Writes a row another writer rendered (a cluster logger writes its
+    /// workers' rows); it must end with a newline.
+    pub fn write_rendered(&mut self, line: &str) -> Result<(), String> {
+        if !line.ends_with('\n') || line[..line.len() - 1].contains('\n') {
+            return Err(format!("log {}: a rendered row is one line ending with a newline", self.path));
+        }
+        if self.format == LogFormat::Tsv && line.starts_with('#') {
+            return Err(format!("log {}: a rendered row may not read as a header line", self.path));
+        }
+        match &mut self.out {
+            Sink::Forward(f) => {
+                f.0.record(&self.path, &self.columns, self.format, line);
+                Ok(())
+            }
+            out => out.out().write_all(line.as_bytes()).map_err(|e| format!("log {}: {e}", self.path)),
+        }
+    }
+
     /// The stream's name (`conn`).
     pub fn path(&self) -> &str {
         &self.path
@@ -228,6 +298,11 @@ impl LogWriter {
     /// The file written.
     pub fn file(&self) -> &Path {
         &self.file
+    }
+
+    /// The format its rows are in.
+    pub fn format(&self) -> LogFormat {
+        self.format
     }
 
     /// The columns.
@@ -302,14 +377,20 @@ impl LogWriter {
             // A row must never read as a header line: Zeek escapes its first byte.
             line.replace_range(..1, "\\x23");
         }
-        let r = self.out.out().write_all(line.as_bytes()).map_err(|e| format!("log {}: {e}", self.path));
+        let r = match &mut self.out {
+            Sink::Forward(f) => {
+                f.0.record(&self.path, &self.columns, self.format, &line);
+                Ok(())
+            }
+            out => out.out().write_all(line.as_bytes()).map_err(|e| format!("log {}: {e}", self.path)),
+        };
         self.line = line;
         r
     }
 
     /// Writes the `#close` line (TSV) and flushes.
     pub fn close(mut self) -> std::io::Result<()> {
-        if self.format == LogFormat::Tsv {
+        if self.format == LogFormat::Tsv && !matches!(self.out, Sink::Forward(_)) {
             let close = format!("#close\t{}\n", zeek_timestamp(SystemTime::now()));
             self.out.out().write_all(close.as_bytes())?;
         }
@@ -319,6 +400,9 @@ impl LogWriter {
     /// Flushes buffered records (a gzip file gets a sync flush: what is
     /// written so far can be read).
     pub fn flush(&mut self) -> std::io::Result<()> {
+        if matches!(self.out, Sink::Forward(_)) {
+            return Ok(());
+        }
         self.out.out().flush()
     }
 
@@ -848,6 +932,56 @@ mod tests {
         w.close().unwrap();
         let text = std::fs::read_to_string(dir.join("forge.log")).unwrap();
         assert_eq!(text, "{\"msg\":\"#x\",\"n\":1}\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A sink that keeps what it is handed.
+    #[derive(Default)]
+    struct Kept(std::sync::Mutex<Vec<(String, usize, String)>>);
+
+    impl RecordSink for Kept {
+        fn record(&self, path: &str, columns: &[Column], _: LogFormat, line: &str) {
+            self.0.lock().unwrap().push((path.to_string(), columns.len(), line.to_string()));
+        }
+    }
+
+    #[test]
+    fn forwarded_rows_are_the_rows_a_file_gets() {
+        let dir = std::env::temp_dir().join(format!("weir-logs-forward-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cols = vec![Column { name: "msg".into(), type_: LogType::String }, Column { name: "n".into(), type_: LogType::Count }];
+        let rows = [[s("#fields"), LogValue::Count(1)], [s("a\tb"), LogValue::Unset]];
+        let kept = std::sync::Arc::new(Kept::default());
+        let mut fwd = LogWriter::forward("x", cols.clone(), LogFormat::Tsv, &WriterOptions::default(), RecordForward(kept.clone())).unwrap();
+        let mut file = LogWriter::create(&dir, "x", cols.clone(), LogFormat::Tsv).unwrap();
+        for r in &rows {
+            fwd.write(r).unwrap();
+            file.write(r).unwrap();
+        }
+        fwd.close().unwrap();
+        file.close().unwrap();
+        let text = std::fs::read_to_string(dir.join("x.log")).unwrap();
+        let from_file: Vec<String> = text.lines().filter(|l| !l.starts_with('#')).map(|l| format!("{l}\n")).collect();
+        let forwarded: Vec<String> = kept.0.lock().unwrap().iter().map(|(p, n, l)| {
+            assert_eq!((p.as_str(), *n), ("x", 2));
+            l.clone()
+        }).collect();
+        assert_eq!(forwarded, from_file);
+        // A logger writes them as they came; a row that is not one line, or
+        // reads as a header, is refused.
+        let mut again = LogWriter::create(&dir, "y", cols, LogFormat::Tsv).unwrap();
+        for l in &forwarded {
+            again.write_rendered(l).unwrap();
+        }
+        assert!(again.write_rendered("a\nb\n").is_err());
+        assert!(again.write_rendered("no newline").is_err());
+        assert!(again.write_rendered("#close\tforged\n").is_err());
+        again.close().unwrap();
+        let copy = std::fs::read_to_string(dir.join("y.log")).unwrap();
+        let rows_of = |t: &str| t.lines().filter(|l| !l.starts_with('#')).map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(rows_of(&copy), rows_of(&text));
+        assert_eq!(zeek_type_from_name("set[string]"), Some(LogType::SetOfString));
+        assert_eq!(zeek_type_from_name("table"), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

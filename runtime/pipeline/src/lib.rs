@@ -70,6 +70,13 @@ impl Worker {
         self.dispatch();
     }
 
+    /// Queues `ev`, if a handler takes it, and runs it through the handlers
+    /// at once: an event from outside the packets (a cluster's peers).
+    pub fn raise(&mut self, ev: weir_engine::events::Event) {
+        self.engine.queue.push(ev);
+        self.dispatch();
+    }
+
     /// Runs the queued events through the handlers, then hands the engine
     /// the analyzer requests they made.
     fn dispatch(&mut self) {
@@ -171,11 +178,16 @@ pub struct RunOptions {
     /// Worker threads: 1 runs everything on the calling thread; more read on
     /// the calling thread and fan packets out by flow hash.
     pub workers: usize,
+    /// `(i, n)`: only the packets whose flow hash modulo `n` is `i` are
+    /// processed, the share of worker `i` of `n` cluster nodes that each see
+    /// the whole input; the others' times still move network time on (on
+    /// the calling thread's path), as in one weir. None: every packet.
+    pub share: Option<(u64, u64)>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { workers: 1 }
+        RunOptions { workers: 1, share: None }
     }
 }
 
@@ -197,18 +209,20 @@ pub fn run(
     let mut flusher = LogFlusher::new();
     if workers == 1 {
         let mut w = Worker::start(cfg, sandbox);
-        let failure = read_all(source, stop, |pkt| {
-            match pkt {
-                Some(pkt) => {
+        let failure = read_all(source, stop, opts.share, |step| {
+            match step {
+                Step::Packet(pkt) => {
                     w.packet(pkt);
                     observer.packet(w.engine.stats.packets, &|| w.engine.connections());
                     flusher.tick(Some(w.engine.stats.packets), &w.sandbox());
                 }
                 // A live source went quiet: timers run on the wall clock.
-                None => {
+                Step::Idle => {
                     w.advance_to(wall_clock());
                     flusher.tick(None, &w.sandbox());
                 }
+                // Other shares' packets move network time on, as one weir's would.
+                Step::Elsewhere(ts) => w.advance_to(ts),
             }
             true
         });
@@ -216,7 +230,7 @@ pub fn run(
         let (sandbox, summary) = w.finish();
         Ok(Summary { failure, sandbox, workers: vec![summary] })
     } else {
-        run_workers(workers, &cfg, sandbox, source, stop, observer, &mut flusher)
+        run_workers(workers, &cfg, sandbox, source, stop, opts.share, observer, &mut flusher)
     }
 }
 
@@ -229,6 +243,7 @@ fn run_workers(
     sandbox: Sandbox,
     source: &mut dyn PacketSource,
     stop: &AtomicBool,
+    share: Option<(u64, u64)>,
     observer: &mut impl Observer,
     flusher: &mut LogFlusher,
 ) -> anyhow::Result<Summary> {
@@ -260,14 +275,15 @@ fn run_workers(
     let mut packets = 0u64;
     // An idle live source hands over what the workers wait for, and moves
     // their timers on with the wall clock.
-    let failure = read_all(source, stop, |pkt| match pkt {
-        Some(pkt) => {
+    let failure = read_all(source, stop, share, |step| match step {
+        Step::Elsewhere(_) => true,
+        Step::Packet(pkt) => {
             packets += 1;
             observer.packet(packets, &|| open.iter().map(|o| o.load(Ordering::Relaxed)).sum());
             flusher.tick(Some(packets), &sandbox);
             fanout.push(pkt)
         }
-        None => {
+        Step::Idle => {
             flusher.tick(None, &sandbox);
             fanout.flush_at(wall_clock())
         }
@@ -295,18 +311,42 @@ pub fn worker_seed(seed: Option<u64>, i: usize) -> Option<u64> {
     }
 }
 
+/// What [`read_all`] hands its caller.
+enum Step<'a, 'b> {
+    /// A packet to process.
+    Packet(&'a Packet<'b>),
+    /// A live source was idle for its read timeout.
+    Idle,
+    /// The time of a packet of another share ([`RunOptions::share`]), once
+    /// every [`ELSEWHERE_EVERY`] such packets.
+    Elsewhere(f64),
+}
+
+/// Packets of other shares between two [`Step::Elsewhere`]: the share's
+/// clock moves on in steps, as a `--workers` thread's does by batches.
+const ELSEWHERE_EVERY: u64 = 64;
+
 /// Reads packets until the end, a stop signal or an error (returned); `each`
-/// gets every packet, and `None` when a live source was idle for its read
-/// timeout. It returns false to stop reading.
+/// gets every packet, and [`Step::Idle`] when a live source was idle for its
+/// read timeout. It returns false to stop reading. With a `share` `(i, n)`
+/// the packets of other shares are skipped ([`RunOptions::share`]), their
+/// time handed on now and then.
 fn read_all(
     source: &mut dyn PacketSource,
     stop: &AtomicBool,
-    mut each: impl FnMut(Option<&Packet<'_>>) -> bool,
+    share: Option<(u64, u64)>,
+    mut each: impl FnMut(Step<'_, '_>) -> bool,
 ) -> Option<CaptureError> {
+    let mine = |pkt: &Packet<'_>| share.is_none_or(|(i, n)| weir_engine::capture::fanout::flow_hash(pkt.link_type, pkt.data) % n.max(1) == i);
+    let mut elsewhere = 0u64;
     while !stop.load(Ordering::Relaxed) {
         let more = match source.poll() {
-            Ok(Poll::Packet(pkt)) => each(Some(&pkt)),
-            Ok(Poll::Idle) => each(None),
+            Ok(Poll::Packet(pkt)) if !mine(&pkt) => {
+                elsewhere += 1;
+                !elsewhere.is_multiple_of(ELSEWHERE_EVERY) || each(Step::Elsewhere(pkt.ts))
+            }
+            Ok(Poll::Packet(pkt)) => each(Step::Packet(&pkt)),
+            Ok(Poll::Idle) => each(Step::Idle),
             Ok(Poll::End) => false,
             Err(e) => return Some(e),
         };

@@ -133,7 +133,7 @@ fn run_with(workers: usize) {
     let cfg = Config { ignore_checksums: true, uid_seed: Some(1), ..Config::default() };
     let mut source = FileSource::open(&trace, None).unwrap();
     let mut seen = Count::default();
-    let summary = run(cfg, sandbox, &mut source, RunOptions { workers }, &AtomicBool::new(false), &mut seen).unwrap();
+    let summary = run(cfg, sandbox, &mut source, RunOptions { workers, share: None }, &AtomicBool::new(false), &mut seen).unwrap();
     assert!(summary.failure.is_none());
     assert_eq!(summary.workers.len(), workers);
     assert_eq!(summary.workers.iter().map(|w| w.packets).sum::<u64>(), n);

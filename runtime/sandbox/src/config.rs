@@ -26,6 +26,9 @@ pub struct SandboxConfig {
     pub log_format: LogFormat,
     /// Zeek's writer settings (`LogAscii::json_timestamps`, ...).
     pub log_options: weir_logs::WriterOptions,
+    /// Where the rows go instead of files in `log_dir`: a cluster worker's
+    /// link to its loggers (none: files).
+    pub log_forward: Option<weir_logs::RecordForward>,
     /// Wall-clock backstop per call: the epoch ticks every `epoch_tick` and a call
     /// may run for `epoch_deadline_ticks` ticks.
     pub epoch_tick: Duration,
@@ -113,6 +116,7 @@ impl Default for SandboxConfig {
             log_dir: PathBuf::from("."),
             log_format: LogFormat::Tsv,
             log_options: weir_logs::WriterOptions::default(),
+            log_forward: None,
             epoch_tick: Duration::from_millis(10),
             epoch_deadline_ticks: 100,
             max_traps: 5,

@@ -34,6 +34,8 @@ pub(crate) struct LogStreams {
     log_dir: std::path::PathBuf,
     format: weir_logs::LogFormat,
     options: weir_logs::WriterOptions,
+    /// Where rows go instead of files (a cluster worker's loggers).
+    forward: Option<weir_logs::RecordForward>,
     streams: Vec<Option<StreamEntry>>,
     reserved: Vec<Reserved>,
     /// Streams each handler may open.
@@ -49,6 +51,7 @@ impl LogStreams {
             log_dir: cfg.log_dir.clone(),
             format: cfg.log_format,
             options: cfg.log_options.clone(),
+            forward: cfg.log_forward.clone(),
             streams: Vec::new(),
             reserved: Vec::new(),
             max_streams: cfg.quota.streams,
@@ -155,7 +158,11 @@ impl wlog::Host for HostState {
         if shared.streams.len() >= 1024 && !reserved {
             return Err("too many log streams".into());
         }
-        let writer = LogWriter::create_with(&shared.log_dir, &name, columns, shared.format, &shared.options).map_err(|e| format!("log {name}: {e}"))?;
+        let writer = match &shared.forward {
+            Some(f) => LogWriter::forward(&name, columns, shared.format, &shared.options, f.clone()),
+            None => LogWriter::create_with(&shared.log_dir, &name, columns, shared.format, &shared.options),
+        }
+        .map_err(|e| format!("log {name}: {e}"))?;
         shared.streams.push(Some(StreamEntry { writer, owner: handler, owner_name: self.name.clone() }));
         Ok((shared.streams.len() - 1) as u32)
     }
