@@ -10,6 +10,7 @@
 //! events yet (no fragment reassembly, no operations).
 
 use super::analyzer::Analyzer;
+use super::frames::{Frame, Frames};
 use super::child::{Child, Handover};
 use super::context::Cx;
 use super::registry::Tag;
@@ -36,39 +37,38 @@ pub enum Out {
 /// The PDU reader of one direction.
 #[derive(Clone, Debug, Default)]
 pub struct Side {
-    buf: Vec<u8>,
-    dead: bool,
+    frames: Frames,
 }
 
 impl Side {
     /// The next bytes of the direction; what their complete PDUs mean goes
     /// to `out`.
     pub fn feed(&mut self, data: &[u8], out: &mut Vec<Out>) {
-        if self.dead {
-            return;
-        }
-        self.buf.extend_from_slice(data);
-        let mut at = 0;
-        while let Some(h) = self.buf.get(at..at + HEADER) {
+        let lengths = |h: &[u8]| {
             let le = h[4] >> 4 != 0;
             let u16_at = |i: usize| if le { u16::from_le_bytes([h[i], h[i + 1]]) } else { u16::from_be_bytes([h[i], h[i + 1]]) };
-            let (frag, auth) = (usize::from(u16_at(8)), usize::from(u16_at(10)));
-            let trailer = if auth > 0 { auth + SEC_TRAILER } else { 0 };
-            if frag < HEADER + trailer {
-                out.push(Out::Violate(format!("Binpac exception: fragment length {frag} cannot hold its header and {auth} bytes of authentication")));
-                self.dead = true;
-                self.buf = Vec::new();
-                return;
+            (usize::from(u16_at(8)), usize::from(u16_at(10)))
+        };
+        let trailer = |auth: usize| if auth > 0 { auth + SEC_TRAILER } else { 0 };
+        let header = |h: &[u8]| {
+            let (frag, auth) = lengths(h);
+            if frag < HEADER + trailer(auth) {
+                Frame::Bad(format!("Binpac exception: fragment length {frag} cannot hold its header and {auth} bytes of authentication"))
+            } else {
+                Frame::Len(frag)
             }
-            let Some(pdu) = self.buf.get(at..at + frag) else { break };
+        };
+        let mut units = Vec::new();
+        let bad = self.frames.feed(data, HEADER, header, |pdu| {
+            let (frag, auth) = lengths(pdu);
             if auth > 0 {
-                let t = frag - trailer;
-                out.push(Out::Auth(pdu[t], pdu[t + SEC_TRAILER..].to_vec()));
+                let t = frag - trailer(auth);
+                units.push(Out::Auth(pdu[t], pdu[t + SEC_TRAILER..].to_vec()));
             }
-            out.push(Out::Confirm);
-            at += frag;
-        }
-        self.buf.drain(..at);
+            units.push(Out::Confirm);
+        });
+        out.extend(units);
+        out.extend(bad.map(Out::Violate));
     }
 }
 

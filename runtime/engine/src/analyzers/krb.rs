@@ -9,6 +9,7 @@
 //! no Kerberos events yet.
 
 use super::analyzer::Analyzer;
+use super::frames::{Frame, Frames};
 use super::ber::{self, Class};
 use super::context::Cx;
 use super::registry::Tag;
@@ -70,35 +71,26 @@ pub enum Out {
 /// The record reader of one direction of a Kerberos TCP connection.
 #[derive(Clone, Debug, Default)]
 pub struct TcpSide {
-    buf: Vec<u8>,
-    dead: bool,
+    frames: Frames,
 }
 
 impl TcpSide {
     /// The next bytes of the direction; what their complete records mean
     /// goes to `out`.
     pub fn feed(&mut self, data: &[u8], out: &mut Vec<Out>) {
-        if self.dead {
-            return;
-        }
-        self.buf.extend_from_slice(data);
-        let mut at = 0;
-        while let Some(len) = self.buf.get(at..at + 4).map(|l| u32::from_be_bytes([l[0], l[1], l[2], l[3]])) {
-            if len > MAX_TCP_RECORD {
-                out.push(Out::Violate(format!("KRB_TCP record of {len} bytes")));
-                self.dead = true;
-                self.buf = Vec::new();
-                return;
-            }
-            let end = at + 4 + len as usize;
-            let Some(pdu) = self.buf.get(at + 4..end) else { break };
-            out.push(match check_pdu(pdu) {
+        let header = |l: &[u8]| match u32::from_be_bytes([l[0], l[1], l[2], l[3]]) {
+            len if len > MAX_TCP_RECORD => Frame::Bad(format!("KRB_TCP record of {len} bytes")),
+            len => Frame::Len(4 + len as usize),
+        };
+        let mut records = Vec::new();
+        let bad = self.frames.feed(data, 4, header, |r| {
+            records.push(match check_pdu(&r[4..]) {
                 Ok(()) => Out::Confirm,
                 Err(r) => Out::Violate(r),
-            });
-            at = end;
-        }
-        self.buf.drain(..at);
+            })
+        });
+        out.extend(records);
+        out.extend(bad.map(Out::Violate));
     }
 }
 

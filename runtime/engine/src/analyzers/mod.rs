@@ -14,6 +14,7 @@ pub mod dce_rpc;
 pub mod detect;
 pub mod dns;
 pub mod finger;
+pub mod frames;
 pub mod ftp;
 pub mod gssapi;
 pub(crate) mod fuzz_input;

@@ -7,6 +7,7 @@
 //! gap. weir raises no Modbus events yet.
 
 use super::analyzer::Analyzer;
+use super::frames::{Frame, Frames};
 use super::context::Cx;
 use super::registry::Tag;
 
@@ -28,42 +29,31 @@ pub enum Out {
 /// The PDU reader of one direction.
 #[derive(Clone, Debug, Default)]
 pub struct Side {
-    buf: Vec<u8>,
-    dead: bool,
+    frames: Frames,
 }
 
 impl Side {
     /// The next bytes of the direction; what their complete PDUs mean goes
     /// to `out`.
     pub fn feed(&mut self, data: &[u8], out: &mut Vec<Out>) {
-        if self.dead {
-            return;
-        }
-        self.buf.extend_from_slice(data);
-        let mut at = 0;
-        while let Some(h) = self.buf.get(at..at + HEADER) {
+        let header = |h: &[u8]| {
             let (pid, len) = (u16::from_be_bytes([h[2], h[3]]), u16::from_be_bytes([h[4], h[5]]));
             if pid != 0 || len < 2 {
                 let what = if pid != 0 { format!("protocol id {pid}") } else { format!("length {len}") };
-                out.push(Out::Violate(format!("Binpac exception: &enforce violation: ModbusTCP_TransportHeader {what}")));
-                self.dead = true;
-                self.buf = Vec::new();
-                return;
+                Frame::Bad(format!("Binpac exception: &enforce violation: ModbusTCP_TransportHeader {what}"))
+            } else {
+                Frame::Len(HEADER + usize::from(len))
             }
-            let end = at + HEADER + usize::from(len);
-            if self.buf.len() < end {
-                break;
-            }
-            out.push(Out::Confirm);
-            at = end;
-        }
-        self.buf.drain(..at);
+        };
+        let mut whole = 0;
+        let bad = self.frames.feed(data, HEADER, header, |_| whole += 1);
+        out.extend(std::iter::repeat_n(Out::Confirm, whole));
+        out.extend(bad.map(Out::Violate));
     }
 
     /// Bytes of the direction never came: its parsing ends.
     pub fn gap(&mut self) {
-        self.dead = true;
-        self.buf = Vec::new();
+        self.frames.stop();
     }
 }
 

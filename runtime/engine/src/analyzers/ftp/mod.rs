@@ -406,6 +406,7 @@ mod tests {
         assert!(summary(&h.run(&mut f, |f, cx| f.end_of_data(true, cx))).is_empty(), "no partial line");
     }
 
+    #[test]
     fn nothing_before_confirmation_and_lines_split_across_segments() {
         let long = format!("{}\r\n", "T".repeat(132));
         assert!(run(&[long.as_bytes()]).is_empty(), "not confirmed yet");
