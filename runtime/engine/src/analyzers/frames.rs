@@ -4,6 +4,25 @@
 //! there; a header that cannot start a valid unit, or a gap, ends the
 //! direction's parsing.
 
+/// What a unit (or a whole message) means for the protocol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// It is the protocol: confirm.
+    Confirm,
+    /// It breaks the protocol: a violation, with its reason.
+    Violate(String),
+}
+
+impl Verdict {
+    /// Confirms or violates on the analyzer's context.
+    pub fn report(self, cx: &mut super::context::Cx<'_, '_>) {
+        match self {
+            Verdict::Confirm => cx.confirm(),
+            Verdict::Violate(r) => cx.violate(&r, None),
+        }
+    }
+}
+
 /// What a unit's header says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Frame {

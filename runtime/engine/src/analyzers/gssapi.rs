@@ -148,7 +148,9 @@ pub(crate) mod tests {
     use super::*;
     use crate::analyzers::testing::Harness;
 
-    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    /// A BER element: `tag`, its length, `content` (for the tests of the
+    /// analyzers that read BER).
+    pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
         let mut v = vec![tag];
         if content.len() < 0x80 {
             v.push(content.len() as u8);

@@ -9,7 +9,7 @@
 //! no Kerberos events yet.
 
 use super::analyzer::Analyzer;
-use super::frames::{Frame, Frames};
+use super::frames::{Frame, Frames, Verdict};
 use super::ber::{self, Class};
 use super::context::Cx;
 use super::registry::Tag;
@@ -59,15 +59,6 @@ impl Analyzer for Krb {
     }
 }
 
-/// What one TCP record check found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Out {
-    /// A message confirmed the protocol.
-    Confirm,
-    /// A violation, with its reason.
-    Violate(String),
-}
-
 /// The record reader of one direction of a Kerberos TCP connection.
 #[derive(Clone, Debug, Default)]
 pub struct TcpSide {
@@ -77,7 +68,7 @@ pub struct TcpSide {
 impl TcpSide {
     /// The next bytes of the direction; what their complete records mean
     /// goes to `out`.
-    pub fn feed(&mut self, data: &[u8], out: &mut Vec<Out>) {
+    pub fn feed(&mut self, data: &[u8], out: &mut Vec<Verdict>) {
         let header = |l: &[u8]| match u32::from_be_bytes([l[0], l[1], l[2], l[3]]) {
             len if len > MAX_TCP_RECORD => Frame::Bad(format!("KRB_TCP record of {len} bytes")),
             len => Frame::Len(4 + len as usize),
@@ -85,12 +76,12 @@ impl TcpSide {
         let mut records = Vec::new();
         let bad = self.frames.feed(data, 4, header, |r| {
             records.push(match check_pdu(&r[4..]) {
-                Ok(()) => Out::Confirm,
-                Err(r) => Out::Violate(r),
+                Ok(()) => Verdict::Confirm,
+                Err(r) => Verdict::Violate(r),
             })
         });
         out.extend(records);
-        out.extend(bad.map(Out::Violate));
+        out.extend(bad.map(Verdict::Violate));
     }
 }
 
@@ -112,11 +103,8 @@ impl Analyzer for KrbTcp {
         }
         let mut out = Vec::new();
         self.sides[usize::from(!is_orig)].feed(data, &mut out);
-        for o in out {
-            match o {
-                Out::Confirm => cx.confirm(),
-                Out::Violate(r) => cx.violate(&r, None),
-            }
+        for v in out {
+            v.report(cx);
         }
     }
 
@@ -198,10 +186,10 @@ pub(crate) mod tests {
             two.extend(as_req());
         }
         s.feed(&two, &mut out);
-        assert_eq!(out, [Out::Confirm, Out::Confirm]);
+        assert_eq!(out, [Verdict::Confirm, Verdict::Confirm]);
         out.clear();
         s.feed(&[0x7f, 0, 0, 0], &mut out);
-        assert!(matches!(out[..], [Out::Violate(_)]));
+        assert!(matches!(out[..], [Verdict::Violate(_)]));
         out.clear();
         s.feed(&two, &mut out);
         assert!(out.is_empty(), "a dead side reads nothing");

@@ -511,18 +511,8 @@ pub mod fuzzing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyzers::gssapi::tests::tlv;
     use crate::analyzers::testing::Harness;
-
-    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-        let mut v = vec![tag];
-        if content.len() < 0x80 {
-            v.push(content.len() as u8);
-        } else {
-            v.extend([0x82, (content.len() >> 8) as u8, content.len() as u8]);
-        }
-        v.extend(content);
-        v
-    }
 
     fn message(id: u8, op: u8, body: &[u8]) -> Vec<u8> {
         tlv(0x30, &[tlv(0x02, &[id]), tlv(op, body)].concat())

@@ -7,7 +7,7 @@
 //! gap. weir raises no Modbus events yet.
 
 use super::analyzer::Analyzer;
-use super::frames::{Frame, Frames};
+use super::frames::{Frame, Frames, Verdict};
 use super::context::Cx;
 use super::registry::Tag;
 
@@ -16,15 +16,6 @@ pub const PORTS: [u16; 1] = [502];
 
 /// Bytes of the MBAP header before the length's count starts.
 const HEADER: usize = 6;
-
-/// What one direction's bytes meant.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Out {
-    /// A whole PDU.
-    Confirm,
-    /// A violation, with its reason.
-    Violate(String),
-}
 
 /// The PDU reader of one direction.
 #[derive(Clone, Debug, Default)]
@@ -35,7 +26,7 @@ pub struct Side {
 impl Side {
     /// The next bytes of the direction; what their complete PDUs mean goes
     /// to `out`.
-    pub fn feed(&mut self, data: &[u8], out: &mut Vec<Out>) {
+    pub fn feed(&mut self, data: &[u8], out: &mut Vec<Verdict>) {
         let header = |h: &[u8]| {
             let (pid, len) = (u16::from_be_bytes([h[2], h[3]]), u16::from_be_bytes([h[4], h[5]]));
             if pid != 0 || len < 2 {
@@ -47,8 +38,8 @@ impl Side {
         };
         let mut whole = 0;
         let bad = self.frames.feed(data, HEADER, header, |_| whole += 1);
-        out.extend(std::iter::repeat_n(Out::Confirm, whole));
-        out.extend(bad.map(Out::Violate));
+        out.extend(std::iter::repeat_n(Verdict::Confirm, whole));
+        out.extend(bad.map(Verdict::Violate));
     }
 
     /// Bytes of the direction never came: its parsing ends.
@@ -71,11 +62,8 @@ impl Analyzer for Modbus {
     fn stream(&mut self, is_orig: bool, data: &[u8], cx: &mut Cx<'_, '_>) {
         let mut out = Vec::new();
         self.sides[usize::from(!is_orig)].feed(data, &mut out);
-        for o in out {
-            match o {
-                Out::Confirm => cx.confirm(),
-                Out::Violate(r) => cx.violate(&r, None),
-            }
+        for v in out {
+            v.report(cx);
         }
     }
 
@@ -119,7 +107,7 @@ mod tests {
         s.feed(&REQUEST[5..11], &mut out);
         assert!(out.is_empty());
         s.feed(&[&REQUEST[11..], REQUEST].concat(), &mut out);
-        assert_eq!(out, [Out::Confirm, Out::Confirm]);
+        assert_eq!(out, [Verdict::Confirm, Verdict::Confirm]);
         let mut h = Harness::new(6, 502);
         h.stream(&mut Modbus::default(), true, REQUEST);
         assert_eq!(h.conn.snapshot().service, ["MODBUS"]);
@@ -130,12 +118,12 @@ mod tests {
     fn bad_headers_violate_and_end_the_direction() {
         let (mut s, mut out) = (Side::default(), Vec::new());
         s.feed(b"\x00\x01\x00\x07\x00\x06\x01\x03", &mut out);
-        assert!(matches!(&out[..], [Out::Violate(r)] if r.contains("protocol id 7")));
+        assert!(matches!(&out[..], [Verdict::Violate(r)] if r.contains("protocol id 7")));
         out.clear();
         s.feed(REQUEST, &mut out);
         assert!(out.is_empty(), "the direction is done");
         let (mut s, mut out) = (Side::default(), Vec::new());
         s.feed(b"\x00\x01\x00\x00\x00\x01\x01", &mut out);
-        assert!(matches!(&out[..], [Out::Violate(r)] if r.contains("length 1")));
+        assert!(matches!(&out[..], [Verdict::Violate(r)] if r.contains("length 1")));
     }
 }
