@@ -1,4 +1,4 @@
-//! A weir cluster on NATS (issue 16): two workers, each keeping its share of
+//! A weir cluster on NATS: two workers, each keeping its share of
 //! a trace (`split = true`), hand their log records to a logger through
 //! JetStream; the logger's logs hold the rows of a one-process run. Each
 //! test starts its own `nats-server` on 127.0.0.1 with JetStream in a scratch

@@ -23,7 +23,7 @@ const SEED_DEPRECATED: [&str; 8] = [
     "anonymization_mapping",
 ];
 
-/// Seed-deprecated events weir raises all the same (issue 15: the
+/// Seed-deprecated events weir raises all the same (address anonymization: the
 /// `anonymize` host call raises `anonymization_mapping`).
 const DEPRECATED_BUT_RAISED: [&str; 1] = ["anonymization_mapping"];
 

@@ -1,4 +1,4 @@
-//! weir across machines (issue 16): a cluster described by one file
+//! weir across machines: a cluster described by one file
 //! ([`config`]), its nodes linked through a NATS server ([`transport`]),
 //! the workers' log records written by the loggers ([`logs`]), the nodes'
 //! hellos, heartbeats and goodbyes ([`peers`]).
