@@ -153,8 +153,9 @@ impl Pending {
     /// waits below `seq` is handed on, each hole before it as a gap, then
     /// the hole left up to `seq`; delivery goes on from `seq`. Before the
     /// side's first segment nothing is skipped (delivery starts at it).
+    /// The held-bytes mark moved with the ack already
+    /// ([`TcpEndpoint::peer_acked`]).
     fn acked(&mut self, seq: u64, out: &mut Vec<Delivery>) {
-        self.trim = self.trim.max(seq);
         if self.skipping {
             return;
         }
